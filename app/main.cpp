@@ -1,0 +1,63 @@
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+#include "stages/register_all.h"
+
+int main(int argc, char** argv) {
+  using framepipe::app::kConfigError;
+  spdlog::set_pattern("%^%l%$: %v");
+
+  CLI::App cli{
+      "framepipe runs configurable video pipelines: libav decode -> OpenCV filters on oneTBB -> "
+      "libav encode, and tells you where the time went."};
+  cli.set_version_flag("--version", std::string("framepipe ") + FRAMEPIPE_VERSION);
+  cli.require_subcommand(1);
+  cli.footer(
+      "Exit codes: 0 ok; 1 the run failed (bad media or a stage error; no partial output is left);"
+      " 2 config or usage error.\nExample: framepipe run configs/default.yaml --input clip.mp4 "
+      "--set stages.blur.params.sigma=3");
+
+  framepipe::app::RunOptions run;
+  auto* run_cmd = cli.add_subcommand("run", "Run a pipeline over one input file");
+  run_cmd->add_option("config", run.config_path, "pipeline config (YAML)")->required();
+  run_cmd->add_option("-i,--input", run.input, "input video (overrides input.path)");
+  run_cmd->add_option("-o,--output", run.output, "output folder (overrides output.dir)");
+  run_cmd->add_option("-s,--set", run.overrides,
+                      "override a config key, e.g. stages.blur.params.sigma=3 or "
+                      "pipeline.threads=2 (repeatable)");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "print only errors and the output paths");
+
+  std::string validate_config;
+  std::vector<std::string> validate_overrides;
+  bool effective = false;
+  auto* validate_cmd =
+      cli.add_subcommand("validate", "Check a config without opening any media; exit 0 if valid");
+  validate_cmd->add_option("config", validate_config, "pipeline config (YAML)")->required();
+  validate_cmd->add_option("-s,--set", validate_overrides, "override a config key (repeatable)");
+  validate_cmd->add_flag("--effective", effective,
+                         "print the config with every default filled in: exactly what will run");
+
+  std::string stage_type;
+  bool markdown = false;
+  auto* stages_cmd = cli.add_subcommand("stages", "List stage types with their parameters");
+  stages_cmd->add_option("type", stage_type, "show only this stage type");
+  stages_cmd->add_flag("--markdown", markdown, "print the reference as Markdown (docs/stages.md)");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : kConfigError;
+  }
+
+  framepipe::Registry registry;
+  framepipe::stages::register_all(registry);
+  if (*run_cmd) return framepipe::app::run_command(registry, run);
+  if (*validate_cmd) {
+    return framepipe::app::validate_command(registry, validate_config, validate_overrides,
+                                            effective);
+  }
+  return framepipe::app::stages_command(registry, stage_type, markdown);
+}

@@ -1,0 +1,482 @@
+#include "pipeline/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace framepipe {
+
+namespace {
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
+  return out;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> parts;
+  std::stringstream stream(text);
+  std::string part;
+  while (std::getline(stream, part, separator)) parts.push_back(part);
+  return parts;
+}
+
+// The stage a `stages.<name>` override path addresses: by name, or by type when unnamed.
+YAML::Node find_stage_node(const YAML::Node& stages, const std::string& name) {
+  for (const auto& stage : stages) {
+    if (!stage.IsMap()) continue;
+    const auto named = stage["name"];
+    const auto type = stage["type"];
+    if ((named && named.IsScalar() && named.Scalar() == name) ||
+        (!named && type && type.IsScalar() && type.Scalar() == name)) {
+      return stage;
+    }
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
+// Applies "a.b.c=value" to the tree; returns an error message or "".
+std::string apply_override(YAML::Node& root, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return "--set " + assignment + ": expected KEY=VALUE, e.g. stages.blur.params.sigma=3";
+  }
+  const std::string key = assignment.substr(0, eq);
+  const std::string value = assignment.substr(eq + 1);
+  const auto segments = split(key, '.');
+  YAML::Node current;
+  current.reset(root);
+  for (std::size_t i = 0; i + 1 < segments.size(); ++i) {
+    const auto& segment = segments[i];
+    if (segment.empty()) return "--set " + assignment + ": empty key segment in '" + key + "'";
+    YAML::Node next;
+    if (current.IsSequence()) {
+      next.reset(find_stage_node(current, segment));
+      if (!next.IsDefined()) return "--set " + assignment + ": no stage named '" + segment + "'";
+    } else if (current.IsMap() || current.IsNull() || !current.IsDefined()) {
+      if (!current[segment] || current[segment].IsNull()) {
+        current[segment] = YAML::Node(YAML::NodeType::Map);
+      }
+      next.reset(current[segment]);
+    } else {
+      return "--set " + assignment + ": '" + segments[i - 1] + "' is not a map";
+    }
+    current.reset(next);
+  }
+  if (!current.IsMap()) return "--set " + assignment + ": '" + key + "' does not name a map key";
+  try {
+    current[segments.back()] = YAML::Load(value);
+  } catch (const YAML::Exception& e) {
+    return "--set " + assignment + ": value is not valid YAML: " + e.msg;
+  }
+  return "";
+}
+
+class Validator {
+ public:
+  Validator(std::string origin, std::map<std::string, std::string> overrides,
+            const Registry& registry)
+      : origin_(std::move(origin)), overrides_(std::move(overrides)), registry_(registry) {}
+
+  Config validate(const YAML::Node& root) {
+    Config config;
+    config.origin = origin_;
+    if (!root.IsMap()) {
+      problem(root, "", "the config must be a map with keys pipeline, input, output, stages");
+      throw ConfigError(problems_);
+    }
+    check_keys(root, "", {"pipeline", "input", "output", "stages"}, "top level");
+    if (const auto node = root["pipeline"]) read_pipeline(node, config);
+    if (const auto node = root["input"]) read_input(node, config);
+    if (const auto node = root["output"]) read_output(node, config);
+    if (const auto node = root["stages"]) {
+      read_stages(node, config);
+    } else {
+      problem(root, "", "missing 'stages': list the stages to run, starting with a source");
+    }
+    if (problems_.empty()) check_graph(config);
+    if (!problems_.empty()) throw ConfigError(problems_);
+    return config;
+  }
+
+  StageConfig validate_stage(const YAML::Node& entry) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    list.push_back(entry);
+    Config config;
+    read_stages(list, config);
+    if (!problems_.empty()) throw ConfigError(problems_);
+    return config.stages.front();
+  }
+
+ private:
+  std::string where(const YAML::Node& node, const std::string& path) const {
+    if (auto it = overrides_.find(path); it != overrides_.end()) return "--set " + it->second;
+    if (!node.IsDefined()) return origin_;
+    const auto mark = node.Mark();
+    if (mark.is_null()) return origin_;
+    return origin_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+  }
+
+  void problem(const YAML::Node& node, const std::string& path, const std::string& message) {
+    problems_.push_back(where(node, path) + ": " + message);
+  }
+
+  void check_keys(const YAML::Node& map, const std::string& path,
+                  const std::vector<std::string>& allowed, const std::string& context) {
+    for (const auto& item : map) {
+      const auto key = item.first.Scalar();
+      bool known = false;
+      std::string closest;
+      std::size_t best = 3;
+      for (const auto& a : allowed) {
+        if (a == key) known = true;
+        if (auto d = edit_distance(key, a); d < best) {
+          best = d;
+          closest = a;
+        }
+      }
+      if (!known) {
+        std::string message = context + ": unknown key '" + key + "'";
+        message += closest.empty() ? "; expected one of: " + join(allowed)
+                                   : " (did you mean '" + closest + "'?)";
+        problem(item.first, path.empty() ? key : path + "." + key, message);
+      }
+    }
+  }
+
+  bool read_scalar(const YAML::Node& node, const std::string& path, const ParamSpec& spec,
+                   const std::string& context, ParamValue& out) {
+    if (!node.IsScalar()) {
+      problem(node, path, context + "'" + spec.name + "' must be " + spec.expectation());
+      return false;
+    }
+    std::string error;
+    auto value = spec.parse(node.Scalar(), error);
+    if (!value) {
+      problem(node, path, context + error);
+      return false;
+    }
+    out = *value;
+    return true;
+  }
+
+  template <typename T>
+  void read_setting(const YAML::Node& map, const std::string& section, const ParamSpec& spec,
+                    T& field) {
+    const auto node = map[spec.name];
+    if (!node) return;
+    ParamValue value;
+    if (!read_scalar(node, section + "." + spec.name, spec, section + ": ", value)) return;
+    if constexpr (std::is_same_v<T, int>) {
+      field = static_cast<int>(std::get<std::int64_t>(value));
+    } else {
+      field = std::get<T>(value);
+    }
+  }
+
+  void read_pipeline(const YAML::Node& node, Config& config) {
+    if (!expect_map(node, "pipeline")) return;
+    check_keys(node, "pipeline", {"name", "threads", "max_frames_in_flight"}, "pipeline");
+    read_setting(node, "pipeline", ParamSpec::string("name", "", "-"), config.name);
+    read_setting(node, "pipeline", ParamSpec::integer("threads", 0, "-").range(0, 1024),
+                 config.threads);
+    read_setting(node, "pipeline",
+                 ParamSpec::integer("max_frames_in_flight", 16, "-").range(1, 100000),
+                 config.max_frames_in_flight);
+  }
+
+  void read_input(const YAML::Node& node, Config& config) {
+    if (node.IsScalar()) {
+      config.input_path = node.Scalar();
+      return;
+    }
+    if (!expect_map(node, "input")) return;
+    check_keys(node, "input", {"path"}, "input");
+    read_setting(node, "input", ParamSpec::string("path", "", "-"), config.input_path);
+  }
+
+  void read_output(const YAML::Node& node, Config& config) {
+    if (!expect_map(node, "output")) return;
+    check_keys(node, "output", {"dir", "overwrite"}, "output");
+    read_setting(node, "output", ParamSpec::string("dir", "", "-"), config.output_dir);
+    read_setting(node, "output", ParamSpec::boolean("overwrite", false, "-"), config.overwrite);
+  }
+
+  bool expect_map(const YAML::Node& node, const std::string& path) {
+    if (node.IsMap()) return true;
+    problem(node, path, "'" + path + "' must be a map of settings");
+    return false;
+  }
+
+  void read_stages(const YAML::Node& node, Config& config) {
+    if (!node.IsSequence() || node.size() == 0) {
+      problem(node, "stages", "'stages' must be a non-empty list of stages");
+      return;
+    }
+    std::set<std::string> names;
+    for (const auto& entry : node) {
+      if (!entry.IsMap()) {
+        problem(entry, "stages", "each stage must be a map with at least 'type'");
+        continue;
+      }
+      StageConfig stage;
+      const auto type = entry["type"];
+      const auto name = entry["name"];
+      if (name && name.IsScalar()) stage.name = name.Scalar();
+      if (!type || !type.IsScalar() || type.Scalar().empty()) {
+        problem(entry, "stages",
+                "stage" + (stage.name.empty() ? "" : " '" + stage.name + "'") +
+                    ": missing 'type' (see `framepipe stages`)");
+        continue;
+      }
+      stage.type = type.Scalar();
+      if (stage.name.empty()) stage.name = stage.type;
+      const std::string path = "stages." + stage.name;
+      const std::string context = "stage '" + stage.name + "' (type " + stage.type + "): ";
+      check_keys(entry, path, {"name", "type", "input", "concurrency", "params"},
+                 context.substr(0, context.size() - 2));
+      if (!names.insert(stage.name).second) {
+        problem(entry, path,
+                "duplicate stage name '" + stage.name + "'; give each stage a unique name");
+      }
+      stage.info = registry_.find(stage.type);
+      if (!stage.info) {
+        auto hint = registry_.closest(stage.type);
+        problem(type, path + ".type",
+                "unknown stage type '" + stage.type + "'" +
+                    (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                    "; `framepipe stages` lists them");
+        continue;
+      }
+      if (const auto input = entry["input"]) {
+        if (input.IsScalar()) {
+          stage.input = input.Scalar();
+        } else {
+          problem(input, path + ".input", context + "'input' must be a stage name");
+        }
+      }
+      read_concurrency(entry["concurrency"], path + ".concurrency", context, stage);
+      read_params(entry["params"], path + ".params", context, stage);
+      config.stages.push_back(std::move(stage));
+    }
+  }
+
+  void read_concurrency(const YAML::Node& node, const std::string& path, const std::string& context,
+                        StageConfig& stage) {
+    const bool serial = stage.info->ordering != Ordering::parallel;
+    const bool io = stage.info->resource == ResourceClass::io;
+    if (stage.info->kind == StageKind::source) {
+      if (node) problem(node, path, context + "a source has no 'concurrency'");
+      return;
+    }
+    stage.concurrency = Concurrency{!serial && !io, 1};
+    if (!node) return;
+    if (node.IsScalar() && node.Scalar() == "unlimited") {
+      if (serial || io) {
+        problem(node, path,
+                context + "'concurrency' cannot be unlimited: " +
+                    (serial ? "this stage is " + std::string(to_string(stage.info->ordering)) +
+                                  ", so it must be 1"
+                            : std::string("an io stage runs on that many dedicated threads, so "
+                                          "give a number")));
+      }
+      return;
+    }
+    const auto spec = ParamSpec::integer("concurrency", 1, "-").range(1, 1024);
+    std::string error;
+    const auto parsed =
+        node.IsScalar() ? spec.parse(node.Scalar(), error) : std::optional<ParamValue>();
+    if (!parsed) {
+      problem(node, path,
+              context + "'concurrency' must be an integer in [1, 1024] or 'unlimited'" +
+                  (node.IsScalar() ? ", got '" + node.Scalar() + "'" : ""));
+      return;
+    }
+    stage.concurrency = Concurrency{false, static_cast<int>(std::get<std::int64_t>(*parsed))};
+    if (serial && stage.concurrency.count != 1) {
+      problem(node, path,
+              context + "'concurrency' must be 1: this stage is " +
+                  to_string(stage.info->ordering) + " (it keeps state between frames)");
+    }
+  }
+
+  void read_params(const YAML::Node& node, const std::string& path, const std::string& context,
+                   StageConfig& stage) {
+    const auto problems_before = problems_.size();
+    std::map<std::string, ParamValue> values;
+    for (const auto& spec : stage.info->params) values[spec.name] = spec.default_value;
+    if (node && !node.IsNull()) {
+      if (!node.IsMap()) {
+        problem(node, path, context + "'params' must be a map");
+      } else {
+        std::vector<std::string> allowed;
+        for (const auto& spec : stage.info->params) allowed.push_back(spec.name);
+        for (const auto& item : node) {
+          const auto key = item.first.Scalar();
+          const auto* spec = stage.info->find_param(key);
+          if (!spec) {
+            std::string hint;
+            std::size_t best = 3;
+            for (const auto& a : allowed) {
+              if (auto d = edit_distance(key, a); d < best) {
+                best = d;
+                hint = a;
+              }
+            }
+            problem(item.first, path + "." + key,
+                    context + "unknown parameter '" + key + "'" +
+                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                        (allowed.empty() ? "; this stage takes no parameters"
+                                         : "; parameters: " + join(allowed)));
+            continue;
+          }
+          read_scalar(item.second, path + "." + key, *spec, context, values[key]);
+        }
+      }
+    }
+    stage.params = Params(std::move(values));
+    if (stage.info->check && problems_.size() == problems_before) {
+      for (const auto& message : stage.info->check(stage.params)) {
+        problem(node ? node : YAML::Node(), path, context + message);
+      }
+    }
+  }
+
+  void check_graph(Config& config) {
+    auto& stages = config.stages;
+    std::map<std::string, const StageConfig*> earlier;
+    bool has_sink = false;
+    for (std::size_t i = 0; i < stages.size(); ++i) {
+      auto& stage = stages[i];
+      const auto kind = stage.info->kind;
+      const std::string context =
+          config.origin + ": stage '" + stage.name + "' (type " + stage.type + "): ";
+      if (kind == StageKind::source) {
+        if (i != 0)
+          problems_.push_back(context +
+                              "a source must be the first stage, and only one is supported");
+        if (!stage.input.empty()) problems_.push_back(context + "a source takes no 'input'");
+      } else if (i == 0) {
+        problems_.push_back(context + "the first stage must be a source (e.g. type: decode)");
+      } else if (stage.input.empty()) {
+        const auto& previous = stages[i - 1];
+        if (previous.info->kind == StageKind::sink) {
+          problems_.push_back(context + "it follows sink '" + previous.name +
+                              "', which passes nothing on: add `input: <stage>`");
+        }
+        stage.input = previous.name;
+      } else if (auto it = earlier.find(stage.input); it == earlier.end()) {
+        problems_.push_back(context + "input '" + stage.input +
+                            "' is not a stage listed before this one");
+      } else if (it->second->info->kind == StageKind::sink) {
+        problems_.push_back(context + "input '" + stage.input +
+                            "' is a sink, which passes nothing on");
+      }
+      has_sink = has_sink || kind == StageKind::sink;
+      earlier[stage.name] = &stage;
+    }
+    if (!has_sink) {
+      problems_.push_back(config.origin +
+                          ": the pipeline has no sink: end it with one (e.g. type: "
+                          "encode, or type: discard to only measure)");
+    }
+  }
+
+  std::string origin_;
+  std::map<std::string, std::string> overrides_;
+  const Registry& registry_;
+  std::vector<std::string> problems_;
+};
+
+}  // namespace
+
+ConfigError::ConfigError(std::vector<std::string> problems)
+    : std::runtime_error(problems.empty() ? "invalid config" : problems.front()),
+      problems_(std::move(problems)) {}
+
+Config load_config_text(const std::string& yaml, const std::string& origin,
+                        const std::vector<std::string>& overrides, const Registry& registry) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError({origin + ":" + std::to_string(e.mark.line + 1) + ":" +
+                       std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg});
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  std::vector<std::string> problems;
+  std::map<std::string, std::string> override_paths;
+  for (const auto& assignment : overrides) {
+    if (auto error = apply_override(root, assignment); !error.empty()) {
+      problems.push_back(error);
+    } else {
+      override_paths[assignment.substr(0, assignment.find('='))] = assignment;
+    }
+  }
+  if (!problems.empty()) throw ConfigError(problems);
+  return Validator(origin, std::move(override_paths), registry).validate(root);
+}
+
+Config load_config_file(const std::string& path, const std::vector<std::string>& overrides,
+                        const Registry& registry) {
+  std::ifstream file(path);
+  if (!file) {
+    throw ConfigError({"cannot read config '" + path + "': " + std::strerror(errno)});
+  }
+  std::stringstream text;
+  text << file.rdbuf();
+  return load_config_text(text.str(), path, overrides, registry);
+}
+
+StageConfig load_stage_text(const std::string& yaml, const Registry& registry) {
+  YAML::Node entry;
+  try {
+    entry = YAML::Load(yaml);
+  } catch (const YAML::ParserException& e) {
+    throw ConfigError({"stage: YAML syntax error: " + e.msg});
+  }
+  return Validator("stage", {}, registry).validate_stage(entry);
+}
+
+std::string effective_yaml(const Config& config) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "pipeline" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << config.name;
+  out << YAML::Key << "threads" << YAML::Value << config.threads;
+  out << YAML::Key << "max_frames_in_flight" << YAML::Value << config.max_frames_in_flight;
+  out << YAML::EndMap;
+  out << YAML::Key << "input" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "path" << YAML::Value << config.input_path << YAML::EndMap;
+  out << YAML::Key << "output" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "dir" << YAML::Value << config.output_dir;
+  out << YAML::Key << "overwrite" << YAML::Value << config.overwrite << YAML::EndMap;
+  out << YAML::Key << "stages" << YAML::Value << YAML::BeginSeq;
+  for (const auto& stage : config.stages) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << stage.name;
+    out << YAML::Key << "type" << YAML::Value << stage.type;
+    if (!stage.input.empty()) out << YAML::Key << "input" << YAML::Value << stage.input;
+    if (stage.info->kind != StageKind::source) {
+      out << YAML::Key << "concurrency" << YAML::Value << stage.concurrency.to_string();
+    }
+    if (!stage.params.values().empty()) {
+      out << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
+      for (const auto& [key, value] : stage.params.values()) {
+        out << YAML::Key << key << YAML::Value << format_value(value);
+      }
+      out << YAML::EndMap;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace framepipe

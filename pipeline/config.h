@@ -1,0 +1,65 @@
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "pipeline/params.h"
+#include "pipeline/registry.h"
+
+namespace framepipe {
+
+// How many frames a stage works on at once: a number, or `unlimited` (as many as the
+// oneTBB arena has threads and the frames-in-flight budget allows).
+struct Concurrency {
+  bool unlimited = false;
+  int count = 1;
+  std::string to_string() const { return unlimited ? "unlimited" : std::to_string(count); }
+};
+
+struct StageConfig {
+  std::string name;
+  std::string type;
+  std::string input;  // the stage it consumes; empty for sources
+  Concurrency concurrency;
+  Params params;
+  const StageInfo* info = nullptr;
+};
+
+struct Config {
+  std::string origin;  // the config file, for messages
+  std::string name = "pipeline";
+  int threads = 0;  // oneTBB arena size; 0 = all cores
+  int max_frames_in_flight = 16;
+  std::string input_path;
+  std::string output_dir = "out";
+  bool overwrite = false;
+  std::vector<StageConfig> stages;
+};
+
+// Every problem found in a config, each one line in the user's terms:
+// "configs/x.yaml:14:5: stage 'blur' (type gaussian_blur): 'sigma' must be a number > 0, got '-1'".
+class ConfigError : public std::runtime_error {
+ public:
+  explicit ConfigError(std::vector<std::string> problems);
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+// `overrides` are "a.b.c=value" strings (from --set), applied before validation. A stage is
+// addressed by its name: "stages.blur.params.sigma=3". Throws ConfigError.
+Config load_config_file(const std::string& path, const std::vector<std::string>& overrides,
+                        const Registry& registry);
+Config load_config_text(const std::string& yaml, const std::string& origin,
+                        const std::vector<std::string>& overrides, const Registry& registry);
+
+// One stage entry ("{type: resize, params: {width: 64}}"), validated alone: for tests and
+// tools that build a single stage.
+StageConfig load_stage_text(const std::string& yaml, const Registry& registry);
+
+// The config with every default filled in, as YAML: exactly what will run.
+std::string effective_yaml(const Config& config);
+
+}  // namespace framepipe

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <opencv2/core.hpp>
+#include <string>
+
+namespace framepipe {
+
+// A time base or frame rate as an exact fraction, as libav keeps them.
+struct Rational {
+  int num = 0;
+  int den = 1;
+  double value() const { return den == 0 ? 0.0 : static_cast<double>(num) / den; }
+  bool valid() const { return num > 0 && den > 0; }
+};
+
+// Pixels that a source has not converted yet (a decoded YUV picture, say). The conversion
+// runs in whichever stage first asks for the image, so it happens in parallel and not at all
+// when no stage reads pixels. Shared between branch copies of a frame; converted once.
+class DeferredImage {
+ public:
+  virtual ~DeferredImage() = default;
+  const cv::Mat& image() const;
+
+ protected:
+  virtual cv::Mat convert() const = 0;
+
+ private:
+  mutable std::once_flag once_;
+  mutable cv::Mat image_;
+};
+
+// One decoded picture travelling through the graph. Copying a Frame is cheap: cv::Mat shares
+// its pixels. Stages never write into the pixels of the image they received; they build a
+// new cv::Mat and set it, because branches may share the same pixels.
+class Frame {
+ public:
+  std::int64_t index = 0;  // 0-based position in the source's decode order
+  std::int64_t pts = 0;    // presentation timestamp, in time_base units
+  Rational time_base;      // of pts
+  Rational frame_rate;     // nominal rate of the source stream, when known
+  std::string source;      // the input file this frame came from
+
+  // The pixels (BGR or single-channel 8-bit), converting deferred pixels on first use.
+  const cv::Mat& image();
+  void set_image(cv::Mat image);
+  void set_deferred(std::shared_ptr<const DeferredImage> deferred);
+  const std::shared_ptr<const DeferredImage>& deferred() const { return deferred_; }
+
+  // A dropped frame keeps flowing (so in-order stages see every index) without pixels;
+  // stages are not called with it.
+  void drop();
+  bool dropped() const { return dropped_; }
+
+  // Set by the engine: the frame's slot in the frames-in-flight budget, released when the
+  // last copy of the frame is destroyed.
+  void hold_flight_slot(std::shared_ptr<const void> slot) { flight_slot_ = std::move(slot); }
+
+ private:
+  // Declared first so it is destroyed last: the slot returns only after the pixels are freed.
+  std::shared_ptr<const void> flight_slot_;
+  cv::Mat image_;
+  std::shared_ptr<const DeferredImage> deferred_;
+  bool dropped_ = false;
+};
+
+using FramePtr = std::shared_ptr<Frame>;
+
+}  // namespace framepipe

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/config.h"
+#include "pipeline/flight_budget.h"
+#include "pipeline/profiler.h"
+#include "pipeline/run_error.h"
+#include "pipeline/stage.h"
+
+namespace framepipe {
+
+// One opened stage, ready to be wired into the flow graph.
+struct GraphStage {
+  const StageConfig* config = nullptr;
+  Stage* stage = nullptr;
+  StageMetrics* metrics = nullptr;
+};
+
+// Runs opened stages as a oneTBB flow graph until the source ends or a stage fails:
+// - the source runs on a thread of its own and takes a FlightBudget slot per frame;
+// - cpu stages are function_nodes with their configured concurrency, inside the caller's
+//   oneTBB arena; io stages are async_nodes served by `concurrency` dedicated threads;
+// - serial_in_order stages get a sequencer_node in front, so they see frames by index;
+// - a stage feeding several consumers hands each of them its own copy of the frame.
+// Returns the first failure; on failure every node drains without calling stages, so the run
+// ends promptly. Must be called inside the oneTBB arena the cpu stages should use.
+std::optional<RunError> execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,
+                                      ThreadNames& thread_names, const std::string& input_path);
+
+}  // namespace framepipe

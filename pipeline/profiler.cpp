@@ -1,0 +1,86 @@
+#include "pipeline/profiler.h"
+
+#include <time.h>
+
+#include <chrono>
+
+namespace framepipe {
+
+std::int64_t steady_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t thread_cpu_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+int thread_number() {
+  static std::atomic<int> next{1};
+  thread_local const int number = next.fetch_add(1);
+  return number;
+}
+
+StageMetrics::StageMetrics(std::int64_t run_start_ns, const std::vector<std::string>& phase_names)
+    : run_start_ns_(run_start_ns),
+      phases_(std::make_unique<Phase[]>(phase_names.size())),
+      phase_count_(phase_names.size()) {
+  for (std::size_t i = 0; i < phase_count_; ++i) phases_[i].name = phase_names[i];
+}
+
+void StageMetrics::record(std::int64_t start_ns, std::int64_t wall_ns, std::int64_t cpu_ns,
+                          std::int64_t frame) {
+  if (frame >= 0) items_.fetch_add(1, std::memory_order_relaxed);
+  busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
+  cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed);
+  std::lock_guard lock(invocations_mutex_);
+  invocations_.push_back({start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number()});
+}
+
+void StageMetrics::add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns) {
+  if (phase >= phase_count_) return;
+  phases_[phase].wall_ns.fetch_add(wall_ns, std::memory_order_relaxed);
+  phases_[phase].cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
+}
+
+std::vector<PhaseTotals> StageMetrics::phases() const {
+  std::vector<PhaseTotals> totals;
+  for (std::size_t i = 0; i < phase_count_; ++i) {
+    totals.push_back({phases_[i].name, phases_[i].wall_ns.load(), phases_[i].cpu_ns.load()});
+  }
+  return totals;
+}
+
+std::vector<Invocation> StageMetrics::invocations() const {
+  std::lock_guard lock(invocations_mutex_);
+  return invocations_;
+}
+
+ScopedPhase::ScopedPhase(StageMetrics* metrics, std::size_t phase)
+    : metrics_(metrics), phase_(phase) {
+  if (metrics_) {
+    wall_start_ = steady_now_ns();
+    cpu_start_ = thread_cpu_now_ns();
+  }
+}
+
+ScopedPhase::~ScopedPhase() {
+  if (metrics_) {
+    metrics_->add_phase(phase_, steady_now_ns() - wall_start_, thread_cpu_now_ns() - cpu_start_);
+  }
+}
+
+void ThreadNames::name_current(std::string name) {
+  std::lock_guard lock(mutex_);
+  names_[thread_number()] = std::move(name);
+}
+
+std::map<int, std::string> ThreadNames::snapshot() const {
+  std::lock_guard lock(mutex_);
+  return names_;
+}
+
+}  // namespace framepipe

@@ -1,0 +1,118 @@
+#include "pipeline/run.h"
+
+#include <oneapi/tbb/task_arena.h>
+
+#include <exception>
+
+#include "pipeline/graph.h"
+
+namespace framepipe {
+
+namespace {
+
+std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+RunError stage_error(const Config& config, const StageConfig& stage, const std::string& message) {
+  return {config.input_path, stage.name, stage.type, -1, message};
+}
+
+// Calls `action` measured as an invocation without a frame (open, finish).
+template <typename Action>
+void measured(StageMetrics& metrics, Action&& action) {
+  const auto wall_start = steady_now_ns();
+  const auto cpu_start = thread_cpu_now_ns();
+  try {
+    action();
+  } catch (...) {
+    metrics.record(wall_start, steady_now_ns() - wall_start, thread_cpu_now_ns() - cpu_start, -1);
+    throw;
+  }
+  metrics.record(wall_start, steady_now_ns() - wall_start, thread_cpu_now_ns() - cpu_start, -1);
+}
+
+}  // namespace
+
+RunResult run_pipeline(const Config& config) {
+  RunResult result;
+  result.input_path = config.input_path;
+  const auto run_start = steady_now_ns();
+
+  std::vector<std::unique_ptr<Stage>> instances;
+  std::vector<std::unique_ptr<StageMetrics>> metrics;
+  std::vector<GraphStage> graph_stages;
+  std::size_t opened = 0;
+  for (const auto& stage_config : config.stages) {
+    metrics.push_back(std::make_unique<StageMetrics>(run_start, stage_config.info->phases));
+    graph_stages.push_back({&stage_config, nullptr, metrics.back().get()});
+  }
+
+  for (std::size_t i = 0; i < config.stages.size(); ++i) {
+    const auto& stage_config = config.stages[i];
+    try {
+      instances.push_back(
+          stage_config.info->create(StageSetup{stage_config.name, stage_config.params}));
+      graph_stages[i].stage = instances.back().get();
+      RunContext context{config.input_path, config.output_dir, config.overwrite, metrics[i].get()};
+      measured(*metrics[i], [&] { instances.back()->open(context); });
+      ++opened;
+    } catch (...) {
+      result.error = stage_error(config, stage_config, describe_current_exception());
+      break;
+    }
+  }
+
+  oneapi::tbb::task_arena arena(config.threads > 0 ? config.threads
+                                                   : oneapi::tbb::task_arena::automatic);
+  arena.initialize();
+  result.arena_threads = arena.max_concurrency();
+  FlightBudget budget(config.max_frames_in_flight);
+  ThreadNames thread_names;
+  if (!result.error) {
+    arena.execute([&] {
+      result.error = execute_graph(graph_stages, budget, thread_names, config.input_path);
+    });
+  }
+
+  if (!result.error) {
+    for (std::size_t i = 0; i < opened && !result.error; ++i) {
+      try {
+        measured(*metrics[i], [&] { instances[i]->finish(); });
+      } catch (...) {
+        result.error = stage_error(config, config.stages[i], describe_current_exception());
+        // Stages already finished have committed their outputs; the rest discard theirs.
+        for (std::size_t j = i; j < opened; ++j) instances[j]->abort();
+      }
+    }
+  } else {
+    for (std::size_t i = opened; i-- > 0;) instances[i]->abort();
+  }
+
+  if (!result.error) {
+    for (const auto& instance : instances) {
+      for (auto& path : instance->outputs()) result.outputs.push_back(std::move(path));
+    }
+  }
+  result.wall_s = static_cast<double>(steady_now_ns() - run_start) / 1e9;
+  result.flight_capacity = budget.capacity();
+  result.flight_peak = budget.peak();
+  result.thread_names = thread_names.snapshot();
+  for (std::size_t i = 0; i < config.stages.size(); ++i) {
+    const auto& stage = config.stages[i];
+    const auto& m = *metrics[i];
+    result.stages.push_back({stage.name, stage.type, stage.info->kind, stage.info->resource,
+                             stage.info->ordering, stage.concurrency, m.items(), m.busy_ns(),
+                             m.cpu_ns(), m.phases(), m.invocations()});
+  }
+  result.frames = result.stages.empty() ? 0 : result.stages.front().items;
+  return result;
+}
+
+}  // namespace framepipe

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/config.h"
+#include "pipeline/flight_budget.h"
+#include "pipeline/profiler.h"
+#include "pipeline/run_error.h"
+
+namespace framepipe {
+
+// What one stage did over a run: the raw measurements a report writer starts from.
+struct StageRunStats {
+  std::string name;
+  std::string type;
+  StageKind kind = StageKind::transform;
+  ResourceClass resource = ResourceClass::cpu;
+  Ordering ordering = Ordering::parallel;
+  Concurrency concurrency;
+  std::int64_t items = 0;
+  std::int64_t busy_ns = 0;  // wall time inside the stage, summed over invocations
+  std::int64_t cpu_ns = 0;   // CPU time of the calling threads inside the stage
+  std::vector<PhaseTotals> phases;
+  std::vector<Invocation> invocations;
+};
+
+struct RunResult {
+  std::string input_path;
+  std::optional<RunError> error;
+  double wall_s = 0;
+  std::int64_t frames = 0;  // frames the source produced
+  int arena_threads = 0;
+  int flight_capacity = 0;
+  int flight_peak = 0;
+  std::vector<StageRunStats> stages;
+  std::vector<std::filesystem::path> outputs;  // files committed by the sinks
+  std::map<int, std::string> thread_names;
+
+  bool ok() const { return !error.has_value(); }
+  double fps() const { return wall_s > 0 ? static_cast<double>(frames) / wall_s : 0.0; }
+};
+
+// Runs a validated config over config.input_path: creates and opens every stage, runs the
+// graph in a oneTBB arena of config.threads, then finishes the stages (or aborts them all
+// when anything failed, so no partial output is left at a final path). Never throws for
+// failures of the media or the stages; they come back in RunResult::error.
+RunResult run_pipeline(const Config& config);
+
+}  // namespace framepipe

@@ -1,0 +1,99 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pipeline/frame.h"
+#include "pipeline/params.h"
+#include "pipeline/profiler.h"
+
+namespace framepipe {
+
+enum class StageKind { source, transform, sink };
+// Where a stage runs: `io` stages get dedicated threads so a blocking read or write never
+// occupies a oneTBB worker; `cpu` stages run inside the oneTBB arena. Sources always run on
+// a dedicated thread of their own, whatever their class.
+enum class ResourceClass { io, cpu };
+// oneTBB's vocabulary: `parallel` stages may see many frames at once; `serial_in_order` ones
+// see one frame at a time in index order (encoders, trackers); `serial_out_of_order` ones see
+// one at a time in any order.
+enum class Ordering { parallel, serial_in_order, serial_out_of_order };
+
+const char* to_string(StageKind kind);
+const char* to_string(ResourceClass resource);
+const char* to_string(Ordering ordering);
+
+// What a stage gets when it is opened for one run.
+struct RunContext {
+  std::string input_path;            // the media file this run reads
+  std::filesystem::path output_dir;  // where sinks write
+  bool overwrite = false;            // sinks may replace existing outputs
+  StageMetrics* metrics = nullptr;   // for ScopedPhase; null outside the engine
+};
+
+// The threading contract, written once:
+// - open() and finish() / abort() are called on one thread, before and after all frames;
+// - a `parallel` stage's process()/consume() may run on many threads at once, so it keeps no
+//   mutable state; a `serial_*` stage's never runs concurrently with itself;
+// - an exception thrown from any call stops the run; the engine then calls abort() (never
+//   finish()) on every opened stage, which must remove partial outputs and not throw.
+class Stage {
+ public:
+  virtual ~Stage() = default;
+  virtual void open(const RunContext& context) { (void)context; }
+  // End of stream: flush and commit outputs (rename temporary files to their final name).
+  virtual void finish() {}
+  // The run failed: discard everything this stage would have written.
+  virtual void abort() noexcept {}
+  // The files this stage committed in finish(), for the user to find.
+  virtual std::vector<std::filesystem::path> outputs() const { return {}; }
+};
+
+class SourceStage : public Stage {
+ public:
+  // The next frame, or nullopt at end of stream. index, pts and time base are set by the
+  // source; the engine owns the rest.
+  virtual std::optional<Frame> next() = 0;
+};
+
+class TransformStage : public Stage {
+ public:
+  // Returns false to drop the frame.
+  virtual bool process(Frame& frame) = 0;
+};
+
+class SinkStage : public Stage {
+ public:
+  virtual void consume(Frame& frame) = 0;
+};
+
+// What the factory gets: the instance's name and its validated parameters.
+struct StageSetup {
+  std::string name;
+  Params params;
+};
+
+// The static description of a stage type: read by validation, `framepipe stages` and the
+// docs before anything is opened.
+struct StageInfo {
+  std::string type;
+  StageKind kind = StageKind::transform;
+  ResourceClass resource = ResourceClass::cpu;
+  Ordering ordering = Ordering::parallel;
+  std::string summary{};  // one line
+  std::string example{};  // a YAML stage entry a user can paste
+  std::vector<ParamSpec> params{};
+  std::vector<std::string> phases{};  // named parts of its time, for ScopedPhase
+  std::function<std::unique_ptr<Stage>(const StageSetup&)> create{};
+  // Checks that span parameters or need more than a range ("ksize must be odd"); returns one
+  // message per problem. Runs during config validation; must not open files.
+  std::function<std::vector<std::string>(const Params&)> check{};
+
+  const ParamSpec* find_param(const std::string& name) const;
+};
+
+}  // namespace framepipe

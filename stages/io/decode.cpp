@@ -1,0 +1,262 @@
+// decode: reads a media file with libav and decodes its video stream.
+//   - { name: decode, type: decode, params: { threads: 2 } }
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <new>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+extern "C" {
+#include <libavutil/pixdesc.h>
+}
+
+#include "pipeline/stage.h"
+#include "stages/io/libav_error.h"
+
+namespace framepipe::stages {
+
+namespace {
+
+enum Phase : std::size_t { kDemux, kDecode };
+
+// swscale wants the deprecated full-range "J" formats named as their plain twins, with the range
+// given separately; it warns otherwise.
+AVPixelFormat plain_yuv(AVPixelFormat format, bool& full_range) {
+  static constexpr std::pair<AVPixelFormat, AVPixelFormat> kTwins[] = {
+      {AV_PIX_FMT_YUVJ420P, AV_PIX_FMT_YUV420P},
+      {AV_PIX_FMT_YUVJ422P, AV_PIX_FMT_YUV422P},
+      {AV_PIX_FMT_YUVJ444P, AV_PIX_FMT_YUV444P},
+      {AV_PIX_FMT_YUVJ440P, AV_PIX_FMT_YUV440P},
+      {AV_PIX_FMT_YUVJ411P, AV_PIX_FMT_YUV411P}};
+  for (const auto& [jpeg, plain] : kTwins) {
+    if (format == jpeg) {
+      full_range = true;
+      return plain;
+    }
+  }
+  return format;
+}
+
+// A decoded picture kept in the decoder's pixel format. It becomes BGR only when a stage reads
+// its pixels, on that stage's thread, so conversions run in parallel and a pipeline that never
+// reads pixels never pays for them.
+class DecodedImage : public DeferredImage {
+ public:
+  // Takes over the frame's buffers, leaving `frame` blank for the next picture.
+  explicit DecodedImage(AVFrame* frame) : frame_(av_frame_alloc()) {
+    if (!frame_) throw std::bad_alloc();
+    av_frame_move_ref(frame_.get(), frame);
+  }
+
+ protected:
+  cv::Mat convert() const override {
+    const AVFrame& f = *frame_;
+    bool full_range = f.color_range == AVCOL_RANGE_JPEG;
+    const auto format = plain_yuv(static_cast<AVPixelFormat>(f.format), full_range);
+    if (!sws_isSupportedInput(format)) {
+      const char* name = av_get_pix_fmt_name(format);
+      throw std::runtime_error(std::string("cannot convert pixel format '") + (name ? name : "?") +
+                               "' to BGR");
+    }
+    // Conversions of different frames run at once on oneTBB workers and a SwsContext is not
+    // thread-safe, so each thread keeps its own, reused while size and format stay the same.
+    thread_local std::unique_ptr<SwsContext, libav::SwsDeleter> sws;
+    sws.reset(sws_getCachedContext(sws.release(), f.width, f.height, format, f.width, f.height,
+                                   AV_PIX_FMT_BGR24, SWS_BICUBIC, nullptr, nullptr, nullptr));
+    if (!sws) throw std::runtime_error("cannot set up a pixel format conversion to BGR");
+    // The stream's YUV matrix and range, as the ffmpeg CLI uses them; unspecified is BT.601.
+    int* inverse_table = nullptr;
+    int* table = nullptr;
+    int src_range = 0, dst_range = 0, brightness = 0, contrast = 0, saturation = 0;
+    sws_getColorspaceDetails(sws.get(), &inverse_table, &src_range, &table, &dst_range, &brightness,
+                             &contrast, &saturation);
+    sws_setColorspaceDetails(sws.get(), sws_getCoefficients(f.colorspace), full_range, table,
+                             dst_range, brightness, contrast, saturation);
+
+    // swscale's SIMD code writes rows in blocks of 8 pixels and prefers aligned rows, so rows
+    // are padded to 32 pixels (96 bytes); the spare last row lets the encoder, whose SIMD
+    // reads a little past the last pixel, use the image without copying it.
+    const int padded_width = (f.width + 31) & ~31;
+    cv::Mat buffer(f.height + 1, padded_width, CV_8UC3);
+    uint8_t* dst[4] = {buffer.data, nullptr, nullptr, nullptr};
+    const int dst_stride[4] = {static_cast<int>(buffer.step), 0, 0, 0};
+    sws_scale(sws.get(), f.data, f.linesize, 0, f.height, dst, dst_stride);
+    return buffer(cv::Rect(0, 0, f.width, f.height));
+  }
+
+ private:
+  std::unique_ptr<AVFrame, libav::FrameDeleter> frame_;
+};
+
+class Decode : public SourceStage {
+ public:
+  explicit Decode(const Params& params)
+      : threads_(static_cast<int>(params.integer("threads"))),
+        wanted_stream_(static_cast<int>(params.integer("stream"))) {}
+
+  void open(const RunContext& context) override {
+    libav::quiet_logging();
+    metrics_ = context.metrics;
+    path_ = context.input_path;
+    AVFormatContext* format = nullptr;
+    int ret = avformat_open_input(&format, path_.c_str(), nullptr, nullptr);
+    if (ret < 0) {
+      throw std::runtime_error("cannot open '" + path_ + "': " + libav::error_string(ret));
+    }
+    format_.reset(format);
+    ret = avformat_find_stream_info(format, nullptr);
+    if (ret < 0) {
+      throw std::runtime_error("cannot read the streams of '" + path_ +
+                               "': " + libav::error_string(ret));
+    }
+
+    const AVCodec* decoder = nullptr;
+    ret = av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, wanted_stream_, -1, &decoder, 0);
+    if (ret == AVERROR_STREAM_NOT_FOUND) {
+      throw std::runtime_error(
+          "'" + path_ + "' has no video stream" +
+          (wanted_stream_ >= 0 ? " with index " + std::to_string(wanted_stream_) : ""));
+    }
+    if (ret == AVERROR_DECODER_NOT_FOUND) {
+      const int index =
+          av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, wanted_stream_, -1, nullptr, 0);
+      throw std::runtime_error(std::string("no decoder for codec '") +
+                               avcodec_get_name(format->streams[index]->codecpar->codec_id) +
+                               "' of '" + path_ + "'");
+    }
+    libav::check(ret, "cannot pick the video stream of '" + path_ + "'");
+    stream_ = format->streams[ret];
+    // The demuxer can skip the packets of every other stream (audio, subtitles).
+    for (unsigned i = 0; i < format->nb_streams; ++i) {
+      if (format->streams[i] != stream_) format->streams[i]->discard = AVDISCARD_ALL;
+    }
+
+    codec_.reset(avcodec_alloc_context3(decoder));
+    if (!codec_) throw std::bad_alloc();
+    libav::check(avcodec_parameters_to_context(codec_.get(), stream_->codecpar),
+                 "cannot set up the decoder");
+    codec_->pkt_timebase = stream_->time_base;
+    codec_->thread_count = threads_;
+    codec_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+    ret = avcodec_open2(codec_.get(), decoder, nullptr);
+    if (ret < 0) {
+      throw std::runtime_error(std::string("cannot open decoder '") + decoder->name + "' for '" +
+                               path_ + "': " + libav::error_string(ret));
+    }
+
+    const AVRational rate =
+        stream_->avg_frame_rate.num > 0 ? stream_->avg_frame_rate : stream_->r_frame_rate;
+    time_base_ = {stream_->time_base.num, stream_->time_base.den};
+    frame_rate_ = {rate.num, rate.den};
+    if (frame_rate_.valid()) {
+      ticks_per_frame_ =
+          std::max<std::int64_t>(1, av_rescale_q(1, av_inv_q(rate), stream_->time_base));
+    }
+    packet_.reset(av_packet_alloc());
+    frame_.reset(av_frame_alloc());
+    if (!packet_ || !frame_) throw std::bad_alloc();
+  }
+
+  std::optional<Frame> next() override {
+    for (;;) {
+      int ret = 0;
+      {
+        ScopedPhase phase(metrics_, kDecode);
+        ret = avcodec_receive_frame(codec_.get(), frame_.get());
+      }
+      if (ret == 0) return take_frame();
+      if (ret == AVERROR_EOF) return std::nullopt;
+      if (ret != AVERROR(EAGAIN)) {
+        throw std::runtime_error("cannot decode '" + path_ + "': " + libav::error_string(ret));
+      }
+      send_packet();
+    }
+  }
+
+ private:
+  // Feeds the decoder the next packet of our stream, or the end-of-stream signal that makes it
+  // hand out the frames it still holds for reordering and threading.
+  void send_packet() {
+    int ret = 0;
+    {
+      ScopedPhase phase(metrics_, kDemux);
+      do {
+        av_packet_unref(packet_.get());
+        ret = av_read_frame(format_.get(), packet_.get());
+      } while (ret >= 0 && packet_->stream_index != stream_->index);
+    }
+    if (ret < 0 && ret != AVERROR_EOF) {
+      throw std::runtime_error("cannot read '" + path_ + "': " + libav::error_string(ret));
+    }
+    const bool end = ret == AVERROR_EOF;
+    ScopedPhase phase(metrics_, kDecode);
+    // avcodec_receive_frame() said EAGAIN just before, so the decoder takes this packet: any
+    // error here is the packet's.
+    ret = avcodec_send_packet(codec_.get(), end ? nullptr : packet_.get());
+    if (ret < 0) {
+      std::string where = end ? "the end of the stream" : "packet #" + std::to_string(packets_);
+      if (!end && packet_->pts != AV_NOPTS_VALUE) {
+        char seconds[32];
+        std::snprintf(seconds, sizeof seconds, "%.3f s", packet_->pts * av_q2d(stream_->time_base));
+        where += " (pts " + std::to_string(packet_->pts) + ", " + seconds + ")";
+      }
+      throw std::runtime_error("'" + path_ + "': the decoder rejected " + where + ": " +
+                               libav::error_string(ret));
+    }
+    ++packets_;
+  }
+
+  Frame take_frame() {
+    Frame frame;
+    frame.pts =
+        frame_->best_effort_timestamp != AV_NOPTS_VALUE ? frame_->best_effort_timestamp : next_pts_;
+    next_pts_ = frame.pts + ticks_per_frame_;
+    frame.time_base = time_base_;
+    frame.frame_rate = frame_rate_;
+    frame.set_deferred(std::make_shared<DecodedImage>(frame_.get()));
+    return frame;
+  }
+
+  int threads_;
+  int wanted_stream_;
+  StageMetrics* metrics_ = nullptr;
+  std::string path_;
+  std::unique_ptr<AVFormatContext, libav::InputFormatDeleter> format_;
+  std::unique_ptr<AVCodecContext, libav::CodecContextDeleter> codec_;
+  std::unique_ptr<AVPacket, libav::PacketDeleter> packet_;
+  std::unique_ptr<AVFrame, libav::FrameDeleter> frame_;
+  const AVStream* stream_ = nullptr;
+  Rational time_base_;
+  Rational frame_rate_;
+  // For frames without a timestamp: one frame after the previous one.
+  std::int64_t ticks_per_frame_ = 1;
+  std::int64_t next_pts_ = 0;
+  std::int64_t packets_ = 0;
+};
+
+}  // namespace
+
+StageInfo decode_stage() {
+  return {.type = "decode",
+          .kind = StageKind::source,
+          .resource = ResourceClass::io,
+          .ordering = Ordering::serial_in_order,
+          .summary = "Reads the input file and decodes its video stream with libav (FFmpeg).",
+          .example = "- { name: decode, type: decode, params: { threads: 2 } }",
+          .params = {ParamSpec::integer("threads", 0,
+                                        "decoder threads (frame and slice threading); 0 lets "
+                                        "libav choose")
+                         .range(0, 64),
+                     ParamSpec::integer("stream", -1,
+                                        "index of the video stream to decode; -1 picks the "
+                                        "best one")
+                         .range(-1, {})},
+          .phases = {"demux", "decode"},
+          .create = [](const StageSetup& setup) { return std::make_unique<Decode>(setup.params); },
+          .check = {}};
+}
+
+}  // namespace framepipe::stages

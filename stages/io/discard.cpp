@@ -1,0 +1,26 @@
+// discard: drops every frame without reading its pixels, to measure what comes before it.
+//   - { name: sink, type: discard }
+#include "pipeline/stage.h"
+
+namespace framepipe::stages {
+
+namespace {
+
+class Discard : public SinkStage {
+ public:
+  void consume(Frame&) override {}
+};
+
+}  // namespace
+
+StageInfo discard_stage() {
+  return {.type = "discard",
+          .kind = StageKind::sink,
+          .resource = ResourceClass::cpu,
+          .ordering = Ordering::parallel,
+          .summary = "Drops frames without reading their pixels: measures the stages before it.",
+          .example = "- { name: sink, type: discard }",
+          .create = [](const StageSetup&) { return std::make_unique<Discard>(); }};
+}
+
+}  // namespace framepipe::stages

@@ -1,0 +1,54 @@
+// gaussian_blur: smooths frames with a Gaussian kernel.
+//   - { name: blur, type: gaussian_blur, params: { ksize: 5, sigma: 2 } }
+#include <opencv2/imgproc.hpp>
+
+#include "pipeline/stage.h"
+
+namespace framepipe::stages {
+
+namespace {
+
+class GaussianBlur : public TransformStage {
+ public:
+  explicit GaussianBlur(const Params& params)
+      : ksize_(static_cast<int>(params.integer("ksize"))), sigma_(params.number("sigma")) {}
+
+  bool process(Frame& frame) override {
+    cv::Mat blurred;
+    cv::GaussianBlur(frame.image(), blurred, cv::Size(ksize_, ksize_), sigma_, sigma_);
+    frame.set_image(std::move(blurred));
+    return true;
+  }
+
+ private:
+  int ksize_;
+  double sigma_;
+};
+
+}  // namespace
+
+StageInfo gaussian_blur_stage() {
+  return {.type = "gaussian_blur",
+          .kind = StageKind::transform,
+          .resource = ResourceClass::cpu,
+          .ordering = Ordering::parallel,
+          .summary = "Gaussian smoothing (cv::GaussianBlur) with a square kernel.",
+          .example = "- { name: blur, type: gaussian_blur, params: { ksize: 5, sigma: 2 } }",
+          .params = {ParamSpec::integer("ksize", 5,
+                                        "kernel side in pixels, odd; 0 derives it from sigma")
+                         .range(0, 99),
+                     ParamSpec::number("sigma", 2.0, "standard deviation in pixels (x and y)")
+                         .range(0.01, 100)},
+          .create =
+              [](const StageSetup& setup) { return std::make_unique<GaussianBlur>(setup.params); },
+          .check =
+              [](const Params& params) {
+                const auto ksize = params.integer("ksize");
+                return ksize % 2 == 1 || ksize == 0
+                           ? std::vector<std::string>{}
+                           : std::vector<std::string>{"'ksize' must be odd or 0, got " +
+                                                      std::to_string(ksize)};
+              }};
+}
+
+}  // namespace framepipe::stages

@@ -1,0 +1,216 @@
+// The framepipe command line, end to end: the binary run as a user would, checked with ffprobe.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/media.h"
+
+namespace framepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBinary = FRAMEPIPE_BINARY;
+const fs::path kSource = FRAMEPIPE_SOURCE_DIR;
+
+CommandResult framepipe(const std::string& args) {
+  return run_shell(shell_quote(kBinary) + " " + args);
+}
+
+// 100 frames, 320x240 at 25 fps, H.264.
+fs::path small_clip() {
+  return make_clip("cli-320x240-25fps.mp4",
+                   "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -c:v libx264 "
+                   "-preset ultrafast -pix_fmt yuv420p");
+}
+
+std::int64_t ffprobe_frame_count(const fs::path& path) {
+  return std::stoll(
+      capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+              "stream=nb_read_frames -of csv=p=0 " +
+              shell_quote(path.string())));
+}
+
+std::string ffprobe_frame_rate(const fs::path& path) {
+  auto rate = capture(
+      "ffprobe -v error -select_streams v:0 -show_entries stream=r_frame_rate "
+      "-of csv=p=0 " +
+      shell_quote(path.string()));
+  return rate.substr(0, rate.find_first_of("\r\n"));
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) out.push_back(line);
+  return out;
+}
+
+fs::path write_config(const fs::path& dir, const std::string& yaml) {
+  const auto path = dir / "pipeline.yaml";
+  std::ofstream(path) << yaml;
+  return path;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("framepipe-cli"); }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::vector<fs::path> files_in(const fs::path& folder) {
+    std::vector<fs::path> files;
+    if (!fs::exists(folder)) return files;
+    for (const auto& entry : fs::directory_iterator(folder)) files.push_back(entry.path());
+    return files;
+  }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, VersionAndHelp) {
+  const auto version = framepipe("--version");
+  EXPECT_EQ(version.exit_code, 0);
+  EXPECT_EQ(version.output, std::string("framepipe ") + FRAMEPIPE_VERSION + "\n");
+  const auto help = framepipe("--help");
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* word : {"run", "validate", "stages", "Exit codes"}) {
+    EXPECT_NE(help.output.find(word), std::string::npos) << word;
+  }
+  const auto run_help = framepipe("run --help");
+  EXPECT_NE(run_help.output.find("--set"), std::string::npos);
+  EXPECT_EQ(framepipe("frobnicate").exit_code, 2);
+}
+
+TEST_F(CliTest, StagesListsEveryTypeWithParameters) {
+  const auto listing = framepipe("stages");
+  ASSERT_EQ(listing.exit_code, 0);
+  for (const char* type : {"decode", "encode", "discard", "resize", "grayscale", "gaussian_blur",
+                           "canny", "sleep", "spin", "fail"}) {
+    EXPECT_NE(("\n" + listing.output).find(std::string("\n") + type + "  ("), std::string::npos)
+        << type;
+  }
+  const auto resize = framepipe("stages resize");
+  EXPECT_NE(resize.output.find("interpolation: "), std::string::npos);
+  EXPECT_EQ(resize.output.find("canny"), std::string::npos);
+  const auto typo = framepipe("stages resise");
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.output.find("did you mean 'resize'"), std::string::npos);
+}
+
+TEST_F(CliTest, ValidateAcceptsTheShippedConfigsAndPrintsTheEffectiveOne) {
+  for (const char* name : {"default.yaml", "decode-only.yaml", "resize-gray.yaml"}) {
+    const auto result = framepipe("validate " + shell_quote((kSource / "configs" / name).string()));
+    EXPECT_EQ(result.exit_code, 0) << name << ": " << result.output;
+  }
+  const auto effective =
+      framepipe("validate --effective " + shell_quote((kSource / "configs/default.yaml").string()) +
+                " --set stages.blur.params.sigma=3.5");
+  ASSERT_EQ(effective.exit_code, 0) << effective.output;
+  EXPECT_NE(effective.output.find("sigma: 3.5"), std::string::npos);
+  EXPECT_NE(effective.output.find("threads: 0"), std::string::npos) << "decode's default shown";
+  // The effective config is itself a valid config.
+  const auto again = write_config(dir_, effective.output);
+  EXPECT_EQ(framepipe("validate " + shell_quote(again.string())).exit_code, 0);
+}
+
+TEST_F(CliTest, BadConfigIsExitCodeTwoWithLocatedMessages) {
+  const auto config = write_config(dir_, "stages:\n  - {type: decode}\n  - {type: blurr}\n");
+  const auto result = framepipe("validate " + shell_quote(config.string()));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find(config.string() + ":3:12: unknown stage type 'blurr'"),
+            std::string::npos)
+      << result.output;
+  const auto bad_set = framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) +
+                                 " --set stages.edges.params.low=abc");
+  EXPECT_EQ(bad_set.exit_code, 2);
+  EXPECT_NE(bad_set.output.find("--set stages.edges.params.low=abc: stage 'edges' (type canny): "
+                                "'low' must be a number"),
+            std::string::npos)
+      << bad_set.output;
+}
+
+TEST_F(CliTest, DefaultConfigRunsAndKeepsFrameCountAndRate) {
+  const auto clip = small_clip();
+  const auto out = dir_ / "out";
+  const auto result =
+      framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) + " --input " +
+                shell_quote(clip.string()) + " --output " + shell_quote(out.string()));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto video = out / "cli-320x240-25fps-edges.mp4";
+  EXPECT_NE(result.output.find("output: " + video.string()), std::string::npos) << result.output;
+  ASSERT_TRUE(fs::exists(video));
+  EXPECT_EQ(ffprobe_frame_count(video), ffprobe_frame_count(clip));
+  EXPECT_EQ(ffprobe_frame_rate(video), ffprobe_frame_rate(clip));
+  // The table lists every stage, and summary.json holds the same run.
+  for (const char* stage : {"decode", "blur", "edges", "video"}) {
+    EXPECT_NE(result.output.find(std::string("\n") + stage + " "), std::string::npos) << stage;
+  }
+  std::ifstream summary_file(out / "summary.json");
+  const auto summary = nlohmann::json::parse(summary_file);
+  EXPECT_EQ(summary["frames"].get<int>(), 100);
+  EXPECT_EQ(summary["stages"].size(), 4u);
+  EXPECT_EQ(summary["stages"][1]["items"].get<int>(), 100);
+  EXPECT_GT(summary["stages"][1]["cpu_s"].get<double>(), 0.0);
+}
+
+TEST_F(CliTest, StageFailureIsOneLineAndLeavesNoOutput) {
+  const auto clip = small_clip();
+  const auto out = dir_ / "out";
+  const auto config = write_config(dir_, R"(output: {dir: unused}
+stages:
+  - {type: decode}
+  - {name: boom, type: fail, params: {at_frame: 50, message: "injected"}}
+  - {name: video, type: encode, params: {path: "result.mp4"}}
+)");
+  const auto result =
+      framepipe("run " + shell_quote(config.string()) + " --input " + shell_quote(clip.string()) +
+                " --output " + shell_quote(out.string()));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_EQ(lines(result.output),
+            std::vector<std::string>{"error: " + clip.string() +
+                                     ": frame 50: stage 'boom' (fail): injected"});
+  EXPECT_TRUE(files_in(out).empty()) << "no output, final or partial, and no summary";
+}
+
+TEST_F(CliTest, MissingInputIsOneLineNamingTheFile) {
+  const auto missing = dir_ / "nope.mp4";
+  const auto result = framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) +
+                                " --input " + shell_quote(missing.string()) + " --output " +
+                                shell_quote((dir_ / "out").string()));
+  EXPECT_EQ(result.exit_code, 1);
+  const auto output = lines(result.output);
+  ASSERT_EQ(output.size(), 1u) << result.output;
+  EXPECT_NE(output[0].find(missing.string()), std::string::npos);
+  EXPECT_NE(output[0].find("No such file or directory"), std::string::npos);
+  EXPECT_TRUE(files_in(dir_ / "out").empty());
+}
+
+TEST_F(CliTest, ExistingOutputIsNotOverwrittenUnlessAsked) {
+  const auto clip = small_clip();
+  const auto out = dir_ / "out";
+  fs::create_directories(out);
+  std::ofstream(out / "keep.mp4") << "precious";
+  const auto config = write_config(dir_, R"(stages:
+  - {type: decode}
+  - {type: encode, params: {path: "keep.mp4"}}
+)");
+  const auto base = "run " + shell_quote(config.string()) + " --input " +
+                    shell_quote(clip.string()) + " --output " + shell_quote(out.string());
+  const auto refused = framepipe(base);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.output.find("overwrite"), std::string::npos) << refused.output;
+  std::ifstream kept(out / "keep.mp4");
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "precious");
+  const auto replaced = framepipe(base + " --set output.overwrite=true");
+  EXPECT_EQ(replaced.exit_code, 0) << replaced.output;
+  EXPECT_EQ(ffprobe_frame_count(out / "keep.mp4"), 100);
+}
+
+TEST_F(CliTest, NoInputAnywhereIsAUsageError) {
+  const auto config = write_config(dir_, "stages:\n  - {type: decode}\n  - {type: discard}\n");
+  const auto result = framepipe("run " + shell_quote(config.string()));
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("no input"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace framepipe::testing

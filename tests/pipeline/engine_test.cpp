@@ -1,0 +1,427 @@
+// The engine's promises, tested with small fake stages at 1, 2 and 8 threads: in-order stages
+// see frames by index, serial stages never run concurrently, frames in flight never exceed the
+// cap, io stages stay off oneTBB workers, and a failure stops the run promptly and cleanly.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "pipeline/config.h"
+#include "pipeline/run.h"
+
+namespace framepipe {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Counts live pixel buffers, independently of the engine's own bookkeeping.
+class CountingAllocator : public cv::MatAllocator {
+ public:
+  cv::UMatData* allocate(int dims, const int* sizes, int type, void* data, size_t* step,
+                         cv::AccessFlag flags, cv::UMatUsageFlags usage) const override {
+    auto* u = std_->allocate(dims, sizes, type, data, step, flags, usage);
+    u->currAllocator = this;
+    const int now = ++live_;
+    int peak = peak_.load();
+    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+    }
+    return u;
+  }
+  bool allocate(cv::UMatData* u, cv::AccessFlag flags, cv::UMatUsageFlags usage) const override {
+    return std_->allocate(u, flags, usage);
+  }
+  void deallocate(cv::UMatData* u) const override {
+    --live_;
+    std_->deallocate(u);
+  }
+  int live() const { return live_; }
+  int peak() const { return peak_; }
+
+ private:
+  cv::MatAllocator* std_ = cv::Mat::getStdAllocator();
+  mutable std::atomic<int> live_{0};
+  mutable std::atomic<int> peak_{0};
+};
+
+// What the fake stages saw, shared with the test.
+struct Probe {
+  std::mutex mutex;
+  std::vector<std::int64_t> recorded;  // indices, in the order the recorder saw them
+  std::vector<int> unmarked_values;    // first pixel seen by the branch that checks
+  std::atomic<int> inside{0};
+  std::atomic<int> max_inside{0};
+  std::set<int> io_threads;  // thread_number() of the threads that ran the io stage
+  std::atomic<std::int64_t> threw_at_ns{0};
+  std::atomic<int> finished{0};
+  std::atomic<int> aborted{0};
+  CountingAllocator allocator;
+};
+
+class ProbeStage {
+ public:
+  explicit ProbeStage(Probe& probe) : probe_(probe) {}
+
+ protected:
+  Probe& probe_;
+};
+
+class FakeSource : public SourceStage, ProbeStage {
+ public:
+  FakeSource(Probe& probe, const Params& params)
+      : ProbeStage(probe),
+        count_(params.integer("count")),
+        throw_at_(params.integer("throw_at")),
+        counted_(params.boolean("counted")) {}
+  std::optional<Frame> next() override {
+    if (produced_ == throw_at_) throw std::runtime_error("source broke");
+    if (produced_ == count_) return std::nullopt;
+    Frame frame;
+    cv::Mat image;
+    if (counted_) image.allocator = &probe_.allocator;
+    image.create(8, 8, CV_8UC1);
+    image.setTo(static_cast<int>(produced_ % 200));
+    frame.set_image(image);
+    frame.pts = produced_++;
+    return frame;
+  }
+  void finish() override { ++probe_.finished; }
+  void abort() noexcept override { ++probe_.aborted; }
+
+ private:
+  std::int64_t produced_ = 0;
+  std::int64_t count_;
+  std::int64_t throw_at_;
+  bool counted_;
+};
+
+class Jitter : public TransformStage {
+ public:
+  explicit Jitter(const Params& params) : max_us_(params.integer("max_us")) {}
+  bool process(Frame&) override {
+    thread_local std::mt19937 random(std::random_device{}());
+    std::this_thread::sleep_for(
+        std::chrono::microseconds(std::uniform_int_distribution<std::int64_t>(0, max_us_)(random)));
+    return true;
+  }
+
+ private:
+  std::int64_t max_us_;
+};
+
+class Recorder : public SinkStage, ProbeStage {
+ public:
+  using ProbeStage::ProbeStage;
+  void consume(Frame& frame) override {
+    std::lock_guard lock(probe_.mutex);
+    probe_.recorded.push_back(frame.index);
+  }
+  void finish() override { ++probe_.finished; }
+  void abort() noexcept override { ++probe_.aborted; }
+};
+
+// Counts how many calls are inside it at once.
+class Overlap : public TransformStage, ProbeStage {
+ public:
+  using ProbeStage::ProbeStage;
+  bool process(Frame&) override {
+    const int now = ++probe_.inside;
+    int seen = probe_.max_inside.load();
+    while (now > seen && !probe_.max_inside.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(200us);
+    --probe_.inside;
+    return true;
+  }
+};
+
+class Thrower : public TransformStage, ProbeStage {
+ public:
+  Thrower(Probe& probe, const Params& params) : ProbeStage(probe), at_(params.integer("at")) {}
+  bool process(Frame& frame) override {
+    if (frame.index == at_) {
+      probe_.threw_at_ns = steady_now_ns();
+      throw std::runtime_error("boom");
+    }
+    return true;
+  }
+  void finish() override { ++probe_.finished; }
+  void abort() noexcept override { ++probe_.aborted; }
+
+ private:
+  std::int64_t at_;
+};
+
+class SlowSink : public SinkStage {
+ public:
+  void consume(Frame&) override { std::this_thread::sleep_for(1ms); }
+};
+
+class IoProbe : public TransformStage, ProbeStage {
+ public:
+  using ProbeStage::ProbeStage;
+  bool process(Frame&) override {
+    std::this_thread::sleep_for(300us);
+    std::lock_guard lock(probe_.mutex);
+    probe_.io_threads.insert(thread_number());
+    return true;
+  }
+};
+
+class DropOdd : public TransformStage {
+ public:
+  bool process(Frame& frame) override { return frame.index % 2 == 0; }
+};
+
+// Replaces the image (as real filters do) with a constant 255 image.
+class Mark : public TransformStage {
+ public:
+  bool process(Frame& frame) override {
+    frame.set_image(cv::Mat(frame.image().size(), frame.image().type(), cv::Scalar::all(255)));
+    return true;
+  }
+};
+
+class CheckUnmarked : public SinkStage, ProbeStage {
+ public:
+  using ProbeStage::ProbeStage;
+  void consume(Frame& frame) override {
+    std::this_thread::sleep_for(100us);  // let the marking branch run first
+    std::lock_guard lock(probe_.mutex);
+    probe_.unmarked_values.push_back(frame.image().at<uchar>(0, 0));
+  }
+};
+
+StageInfo info(std::string type, StageKind kind, ResourceClass resource, Ordering ordering,
+               std::function<std::unique_ptr<Stage>(const StageSetup&)> create,
+               std::vector<ParamSpec> params = {}) {
+  return {.type = std::move(type),
+          .kind = kind,
+          .resource = resource,
+          .ordering = ordering,
+          .summary = "test stage",
+          .example = "-",
+          .params = std::move(params),
+          .create = std::move(create)};
+}
+
+class EngineTest : public ::testing::TestWithParam<int> {
+ protected:
+  EngineTest() {
+    using K = StageKind;
+    using R = ResourceClass;
+    using O = Ordering;
+    auto& p = probe_;
+    registry_.add(
+        info("fake_source", K::source, R::io, O::serial_in_order,
+             [&p](const StageSetup& s) { return std::make_unique<FakeSource>(p, s.params); },
+             {ParamSpec::integer("count", 200, "frames"),
+              ParamSpec::integer("throw_at", -1, "index that throws"),
+              ParamSpec::boolean("counted", false, "count pixel buffers")}));
+    registry_.add(info("jitter", K::transform, R::cpu, O::parallel,
+                       [](const StageSetup& s) { return std::make_unique<Jitter>(s.params); },
+                       {ParamSpec::integer("max_us", 3000, "longest sleep")}));
+    registry_.add(info("record", K::sink, R::cpu, O::serial_in_order,
+                       [&p](const StageSetup&) { return std::make_unique<Recorder>(p); }));
+    registry_.add(info("record_io", K::sink, R::io, O::serial_in_order,
+                       [&p](const StageSetup&) { return std::make_unique<Recorder>(p); }));
+    registry_.add(info("overlap_serial", K::transform, R::cpu, O::serial_out_of_order,
+                       [&p](const StageSetup&) { return std::make_unique<Overlap>(p); }));
+    registry_.add(info("overlap_parallel", K::transform, R::cpu, O::parallel,
+                       [&p](const StageSetup&) { return std::make_unique<Overlap>(p); }));
+    registry_.add(info("thrower", K::transform, R::cpu, O::parallel,
+                       [&p](const StageSetup& s) { return std::make_unique<Thrower>(p, s.params); },
+                       {ParamSpec::integer("at", 50, "index that throws")}));
+    registry_.add(info("slow_sink", K::sink, R::cpu, O::parallel,
+                       [](const StageSetup&) { return std::make_unique<SlowSink>(); }));
+    registry_.add(info("io_probe", K::transform, R::io, O::parallel,
+                       [&p](const StageSetup&) { return std::make_unique<IoProbe>(p); }));
+    registry_.add(info("drop_odd", K::transform, R::cpu, O::parallel,
+                       [](const StageSetup&) { return std::make_unique<DropOdd>(); }));
+    registry_.add(info("mark", K::transform, R::cpu, O::parallel,
+                       [](const StageSetup&) { return std::make_unique<Mark>(); }));
+    registry_.add(info("check_unmarked", K::sink, R::cpu, O::parallel,
+                       [&p](const StageSetup&) { return std::make_unique<CheckUnmarked>(p); }));
+  }
+
+  // Runs a pipeline whose `stages:` list is given, at the test's thread count; fails the test
+  // instead of hanging when the run does not end within 60 s.
+  RunResult run(const std::string& stages, int max_in_flight = 16) {
+    const auto yaml = "pipeline: {threads: " + std::to_string(GetParam()) +
+                      ", max_frames_in_flight: " + std::to_string(max_in_flight) +
+                      "}\ninput: {path: fake.mp4}\nstages:\n" + stages;
+    config_ = load_config_text(yaml, "test.yaml", {}, registry_);
+    auto future = std::async(std::launch::async, [this] { return run_pipeline(config_); });
+    if (future.wait_for(60s) != std::future_status::ready) {
+      ADD_FAILURE() << "run did not end within 60 s (deadlock?)";
+      std::abort();
+    }
+    return future.get();
+  }
+
+  Probe probe_;
+  Registry registry_;
+  Config config_;
+};
+
+TEST_P(EngineTest, InOrderSinkSeesIndicesInOrderAfterJitteryParallelStage) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 300}}\n"
+          "  - {type: jitter, concurrency: 8}\n"
+          "  - {type: record}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  ASSERT_EQ(probe_.recorded.size(), 300u);
+  for (std::size_t i = 0; i < probe_.recorded.size(); ++i)
+    ASSERT_EQ(probe_.recorded[i], (std::int64_t)i);
+  EXPECT_EQ(result.frames, 300);
+}
+
+TEST_P(EngineTest, InOrderIoSinkSeesIndicesInOrder) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 300}}\n"
+          "  - {type: jitter, concurrency: unlimited, params: {max_us: 1000}}\n"
+          "  - {type: record_io}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  ASSERT_EQ(probe_.recorded.size(), 300u);
+  for (std::size_t i = 0; i < probe_.recorded.size(); ++i)
+    ASSERT_EQ(probe_.recorded[i], (std::int64_t)i);
+}
+
+TEST_P(EngineTest, SerialStageNeverRunsConcurrently) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 200}}\n"
+          "  - {type: overlap_serial}\n"
+          "  - {type: slow_sink, concurrency: 4}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  EXPECT_EQ(probe_.max_inside.load(), 1);
+}
+
+TEST_P(EngineTest, ParallelStageUsesUpToItsConcurrency) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 200}}\n"
+          "  - {type: overlap_parallel, concurrency: 2}\n"
+          "  - {type: slow_sink}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  EXPECT_LE(probe_.max_inside.load(), 2);
+  if (GetParam() >= 2) {
+    EXPECT_EQ(probe_.max_inside.load(), 2);
+  }
+}
+
+TEST_P(EngineTest, FramesAliveNeverExceedTheFlightCap) {
+  for (int cap : {1, 3, 8}) {
+    SCOPED_TRACE("max_frames_in_flight " + std::to_string(cap));
+    const int peak_before = probe_.allocator.peak();
+    const auto result =
+        run("  - {type: fake_source, params: {count: 120, counted: true}}\n"
+            "  - {type: jitter, concurrency: unlimited, params: {max_us: 500}}\n"
+            "  - {type: slow_sink, concurrency: unlimited}\n",
+            cap);
+    ASSERT_TRUE(result.ok()) << result.error->to_string();
+    EXPECT_EQ(probe_.allocator.live(), 0) << "every pixel buffer is freed by the end";
+    EXPECT_LE(probe_.allocator.peak(), std::max(cap, peak_before));
+    EXPECT_LE(result.flight_peak, cap);
+    // A slow sink fills the budget, so the cap is actually reached: the bound is doing the work.
+    EXPECT_EQ(result.flight_peak, cap);
+  }
+}
+
+TEST_P(EngineTest, IoStageRunsOnItsOwnThreadsNotOnTbbWorkers) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 150}}\n"
+          "  - {type: io_probe, concurrency: 3}\n"
+          "  - {type: record}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  std::set<int> io_threads;
+  for (const auto& [number, name] : result.thread_names) {
+    if (name.rfind("io io_probe #", 0) == 0) io_threads.insert(number);
+  }
+  EXPECT_EQ(io_threads.size(), 3u) << "the engine started concurrency = 3 io threads";
+  EXPECT_GE(probe_.io_threads.size(), 2u) << "several io threads took frames";
+  for (int number : probe_.io_threads) {
+    EXPECT_TRUE(io_threads.contains(number))
+        << "io stage ran on a thread not its own (a oneTBB worker?)";
+  }
+  ASSERT_EQ(probe_.recorded.size(), 150u);
+}
+
+TEST_P(EngineTest, ExceptionStopsTheRunPromptlyWithStageFileAndFrame) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 1000000}}\n"
+          "  - {name: explode, type: thrower, params: {at: 50}}\n"
+          "  - {type: record}\n");
+  const auto returned_ns = steady_now_ns();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error->stage, "explode");
+  EXPECT_EQ(result.error->frame, 50);
+  EXPECT_EQ(result.error->to_string(), "fake.mp4: frame 50: stage 'explode' (thrower): boom");
+  EXPECT_LT(returned_ns - probe_.threw_at_ns.load(), 1'000'000'000) << "ended within a second";
+  EXPECT_LT(result.frames, 1000000);
+  EXPECT_EQ(probe_.finished.load(), 0) << "finish() is never called after a failure";
+  EXPECT_EQ(probe_.aborted.load(), 3) << "abort() is called on every opened stage";
+}
+
+TEST_P(EngineTest, SourceExceptionNamesTheSource) {
+  const auto result =
+      run("  - {name: src, type: fake_source, params: {count: 100, throw_at: 10}}\n"
+          "  - {type: record}\n");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error->to_string(),
+            "fake.mp4: frame 10: stage 'src' (fake_source): source broke");
+  EXPECT_LE(probe_.recorded.size(), 10u) << "no frame after the failure was delivered";
+}
+
+TEST_P(EngineTest, DroppedFramesKeepOrderDownstream) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 101}}\n"
+          "  - {type: jitter, concurrency: 4, params: {max_us: 500}}\n"
+          "  - {type: drop_odd}\n"
+          "  - {type: record}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  ASSERT_EQ(probe_.recorded.size(), 51u);
+  for (std::size_t i = 0; i < probe_.recorded.size(); ++i)
+    EXPECT_EQ(probe_.recorded[i], (std::int64_t)(2 * i));
+}
+
+TEST_P(EngineTest, BranchesGetTheirOwnFrame) {
+  const auto result =
+      run("  - {name: src, type: fake_source, params: {count: 60}}\n"
+          "  - {type: mark}\n"
+          "  - {type: record}\n"
+          "  - {type: check_unmarked, input: src}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  ASSERT_EQ(probe_.unmarked_values.size(), 60u);
+  for (int v : probe_.unmarked_values) EXPECT_LT(v, 200) << "the mark branch leaked into src's";
+  EXPECT_EQ(probe_.recorded.size(), 60u);
+}
+
+TEST_P(EngineTest, EveryInvocationIsMeasured) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 40}}\n"
+          "  - {type: jitter, params: {max_us: 2000}}\n"
+          "  - {type: record}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  const auto& jitter = result.stages[1];
+  EXPECT_EQ(jitter.items, 40);
+  std::int64_t frames_seen = 0;
+  std::int64_t busy = 0;
+  for (const auto& call : jitter.invocations) {
+    frames_seen += call.frame >= 0;
+    busy += call.wall_ns;
+    EXPECT_GE(call.wall_ns, call.cpu_ns / 2) << "a sleeping stage cannot use more CPU than wall";
+  }
+  EXPECT_EQ(frames_seen, 40);
+  EXPECT_EQ(busy, jitter.busy_ns);
+  EXPECT_LT(jitter.cpu_ns, jitter.busy_ns) << "sleeping is off-CPU time";
+  EXPECT_EQ(result.stages[0].items, 40) << "the source's items are the frames it produced";
+}
+
+INSTANTIATE_TEST_SUITE_P(Threads, EngineTest, ::testing::Values(1, 2, 8),
+                         [](const auto& info) { return "threads" + std::to_string(info.param); });
+
+}  // namespace
+}  // namespace framepipe

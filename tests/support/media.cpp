@@ -1,0 +1,83 @@
+#include "tests/support/media.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <sstream>
+#include <stdexcept>
+
+namespace framepipe::testing {
+
+std::filesystem::path fixture_dir() {
+  std::filesystem::path dir = FRAMEPIPE_FIXTURE_DIR;
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::string shell_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string capture(const std::string& command) {
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run: " + command);
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  if (status != 0)
+    throw std::runtime_error("command failed (" + std::to_string(status) + "): " + command);
+  return output;
+}
+
+CommandResult run_shell(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) throw std::runtime_error("cannot run: " + command);
+  std::array<char, 4096> buffer{};
+  std::size_t n = 0;
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) {
+    result.output.append(buffer.data(), n);
+  }
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::filesystem::path make_clip(const std::string& name, const std::string& ffmpeg_args) {
+  const auto path = fixture_dir() / name;
+  if (std::filesystem::exists(path)) return path;
+  // Written under a per-process name, then renamed, so concurrent tests never see half a file.
+  const auto partial = fixture_dir() / ("partial-" + std::to_string(getpid()) + "-" + name);
+  capture("ffmpeg -nostdin -v error -y " + ffmpeg_args + " " + shell_quote(partial.string()));
+  std::filesystem::rename(partial, path);
+  return path;
+}
+
+std::vector<std::int64_t> ffprobe_pts(const std::filesystem::path& path) {
+  const auto text = capture(
+      "ffprobe -v error -select_streams v:0 -show_entries "
+      "frame=best_effort_timestamp -of csv=p=0 " +
+      shell_quote(path.string()));
+  std::vector<std::int64_t> pts;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty()) pts.push_back(std::stoll(line));
+  }
+  return pts;
+}
+
+std::filesystem::path make_temp_dir(const std::string& prefix) {
+  auto pattern = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (!mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed for " + pattern);
+  return pattern;
+}
+
+}  // namespace framepipe::testing

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace framepipe::testing {
+
+// Where generated media lives (the build tree's fixtures/ folder).
+std::filesystem::path fixture_dir();
+
+// A clip made once with the ffmpeg CLI: `ffmpeg -y <ffmpeg_args> <fixture_dir>/<name>`.
+// Safe when several test processes ask for the same clip at once.
+std::filesystem::path make_clip(const std::string& name, const std::string& ffmpeg_args);
+
+// Runs a shell command and returns its standard output; throws when it exits non-zero.
+std::string capture(const std::string& command);
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+// Runs a shell command and returns its exit code and output, whatever the exit code.
+CommandResult run_shell(const std::string& command);
+
+// Single-quotes a string for the shell.
+std::string shell_quote(const std::string& text);
+
+// The video frames' presentation timestamps as ffprobe reports them, in decode order.
+std::vector<std::int64_t> ffprobe_pts(const std::filesystem::path& path);
+
+// A fresh empty folder under the system temp folder, removed by the caller.
+std::filesystem::path make_temp_dir(const std::string& prefix);
+
+}  // namespace framepipe::testing

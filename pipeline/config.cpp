@@ -182,13 +182,15 @@ class Validator {
 
   void read_pipeline(const YAML::Node& node, Config& config) {
     if (!expect_map(node, "pipeline")) return;
-    check_keys(node, "pipeline", {"name", "threads", "max_frames_in_flight"}, "pipeline");
+    check_keys(node, "pipeline", {"name", "threads", "max_frames_in_flight", "profile"},
+               "pipeline");
     read_setting(node, "pipeline", ParamSpec::string("name", "", "-"), config.name);
     read_setting(node, "pipeline", ParamSpec::integer("threads", 0, "-").range(0, 1024),
                  config.threads);
     read_setting(node, "pipeline",
                  ParamSpec::integer("max_frames_in_flight", 16, "-").range(1, 100000),
                  config.max_frames_in_flight);
+    read_setting(node, "pipeline", ParamSpec::boolean("profile", true, "-"), config.profile);
   }
 
   void read_input(const YAML::Node& node, Config& config) {
@@ -451,6 +453,7 @@ std::string effective_yaml(const Config& config) {
   out << YAML::Key << "name" << YAML::Value << config.name;
   out << YAML::Key << "threads" << YAML::Value << config.threads;
   out << YAML::Key << "max_frames_in_flight" << YAML::Value << config.max_frames_in_flight;
+  out << YAML::Key << "profile" << YAML::Value << config.profile;
   out << YAML::EndMap;
   out << YAML::Key << "input" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "path" << YAML::Value << config.input_path << YAML::EndMap;

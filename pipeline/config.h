@@ -31,6 +31,7 @@ struct Config {
   std::string name = "pipeline";
   int threads = 0;  // oneTBB arena size; 0 = all cores
   int max_frames_in_flight = 16;
+  bool profile = true;  // record every invocation and sample the run; off: totals only
   std::string input_path;
   std::string output_dir = "out";
   bool overwrite = false;

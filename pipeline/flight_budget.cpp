@@ -2,13 +2,29 @@
 
 #include <stdexcept>
 
+#include "pipeline/profiler.h"
+
 namespace framepipe {
 
 FlightBudget::FlightBudget(int capacity) : capacity_(capacity) {
   if (capacity < 1) throw std::invalid_argument("frames-in-flight capacity must be >= 1");
 }
 
-std::shared_ptr<const void> FlightBudget::acquire(const std::atomic<bool>& stop) {
+void FrameCompletions::record(std::int64_t latency_ns) {
+  {
+    std::lock_guard lock(mutex_);
+    latencies_ns_.push_back(latency_ns);
+  }
+  count_.fetch_add(1, std::memory_order_relaxed);
+}
+
+std::vector<std::int64_t> FrameCompletions::latencies_ns() const {
+  std::lock_guard lock(mutex_);
+  return latencies_ns_;
+}
+
+std::shared_ptr<const void> FlightBudget::acquire(const std::atomic<bool>& stop,
+                                                  FrameCompletions& completions) {
   {
     std::unique_lock lock(mutex_);
     freed_.wait(lock, [&] { return stop.load() || in_use_ < capacity_; });
@@ -16,7 +32,17 @@ std::shared_ptr<const void> FlightBudget::acquire(const std::atomic<bool>& stop)
     ++in_use_;
     if (in_use_ > peak_) peak_ = in_use_;
   }
-  return std::shared_ptr<FlightBudget>(this, [](FlightBudget* budget) { budget->release(); });
+  struct Slot {
+    FlightBudget* budget;
+    FrameCompletions* completions;
+    std::int64_t taken_ns;
+  };
+  return std::shared_ptr<const Slot>(
+      new Slot{this, &completions, steady_now_ns()}, [](const Slot* slot) {
+        slot->completions->record(steady_now_ns() - slot->taken_ns);
+        slot->budget->release();
+        delete slot;
+      });
 }
 
 void FlightBudget::release() {

@@ -4,8 +4,23 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 namespace framepipe {
+
+// Frames that left the pipeline during one run: how many, and how long each took from the
+// moment its slot was taken (just before the source produced it) until its last copy died.
+class FrameCompletions {
+ public:
+  void record(std::int64_t latency_ns);
+  std::int64_t count() const { return count_.load(std::memory_order_relaxed); }
+  std::vector<std::int64_t> latencies_ns() const;
+
+ private:
+  std::atomic<std::int64_t> count_{0};
+  mutable std::mutex mutex_;
+  std::vector<std::int64_t> latencies_ns_;
+};
 
 // The global cap on frames in flight, which bounds memory whatever the video's length. A
 // source takes a slot before it produces a frame; the slot returns when the last copy of that
@@ -16,8 +31,10 @@ class FlightBudget {
   FlightBudget(const FlightBudget&) = delete;
   FlightBudget& operator=(const FlightBudget&) = delete;
 
-  // Blocks until a slot is free; returns null once `stop` is set (after wake_waiters()).
-  std::shared_ptr<const void> acquire(const std::atomic<bool>& stop);
+  // Blocks until a slot is free; returns null once `stop` is set (after wake_waiters()). When
+  // the slot returns, the frame's latency goes to `completions`.
+  std::shared_ptr<const void> acquire(const std::atomic<bool>& stop,
+                                      FrameCompletions& completions);
   // Wakes every waiting acquire() so it can look at its stop flag.
   void wake_waiters();
 

@@ -3,10 +3,14 @@
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/flow_graph.h>
 
+#include <condition_variable>
 #include <exception>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
+
+#include "pipeline/threads.h"
 
 namespace framepipe {
 
@@ -29,13 +33,21 @@ std::string describe(const std::exception_ptr& error) {
 
 class GraphRun {
  public:
-  GraphRun(const std::vector<GraphStage>& stages, FlightBudget& budget, ThreadNames& names,
-           std::string input_path)
-      : stages_(stages), budget_(budget), names_(names), input_path_(std::move(input_path)) {}
+  GraphRun(const std::vector<GraphStage>& stages, FlightBudget& budget,
+           FrameCompletions& completions, ThreadNames& names, std::string input_path,
+           const GraphOptions& options)
+      : stages_(stages),
+        budget_(budget),
+        completions_(completions),
+        names_(names),
+        input_path_(std::move(input_path)),
+        options_(options) {}
 
-  std::optional<RunError> execute() {
+  GraphOutcome execute() {
     build();
     graph_.reserve_wait();  // held by the source thread until it ends
+    std::thread sampler;
+    if (options_.sample_interval_ns > 0) sampler = std::thread([this] { run_sampler(); });
     std::thread source([this] { run_source(); });
     graph_.wait_for_all();
     source.join();
@@ -43,8 +55,17 @@ class GraphRun {
       for (std::size_t i = 0; i < worker->threads.size(); ++i) worker->queue.push(nullptr);
       for (auto& thread : worker->threads) thread.join();
     }
+    if (sampler.joinable()) {
+      {
+        std::lock_guard lock(sampler_mutex_);
+        graph_done_ = true;
+      }
+      sampler_wake_.notify_all();
+      sampler.join();
+    }
+    for (const auto& stage : stages_) stage.metrics->forget_threads(stage_threads_);
     std::lock_guard lock(error_mutex_);
-    return error_;
+    return {error_, std::move(samples_)};
   }
 
  private:
@@ -65,22 +86,61 @@ class GraphRun {
     budget_.wake_waiters();
   }
 
-  // Calls the stage on one frame, measured; returns the frame to pass on.
-  FramePtr invoke(const GraphStage& stage, FramePtr frame) {
-    if (stop_.load(std::memory_order_relaxed) || frame->dropped()) return frame;
+  // Threads that run stage calls are the engine's; any other thread that appears during a
+  // stage's first call was started by that stage (libav's or x264's workers).
+  void note_stage_thread() {
+    thread_local const GraphRun* noted_for = nullptr;
+    if (noted_for == this) return;
+    noted_for = this;
+    std::lock_guard lock(stage_threads_mutex_);
+    stage_threads_.insert(current_tid());
+  }
+
+  // Runs `call` (which returns the index of the frame it handled, or -1) measured.
+  template <typename Call>
+  void measured_call(const GraphStage& stage, Call&& call) {
+    note_stage_thread();
+    std::set<int> threads_before;
+    const bool first = stage.metrics->claim_first_call();
+    if (first) threads_before = process_thread_ids();
     const auto wall_start = steady_now_ns();
     const auto cpu_start = thread_cpu_now_ns();
-    try {
-      if (stage.config->info->kind == StageKind::transform) {
-        if (!static_cast<TransformStage*>(stage.stage)->process(*frame)) frame->drop();
-      } else {
-        static_cast<SinkStage*>(stage.stage)->consume(*frame);
+    const std::int64_t frame = call();
+    stage.metrics->record(wall_start, steady_now_ns() - wall_start,
+                          thread_cpu_now_ns() - cpu_start, frame);
+    if (first) {
+      std::set<int> started;
+      for (int tid : process_thread_ids()) {
+        if (!threads_before.contains(tid)) started.insert(tid);
       }
-    } catch (...) {
-      fail(stage, frame->index, describe(std::current_exception()));
+      stage.metrics->adopt_threads(started);
     }
-    stage.metrics->record(wall_start, steady_now_ns() - wall_start, thread_cpu_now_ns() - cpu_start,
-                          frame->index);
+  }
+
+  void hand_on(std::size_t producer) {
+    for (auto consumer : consumers_[producer]) stages_[consumer].metrics->arrive();
+  }
+
+  // Calls the stage on one frame, measured; returns the frame to pass on.
+  FramePtr invoke(std::size_t index, FramePtr frame) {
+    const auto& stage = stages_[index];
+    stage.metrics->start();
+    if (!stop_.load(std::memory_order_relaxed) && !frame->dropped()) {
+      measured_call(stage, [&] {
+        try {
+          if (stage.config->info->kind == StageKind::transform) {
+            if (!static_cast<TransformStage*>(stage.stage)->process(*frame)) frame->drop();
+          } else {
+            static_cast<SinkStage*>(stage.stage)->consume(*frame);
+          }
+        } catch (...) {
+          fail(stage, frame->index, describe(std::current_exception()));
+        }
+        return frame->index;
+      });
+    }
+    stage.metrics->end();
+    hand_on(index);
     return frame;
   }
 
@@ -88,13 +148,13 @@ class GraphRun {
     std::map<std::string, std::size_t> index_of;
     for (std::size_t i = 0; i < stages_.size(); ++i) index_of[stages_[i].config->name] = i;
     senders_.resize(stages_.size(), nullptr);
-    std::vector<int> consumer_count(stages_.size(), 0);
-    for (const auto& stage : stages_) {
-      if (!stage.config->input.empty()) ++consumer_count[index_of.at(stage.config->input)];
+    consumers_.resize(stages_.size());
+    for (std::size_t i = 0; i < stages_.size(); ++i) {
+      const auto& input = stages_[i].config->input;
+      if (!input.empty()) consumers_[index_of.at(input)].push_back(i);
     }
     for (std::size_t i = 0; i < stages_.size(); ++i) {
-      const auto& stage = stages_[i];
-      const auto& config = *stage.config;
+      const auto& config = *stages_[i].config;
       if (config.info->kind == StageKind::source) {
         entry_ = std::make_unique<flow::broadcast_node<FramePtr>>(graph_);
         senders_[i] = entry_.get();
@@ -105,13 +165,13 @@ class GraphRun {
                                           : static_cast<std::size_t>(config.concurrency.count);
       flow::receiver<FramePtr>* receiver = nullptr;
       if (config.info->resource == ResourceClass::io) {
-        auto* node = make_io_node(stage, config.concurrency.count);
+        auto* node = make_io_node(i, config.concurrency.count);
         receiver = node;
         // An async_node takes successors only on its output port.
         senders_[i] = &flow::output_port<0>(*node);
       } else {
         auto node = std::make_unique<FrameNode>(
-            graph_, concurrency, [this, &stage](FramePtr frame) { return invoke(stage, frame); });
+            graph_, concurrency, [this, i](FramePtr frame) { return invoke(i, std::move(frame)); });
         receiver = node.get();
         senders_[i] = node.get();
         nodes_.push_back(std::move(node));
@@ -124,7 +184,7 @@ class GraphRun {
         nodes_.push_back(std::move(sequencer));
       }
       const auto producer = index_of.at(config.input);
-      if (consumer_count[producer] > 1) {
+      if (consumers_[producer].size() > 1) {
         // Branches must not share a Frame: each may replace the image or drop the frame.
         auto copy = std::make_unique<FrameNode>(graph_, flow::unlimited, [](FramePtr frame) {
           return std::make_shared<Frame>(*frame);
@@ -137,7 +197,8 @@ class GraphRun {
     }
   }
 
-  AsyncNode* make_io_node(const GraphStage& stage, int threads) {
+  AsyncNode* make_io_node(std::size_t index, int threads) {
+    const auto& stage = stages_[index];
     auto worker = std::make_unique<IoWorker>();
     auto* raw = worker.get();
     // In-order and serial stages must enqueue in arrival order, so their node is serial.
@@ -151,14 +212,14 @@ class GraphRun {
         });
     raw->node = node.get();
     for (int t = 0; t < threads; ++t) {
-      raw->threads.emplace_back([this, raw, &stage, t] {
-        names_.name_current("io " + stage.config->name + " #" + std::to_string(t));
-        const bool forwards = stage.config->info->kind == StageKind::transform;
+      raw->threads.emplace_back([this, raw, index, t] {
+        names_.name_current("io " + stages_[index].config->name + " #" + std::to_string(t));
+        const bool forwards = stages_[index].config->info->kind == StageKind::transform;
         for (;;) {
           FramePtr frame;
           raw->queue.pop(frame);
           if (!frame) return;
-          frame = invoke(stage, std::move(frame));
+          frame = invoke(index, std::move(frame));
           if (forwards) raw->node->gateway().try_put(frame);
           frame.reset();
           raw->node->gateway().release_wait();
@@ -176,35 +237,72 @@ class GraphRun {
     auto* source = static_cast<SourceStage*>(stage.stage);
     names_.name_current("source " + stage.config->name);
     for (std::int64_t index = 0;; ++index) {
-      auto slot = budget_.acquire(stop_);
+      const auto wait_start = steady_now_ns();
+      auto slot = budget_.acquire(stop_, completions_);
+      stage.metrics->add_blocked(steady_now_ns() - wait_start);
       if (!slot) break;
-      const auto wall_start = steady_now_ns();
-      const auto cpu_start = thread_cpu_now_ns();
       std::optional<Frame> frame;
-      try {
-        frame = source->next();
-      } catch (...) {
-        fail(stage, index, describe(std::current_exception()));
-      }
-      stage.metrics->record(wall_start, steady_now_ns() - wall_start,
-                            thread_cpu_now_ns() - cpu_start, frame ? index : -1);
+      measured_call(stage, [&] {
+        try {
+          frame = source->next();
+        } catch (...) {
+          fail(stage, index, describe(std::current_exception()));
+        }
+        return frame ? index : std::int64_t{-1};
+      });
       if (!frame || stop_) break;
       frame->index = index;
       if (frame->source.empty()) frame->source = input_path_;
       frame->hold_flight_slot(std::move(slot));
+      hand_on(0);
       entry_->try_put(std::make_shared<Frame>(std::move(*frame)));
     }
     graph_.release_wait();
   }
 
+  void take_sample(std::int64_t cpu_at_start) {
+    Sample sample;
+    sample.t_ns = steady_now_ns() - options_.run_start_ns;
+    sample.frames_done = completions_.count();
+    sample.process_cpu_ns = process_cpu_ns() - cpu_at_start;
+    sample.in_flight = budget_.in_use();
+    for (const auto& stage : stages_) {
+      sample.queued.push_back(stage.metrics->queued());
+      stage.metrics->sample_helper_threads();
+    }
+    samples_.push_back(std::move(sample));
+  }
+
+  void run_sampler() {
+    const auto cpu_at_start = process_cpu_ns();
+    std::unique_lock lock(sampler_mutex_);
+    for (;;) {
+      take_sample(cpu_at_start);
+      if (sampler_wake_.wait_for(lock, std::chrono::nanoseconds(options_.sample_interval_ns),
+                                 [this] { return graph_done_; })) {
+        break;
+      }
+    }
+    take_sample(cpu_at_start);
+  }
+
   const std::vector<GraphStage>& stages_;
   FlightBudget& budget_;
+  FrameCompletions& completions_;
   ThreadNames& names_;
   const std::string input_path_;
+  const GraphOptions options_;
+  std::vector<std::vector<std::size_t>> consumers_;
 
   std::atomic<bool> stop_{false};
   std::mutex error_mutex_;
   std::optional<RunError> error_;
+  std::mutex stage_threads_mutex_;
+  std::set<int> stage_threads_;
+  std::mutex sampler_mutex_;
+  std::condition_variable sampler_wake_;
+  bool graph_done_ = false;
+  std::vector<Sample> samples_;
 
   // Declared before the nodes and workers so it is destroyed after them.
   flow::graph graph_;
@@ -216,9 +314,10 @@ class GraphRun {
 
 }  // namespace
 
-std::optional<RunError> execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,
-                                      ThreadNames& thread_names, const std::string& input_path) {
-  GraphRun run(stages, budget, thread_names, input_path);
+GraphOutcome execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,
+                           FrameCompletions& completions, ThreadNames& thread_names,
+                           const std::string& input_path, const GraphOptions& options) {
+  GraphRun run(stages, budget, completions, thread_names, input_path, options);
   return run.execute();
 }
 

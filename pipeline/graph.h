@@ -19,15 +19,29 @@ struct GraphStage {
   StageMetrics* metrics = nullptr;
 };
 
+struct GraphOptions {
+  std::int64_t run_start_ns = 0;
+  // 0: no sampler thread (profiling off).
+  std::int64_t sample_interval_ns = 25'000'000;
+};
+
+struct GraphOutcome {
+  std::optional<RunError> error;
+  std::vector<Sample> samples;
+};
+
 // Runs opened stages as a oneTBB flow graph until the source ends or a stage fails:
 // - the source runs on a thread of its own and takes a FlightBudget slot per frame;
 // - cpu stages are function_nodes with their configured concurrency, inside the caller's
 //   oneTBB arena; io stages are async_nodes served by `concurrency` dedicated threads;
 // - serial_in_order stages get a sequencer_node in front, so they see frames by index;
 // - a stage feeding several consumers hands each of them its own copy of the frame.
-// Returns the first failure; on failure every node drains without calling stages, so the run
-// ends promptly. Must be called inside the oneTBB arena the cpu stages should use.
-std::optional<RunError> execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,
-                                      ThreadNames& thread_names, const std::string& input_path);
+// Samples queue depths, frames in flight, throughput and process CPU every
+// options.sample_interval_ns. Returns the first failure; on failure every node drains without
+// calling stages, so the run ends promptly. Must be called inside the oneTBB arena the cpu
+// stages should use.
+GraphOutcome execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,
+                           FrameCompletions& completions, ThreadNames& thread_names,
+                           const std::string& input_path, const GraphOptions& options);
 
 }  // namespace framepipe

@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "pipeline/threads.h"
+
 namespace framepipe {
 
 std::int64_t steady_now_ns() {
@@ -24,8 +26,10 @@ int thread_number() {
   return number;
 }
 
-StageMetrics::StageMetrics(std::int64_t run_start_ns, const std::vector<std::string>& phase_names)
+StageMetrics::StageMetrics(std::int64_t run_start_ns, const std::vector<std::string>& phase_names,
+                           bool keep_invocations)
     : run_start_ns_(run_start_ns),
+      keep_invocations_(keep_invocations),
       phases_(std::make_unique<Phase[]>(phase_names.size())),
       phase_count_(phase_names.size()) {
   for (std::size_t i = 0; i < phase_count_; ++i) phases_[i].name = phase_names[i];
@@ -36,6 +40,7 @@ void StageMetrics::record(std::int64_t start_ns, std::int64_t wall_ns, std::int6
   if (frame >= 0) items_.fetch_add(1, std::memory_order_relaxed);
   busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
   cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed);
+  if (!keep_invocations_) return;
   std::lock_guard lock(invocations_mutex_);
   invocations_.push_back({start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number()});
 }
@@ -44,6 +49,30 @@ void StageMetrics::add_phase(std::size_t phase, std::int64_t wall_ns, std::int64
   if (phase >= phase_count_) return;
   phases_[phase].wall_ns.fetch_add(wall_ns, std::memory_order_relaxed);
   phases_[phase].cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
+}
+
+void StageMetrics::adopt_threads(const std::set<int>& tids) {
+  std::lock_guard lock(helpers_mutex_);
+  for (int tid : tids) helper_cpu_.emplace(tid, thread_cpu_ns(tid).value_or(0));
+}
+
+void StageMetrics::forget_threads(const std::set<int>& tids) {
+  std::lock_guard lock(helpers_mutex_);
+  for (int tid : tids) helper_cpu_.erase(tid);
+}
+
+void StageMetrics::sample_helper_threads() {
+  std::lock_guard lock(helpers_mutex_);
+  for (auto& [tid, cpu] : helper_cpu_) {
+    if (auto now = thread_cpu_ns(tid)) cpu = *now;
+  }
+}
+
+std::int64_t StageMetrics::helper_cpu_ns() const {
+  std::lock_guard lock(helpers_mutex_);
+  std::int64_t total = 0;
+  for (const auto& [tid, cpu] : helper_cpu_) total += cpu;
+  return total;
 }
 
 std::vector<PhaseTotals> StageMetrics::phases() const {

@@ -2,13 +2,20 @@
 
 #include <oneapi/tbb/task_arena.h>
 
+#include <algorithm>
 #include <exception>
+#include <set>
+#include <thread>
 
 #include "pipeline/graph.h"
+#include "pipeline/threads.h"
 
 namespace framepipe {
 
 namespace {
+
+// 40 samples a second: fine enough to see queues fill and drain, cheap enough to leave on.
+constexpr std::int64_t kSampleIntervalNs = 25'000'000;
 
 std::string describe_current_exception() {
   try {
@@ -50,7 +57,8 @@ RunResult run_pipeline(const Config& config) {
   std::vector<GraphStage> graph_stages;
   std::size_t opened = 0;
   for (const auto& stage_config : config.stages) {
-    metrics.push_back(std::make_unique<StageMetrics>(run_start, stage_config.info->phases));
+    metrics.push_back(
+        std::make_unique<StageMetrics>(run_start, stage_config.info->phases, config.profile));
     graph_stages.push_back({&stage_config, nullptr, metrics.back().get()});
   }
 
@@ -61,7 +69,14 @@ RunResult run_pipeline(const Config& config) {
           stage_config.info->create(StageSetup{stage_config.name, stage_config.params}));
       graph_stages[i].stage = instances.back().get();
       RunContext context{config.input_path, config.output_dir, config.overwrite, metrics[i].get()};
+      // Threads the stage starts while opening (libav's decoder threads) are its helpers.
+      const auto threads_before = process_thread_ids();
       measured(*metrics[i], [&] { instances.back()->open(context); });
+      std::set<int> started;
+      for (int tid : process_thread_ids()) {
+        if (!threads_before.contains(tid)) started.insert(tid);
+      }
+      metrics[i]->adopt_threads(started);
       ++opened;
     } catch (...) {
       result.error = stage_error(config, stage_config, describe_current_exception());
@@ -74,10 +89,16 @@ RunResult run_pipeline(const Config& config) {
   arena.initialize();
   result.arena_threads = arena.max_concurrency();
   FlightBudget budget(config.max_frames_in_flight);
+  FrameCompletions completions;
   ThreadNames thread_names;
+  const auto cpu_at_start = process_cpu_ns();
+  const GraphOptions options{run_start, config.profile ? kSampleIntervalNs : 0};
   if (!result.error) {
     arena.execute([&] {
-      result.error = execute_graph(graph_stages, budget, thread_names, config.input_path);
+      auto outcome = execute_graph(graph_stages, budget, completions, thread_names,
+                                   config.input_path, options);
+      result.error = std::move(outcome.error);
+      result.samples = std::move(outcome.samples);
     });
   }
 
@@ -100,6 +121,12 @@ RunResult run_pipeline(const Config& config) {
       for (auto& path : instance->outputs()) result.outputs.push_back(std::move(path));
     }
   }
+  for (auto& m : metrics) m->sample_helper_threads();
+  result.process_cpu_ns = process_cpu_ns() - cpu_at_start;
+  result.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  result.profiled = config.profile;
+  result.sample_interval_ns = options.sample_interval_ns;
+  result.latencies_ns = completions.latencies_ns();
   result.wall_s = static_cast<double>(steady_now_ns() - run_start) / 1e9;
   result.flight_capacity = budget.capacity();
   result.flight_peak = budget.peak();
@@ -109,7 +136,8 @@ RunResult run_pipeline(const Config& config) {
     const auto& m = *metrics[i];
     result.stages.push_back({stage.name, stage.type, stage.info->kind, stage.info->resource,
                              stage.info->ordering, stage.concurrency, m.items(), m.busy_ns(),
-                             m.cpu_ns(), m.phases(), m.invocations()});
+                             m.cpu_ns(), m.helper_cpu_ns(), m.blocked_ns(), stage.input,
+                             m.phases(), m.invocations()});
   }
   result.frames = result.stages.empty() ? 0 : result.stages.front().items;
   return result;

@@ -24,6 +24,9 @@ struct StageRunStats {
   std::int64_t items = 0;
   std::int64_t busy_ns = 0;  // wall time inside the stage, summed over invocations
   std::int64_t cpu_ns = 0;   // CPU time of the calling threads inside the stage
+  std::int64_t helper_cpu_ns = 0;   // CPU time of threads the stage started (libav, x264)
+  std::int64_t blocked_ns = 0;      // waiting to hand frames on (the source, for a free slot)
+  std::string input;                // the stage it consumes; empty for the source
   std::vector<PhaseTotals> phases;
   std::vector<Invocation> invocations;
 };
@@ -34,6 +37,12 @@ struct RunResult {
   double wall_s = 0;
   std::int64_t frames = 0;  // frames the source produced
   int arena_threads = 0;
+  int cores = 1;
+  bool profiled = true;
+  std::int64_t process_cpu_ns = 0;     // CPU the whole process used during the run
+  std::int64_t sample_interval_ns = 0;
+  std::vector<Sample> samples;         // the run over time; empty when not profiled
+  std::vector<std::int64_t> latencies_ns;  // per finished frame, slot taken to last copy gone
   int flight_capacity = 0;
   int flight_peak = 0;
   std::vector<StageRunStats> stages;

@@ -1,0 +1,39 @@
+#include "pipeline/threads.h"
+
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <cstdlib>
+#include <system_error>
+
+namespace framepipe {
+
+int current_tid() { return static_cast<int>(syscall(SYS_gettid)); }
+
+std::set<int> process_thread_ids() {
+  std::set<int> ids;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task", error)) {
+    ids.insert(std::atoi(entry.path().filename().c_str()));
+  }
+  return ids;
+}
+
+std::optional<std::int64_t> thread_cpu_ns(int tid) {
+  // Linux encodes another thread's CPU clock as ~tid << 3 | CPUCLOCK_PERTHREAD | CPUCLOCK_SCHED,
+  // as glibc's pthread_getcpuclockid does; libav's and x264's threads have no pthread_t we hold.
+  const clockid_t clock = static_cast<clockid_t>((~static_cast<unsigned>(tid)) << 3) | 6;
+  timespec ts{};
+  if (clock_gettime(clock, &ts) != 0) return std::nullopt;
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+std::int64_t process_cpu_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+}  // namespace framepipe

@@ -4,10 +4,11 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
+#include "pipeline/analysis.h"
 #include "pipeline/config.h"
+#include "pipeline/report.h"
 #include "pipeline/run.h"
 #include "pipeline/summary.h"
 
@@ -17,17 +18,6 @@ namespace {
 
 void print_config_error(const ConfigError& error) {
   for (const auto& problem : error.problems()) spdlog::error("{}", problem);
-}
-
-// Writes next to its final name, then renames, so a reader never sees half a file.
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const auto partial = path.parent_path() / ("." + path.filename().string() + ".partial");
-  {
-    std::ofstream out(partial, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write '" + partial.string() + "'");
-  }
-  std::filesystem::rename(partial, path);
 }
 
 std::string describe_params(const ParamSpec& spec) {
@@ -59,18 +49,43 @@ int run_command(const Registry& registry, const RunOptions& options) {
     spdlog::error("{}", result.error->to_string());
     return kRunFailed;
   }
-  if (!options.quiet) std::cout << format_summary_table(result);
+  const auto report = build_report(config, result, analyze(config, result));
+  if (!options.quiet) std::cout << format_summary(report);
   for (const auto& output : result.outputs) std::cout << "output: " << output.string() << "\n";
-  const auto summary_path = std::filesystem::path(config.output_dir) / "summary.json";
+  const auto report_dir = config.report_dir.empty()
+                              ? std::filesystem::path(config.output_dir) / "report"
+                              : std::filesystem::path(config.report_dir);
   try {
-    std::filesystem::create_directories(config.output_dir);
-    write_file_atomically(summary_path, summary_json(result).dump(2) + "\n");
-    std::cout << "summary: " << summary_path.string() << "\n";
+    for (const auto& path : write_report(report_dir, config.report_formats, report, result)) {
+      std::cout << "report: " << path.string() << "\n";
+    }
   } catch (const std::exception& e) {
-    spdlog::error("{}: {}", summary_path.string(), e.what());
+    spdlog::error("{}: cannot write the report: {}", report_dir.string(), e.what());
     return kRunFailed;
   }
   return kOk;
+}
+
+int report_show_command(const std::string& dir) {
+  try {
+    std::cout << format_summary(read_report(dir));
+    return kOk;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kRunFailed;
+  }
+}
+
+int report_compare_command(const std::string& a, const std::string& b) {
+  try {
+    const auto first = read_report(a);
+    const auto second = read_report(b);
+    std::cout << "A: " << a << "\nB: " << b << "\n" << format_comparison(first, second);
+    return kOk;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kRunFailed;
+  }
 }
 
 int validate_command(const Registry& registry, const std::string& config_path,

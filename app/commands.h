@@ -25,6 +25,8 @@ struct RunOptions {
 int run_command(const Registry& registry, const RunOptions& options);
 int validate_command(const Registry& registry, const std::string& config_path,
                      const std::vector<std::string>& overrides, bool effective);
+int report_show_command(const std::string& dir);
+int report_compare_command(const std::string& a, const std::string& b);
 int stages_command(const Registry& registry, const std::string& type, bool markdown);
 
 }  // namespace framepipe::app

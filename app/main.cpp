@@ -1,6 +1,7 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <opencv2/core/utility.hpp>
 
 #include "app/commands.h"
 #include "stages/register_all.h"
@@ -8,6 +9,9 @@
 int main(int argc, char** argv) {
   using framepipe::app::kConfigError;
   spdlog::set_pattern("%^%l%$: %v");
+  // framepipe runs frames in parallel itself; OpenCV's own parallel loops inside a stage would
+  // enter a second oneTBB arena and block the calling worker while they wait for a slot.
+  cv::setNumThreads(0);
 
   CLI::App cli{
       "framepipe runs configurable video pipelines: libav decode -> OpenCV filters on oneTBB -> "
@@ -45,6 +49,16 @@ int main(int argc, char** argv) {
   stages_cmd->add_option("type", stage_type, "show only this stage type");
   stages_cmd->add_flag("--markdown", markdown, "print the reference as Markdown (docs/stages.md)");
 
+  std::string report_dir;
+  std::vector<std::string> compared;
+  auto* report_cmd = cli.add_subcommand("report", "Read the reports runs wrote");
+  report_cmd->require_subcommand(1);
+  auto* show_cmd = report_cmd->add_subcommand("show", "Print a run's summary from DIR/report.json");
+  show_cmd->add_option("dir", report_dir, "report folder (e.g. out/report)")->required();
+  auto* compare_cmd = report_cmd->add_subcommand(
+      "compare", "Show two runs side by side: fps, per-stage figures, config keys that differ");
+  compare_cmd->add_option("dirs", compared, "two report folders: A B")->required()->expected(2);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -59,5 +73,7 @@ int main(int argc, char** argv) {
     return framepipe::app::validate_command(registry, validate_config, validate_overrides,
                                             effective);
   }
+  if (*show_cmd) return framepipe::app::report_show_command(report_dir);
+  if (*compare_cmd) return framepipe::app::report_compare_command(compared[0], compared[1]);
   return framepipe::app::stages_command(registry, stage_type, markdown);
 }

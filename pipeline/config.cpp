@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -91,10 +92,11 @@ class Validator {
       problem(root, "", "the config must be a map with keys pipeline, input, output, stages");
       throw ConfigError(problems_);
     }
-    check_keys(root, "", {"pipeline", "input", "output", "stages"}, "top level");
+    check_keys(root, "", {"pipeline", "input", "output", "report", "stages"}, "top level");
     if (const auto node = root["pipeline"]) read_pipeline(node, config);
     if (const auto node = root["input"]) read_input(node, config);
     if (const auto node = root["output"]) read_output(node, config);
+    if (const auto node = root["report"]) read_report(node, config);
     if (const auto node = root["stages"]) {
       read_stages(node, config);
     } else {
@@ -208,6 +210,27 @@ class Validator {
     check_keys(node, "output", {"dir", "overwrite"}, "output");
     read_setting(node, "output", ParamSpec::string("dir", "", "-"), config.output_dir);
     read_setting(node, "output", ParamSpec::boolean("overwrite", false, "-"), config.overwrite);
+  }
+
+  void read_report(const YAML::Node& node, Config& config) {
+    if (!expect_map(node, "report")) return;
+    check_keys(node, "report", {"dir", "formats"}, "report");
+    read_setting(node, "report", ParamSpec::string("dir", "", "-"), config.report_dir);
+    const auto formats = node["formats"];
+    if (!formats) return;
+    const auto spec = ParamSpec::choice("formats", {"json", "html", "trace"}, "json", "-");
+    if (!formats.IsSequence()) {
+      problem(formats, "report.formats",
+              "report: 'formats' must be a list of json, html, trace (e.g. [json, html])");
+      return;
+    }
+    config.report_formats.clear();
+    for (const auto& format : formats) {
+      ParamValue value;
+      if (read_scalar(format, "report.formats", spec, "report: ", value)) {
+        config.report_formats.push_back(std::get<std::string>(value));
+      }
+    }
   }
 
   bool expect_map(const YAML::Node& node, const std::string& path) {
@@ -446,39 +469,60 @@ StageConfig load_stage_text(const std::string& yaml, const Registry& registry) {
   return Validator("stage", {}, registry).validate_stage(entry);
 }
 
-std::string effective_yaml(const Config& config) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  out << YAML::Key << "pipeline" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "name" << YAML::Value << config.name;
-  out << YAML::Key << "threads" << YAML::Value << config.threads;
-  out << YAML::Key << "max_frames_in_flight" << YAML::Value << config.max_frames_in_flight;
-  out << YAML::Key << "profile" << YAML::Value << config.profile;
-  out << YAML::EndMap;
-  out << YAML::Key << "input" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "path" << YAML::Value << config.input_path << YAML::EndMap;
-  out << YAML::Key << "output" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "dir" << YAML::Value << config.output_dir;
-  out << YAML::Key << "overwrite" << YAML::Value << config.overwrite << YAML::EndMap;
-  out << YAML::Key << "stages" << YAML::Value << YAML::BeginSeq;
+nlohmann::ordered_json config_json(const Config& config) {
+  nlohmann::ordered_json stages = nlohmann::ordered_json::array();
   for (const auto& stage : config.stages) {
-    out << YAML::BeginMap;
-    out << YAML::Key << "name" << YAML::Value << stage.name;
-    out << YAML::Key << "type" << YAML::Value << stage.type;
-    if (!stage.input.empty()) out << YAML::Key << "input" << YAML::Value << stage.input;
-    if (stage.info->kind != StageKind::source) {
-      out << YAML::Key << "concurrency" << YAML::Value << stage.concurrency.to_string();
+    nlohmann::ordered_json entry = {{"name", stage.name}, {"type", stage.type}};
+    if (!stage.input.empty()) entry["input"] = stage.input;
+    if (stage.info->kind != StageKind::source) entry["concurrency"] = stage.concurrency.to_string();
+    nlohmann::ordered_json params = nlohmann::ordered_json::object();
+    for (const auto& [key, value] : stage.params.values()) {
+      std::visit([&](const auto& v) { params[key] = v; }, value);
     }
-    if (!stage.params.values().empty()) {
-      out << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
-      for (const auto& [key, value] : stage.params.values()) {
-        out << YAML::Key << key << YAML::Value << format_value(value);
-      }
-      out << YAML::EndMap;
+    if (!params.empty()) entry["params"] = params;
+    stages.push_back(entry);
+  }
+  return {{"pipeline",
+           {{"name", config.name},
+            {"threads", config.threads},
+            {"max_frames_in_flight", config.max_frames_in_flight},
+            {"profile", config.profile}}},
+          {"input", {{"path", config.input_path}}},
+          {"output", {{"dir", config.output_dir}, {"overwrite", config.overwrite}}},
+          {"report", {{"dir", config.report_dir}, {"formats", config.report_formats}}},
+          {"stages", stages}};
+}
+
+namespace {
+
+void emit(YAML::Emitter& out, const nlohmann::ordered_json& value) {
+  if (value.is_object()) {
+    out << YAML::BeginMap;
+    for (const auto& [key, item] : value.items()) {
+      out << YAML::Key << key << YAML::Value;
+      emit(out, item);
     }
     out << YAML::EndMap;
+  } else if (value.is_array()) {
+    // Lists of scalars read best on one line ([json, html]); lists of maps as blocks.
+    const bool scalars = std::none_of(value.begin(), value.end(),
+                                      [](const auto& item) { return item.is_structured(); });
+    if (scalars) out << YAML::Flow;
+    out << YAML::BeginSeq;
+    for (const auto& item : value) emit(out, item);
+    out << YAML::EndSeq;
+  } else if (value.is_string()) {
+    out << value.get<std::string>();
+  } else {
+    out << value.dump();
   }
-  out << YAML::EndSeq << YAML::EndMap;
+}
+
+}  // namespace
+
+std::string effective_yaml(const Config& config) {
+  YAML::Emitter out;
+  emit(out, config_json(config));
   return std::string(out.c_str()) + "\n";
 }
 

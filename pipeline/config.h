@@ -1,5 +1,6 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -35,6 +36,8 @@ struct Config {
   std::string input_path;
   std::string output_dir = "out";
   bool overwrite = false;
+  std::string report_dir;  // empty: <output_dir>/report
+  std::vector<std::string> report_formats = {"json", "html", "trace"};
   std::vector<StageConfig> stages;
 };
 
@@ -60,7 +63,8 @@ Config load_config_text(const std::string& yaml, const std::string& origin,
 // tools that build a single stage.
 StageConfig load_stage_text(const std::string& yaml, const Registry& registry);
 
-// The config with every default filled in, as YAML: exactly what will run.
+// The config with every default filled in: exactly what will run.
+nlohmann::ordered_json config_json(const Config& config);
 std::string effective_yaml(const Config& config);
 
 }  // namespace framepipe

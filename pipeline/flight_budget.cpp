@@ -37,12 +37,12 @@ std::shared_ptr<const void> FlightBudget::acquire(const std::atomic<bool>& stop,
     FrameCompletions* completions;
     std::int64_t taken_ns;
   };
-  return std::shared_ptr<const Slot>(
-      new Slot{this, &completions, steady_now_ns()}, [](const Slot* slot) {
-        slot->completions->record(steady_now_ns() - slot->taken_ns);
-        slot->budget->release();
-        delete slot;
-      });
+  return std::shared_ptr<const Slot>(new Slot{this, &completions, steady_now_ns()},
+                                     [](const Slot* slot) {
+                                       slot->completions->record(steady_now_ns() - slot->taken_ns);
+                                       slot->budget->release();
+                                       delete slot;
+                                     });
 }
 
 void FlightBudget::release() {

@@ -33,8 +33,7 @@ class FlightBudget {
 
   // Blocks until a slot is free; returns null once `stop` is set (after wake_waiters()). When
   // the slot returns, the frame's latency goes to `completions`.
-  std::shared_ptr<const void> acquire(const std::atomic<bool>& stop,
-                                      FrameCompletions& completions);
+  std::shared_ptr<const void> acquire(const std::atomic<bool>& stop, FrameCompletions& completions);
   // Wakes every waiting acquire() so it can look at its stop flag.
   void wake_waiters();
 

@@ -106,8 +106,8 @@ class GraphRun {
     const auto wall_start = steady_now_ns();
     const auto cpu_start = thread_cpu_now_ns();
     const std::int64_t frame = call();
-    stage.metrics->record(wall_start, steady_now_ns() - wall_start,
-                          thread_cpu_now_ns() - cpu_start, frame);
+    stage.metrics->record(wall_start, steady_now_ns() - wall_start, thread_cpu_now_ns() - cpu_start,
+                          frame);
     if (first) {
       std::set<int> started;
       for (int tid : process_thread_ids()) {

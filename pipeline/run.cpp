@@ -131,13 +131,14 @@ RunResult run_pipeline(const Config& config) {
   result.flight_capacity = budget.capacity();
   result.flight_peak = budget.peak();
   result.thread_names = thread_names.snapshot();
+  result.main_thread = thread_number();
   for (std::size_t i = 0; i < config.stages.size(); ++i) {
     const auto& stage = config.stages[i];
     const auto& m = *metrics[i];
     result.stages.push_back({stage.name, stage.type, stage.info->kind, stage.info->resource,
                              stage.info->ordering, stage.concurrency, m.items(), m.busy_ns(),
                              m.cpu_ns(), m.helper_cpu_ns(), m.blocked_ns(), stage.input,
-                             m.phases(), m.invocations()});
+                             stage.info->helper_threads_phase, m.phases(), m.invocations()});
   }
   result.frames = result.stages.empty() ? 0 : result.stages.front().items;
   return result;

@@ -22,11 +22,12 @@ struct StageRunStats {
   Ordering ordering = Ordering::parallel;
   Concurrency concurrency;
   std::int64_t items = 0;
-  std::int64_t busy_ns = 0;  // wall time inside the stage, summed over invocations
-  std::int64_t cpu_ns = 0;   // CPU time of the calling threads inside the stage
-  std::int64_t helper_cpu_ns = 0;   // CPU time of threads the stage started (libav, x264)
-  std::int64_t blocked_ns = 0;      // waiting to hand frames on (the source, for a free slot)
-  std::string input;                // the stage it consumes; empty for the source
+  std::int64_t busy_ns = 0;          // wall time inside the stage, summed over invocations
+  std::int64_t cpu_ns = 0;           // CPU time of the calling threads inside the stage
+  std::int64_t helper_cpu_ns = 0;    // CPU time of threads the stage started (libav, x264)
+  std::int64_t blocked_ns = 0;       // waiting to hand frames on (the source, for a free slot)
+  std::string input;                 // the stage it consumes; empty for the source
+  std::string helper_threads_phase;  // the phase helper_cpu_ns belongs to, if any
   std::vector<PhaseTotals> phases;
   std::vector<Invocation> invocations;
 };
@@ -39,15 +40,16 @@ struct RunResult {
   int arena_threads = 0;
   int cores = 1;
   bool profiled = true;
-  std::int64_t process_cpu_ns = 0;     // CPU the whole process used during the run
+  std::int64_t process_cpu_ns = 0;  // CPU the whole process used during the run
   std::int64_t sample_interval_ns = 0;
-  std::vector<Sample> samples;         // the run over time; empty when not profiled
+  std::vector<Sample> samples;             // the run over time; empty when not profiled
   std::vector<std::int64_t> latencies_ns;  // per finished frame, slot taken to last copy gone
   int flight_capacity = 0;
   int flight_peak = 0;
   std::vector<StageRunStats> stages;
   std::vector<std::filesystem::path> outputs;  // files committed by the sinks
   std::map<int, std::string> thread_names;
+  int main_thread = 0;  // thread_number() of the thread that opened and finished the stages
 
   bool ok() const { return !error.has_value(); }
   double fps() const { return wall_s > 0 ? static_cast<double>(frames) / wall_s : 0.0; }

@@ -88,6 +88,9 @@ struct StageInfo {
   std::string example{};  // a YAML stage entry a user can paste
   std::vector<ParamSpec> params{};
   std::vector<std::string> phases{};  // named parts of its time, for ScopedPhase
+  // The phase whose work runs on threads the stage starts (libav's decoder threads do
+  // decode's "decode"): their CPU time is counted in that phase.
+  std::string helper_threads_phase{};
   std::function<std::unique_ptr<Stage>(const StageSetup&)> create{};
   // Checks that span parameters or need more than a range ("ksize must be odd"); returns one
   // message per problem. Runs during config validation; must not open files.

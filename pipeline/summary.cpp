@@ -1,83 +1,129 @@
 #include "pipeline/summary.h"
 
+#include <array>
 #include <cstdio>
+#include <map>
+#include <set>
 
 namespace framepipe {
 
 namespace {
 
-double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
-
-// Frames per second the stage could sustain alone: items over its busy time per worker.
-double stage_capacity_fps(const StageRunStats& stage, int arena_threads) {
-  const int workers = stage.concurrency.unlimited ? arena_threads : stage.concurrency.count;
-  const double busy = seconds(stage.busy_ns);
-  return busy > 0 ? static_cast<double>(stage.items) * std::max(workers, 1) / busy : 0.0;
+std::string line(const char* format, auto... args) {
+  std::array<char, 512> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), format, args...);
+  return buffer.data();
 }
 
-std::string line(const char* format, auto... args) {
-  char buffer[256];
-  std::snprintf(buffer, sizeof buffer, format, args...);
-  return buffer;
+double number(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
+}
+
+std::string text(const nlohmann::json& object, const char* key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// "a.b.c" -> scalar, for the config keys that differ between two runs. Stages are keyed by
+// name, as --set addresses them.
+void flatten(const nlohmann::json& value, const std::string& path,
+             std::map<std::string, std::string>& out) {
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items())
+      flatten(item, path.empty() ? key : path + "." + key, out);
+  } else if (value.is_array() && path == "stages") {
+    for (const auto& stage : value) flatten(stage, "stages." + text(stage, "name"), out);
+  } else {
+    out[path] = value.is_string() ? value.get<std::string>() : value.dump();
+  }
+}
+
+const nlohmann::json* find_stage(const nlohmann::json& report, const std::string& name) {
+  for (const auto& stage : report["stages"]) {
+    if (text(stage, "name") == name) return &stage;
+  }
+  return nullptr;
 }
 
 }  // namespace
 
-std::string format_summary_table(const RunResult& result) {
-  std::string out = line("%-16s %-14s %-4s %-11s %8s %9s %9s %9s\n", "stage", "type", "runs",
-                         "concurrency", "items", "busy s", "cpu s", "max fps");
-  for (const auto& stage : result.stages) {
-    const auto concurrency =
-        stage.kind == StageKind::source ? std::string("-") : stage.concurrency.to_string();
-    out += line("%-16s %-14s %-4s %-11s %8lld %9.3f %9.3f %9.1f\n", stage.name.c_str(),
-                stage.type.c_str(), to_string(stage.resource), concurrency.c_str(),
-                static_cast<long long>(stage.items), seconds(stage.busy_ns), seconds(stage.cpu_ns),
-                stage_capacity_fps(stage, result.arena_threads));
-    for (const auto& phase : stage.phases) {
-      out += line("  %-38s %8s %9.3f %9.3f\n", ("- " + phase.name).c_str(), "",
-                  seconds(phase.wall_ns), seconds(phase.cpu_ns));
+std::string format_summary(const nlohmann::json& report) {
+  std::string out =
+      line("%-14s %-13s %-9s %5s %7s %8s %8s %8s %8s %8s %5s %8s\n", "stage", "type", "class",
+           "conc", "items", "busy s", "cpu s", "off-cpu", "starved", "blocked", "util", "p95 ms");
+  for (const auto& stage : report["stages"]) {
+    out +=
+        line("%-14s %-13s %-9s %5s %7lld %8.3f %8.3f %8.3f %8.3f %8.3f %4.0f%% %8.2f\n",
+             text(stage, "name").c_str(), text(stage, "type").c_str(), text(stage, "class").c_str(),
+             text(stage, "concurrency").c_str(), static_cast<long long>(number(stage, "items")),
+             number(stage, "busy_s"), number(stage, "cpu_s"), number(stage, "off_cpu_s"),
+             number(stage, "starved_s"), number(stage, "blocked_s"),
+             number(stage, "utilization") * 100, number(stage["latency_ms"], "p95"));
+    for (const auto& phase : stage["phases"]) {
+      out += line("  - %-26s %-9s %13s %8.3f %8.3f %8.3f\n", text(phase, "name").c_str(), "",
+                  text(phase, "class").c_str(), number(phase, "wall_s"), number(phase, "cpu_s"),
+                  number(phase, "off_cpu_s"));
     }
   }
   out += line(
-      "%lld frames in %.3f s = %.1f fps; %d oneTBB threads; peak %d of %d frames in "
-      "flight\n",
-      static_cast<long long>(result.frames), result.wall_s, result.fps(), result.arena_threads,
-      result.flight_peak, result.flight_capacity);
+      "%lld frames in %.3f s = %.1f fps; %d oneTBB threads on %d cores; peak %d of %d "
+      "frames in flight\n",
+      static_cast<long long>(number(report, "frames")), number(report, "wall_s"),
+      number(report, "fps"), static_cast<int>(number(report, "threads")),
+      static_cast<int>(number(report, "cores")),
+      static_cast<int>(number(report, "peak_frames_in_flight")),
+      static_cast<int>(number(report, "max_frames_in_flight")));
+  for (const auto& conclusion : report["conclusions"]) out += conclusion.get<std::string>() + "\n";
+  for (const auto& advice : report["advice"]) {
+    out += "advice: set " + text(advice, "key") + ": " + text(advice, "to") + " (now " +
+           text(advice, "from") + ") - " + text(advice, "reason") + "\n";
+  }
   return out;
 }
 
-nlohmann::json summary_json(const RunResult& result) {
-  nlohmann::json stages = nlohmann::json::array();
-  for (const auto& stage : result.stages) {
-    nlohmann::json phases = nlohmann::json::array();
-    for (const auto& phase : stage.phases) {
-      phases.push_back({{"name", phase.name},
-                        {"wall_s", seconds(phase.wall_ns)},
-                        {"cpu_s", seconds(phase.cpu_ns)}});
-    }
-    stages.push_back({{"name", stage.name},
-                      {"type", stage.type},
-                      {"kind", to_string(stage.kind)},
-                      {"resource", to_string(stage.resource)},
-                      {"ordering", to_string(stage.ordering)},
-                      {"concurrency", stage.concurrency.to_string()},
-                      {"items", stage.items},
-                      {"busy_s", seconds(stage.busy_ns)},
-                      {"cpu_s", seconds(stage.cpu_ns)},
-                      {"max_fps", stage_capacity_fps(stage, result.arena_threads)},
-                      {"phases", phases}});
+std::string format_comparison(const nlohmann::json& a, const nlohmann::json& b) {
+  auto ratio = [](double x, double y) { return x > 0 ? y / x : 0.0; };
+  std::string out = line("%-22s %12s %12s %8s\n", "", "A", "B", "B/A");
+  out += line("%-22s %12.1f %12.1f %7.2fx\n", "fps", number(a, "fps"), number(b, "fps"),
+              ratio(number(a, "fps"), number(b, "fps")));
+  out += line("%-22s %12.3f %12.3f %7.2fx\n", "wall s", number(a, "wall_s"), number(b, "wall_s"),
+              ratio(number(a, "wall_s"), number(b, "wall_s")));
+  out += line("%-22s %12lld %12lld\n", "frames", static_cast<long long>(number(a, "frames")),
+              static_cast<long long>(number(b, "frames")));
+  out += line("%-22s %12s %12s\n", "bottleneck", text(a, "bottleneck").c_str(),
+              text(b, "bottleneck").c_str());
+  std::set<std::string> names;
+  for (const auto* report : {&a, &b}) {
+    for (const auto& stage : (*report)["stages"]) names.insert(text(stage, "name"));
   }
-  nlohmann::json json = {{"input", result.input_path},
-                         {"ok", result.ok()},
-                         {"wall_s", result.wall_s},
-                         {"frames", result.frames},
-                         {"fps", result.fps()},
-                         {"threads", result.arena_threads},
-                         {"max_frames_in_flight", result.flight_capacity},
-                         {"peak_frames_in_flight", result.flight_peak},
-                         {"stages", stages}};
-  if (result.error) json["error"] = result.error->to_string();
-  return json;
+  for (const auto& name : names) {
+    const auto* sa = find_stage(a, name);
+    const auto* sb = find_stage(b, name);
+    for (const char* key : {"busy_s", "cpu_s", "utilization"}) {
+      const double va = sa ? number(*sa, key) : 0.0;
+      const double vb = sb ? number(*sb, key) : 0.0;
+      out +=
+          line("%-22s %12.3f %12.3f %7.2fx\n", (name + " " + key).c_str(), va, vb, ratio(va, vb));
+    }
+    out += line("%-22s %12s %12s\n", (name + " class").c_str(),
+                sa ? text(*sa, "class").c_str() : "-", sb ? text(*sb, "class").c_str() : "-");
+  }
+  std::map<std::string, std::string> config_a, config_b;
+  flatten(a["config"], "", config_a);
+  flatten(b["config"], "", config_b);
+  std::set<std::string> keys;
+  for (const auto& [key, value] : config_a) keys.insert(key);
+  for (const auto& [key, value] : config_b) keys.insert(key);
+  std::string differences;
+  for (const auto& key : keys) {
+    const auto va = config_a.contains(key) ? config_a[key] : "-";
+    const auto vb = config_b.contains(key) ? config_b[key] : "-";
+    if (va != vb) differences += "  " + key + ": " + va + " -> " + vb + "\n";
+  }
+  out += differences.empty() ? "config: identical\n"
+                             : "config keys that differ (A -> B):\n" + differences;
+  return out;
 }
 
 }  // namespace framepipe

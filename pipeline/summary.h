@@ -3,14 +3,13 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "pipeline/run.h"
-
 namespace framepipe {
 
-// The short per-stage table printed at the end of a run (items, busy s, cpu s, fps).
-std::string format_summary_table(const RunResult& result);
+// The terminal summary of a run, from its report.json: a compact per-stage table (with the
+// decode and encode phases as sub-rows), the conclusions and the advice.
+std::string format_summary(const nlohmann::json& report);
 
-// The same figures, plus each stage's phases, as JSON: summary.json in the output folder.
-nlohmann::json summary_json(const RunResult& result);
+// Two runs side by side: fps and wall time, per-stage figures, and the config keys that differ.
+std::string format_comparison(const nlohmann::json& a, const nlohmann::json& b);
 
 }  // namespace framepipe

@@ -4,8 +4,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <system_error>
 
 namespace framepipe {

@@ -6,7 +6,7 @@ packages=(
   libopencv-dev libtbb-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
-  googletest libgtest-dev time
+  googletest libgtest-dev time chromium python3 python3-jsonschema
 )
 missing=()
 for p in "${packages[@]}"; do

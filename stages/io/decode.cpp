@@ -255,6 +255,7 @@ StageInfo decode_stage() {
                                         "best one")
                          .range(-1, {})},
           .phases = {"demux", "decode"},
+          .helper_threads_phase = "decode",
           .create = [](const StageSetup& setup) { return std::make_unique<Decode>(setup.params); },
           .check = {}};
 }

@@ -389,6 +389,7 @@ StageInfo encode_stage() {
                              "pixel format the encoder gets: yuv420p plays everywhere, yuv444p "
                              "keeps full colour")},
       .phases = {"convert", "encode", "mux"},
+      .helper_threads_phase = "encode",
       .create = [](const StageSetup& setup) { return std::make_unique<Encode>(setup.params); },
       .check = [](const Params& params) { return resolve(params).problems; }};
 }

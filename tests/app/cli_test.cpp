@@ -144,12 +144,20 @@ TEST_F(CliTest, DefaultConfigRunsAndKeepsFrameCountAndRate) {
   for (const char* stage : {"decode", "blur", "edges", "video"}) {
     EXPECT_NE(result.output.find(std::string("\n") + stage + " "), std::string::npos) << stage;
   }
-  std::ifstream summary_file(out / "summary.json");
-  const auto summary = nlohmann::json::parse(summary_file);
-  EXPECT_EQ(summary["frames"].get<int>(), 100);
-  EXPECT_EQ(summary["stages"].size(), 4u);
-  EXPECT_EQ(summary["stages"][1]["items"].get<int>(), 100);
-  EXPECT_GT(summary["stages"][1]["cpu_s"].get<double>(), 0.0);
+  std::ifstream report_file(out / "report/report.json");
+  const auto report = nlohmann::json::parse(report_file);
+  EXPECT_EQ(report["frames"].get<int>(), 100);
+  EXPECT_EQ(report["stages"].size(), 4u);
+  EXPECT_EQ(report["stages"][1]["items"].get<int>(), 100);
+  EXPECT_GT(report["stages"][1]["cpu_s"].get<double>(), 0.0);
+  for (const char* name : {"report.json", "report.html", "trace.json"}) {
+    EXPECT_NE(result.output.find("report: " + (out / "report" / name).string()), std::string::npos)
+        << name;
+  }
+  // `report show` prints the same summary again from the files.
+  const auto shown = framepipe("report show " + shell_quote((out / "report").string()));
+  EXPECT_EQ(shown.exit_code, 0);
+  EXPECT_NE(result.output.find(shown.output), std::string::npos) << shown.output;
 }
 
 TEST_F(CliTest, StageFailureIsOneLineAndLeavesNoOutput) {
@@ -168,7 +176,7 @@ stages:
   EXPECT_EQ(lines(result.output),
             std::vector<std::string>{"error: " + clip.string() +
                                      ": frame 50: stage 'boom' (fail): injected"});
-  EXPECT_TRUE(files_in(out).empty()) << "no output, final or partial, and no summary";
+  EXPECT_TRUE(files_in(out).empty()) << "no output, final or partial, and no report";
 }
 
 TEST_F(CliTest, MissingInputIsOneLineNamingTheFile) {
@@ -203,6 +211,26 @@ TEST_F(CliTest, ExistingOutputIsNotOverwrittenUnlessAsked) {
   const auto replaced = framepipe(base + " --set output.overwrite=true");
   EXPECT_EQ(replaced.exit_code, 0) << replaced.output;
   EXPECT_EQ(ffprobe_frame_count(out / "keep.mp4"), 100);
+}
+
+TEST_F(CliTest, ReportCompareShowsTwoRunsAndTheKeysThatDiffer) {
+  const auto clip = small_clip();
+  const auto config = shell_quote((kSource / "configs/decode-only.yaml").string());
+  for (const char* threads : {"1", "2"}) {
+    const auto result = framepipe(
+        "run " + config + " --quiet --input " + shell_quote(clip.string()) + " --output " +
+        shell_quote((dir_ / threads).string()) + " --set stages.decode.params.threads=" + threads);
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+  }
+  const auto compared = framepipe("report compare " + shell_quote((dir_ / "1/report").string()) +
+                                  " " + shell_quote((dir_ / "2/report").string()));
+  EXPECT_EQ(compared.exit_code, 0) << compared.output;
+  EXPECT_NE(compared.output.find("stages.decode.params.threads: 1 -> 2"), std::string::npos)
+      << compared.output;
+  EXPECT_NE(compared.output.find("decode busy_s"), std::string::npos);
+  const auto missing = framepipe("report show " + shell_quote((dir_ / "nowhere").string()));
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.output.find("no report there"), std::string::npos);
 }
 
 TEST_F(CliTest, NoInputAnywhereIsAUsageError) {

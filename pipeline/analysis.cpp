@@ -1,0 +1,254 @@
+#include "pipeline/analysis.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+namespace framepipe {
+
+namespace {
+
+double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+std::string format(const char* pattern, auto... args) {
+  std::array<char, 512> buffer{};
+  std::snprintf(buffer.data(), buffer.size(), pattern, args...);
+  return buffer.data();
+}
+
+std::string percent(double share) { return format("%.0f%%", share * 100); }
+
+const ParamValue* param(const StageConfig& stage, const std::string& name) {
+  const auto& values = stage.params.values();
+  auto it = values.find(name);
+  return it == values.end() ? nullptr : &it->second;
+}
+
+// The next faster x264 preset, or "" when already the fastest.
+std::string faster_preset(const std::string& preset) {
+  static const std::array<const char*, 9> order = {"ultrafast", "superfast", "veryfast",
+                                                   "faster",    "fast",      "medium",
+                                                   "slow",      "slower",    "veryslow"};
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    if (preset == order[i]) return order[i - 1];
+  }
+  return "";
+}
+
+StageFigures figures_of(const StageRunStats& stage, const RunResult& result) {
+  StageFigures f;
+  const double wall = result.wall_s;
+  f.workers = stage.kind == StageKind::source ? 1
+              : stage.concurrency.unlimited   ? std::max(1, result.arena_threads)
+                                              : stage.concurrency.count;
+  f.busy_s = seconds(stage.busy_ns);
+  f.helper_cpu_s = seconds(stage.helper_cpu_ns);
+  f.cpu_s = seconds(stage.cpu_ns) + f.helper_cpu_s;
+  f.off_cpu_s = std::max(0.0, f.busy_s - f.cpu_s);
+  f.blocked_s = seconds(stage.blocked_ns);
+  f.starved_s = std::max(0.0, wall * f.workers - f.busy_s - f.blocked_s);
+  f.utilization = wall > 0 ? f.busy_s / (wall * f.workers) : 0.0;
+  f.cls = classify(f.busy_s, f.cpu_s);
+  std::vector<std::int64_t> latencies;
+  for (const auto& call : stage.invocations) {
+    if (call.frame >= 0) latencies.push_back(call.wall_ns);
+  }
+  f.latency = percentiles(std::move(latencies));
+  for (const auto& phase : stage.phases) {
+    PhaseFigures p{phase.name, seconds(phase.wall_ns), seconds(phase.cpu_ns), 0, ""};
+    if (phase.name == stage.helper_threads_phase) p.cpu_s += f.helper_cpu_s;
+    p.off_cpu_s = std::max(0.0, p.wall_s - p.cpu_s);
+    p.cls = classify(p.wall_s, p.cpu_s);
+    f.phases.push_back(p);
+  }
+  return f;
+}
+
+void add_to_split(RunAnalysis& analysis, const std::string& cls, double seconds_in_class) {
+  if (cls == "cpu-bound") analysis.cpu_bound_s += seconds_in_class;
+  if (cls == "io-bound") analysis.io_bound_s += seconds_in_class;
+  if (cls == "mixed") analysis.mixed_s += seconds_in_class;
+}
+
+void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysis& analysis) {
+  const auto b = *analysis.bottleneck;
+  const auto& stage = result.stages[b];
+  const auto& figures = analysis.stages[b];
+  const auto& stage_config = config.stages[b];
+  const double used = analysis.process_utilization;
+  const bool idle_cores = used < 0.85;
+  const std::string busy =
+      "`" + stage.name + "` is busy " + percent(figures.utilization) + " of the run";
+  const std::string cores = percent(used) + " of " + std::to_string(result.cores) + " cores";
+  auto advise = [&](std::string key, std::string from, std::string to, std::string reason) {
+    analysis.advice.push_back(
+        {stage.name, std::move(key), std::move(from), std::move(to), std::move(reason)});
+  };
+  const std::string prefix = "stages." + stage.name;
+
+  if (stage.kind == StageKind::source) {
+    const auto* threads = param(stage_config, "threads");
+    const auto value = threads ? std::get<std::int64_t>(*threads) : 0;
+    if (threads && value > 0 && value < result.cores && idle_cores) {
+      advise(prefix + ".params.threads", std::to_string(value), std::to_string(result.cores),
+             busy + " producing frames with " + std::to_string(value) +
+                 " decoder threads while the process used " + cores +
+                 ": more decoder threads decode frames in parallel");
+    } else {
+      analysis.conclusions.push_back(
+          "decode-bound: " + busy +
+          (threads && value == 0 ? " with libav choosing its threads" : "") +
+          "; the pipeline downstream waits for frames. Decoding several files at once is what "
+          "would use more cores.");
+    }
+    return;
+  }
+
+  if (stage.ordering == Ordering::parallel) {
+    if (figures.cls == "io-bound") {
+      const int to = std::min(1024, figures.workers * 2);
+      advise(prefix + ".concurrency", std::to_string(figures.workers), std::to_string(to),
+             busy + " at concurrency " + std::to_string(figures.workers) + " and waits " +
+                 percent(figures.busy_s > 0 ? figures.off_cpu_s / figures.busy_s : 0) +
+                 " of that time off-CPU (io-bound): more calls at once overlap the waiting; "
+                 "cores are not the limit (" +
+                 cores + " used)");
+    } else if (idle_cores && !stage.concurrency.unlimited &&
+               figures.workers < result.arena_threads) {
+      const int to =
+          std::min(result.arena_threads, std::max(figures.workers + 1, figures.workers * 2));
+      advise(prefix + ".concurrency", std::to_string(figures.workers), std::to_string(to),
+             busy + " at concurrency " + std::to_string(figures.workers) + " (" + figures.cls +
+                 ") while the process used " + cores + ": cores are idle");
+    } else if (idle_cores && result.arena_threads < result.cores) {
+      advise("pipeline.threads", std::to_string(config.threads), std::to_string(result.cores),
+             busy + " with " + std::to_string(result.arena_threads) +
+                 " oneTBB threads on a machine of " + std::to_string(result.cores) +
+                 " cores, of which the process used " + cores);
+    } else {
+      analysis.conclusions.push_back(
+          "CPU-bound: " + cores + " busy and " + busy +
+          ": more concurrency will not help; lighter parameters for it (or shrinking frames "
+          "earlier) or more cores will.");
+    }
+    return;
+  }
+
+  const auto* preset = param(stage_config, "preset");
+  const auto* codec = param(stage_config, "codec");
+  const auto* threads = param(stage_config, "threads");
+  const auto thread_count = threads ? std::get<std::int64_t>(*threads) : 0;
+  if (threads && thread_count > 0 && thread_count < result.cores && idle_cores) {
+    advise(prefix + ".params.threads", std::to_string(thread_count), std::to_string(result.cores),
+           busy + ", one frame at a time, with " + std::to_string(thread_count) +
+               " threads while the process used " + cores);
+  } else if (preset && codec && std::get<std::string>(*codec) == "libx264" &&
+             !faster_preset(std::get<std::string>(*preset)).empty()) {
+    const auto& current = std::get<std::string>(*preset);
+    advise(prefix + ".params.preset", current, faster_preset(current),
+           busy + " encoding one frame at a time (" + figures.cls +
+               "): a faster x264 preset spends less time per frame, for a somewhat larger file");
+  } else {
+    analysis.conclusions.push_back("`" + stage.name + "` is " + to_string(stage.ordering) +
+                                   " (one frame at a time) and " + "busy " +
+                                   percent(figures.utilization) +
+                                   " of the run: it sets the pace; only making its "
+                                   "work per frame cheaper speeds the pipeline up.");
+  }
+}
+
+void advise_flight_cap(const Config& config, const RunResult& result, RunAnalysis& analysis) {
+  if (result.stages.empty() || !analysis.bottleneck || result.wall_s <= 0) return;
+  const double blocked_share = analysis.stages[0].blocked_s / result.wall_s;
+  const auto& busiest = analysis.stages[*analysis.bottleneck];
+  if (blocked_share > 0.3 && busiest.utilization < 0.9 && analysis.process_utilization < 0.85) {
+    const int to = std::min(100000, config.max_frames_in_flight * 2);
+    analysis.advice.push_back(
+        {result.stages[0].name, "pipeline.max_frames_in_flight",
+         std::to_string(config.max_frames_in_flight), std::to_string(to),
+         "the source waited for a free frame slot " + percent(blocked_share) +
+             " of the run while the busiest stage was busy only " + percent(busiest.utilization) +
+             " and the process used " + percent(analysis.process_utilization) + " of " +
+             std::to_string(result.cores) + " cores: more frames in flight keep the stages fed"});
+  }
+}
+
+}  // namespace
+
+Percentiles percentiles(std::vector<std::int64_t> samples_ns) {
+  if (samples_ns.empty()) return {};
+  std::sort(samples_ns.begin(), samples_ns.end());
+  auto at = [&](double q) {
+    const auto rank =
+        static_cast<std::size_t>(q * static_cast<double>(samples_ns.size() - 1) + 0.5);
+    return static_cast<double>(samples_ns[rank]) / 1e6;
+  };
+  return {at(0.5), at(0.95), static_cast<double>(samples_ns.back()) / 1e6};
+}
+
+std::string classify(double busy_s, double cpu_s) {
+  if (busy_s < kIdleBusySeconds) return "idle";
+  const double ratio = cpu_s / busy_s;
+  if (ratio >= kCpuBoundRatio) return "cpu-bound";
+  if (ratio <= kIoBoundRatio) return "io-bound";
+  return "mixed";
+}
+
+RunAnalysis analyze(const Config& config, const RunResult& result) {
+  RunAnalysis analysis;
+  double best = -1;
+  for (std::size_t i = 0; i < result.stages.size(); ++i) {
+    const auto& stage = result.stages[i];
+    auto f = figures_of(stage, result);
+    analysis.stage_threads_cpu_s += seconds(stage.cpu_ns);
+    double in_phases = 0;
+    for (const auto& phase : f.phases) {
+      add_to_split(analysis, phase.cls, phase.wall_s);
+      in_phases += phase.wall_s;
+    }
+    add_to_split(analysis, f.cls, std::max(0.0, f.busy_s - in_phases));
+    if (f.cls != "idle" && f.utilization > best) {
+      best = f.utilization;
+      analysis.bottleneck = i;
+    }
+    analysis.stages.push_back(std::move(f));
+  }
+  const double process_cpu_s = seconds(result.process_cpu_ns);
+  analysis.helper_threads_cpu_s = std::max(0.0, process_cpu_s - analysis.stage_threads_cpu_s);
+  analysis.process_utilization =
+      result.wall_s > 0 ? process_cpu_s / (result.wall_s * result.cores) : 0.0;
+  analysis.latency = percentiles(result.latencies_ns);
+
+  if (analysis.bottleneck) {
+    const auto& stage = result.stages[*analysis.bottleneck];
+    const auto& f = analysis.stages[*analysis.bottleneck];
+    analysis.conclusions.push_back(format(
+        "bottleneck: `%s` (%s, %s) busy %s of the run at concurrency %s", stage.name.c_str(),
+        stage.type.c_str(), f.cls.c_str(), percent(f.utilization).c_str(),
+        stage.kind == StageKind::source ? "1 (source)" : stage.concurrency.to_string().c_str()));
+    if (f.utilization >= 0.5) advise_bottleneck(config, result, analysis);
+  }
+  const double staged = analysis.cpu_bound_s + analysis.io_bound_s + analysis.mixed_s;
+  if (staged > 0) {
+    analysis.conclusions.push_back(
+        format("time in stages: %s cpu-bound, %s io-bound, %s mixed (%.2f s in all)",
+               percent(analysis.cpu_bound_s / staged).c_str(),
+               percent(analysis.io_bound_s / staged).c_str(),
+               percent(analysis.mixed_s / staged).c_str(), staged));
+  }
+  analysis.conclusions.push_back(
+      format("process CPU: %s of %d cores (%.2f s in %.2f s); %.2f s of it outside stage calls "
+             "(libav/x264/OpenCV threads, scheduling)",
+             percent(analysis.process_utilization).c_str(), result.cores, process_cpu_s,
+             result.wall_s, analysis.helper_threads_cpu_s));
+  if (!result.latencies_ns.empty()) {
+    analysis.conclusions.push_back(
+        format("latency per frame, source to last stage: p50 %.1f ms, "
+               "p95 %.1f ms, max %.1f ms",
+               analysis.latency.p50_ms, analysis.latency.p95_ms, analysis.latency.max_ms));
+  }
+  advise_flight_cap(config, result, analysis);
+  return analysis;
+}
+
+}  // namespace framepipe

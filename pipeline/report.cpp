@@ -1,0 +1,241 @@
+#include "pipeline/report.h"
+
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+#include "pipeline/report_html.h"
+
+namespace framepipe {
+
+namespace {
+
+double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+
+nlohmann::json latency_json(const Percentiles& p) {
+  return {{"p50", p.p50_ms}, {"p95", p.p95_ms}, {"max", p.max_ms}};
+}
+
+nlohmann::json series_json(const RunResult& result) {
+  nlohmann::json t = nlohmann::json::array(), fps = nlohmann::json::array(),
+                 cpu = nlohmann::json::array(), in_flight = nlohmann::json::array();
+  // Frames leave the pipeline in bursts (an encoder releases several at once), so throughput
+  // is taken over a trailing window rather than between two samples 25 ms apart.
+  constexpr std::int64_t kFpsWindowNs = 250'000'000;
+  std::size_t window_start = 0;
+  for (std::size_t i = 0; i < result.samples.size(); ++i) {
+    const auto& sample = result.samples[i];
+    t.push_back(seconds(sample.t_ns));
+    in_flight.push_back(sample.in_flight);
+    while (sample.t_ns - result.samples[window_start].t_ns > kFpsWindowNs) ++window_start;
+    const auto& first = result.samples[window_start];
+    const double window = seconds(sample.t_ns - first.t_ns);
+    fps.push_back(window > 0 ? static_cast<double>(sample.frames_done - first.frames_done) / window
+                             : 0.0);
+    if (i == 0) {
+      cpu.push_back(0.0);
+      continue;
+    }
+    const auto& before = result.samples[i - 1];
+    const double dt = seconds(sample.t_ns - before.t_ns);
+    cpu.push_back(dt > 0 ? seconds(sample.process_cpu_ns - before.process_cpu_ns) / dt : 0.0);
+  }
+  nlohmann::json queues = nlohmann::json::array();
+  for (std::size_t s = 0; s < result.stages.size(); ++s) {
+    if (result.stages[s].input.empty()) continue;
+    nlohmann::json depth = nlohmann::json::array();
+    for (const auto& sample : result.samples) depth.push_back(sample.queued[s]);
+    queues.push_back(
+        {{"from", result.stages[s].input}, {"to", result.stages[s].name}, {"depth", depth}});
+  }
+  return {{"interval_s", result.sample_interval_ns > 0 ? seconds(result.sample_interval_ns) : 1.0},
+          {"t", t},
+          {"fps", fps},
+          {"cpu_cores", cpu},
+          {"frames_in_flight", in_flight},
+          {"queues", queues}};
+}
+
+void write_atomically(const std::filesystem::path& path, const std::string& text) {
+  const auto partial = path.parent_path() / ("." + path.filename().string() + ".partial");
+  {
+    std::ofstream out(partial, std::ios::trunc | std::ios::binary);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write '" + partial.string() + "'");
+  }
+  std::filesystem::rename(partial, path);
+}
+
+}  // namespace
+
+nlohmann::json build_report(const Config& config, const RunResult& result,
+                            const RunAnalysis& analysis) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (std::size_t i = 0; i < result.stages.size(); ++i) {
+    const auto& stage = result.stages[i];
+    const auto& f = analysis.stages[i];
+    nlohmann::json phases = nlohmann::json::array();
+    for (const auto& p : f.phases) {
+      phases.push_back({{"name", p.name},
+                        {"wall_s", p.wall_s},
+                        {"cpu_s", p.cpu_s},
+                        {"off_cpu_s", p.off_cpu_s},
+                        {"class", p.cls}});
+    }
+    stages.push_back(
+        {{"name", stage.name},
+         {"type", stage.type},
+         {"kind", to_string(stage.kind)},
+         {"resource", to_string(stage.resource)},
+         {"ordering", to_string(stage.ordering)},
+         {"concurrency",
+          stage.kind == StageKind::source ? std::string("1") : stage.concurrency.to_string()},
+         {"workers", f.workers},
+         {"class", f.cls},
+         {"items", stage.items},
+         {"busy_s", f.busy_s},
+         {"cpu_s", f.cpu_s},
+         {"helper_cpu_s", f.helper_cpu_s},
+         {"off_cpu_s", f.off_cpu_s},
+         {"starved_s", f.starved_s},
+         {"blocked_s", f.blocked_s},
+         {"utilization", f.utilization},
+         {"latency_ms", latency_json(f.latency)},
+         {"phases", phases}});
+  }
+  nlohmann::json advice = nlohmann::json::array();
+  for (const auto& a : analysis.advice) {
+    advice.push_back(
+        {{"stage", a.stage}, {"key", a.key}, {"from", a.from}, {"to", a.to}, {"reason", a.reason}});
+  }
+  const double staged = analysis.cpu_bound_s + analysis.io_bound_s + analysis.mixed_s;
+  auto share = [&](double s) { return staged > 0 ? s / staged : 0.0; };
+  return {
+      {"schema", kReportSchema},
+      {"framepipe_version", FRAMEPIPE_VERSION},
+      {"pipeline", config.name},
+      {"input", result.input_path},
+      {"ok", result.ok()},
+      {"error", result.error ? nlohmann::json(result.error->to_string()) : nlohmann::json()},
+      {"wall_s", result.wall_s},
+      {"frames", result.frames},
+      {"fps", result.fps()},
+      {"cores", result.cores},
+      {"threads", std::max(1, result.arena_threads)},
+      {"max_frames_in_flight", result.flight_capacity},
+      {"peak_frames_in_flight", result.flight_peak},
+      {"cpu",
+       {{"process_cpu_s", seconds(result.process_cpu_ns)},
+        {"utilization", analysis.process_utilization},
+        {"stage_threads_cpu_s", analysis.stage_threads_cpu_s},
+        {"helper_threads_cpu_s", analysis.helper_threads_cpu_s}}},
+      {"stages", stages},
+      {"latency_ms", latency_json(analysis.latency)},
+      {"bottleneck", analysis.bottleneck ? nlohmann::json(result.stages[*analysis.bottleneck].name)
+                                         : nlohmann::json()},
+      {"split",
+       {{"cpu_bound_s", analysis.cpu_bound_s},
+        {"io_bound_s", analysis.io_bound_s},
+        {"mixed_s", analysis.mixed_s},
+        {"cpu_share", share(analysis.cpu_bound_s)},
+        {"io_share", share(analysis.io_bound_s)},
+        {"mixed_share", share(analysis.mixed_s)}}},
+      {"advice", advice},
+      {"conclusions", analysis.conclusions},
+      {"config", nlohmann::json::parse(config_json(config).dump())},
+      {"series", series_json(result)}};
+}
+
+nlohmann::json build_trace(const RunResult& result) {
+  nlohmann::json events = nlohmann::json::array();
+  events.push_back(
+      {{"ph", "M"}, {"pid", 1}, {"name", "process_name"}, {"args", {{"name", "framepipe"}}}});
+  std::set<int> threads;
+  for (const auto& stage : result.stages) {
+    for (const auto& call : stage.invocations) {
+      threads.insert(call.thread);
+      nlohmann::json args = {{"cpu_ms", static_cast<double>(call.cpu_ns) / 1e6}};
+      if (call.frame >= 0) args["frame"] = call.frame;
+      events.push_back({{"name", stage.name},
+                        {"cat", stage.type},
+                        {"ph", "X"},
+                        {"pid", 1},
+                        {"tid", call.thread},
+                        {"ts", static_cast<double>(call.start_ns) / 1e3},
+                        {"dur", static_cast<double>(call.wall_ns) / 1e3},
+                        {"args", args}});
+    }
+  }
+  for (int thread : threads) {
+    auto named = result.thread_names.find(thread);
+    const std::string name = named != result.thread_names.end()
+                                 ? named->second
+                                 : (thread == result.main_thread ? "main" : "oneTBB worker");
+    events.push_back({{"ph", "M"},
+                      {"pid", 1},
+                      {"tid", thread},
+                      {"name", "thread_name"},
+                      {"args", {{"name", name + " (" + std::to_string(thread) + ")"}}}});
+  }
+  for (const auto& sample : result.samples) {
+    const double ts = static_cast<double>(sample.t_ns) / 1e3;
+    events.push_back({{"name", "frames in flight"},
+                      {"ph", "C"},
+                      {"pid", 1},
+                      {"ts", ts},
+                      {"args", {{"frames", sample.in_flight}}}});
+    for (std::size_t s = 0; s < result.stages.size(); ++s) {
+      if (result.stages[s].input.empty()) continue;
+      events.push_back(
+          {{"name", "queue " + result.stages[s].input + " -> " + result.stages[s].name},
+           {"ph", "C"},
+           {"pid", 1},
+           {"ts", ts},
+           {"args", {{"frames", sample.queued[s]}}}});
+    }
+  }
+  return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
+}
+
+std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir,
+                                                const std::vector<std::string>& formats,
+                                                const nlohmann::json& report,
+                                                const RunResult& result) {
+  std::vector<std::filesystem::path> written;
+  if (formats.empty()) return written;
+  std::filesystem::create_directories(dir);
+  for (const auto& format : formats) {
+    std::filesystem::path path;
+    if (format == "json") {
+      path = dir / "report.json";
+      write_atomically(path, report.dump(2) + "\n");
+    } else if (format == "trace") {
+      path = dir / "trace.json";
+      write_atomically(path, build_trace(result).dump() + "\n");
+    } else if (format == "html") {
+      path = dir / "report.html";
+      write_atomically(path, render_html_report(report));
+    }
+    written.push_back(path);
+  }
+  return written;
+}
+
+nlohmann::json read_report(const std::filesystem::path& dir) {
+  const auto path = dir / "report.json";
+  std::ifstream file(path);
+  if (!file) throw std::runtime_error("cannot read '" + path.string() + "': no report there");
+  try {
+    auto report = nlohmann::json::parse(file);
+    if (report.value("schema", "") != kReportSchema) {
+      throw std::runtime_error("not a " + std::string(kReportSchema) + " report");
+    }
+    return report;
+  } catch (const nlohmann::json::exception& e) {
+    throw std::runtime_error("'" + path.string() + "' is not valid JSON: " + e.what());
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error("'" + path.string() + "': " + e.what());
+  }
+}
+
+}  // namespace framepipe

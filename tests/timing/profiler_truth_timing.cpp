@@ -1,0 +1,108 @@
+// The profiler against known truth: synthetic stages whose wall and CPU time per frame are
+// set by their parameters, so the report's figures and conclusions can be checked by hand.
+#include <gtest/gtest.h>
+
+#include "pipeline/analysis.h"
+#include "pipeline/report.h"
+#include "stages/register_all.h"
+#include "tests/support/media.h"
+
+namespace framepipe::testing {
+namespace {
+
+// 200 small frames: decoding them costs next to nothing next to the synthetic stages.
+std::filesystem::path clip_200() {
+  return make_clip("truth-160x120-200f.mp4",
+                   "-f lavfi -i testsrc2=size=160x120:rate=50:duration=4 -c:v libx264 "
+                   "-preset ultrafast -pix_fmt yuv420p");
+}
+
+class ProfilerTruth : public ::testing::Test {
+ protected:
+  ProfilerTruth() { stages::register_all(registry_); }
+
+  nlohmann::json run(const std::string& stages_yaml) {
+    config_ = load_config_text("pipeline: {threads: 2}\nstages:\n" + stages_yaml, "truth.yaml", {},
+                               registry_);
+    config_.input_path = clip_200().string();
+    result_ = run_pipeline(config_);
+    EXPECT_TRUE(result_.ok()) << result_.error->to_string();
+    return build_report(config_, result_, analyze(config_, result_));
+  }
+
+  static const nlohmann::json& stage(const nlohmann::json& report, const std::string& name) {
+    for (const auto& s : report["stages"]) {
+      if (s["name"] == name) return s;
+    }
+    throw std::runtime_error("no stage " + name);
+  }
+
+  Registry registry_;
+  Config config_;
+  RunResult result_;
+};
+
+TEST_F(ProfilerTruth, SleepIsIoBoundAndSpinIsCpuBoundWithTrueFigures) {
+  const auto report =
+      run("  - {type: decode, params: {threads: 1}}\n"
+          "  - {name: wait, type: sleep, params: {ms: 5}}\n"
+          "  - {name: work, type: spin, concurrency: 1, params: {ms: 5}}\n"
+          "  - {type: discard}\n");
+  ASSERT_EQ(report["frames"], 200);
+  const double truth_s = 200 * 0.005;
+  const auto& wait = stage(report, "wait");
+  const auto& work = stage(report, "work");
+  EXPECT_EQ(wait["class"], "io-bound");
+  EXPECT_EQ(work["class"], "cpu-bound");
+  EXPECT_NEAR(wait["busy_s"].get<double>(), truth_s, 0.1 * truth_s);
+  EXPECT_LT(wait["cpu_s"].get<double>(), 0.1 * truth_s) << "sleeping uses no CPU";
+  EXPECT_NEAR(wait["off_cpu_s"].get<double>(), truth_s, 0.1 * truth_s);
+  EXPECT_NEAR(work["cpu_s"].get<double>(), truth_s, 0.1 * truth_s);
+  EXPECT_NEAR(work["busy_s"].get<double>(), truth_s, 0.1 * truth_s);
+  EXPECT_EQ(wait["items"], 200);
+  EXPECT_EQ(work["items"], 200);
+  // Both take 5 ms a frame one at a time, so each is busy nearly the whole run.
+  EXPECT_GT(wait["utilization"].get<double>(), 0.8);
+  EXPECT_GT(work["utilization"].get<double>(), 0.8);
+  // The split counts the sleep as io-bound time and the spin as cpu-bound time.
+  EXPECT_NEAR(report["split"]["io_bound_s"].get<double>(), truth_s, 0.15 * truth_s);
+  EXPECT_GE(report["split"]["cpu_bound_s"].get<double>(), 0.9 * truth_s);
+}
+
+TEST_F(ProfilerTruth, SlowSerialSpinIsTheBottleneckAndAdviceNamesItsConcurrency) {
+  const auto report =
+      run("  - {type: decode, params: {threads: 1}}\n"
+          "  - {name: light, type: spin, concurrency: 4, params: {ms: 2}}\n"
+          "  - {name: heavy, type: spin, concurrency: 1, params: {ms: 8}}\n"
+          "  - {type: discard}\n");
+  EXPECT_EQ(report["bottleneck"], "heavy");
+  EXPECT_GT(stage(report, "heavy")["utilization"].get<double>(), 0.85);
+  EXPECT_LT(stage(report, "light")["utilization"].get<double>(), 0.4);
+  ASSERT_FALSE(report["advice"].empty()) << report.dump(2);
+  const auto& advice = report["advice"][0];
+  EXPECT_EQ(advice["key"], "stages.heavy.concurrency");
+  EXPECT_EQ(advice["from"], "1");
+  EXPECT_EQ(advice["to"], "2");
+  EXPECT_NE(advice["reason"].get<std::string>().find("busy"), std::string::npos);
+  // The light stage waited for frames most of the time: its workers were starved.
+  EXPECT_GT(stage(report, "light")["starved_s"].get<double>(),
+            stage(report, "light")["busy_s"].get<double>());
+}
+
+TEST_F(ProfilerTruth, IoBoundBottleneckIsAdvisedMoreConcurrencyNotCores) {
+  const auto report =
+      run("  - {type: decode, params: {threads: 1}}\n"
+          "  - {name: upload, type: sleep, concurrency: 2, params: {ms: 10}}\n"
+          "  - {type: discard}\n");
+  EXPECT_EQ(report["bottleneck"], "upload");
+  EXPECT_EQ(stage(report, "upload")["class"], "io-bound");
+  ASSERT_FALSE(report["advice"].empty()) << report.dump(2);
+  EXPECT_EQ(report["advice"][0]["key"], "stages.upload.concurrency");
+  EXPECT_EQ(report["advice"][0]["to"], "4");
+  EXPECT_NE(report["advice"][0]["reason"].get<std::string>().find("io-bound"), std::string::npos);
+  // Two sleeps of 10 ms at once: about 200 fps at best, so 200 frames take about 1 s.
+  EXPECT_NEAR(report["wall_s"].get<double>(), 1.0, 0.35);
+}
+
+}  // namespace
+}  // namespace framepipe::testing

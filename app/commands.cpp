@@ -55,6 +55,7 @@ int run_command(const Registry& registry, const RunOptions& options) {
   const auto report_dir = config.report_dir.empty()
                               ? std::filesystem::path(config.output_dir) / "report"
                               : std::filesystem::path(config.report_dir);
+  if (!config.profile) return kOk;
   try {
     for (const auto& path : write_report(report_dir, config.report_formats, report, result)) {
       std::cout << "report: " << path.string() << "\n";

@@ -140,7 +140,7 @@ TEST_F(CliTest, DefaultConfigRunsAndKeepsFrameCountAndRate) {
   ASSERT_TRUE(fs::exists(video));
   EXPECT_EQ(ffprobe_frame_count(video), ffprobe_frame_count(clip));
   EXPECT_EQ(ffprobe_frame_rate(video), ffprobe_frame_rate(clip));
-  // The table lists every stage, and summary.json holds the same run.
+  // The table lists every stage, and report.json holds the same run.
   for (const char* stage : {"decode", "blur", "edges", "video"}) {
     EXPECT_NE(result.output.find(std::string("\n") + stage + " "), std::string::npos) << stage;
   }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# What profiling costs: the same pipelines with pipeline.profile on (every call recorded, the
+# run sampled 40 times a second, report.json + trace.json + report.html written) and off
+# (totals only, no report), interleaved in one run on the same 1080p clip.
+# Usage: bench/profiling_cost.sh [REPS]   (default 5)
+set -euo pipefail
+reps=${1:-5}
+source "$(dirname "$0")/lib.sh"
+clip=$(make_clip 1080p-h264-10s.mp4 1920x1080 10)
+frames=$(frame_count "$clip")
+
+echo "| pipeline | fps, profile on | fps, profile off | on / off | cpu s on | cpu s off |"
+echo "|---|---:|---:|---:|---:|---:|"
+for config in decode-only default; do
+  : > "$work/on.txt"
+  : > "$work/off.txt"
+  for _ in $(seq "$reps"); do
+    for mode in on off; do
+      flag=true
+      [ "$mode" = on ] || flag=false
+      measure "$bin" run "$root/configs/$config.yaml" --quiet --input "$clip" \
+        --output "$work/out-$mode" --set "pipeline.profile=$flag" >> "$work/$mode.txt"
+    done
+  done
+  awk -v name="$config" -v n="$frames" -v on="$(column 1 "$work/on.txt")" \
+      -v off="$(column 1 "$work/off.txt")" -v con="$(column 2 "$work/on.txt")" \
+      -v coff="$(column 2 "$work/off.txt")" 'BEGIN {
+    printf "| %s | %.1f | %.1f | %.3f | %.2f | %.2f |\n", name, n / on, n / off, off / on, con, coff }'
+done
+echo
+echo "$frames frames of 1920x1080 H.264, median of $reps interleaved runs; whole-process wall time; $(nproc) cores; $(date -u +%Y-%m-%d)."

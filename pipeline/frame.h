@@ -1,10 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <opencv2/core.hpp>
 #include <string>
+#include <vector>
 
 namespace framepipe {
 
@@ -30,6 +32,14 @@ class DeferredImage {
  private:
   mutable std::once_flag once_;
   mutable cv::Mat image_;
+};
+
+// Something an ML stage found in a frame.
+struct Detection {
+  cv::Rect box;          // in the frame's pixel coordinates
+  float score = 0;       // the detector's confidence (its own scale)
+  std::string label;     // "person", "face", a class name
+  std::string stage;     // the stage that found it
 };
 
 // One decoded picture travelling through the graph. Copying a Frame is cheap: cv::Mat shares

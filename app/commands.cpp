@@ -1,12 +1,17 @@
 #include "app/commands.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "pipeline/analysis.h"
+#include "pipeline/batch.h"
 #include "pipeline/config.h"
 #include "pipeline/report.h"
 #include "pipeline/run.h"
@@ -15,6 +20,14 @@
 namespace framepipe::app {
 
 namespace {
+
+std::atomic<bool> cancel_flag{false};
+
+extern "C" void on_stop_signal(int) {
+  // A second signal means "now": leave at once. Partial outputs are hidden temporary files, so
+  // nothing half-written sits at a final path even then.
+  if (cancel_flag.exchange(true)) _exit(kCancelled);
+}
 
 void print_config_error(const ConfigError& error) {
   for (const auto& problem : error.problems()) spdlog::error("{}", problem);
@@ -28,6 +41,16 @@ std::string describe_params(const ParamSpec& spec) {
 
 }  // namespace
 
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+const std::atomic<bool>& cancel_requested() { return cancel_flag; }
+
 int run_command(const Registry& registry, const RunOptions& options) {
   Config config;
   try {
@@ -38,13 +61,46 @@ int run_command(const Registry& registry, const RunOptions& options) {
   }
   if (!options.input.empty()) config.input_path = options.input;
   if (!options.output.empty()) config.output_dir = options.output;
+  if (!options.input_list.empty()) {
+    std::ifstream file;
+    if (options.input_list != "-") {
+      file.open(options.input_list);
+      if (!file) {
+        spdlog::error("cannot read input list '{}': {}", options.input_list, std::strerror(errno));
+        return kConfigError;
+      }
+    }
+    std::istream& list = options.input_list == "-" ? std::cin : file;
+    const auto base = options.input_list == "-"
+                          ? std::filesystem::current_path()
+                          : std::filesystem::path(options.input_list).parent_path();
+    return run_batch_command(config, read_input_list(list, base), options);
+  }
   if (config.input_path.empty()) {
-    spdlog::error("{}: no input: set input.path in the config or pass --input FILE",
+    spdlog::error("{}: no input: set input.path in the config or pass --input FILE|FOLDER",
                   options.config_path);
     return kConfigError;
   }
+  if (std::filesystem::is_directory(config.input_path)) {
+    std::vector<BatchInput> inputs;
+    try {
+      inputs = find_inputs(config.input_path, config.input_selection);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return kConfigError;
+    }
+    if (inputs.empty()) {
+      spdlog::error("{}: no files match input.include in this folder", config.input_path);
+      return kConfigError;
+    }
+    return run_batch_command(config, inputs, options);
+  }
 
-  const RunResult result = run_pipeline(config);
+  const RunResult result = run_pipeline(config, {nullptr, nullptr, &cancel_requested(), nullptr});
+  if (result.cancelled) {
+    spdlog::error("{}: cancelled; its outputs were removed", config.input_path);
+    return kCancelled;
+  }
   if (!result.ok()) {
     spdlog::error("{}", result.error->to_string());
     return kRunFailed;

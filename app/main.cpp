@@ -19,19 +19,29 @@ int main(int argc, char** argv) {
   cli.set_version_flag("--version", std::string("framepipe ") + FRAMEPIPE_VERSION);
   cli.require_subcommand(1);
   cli.footer(
-      "Exit codes: 0 ok; 1 the run failed (bad media or a stage error; no partial output is left);"
-      " 2 config or usage error.\nExample: framepipe run configs/default.yaml --input clip.mp4 "
+      "Exit codes: 0 ok; 1 the run (or some files of a batch) failed, with no partial output "
+      "left; 2 config or usage error; 130 cancelled by SIGINT/SIGTERM.\nExample: framepipe run "
+      "configs/default.yaml --input clip.mp4 "
       "--set stages.blur.params.sigma=3");
 
   framepipe::app::RunOptions run;
   auto* run_cmd = cli.add_subcommand("run", "Run a pipeline over one input file");
   run_cmd->add_option("config", run.config_path, "pipeline config (YAML)")->required();
-  run_cmd->add_option("-i,--input", run.input, "input video (overrides input.path)");
+  run_cmd->add_option("-i,--input", run.input,
+                      "input video, or a folder to process every video in it (overrides "
+                      "input.path; see input.include / exclude / recursive)");
+  run_cmd->add_option("--input-list", run.input_list,
+                      "a file listing input videos, one per line ('-' reads stdin)");
+  run_cmd->add_flag("--resume", run.resume,
+                    "skip files completed by an earlier run with the same config (recorded in "
+                    "the output folder's .framepipe-manifest.json)");
+  run_cmd->add_flag("-v,--verbose", run.verbose, "print a line for every file of a batch");
   run_cmd->add_option("-o,--output", run.output, "output folder (overrides output.dir)");
   run_cmd->add_option("-s,--set", run.overrides,
                       "override a config key, e.g. stages.blur.params.sigma=3 or "
                       "pipeline.threads=2 (repeatable)");
-  run_cmd->add_flag("-q,--quiet", run.quiet, "print only errors and the output paths");
+  run_cmd->add_flag("-q,--quiet", run.quiet,
+                    "print only errors, the output paths and the batch line; no progress");
 
   std::string validate_config;
   std::vector<std::string> validate_overrides;
@@ -68,7 +78,10 @@ int main(int argc, char** argv) {
 
   framepipe::Registry registry;
   framepipe::stages::register_all(registry);
-  if (*run_cmd) return framepipe::app::run_command(registry, run);
+  if (*run_cmd) {
+    framepipe::app::install_signal_handlers();
+    return framepipe::app::run_command(registry, run);
+  }
   if (*validate_cmd) {
     return framepipe::app::validate_command(registry, validate_config, validate_overrides,
                                             effective);

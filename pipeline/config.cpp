@@ -184,8 +184,11 @@ class Validator {
 
   void read_pipeline(const YAML::Node& node, Config& config) {
     if (!expect_map(node, "pipeline")) return;
-    check_keys(node, "pipeline", {"name", "threads", "max_frames_in_flight", "profile"},
+    check_keys(node, "pipeline",
+               {"name", "threads", "max_frames_in_flight", "profile", "files_in_parallel"},
                "pipeline");
+    read_setting(node, "pipeline", ParamSpec::integer("files_in_parallel", 1, "-").range(1, 64),
+                 config.files_in_parallel);
     read_setting(node, "pipeline", ParamSpec::string("name", "", "-"), config.name);
     read_setting(node, "pipeline", ParamSpec::integer("threads", 0, "-").range(0, 1024),
                  config.threads);
@@ -201,8 +204,12 @@ class Validator {
       return;
     }
     if (!expect_map(node, "input")) return;
-    check_keys(node, "input", {"path"}, "input");
+    check_keys(node, "input", {"path", "include", "exclude", "recursive"}, "input");
     read_setting(node, "input", ParamSpec::string("path", "", "-"), config.input_path);
+    read_setting(node, "input", ParamSpec::boolean("recursive", true, "-"),
+                 config.input_selection.recursive);
+    read_list(node["include"], "input", "include", config.input_selection.include);
+    read_list(node["exclude"], "input", "exclude", config.input_selection.exclude);
   }
 
   void read_output(const YAML::Node& node, Config& config) {
@@ -217,18 +224,29 @@ class Validator {
     check_keys(node, "report", {"dir", "formats"}, "report");
     read_setting(node, "report", ParamSpec::string("dir", "", "-"), config.report_dir);
     const auto formats = node["formats"];
-    if (!formats) return;
-    const auto spec = ParamSpec::choice("formats", {"json", "html", "trace"}, "json", "-");
-    if (!formats.IsSequence()) {
-      problem(formats, "report.formats",
-              "report: 'formats' must be a list of json, html, trace (e.g. [json, html])");
+    read_list(formats, "report", "formats", config.report_formats);
+    for (const auto& format : config.report_formats) {
+      if (format != "json" && format != "html" && format != "trace") {
+        problem(formats, "report.formats",
+                "report: 'formats' lists '" + format + "'; each must be json, html or trace");
+      }
+    }
+  }
+
+  // A list of strings ("include: ['*.mp4', '*.mkv']"); leaves `out` alone when absent.
+  void read_list(const YAML::Node& node, const std::string& section, const std::string& key,
+                 std::vector<std::string>& out) {
+    if (!node) return;
+    if (!node.IsSequence()) {
+      problem(node, section + "." + key, section + ": '" + key + "' must be a list, e.g. [a, b]");
       return;
     }
-    config.report_formats.clear();
-    for (const auto& format : formats) {
-      ParamValue value;
-      if (read_scalar(format, "report.formats", spec, "report: ", value)) {
-        config.report_formats.push_back(std::get<std::string>(value));
+    out.clear();
+    for (const auto& item : node) {
+      if (item.IsScalar()) {
+        out.push_back(item.Scalar());
+      } else {
+        problem(item, section + "." + key, section + ": each of '" + key + "' must be a string");
       }
     }
   }
@@ -486,8 +504,13 @@ nlohmann::ordered_json config_json(const Config& config) {
            {{"name", config.name},
             {"threads", config.threads},
             {"max_frames_in_flight", config.max_frames_in_flight},
-            {"profile", config.profile}}},
-          {"input", {{"path", config.input_path}}},
+            {"profile", config.profile},
+            {"files_in_parallel", config.files_in_parallel}}},
+          {"input",
+           {{"path", config.input_path},
+            {"include", config.input_selection.include},
+            {"exclude", config.input_selection.exclude},
+            {"recursive", config.input_selection.recursive}}},
           {"output", {{"dir", config.output_dir}, {"overwrite", config.overwrite}}},
           {"report", {{"dir", config.report_dir}, {"formats", config.report_formats}}},
           {"stages", stages}};

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/inputs.h"
 #include "pipeline/params.h"
 #include "pipeline/registry.h"
 
@@ -32,8 +33,10 @@ struct Config {
   std::string name = "pipeline";
   int threads = 0;  // oneTBB arena size; 0 = all cores
   int max_frames_in_flight = 16;
-  bool profile = true;  // record every invocation and sample the run; off: totals only
-  std::string input_path;
+  bool profile = true;             // record every invocation and sample the run; off: totals only
+  int files_in_parallel = 1;       // batch: files processed at once, sharing arena and budget
+  std::string input_path;          // a file or a folder
+  InputSelection input_selection;  // which files of a folder
   std::string output_dir = "out";
   bool overwrite = false;
   std::string report_dir;  // empty: <output_dir>/report

@@ -16,6 +16,7 @@ void FrameCompletions::record(std::int64_t latency_ns) {
     latencies_ns_.push_back(latency_ns);
   }
   count_.fetch_add(1, std::memory_order_relaxed);
+  if (also_count_) also_count_->fetch_add(1, std::memory_order_relaxed);
 }
 
 std::vector<std::int64_t> FrameCompletions::latencies_ns() const {

@@ -12,11 +12,15 @@ namespace framepipe {
 // moment its slot was taken (just before the source produced it) until its last copy died.
 class FrameCompletions {
  public:
+  // `also_count`, when given, is incremented with every frame too (a batch's progress).
+  explicit FrameCompletions(std::atomic<std::int64_t>* also_count = nullptr)
+      : also_count_(also_count) {}
   void record(std::int64_t latency_ns);
   std::int64_t count() const { return count_.load(std::memory_order_relaxed); }
   std::vector<std::int64_t> latencies_ns() const;
 
  private:
+  std::atomic<std::int64_t>* also_count_;
   std::atomic<std::int64_t> count_{0};
   mutable std::mutex mutex_;
   std::vector<std::int64_t> latencies_ns_;

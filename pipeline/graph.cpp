@@ -31,6 +31,25 @@ std::string describe(const std::exception_ptr& error) {
   }
 }
 
+// Threads that ran a stage call, in any run of this process: oneTBB workers, io threads,
+// sources. Any other thread that appears during a stage's first call was started by that stage
+// (libav's or x264's workers). Process-wide, because runs of a batch share the workers.
+std::mutex engine_threads_mutex;
+std::set<int> engine_threads;
+
+void note_engine_thread() {
+  thread_local bool noted = false;
+  if (noted) return;
+  noted = true;
+  std::lock_guard lock(engine_threads_mutex);
+  engine_threads.insert(current_tid());
+}
+
+std::set<int> engine_thread_ids() {
+  std::lock_guard lock(engine_threads_mutex);
+  return engine_threads;
+}
+
 class GraphRun {
  public:
   GraphRun(const std::vector<GraphStage>& stages, FlightBudget& budget,
@@ -46,8 +65,7 @@ class GraphRun {
   GraphOutcome execute() {
     build();
     graph_.reserve_wait();  // held by the source thread until it ends
-    std::thread sampler;
-    if (options_.sample_interval_ns > 0) sampler = std::thread([this] { run_sampler(); });
+    std::thread monitor([this] { run_monitor(); });
     std::thread source([this] { run_source(); });
     graph_.wait_for_all();
     source.join();
@@ -55,15 +73,14 @@ class GraphRun {
       for (std::size_t i = 0; i < worker->threads.size(); ++i) worker->queue.push(nullptr);
       for (auto& thread : worker->threads) thread.join();
     }
-    if (sampler.joinable()) {
-      {
-        std::lock_guard lock(sampler_mutex_);
-        graph_done_ = true;
-      }
-      sampler_wake_.notify_all();
-      sampler.join();
+    {
+      std::lock_guard lock(monitor_mutex_);
+      graph_done_ = true;
     }
-    for (const auto& stage : stages_) stage.metrics->forget_threads(stage_threads_);
+    monitor_wake_.notify_all();
+    monitor.join();
+    const auto engine_threads = engine_thread_ids();
+    for (const auto& stage : stages_) stage.metrics->forget_threads(engine_threads);
     std::lock_guard lock(error_mutex_);
     return {error_, std::move(samples_)};
   }
@@ -86,20 +103,10 @@ class GraphRun {
     budget_.wake_waiters();
   }
 
-  // Threads that run stage calls are the engine's; any other thread that appears during a
-  // stage's first call was started by that stage (libav's or x264's workers).
-  void note_stage_thread() {
-    thread_local const GraphRun* noted_for = nullptr;
-    if (noted_for == this) return;
-    noted_for = this;
-    std::lock_guard lock(stage_threads_mutex_);
-    stage_threads_.insert(current_tid());
-  }
-
   // Runs `call` (which returns the index of the frame it handled, or -1) measured.
   template <typename Call>
   void measured_call(const GraphStage& stage, Call&& call) {
-    note_stage_thread();
+    note_engine_thread();
     std::set<int> threads_before;
     const bool first = stage.metrics->claim_first_call();
     if (first) threads_before = process_thread_ids();
@@ -273,17 +280,20 @@ class GraphRun {
     samples_.push_back(std::move(sample));
   }
 
-  void run_sampler() {
+  void run_monitor() {
     const auto cpu_at_start = process_cpu_ns();
-    std::unique_lock lock(sampler_mutex_);
+    std::unique_lock lock(monitor_mutex_);
     for (;;) {
-      take_sample(cpu_at_start);
-      if (sampler_wake_.wait_for(lock, std::chrono::nanoseconds(options_.sample_interval_ns),
+      if (options_.sample) take_sample(cpu_at_start);
+      if (options_.cancel && options_.cancel->load() && !stop_) {
+        fail(stages_.front(), -1, "cancelled");
+      }
+      if (monitor_wake_.wait_for(lock, std::chrono::nanoseconds(options_.sample_interval_ns),
                                  [this] { return graph_done_; })) {
         break;
       }
     }
-    take_sample(cpu_at_start);
+    if (options_.sample) take_sample(cpu_at_start);
   }
 
   const std::vector<GraphStage>& stages_;
@@ -297,10 +307,8 @@ class GraphRun {
   std::atomic<bool> stop_{false};
   std::mutex error_mutex_;
   std::optional<RunError> error_;
-  std::mutex stage_threads_mutex_;
-  std::set<int> stage_threads_;
-  std::mutex sampler_mutex_;
-  std::condition_variable sampler_wake_;
+  std::mutex monitor_mutex_;
+  std::condition_variable monitor_wake_;
   bool graph_done_ = false;
   std::vector<Sample> samples_;
 

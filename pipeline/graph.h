@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,8 +22,10 @@ struct GraphStage {
 
 struct GraphOptions {
   std::int64_t run_start_ns = 0;
-  // 0: no sampler thread (profiling off).
+  bool sample = true;  // false: no samples kept (profiling off)
   std::int64_t sample_interval_ns = 25'000'000;
+  // Set from outside (a signal): the run stops reading frames and fails as "cancelled".
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 struct GraphOutcome {
@@ -36,10 +39,10 @@ struct GraphOutcome {
 //   oneTBB arena; io stages are async_nodes served by `concurrency` dedicated threads;
 // - serial_in_order stages get a sequencer_node in front, so they see frames by index;
 // - a stage feeding several consumers hands each of them its own copy of the frame.
-// Samples queue depths, frames in flight, throughput and process CPU every
-// options.sample_interval_ns. Returns the first failure; on failure every node drains without
-// calling stages, so the run ends promptly. Must be called inside the oneTBB arena the cpu
-// stages should use.
+// A monitor thread samples queue depths, frames in flight, throughput and process CPU every
+// options.sample_interval_ns, and watches options.cancel. Returns the first failure; on failure
+// every node drains without calling stages, so the run ends promptly. Must be called inside the
+// oneTBB arena the cpu stages should use.
 GraphOutcome execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,
                            FrameCompletions& completions, ThreadNames& thread_names,
                            const std::string& input_path, const GraphOptions& options);

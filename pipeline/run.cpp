@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <exception>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -47,7 +48,7 @@ void measured(StageMetrics& metrics, Action&& action) {
 
 }  // namespace
 
-RunResult run_pipeline(const Config& config) {
+RunResult run_pipeline(const Config& config, const RunEnvironment& environment) {
   RunResult result;
   result.input_path = config.input_path;
   const auto run_start = steady_now_ns();
@@ -84,15 +85,20 @@ RunResult run_pipeline(const Config& config) {
     }
   }
 
-  oneapi::tbb::task_arena arena(config.threads > 0 ? config.threads
-                                                   : oneapi::tbb::task_arena::automatic);
-  arena.initialize();
+  std::optional<oneapi::tbb::task_arena> own_arena;
+  if (!environment.arena) {
+    own_arena.emplace(config.threads > 0 ? config.threads : oneapi::tbb::task_arena::automatic);
+    own_arena->initialize();
+  }
+  auto& arena = environment.arena ? *environment.arena : *own_arena;
   result.arena_threads = arena.max_concurrency();
-  FlightBudget budget(config.max_frames_in_flight);
-  FrameCompletions completions;
+  std::optional<FlightBudget> own_budget;
+  if (!environment.budget) own_budget.emplace(config.max_frames_in_flight);
+  auto& budget = environment.budget ? *environment.budget : *own_budget;
+  FrameCompletions completions(environment.frames_done);
   ThreadNames thread_names;
   const auto cpu_at_start = process_cpu_ns();
-  const GraphOptions options{run_start, config.profile ? kSampleIntervalNs : 0};
+  const GraphOptions options{run_start, config.profile, kSampleIntervalNs, environment.cancel};
   if (!result.error) {
     arena.execute([&] {
       auto outcome = execute_graph(graph_stages, budget, completions, thread_names,
@@ -120,6 +126,11 @@ RunResult run_pipeline(const Config& config) {
     for (const auto& instance : instances) {
       for (auto& path : instance->outputs()) result.outputs.push_back(std::move(path));
     }
+  }
+  result.cancelled = result.error && environment.cancel && environment.cancel->load();
+  for (std::size_t i = 0; i < instances.size(); ++i) {
+    auto counters = instances[i]->counters();
+    if (!counters.empty()) result.counters[config.stages[i].name] = std::move(counters);
   }
   for (auto& m : metrics) m->sample_helper_threads();
   result.process_cpu_ns = process_cpu_ns() - cpu_at_start;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <oneapi/tbb/task_arena.h>
+
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -51,14 +54,28 @@ struct RunResult {
   std::map<int, std::string> thread_names;
   int main_thread = 0;  // thread_number() of the thread that opened and finished the stages
 
+  bool cancelled = false;                                         // the error is the cancellation
+  std::map<std::string, std::map<std::string, double>> counters;  // stage -> its counters()
+
   bool ok() const { return !error.has_value(); }
   double fps() const { return wall_s > 0 ? static_cast<double>(frames) / wall_s : 0.0; }
+};
+
+// What runs share when a batch processes several files at once. Every field may be left
+// empty: a run then makes its own arena and budget from its config.
+struct RunEnvironment {
+  oneapi::tbb::task_arena* arena = nullptr;
+  FlightBudget* budget = nullptr;
+  // Set from outside (SIGINT): the run stops reading frames and fails as cancelled.
+  const std::atomic<bool>* cancel = nullptr;
+  // Counts every frame that leaves the pipeline, for progress displays.
+  std::atomic<std::int64_t>* frames_done = nullptr;
 };
 
 // Runs a validated config over config.input_path: creates and opens every stage, runs the
 // graph in a oneTBB arena of config.threads, then finishes the stages (or aborts them all
 // when anything failed, so no partial output is left at a final path). Never throws for
 // failures of the media or the stages; they come back in RunResult::error.
-RunResult run_pipeline(const Config& config);
+RunResult run_pipeline(const Config& config, const RunEnvironment& environment = {});
 
 }  // namespace framepipe

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,8 @@ class Stage {
   virtual void abort() noexcept {}
   // The files this stage committed in finish(), for the user to find.
   virtual std::vector<std::filesystem::path> outputs() const { return {}; }
+  // Figures the stage counted over the run, for the report ("damaged_packets": 3).
+  virtual std::map<std::string, double> counters() const { return {}; }
 };
 
 class SourceStage : public Stage {

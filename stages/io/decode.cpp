@@ -2,6 +2,7 @@
 //   - { name: decode, type: decode, params: { threads: 2 } }
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <new>
 #include <optional>
@@ -95,7 +96,9 @@ class Decode : public SourceStage {
  public:
   explicit Decode(const Params& params)
       : threads_(static_cast<int>(params.integer("threads"))),
-        wanted_stream_(static_cast<int>(params.integer("stream"))) {}
+        wanted_stream_(static_cast<int>(params.integer("stream"))),
+        skip_damage_(params.string("on_decode_error") == "skip"),
+        max_error_rate_(params.number("max_decode_error_rate")) {}
 
   void open(const RunContext& context) override {
     libav::quiet_logging();
@@ -155,6 +158,10 @@ class Decode : public SourceStage {
       ticks_per_frame_ =
           std::max<std::int64_t>(1, av_rescale_q(1, av_inv_q(rate), stream_->time_base));
     }
+    expected_frames_ = stream_->nb_frames;
+    if (expected_frames_ <= 0 && frame_rate_.valid() && stream_->duration > 0) {
+      expected_frames_ = av_rescale_q(stream_->duration, stream_->time_base, av_inv_q(rate));
+    }
     packet_.reset(av_packet_alloc());
     frame_.reset(av_frame_alloc());
     if (!packet_ || !frame_) throw std::bad_alloc();
@@ -168,9 +175,15 @@ class Decode : public SourceStage {
         ret = avcodec_receive_frame(codec_.get(), frame_.get());
       }
       if (ret == 0) return take_frame();
-      if (ret == AVERROR_EOF) return std::nullopt;
+      if (ret == AVERROR_EOF) {
+        check_error_budget();
+        return std::nullopt;
+      }
       if (ret != AVERROR(EAGAIN)) {
-        throw std::runtime_error("cannot decode '" + path_ + "': " + libav::error_string(ret));
+        // A decoder that keeps failing without taking input would spin here forever.
+        if (++errors_in_a_row_ > kMaxErrorsInARow) skip_damage_ = false;
+        damaged("cannot decode '" + path_ + "': " + libav::error_string(ret));
+        continue;
       }
       send_packet();
     }
@@ -203,13 +216,44 @@ class Decode : public SourceStage {
         std::snprintf(seconds, sizeof seconds, "%.3f s", packet_->pts * av_q2d(stream_->time_base));
         where += " (pts " + std::to_string(packet_->pts) + ", " + seconds + ")";
       }
-      throw std::runtime_error("'" + path_ + "': the decoder rejected " + where + ": " +
-                               libav::error_string(ret));
+      ++packets_;
+      damaged("'" + path_ + "': the decoder rejected " + where + ": " + libav::error_string(ret));
+      return;
     }
     ++packets_;
   }
 
+  // Damage inside the stream: with on_decode_error: fail the run stops here; with skip the
+  // damaged packet is counted and decoding goes on, within max_decode_error_rate.
+  void damaged(const std::string& message) {
+    ++damaged_packets_;
+    if (!skip_damage_) throw std::runtime_error(message);
+  }
+
+  void check_error_budget() const {
+    if (damaged_packets_ == 0) return;
+    const double rate = static_cast<double>(damaged_packets_) / std::max<std::int64_t>(1, packets_);
+    if (rate > max_error_rate_) {
+      char text[160];
+      std::snprintf(text, sizeof text,
+                    "%lld of %lld packets were damaged (%.1f%%), more than "
+                    "max_decode_error_rate %.1f%%",
+                    static_cast<long long>(damaged_packets_), static_cast<long long>(packets_),
+                    rate * 100, max_error_rate_ * 100);
+      throw std::runtime_error("'" + path_ + "': " + text);
+    }
+  }
+
+  std::map<std::string, double> counters() const override {
+    return {{"packets", static_cast<double>(packets_)},
+            {"damaged_packets", static_cast<double>(damaged_packets_)},
+            {"frames", static_cast<double>(frames_)},
+            {"expected_frames", static_cast<double>(expected_frames_)}};
+  }
+
   Frame take_frame() {
+    ++frames_;
+    errors_in_a_row_ = 0;
     Frame frame;
     frame.pts =
         frame_->best_effort_timestamp != AV_NOPTS_VALUE ? frame_->best_effort_timestamp : next_pts_;
@@ -222,6 +266,13 @@ class Decode : public SourceStage {
 
   int threads_;
   int wanted_stream_;
+  bool skip_damage_;
+  double max_error_rate_;
+  static constexpr int kMaxErrorsInARow = 1000;
+  int errors_in_a_row_ = 0;
+  std::int64_t damaged_packets_ = 0;
+  std::int64_t frames_ = 0;
+  std::int64_t expected_frames_ = 0;  // from the container's header; 0 when it does not say
   StageMetrics* metrics_ = nullptr;
   std::string path_;
   std::unique_ptr<AVFormatContext, libav::InputFormatDeleter> format_;
@@ -253,7 +304,14 @@ StageInfo decode_stage() {
                      ParamSpec::integer("stream", -1,
                                         "index of the video stream to decode; -1 picks the "
                                         "best one")
-                         .range(-1, {})},
+                         .range(-1, {}),
+                     ParamSpec::choice("on_decode_error", {"skip", "fail"}, "skip",
+                                       "a damaged packet inside the stream: skip it and go on "
+                                       "(counted), or fail the file"),
+                     ParamSpec::number("max_decode_error_rate", 0.05,
+                                       "with skip: the file fails when more than this share of "
+                                       "its packets were damaged")
+                         .range(0, 1)},
           .phases = {"demux", "decode"},
           .helper_threads_phase = "decode",
           .create = [](const StageSetup& setup) { return std::make_unique<Decode>(setup.params); },

@@ -181,25 +181,56 @@ TEST(DecodeTest, SplitsItsTimeIntoDemuxAndDecode) {
 
 // A stretch of garbage in the middle of the H.264 data: for now the decoder's refusal stops the
 // run, naming the packet.
-TEST(DecodeTest, CorruptPacketMidStreamThrowsNamingIt) {
-  const auto dir = testing::make_temp_dir("framepipe-decode");
-  const auto path = dir / "corrupt.mp4";
-  std::filesystem::copy_file(clip_path(kH264), path);
-  {
-    std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekp(static_cast<std::streamoff>(std::filesystem::file_size(path) / 2));
+// A clip with garbage over its middle: with on_decode_error: fail the first damaged packet
+// stops decoding, naming it; with skip (the default) decoding goes on, counts the damage, and
+// fails only past max_decode_error_rate.
+class CorruptClip : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::make_temp_dir("framepipe-decode");
+    path_ = dir_ / "corrupt.mp4";
+    std::filesystem::copy_file(clip_path(kH264), path_);
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekp(static_cast<std::streamoff>(std::filesystem::file_size(path_) / 2));
     for (int i = 0; i < 3000; ++i) file.put(static_cast<char>(i * 37 + 11));
   }
-  std::string message = "(no error)";
-  try {
-    decode_all(path);
-  } catch (const std::runtime_error& e) {
-    message = e.what();
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string error_of(const std::string& entry) {
+    try {
+      decode_all(path_, entry);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "(no error)";
   }
-  std::filesystem::remove_all(dir);
-  EXPECT_NE(message.find("'" + path.string() + "': the decoder rejected packet #"),
+
+  std::filesystem::path dir_;
+  std::filesystem::path path_;
+};
+
+TEST_F(CorruptClip, FailModeThrowsNamingThePacket) {
+  const auto message = error_of("{type: decode, params: {on_decode_error: fail}}");
+  EXPECT_NE(message.find("'" + path_.string() + "': the decoder rejected packet #"),
             std::string::npos)
       << message;
+}
+
+TEST_F(CorruptClip, SkipModeCountsDamageAndFailsOnlyPastTheBudget) {
+  const auto over_budget =
+      error_of("{type: decode, params: {on_decode_error: skip, max_decode_error_rate: 0}}");
+  EXPECT_NE(over_budget.find("packets were damaged"), std::string::npos) << over_budget;
+  StageHarness harness("{type: decode, params: {on_decode_error: skip, max_decode_error_rate: 1}}",
+                       context_for(path_));
+  auto& source = dynamic_cast<SourceStage&>(harness.stage());
+  int frames = 0;
+  while (source.next()) ++frames;
+  const auto counters = harness.stage().counters();
+  EXPECT_GT(counters.at("damaged_packets"), 0);
+  EXPECT_EQ(counters.at("frames"), frames);
+  EXPECT_EQ(counters.at("expected_frames"),
+            static_cast<double>(testing::ffprobe_pts(clip_path(kH264)).size()));
+  EXPECT_LT(frames, counters.at("expected_frames")) << "damaged packets cost frames";
 }
 
 std::string open_error(const std::filesystem::path& path,

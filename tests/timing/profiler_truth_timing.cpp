@@ -2,6 +2,9 @@
 // set by their parameters, so the report's figures and conclusions can be checked by hand.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <functional>
+
 #include "pipeline/analysis.h"
 #include "pipeline/report.h"
 #include "stages/register_all.h"
@@ -42,31 +45,63 @@ class ProfilerTruth : public ::testing::Test {
   RunResult result_;
 };
 
+// What a run got wrong, one line each; empty when it matched the truth.
+class Mismatches {
+ public:
+  void near(const std::string& what, double actual, double truth, double tolerance) {
+    if (std::abs(actual - truth) > tolerance) {
+      lines_ += what + " = " + std::to_string(actual) + ", truth " + std::to_string(truth) +
+                " +- " + std::to_string(tolerance) + "\n";
+    }
+  }
+  void that(bool holds, const std::string& what) {
+    if (!holds) lines_ += what + "\n";
+  }
+  const std::string& lines() const { return lines_; }
+
+ private:
+  std::string lines_;
+};
+
+// Wall-clock figures are only true on a machine not busy with other work, so a run that
+// another process disturbed is tried again: the test fails only when 3 runs all miss.
+void expect_truth(const std::function<Mismatches()>& attempt) {
+  Mismatches last;
+  for (int i = 0; i < 3; ++i) {
+    last = attempt();
+    if (last.lines().empty()) return;
+  }
+  ADD_FAILURE() << last.lines();
+}
+
 TEST_F(ProfilerTruth, SleepIsIoBoundAndSpinIsCpuBoundWithTrueFigures) {
-  const auto report =
-      run("  - {type: decode, params: {threads: 1}}\n"
-          "  - {name: wait, type: sleep, params: {ms: 5}}\n"
-          "  - {name: work, type: spin, concurrency: 1, params: {ms: 5}}\n"
-          "  - {type: discard}\n");
-  ASSERT_EQ(report["frames"], 200);
-  const double truth_s = 200 * 0.005;
-  const auto& wait = stage(report, "wait");
-  const auto& work = stage(report, "work");
-  EXPECT_EQ(wait["class"], "io-bound");
-  EXPECT_EQ(work["class"], "cpu-bound");
-  EXPECT_NEAR(wait["busy_s"].get<double>(), truth_s, 0.1 * truth_s);
-  EXPECT_LT(wait["cpu_s"].get<double>(), 0.1 * truth_s) << "sleeping uses no CPU";
-  EXPECT_NEAR(wait["off_cpu_s"].get<double>(), truth_s, 0.1 * truth_s);
-  EXPECT_NEAR(work["cpu_s"].get<double>(), truth_s, 0.1 * truth_s);
-  EXPECT_NEAR(work["busy_s"].get<double>(), truth_s, 0.1 * truth_s);
-  EXPECT_EQ(wait["items"], 200);
-  EXPECT_EQ(work["items"], 200);
-  // Both take 5 ms a frame one at a time, so each is busy nearly the whole run.
-  EXPECT_GT(wait["utilization"].get<double>(), 0.8);
-  EXPECT_GT(work["utilization"].get<double>(), 0.8);
-  // The split counts the sleep as io-bound time and the spin as cpu-bound time.
-  EXPECT_NEAR(report["split"]["io_bound_s"].get<double>(), truth_s, 0.15 * truth_s);
-  EXPECT_GE(report["split"]["cpu_bound_s"].get<double>(), 0.9 * truth_s);
+  expect_truth([&] {
+    const auto report =
+        run("  - {type: decode, params: {threads: 1}}\n"
+            "  - {name: wait, type: sleep, params: {ms: 5}}\n"
+            "  - {name: work, type: spin, concurrency: 1, params: {ms: 5}}\n"
+            "  - {type: discard}\n");
+    Mismatches m;
+    const double truth_s = 200 * 0.005;
+    const auto& wait = stage(report, "wait");
+    const auto& work = stage(report, "work");
+    m.that(report["frames"] == 200, "frames != 200");
+    m.that(wait["class"] == "io-bound", "sleep is " + wait["class"].get<std::string>());
+    m.that(work["class"] == "cpu-bound", "spin is " + work["class"].get<std::string>());
+    m.near("sleep busy_s", wait["busy_s"], truth_s, 0.1 * truth_s);
+    m.that(wait["cpu_s"].get<double>() < 0.1 * truth_s, "sleep used CPU");
+    m.near("sleep off_cpu_s", wait["off_cpu_s"], truth_s, 0.1 * truth_s);
+    m.near("spin cpu_s", work["cpu_s"], truth_s, 0.1 * truth_s);
+    m.near("spin busy_s", work["busy_s"], truth_s, 0.1 * truth_s);
+    m.that(wait["items"] == 200 && work["items"] == 200, "items != 200");
+    // Both take 5 ms a frame one at a time, so each is busy nearly the whole run.
+    m.that(wait["utilization"].get<double>() > 0.8, "sleep utilization <= 0.8");
+    m.that(work["utilization"].get<double>() > 0.8, "spin utilization <= 0.8");
+    // The split counts the sleep as io-bound time and the spin as cpu-bound time.
+    m.near("split io_bound_s", report["split"]["io_bound_s"], truth_s, 0.15 * truth_s);
+    m.that(report["split"]["cpu_bound_s"].get<double>() >= 0.9 * truth_s, "split cpu_bound_s low");
+    return m;
+  });
 }
 
 TEST_F(ProfilerTruth, SlowSerialSpinIsTheBottleneckAndAdviceNamesItsConcurrency) {

@@ -1,0 +1,158 @@
+// `framepipe run` over a folder or a list of files: the batch, its progress and its summary.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "app/commands.h"
+#include "pipeline/batch.h"
+
+namespace framepipe::app {
+
+namespace {
+
+std::string duration_text(double seconds) {
+  const auto s = static_cast<long long>(seconds + 0.5);
+  char text[32];
+  std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
+  return text;
+}
+
+// Files done / total, running, frames, fps and an ETA from the bytes finished so far.
+std::string progress_line(const BatchProgress& progress, double elapsed) {
+  const double fps = elapsed > 0 ? static_cast<double>(progress.frames) / elapsed : 0;
+  const auto done = progress.bytes_finished.load();
+  const auto total = progress.bytes_total.load();
+  const std::string eta =
+      done > 0 && total > done
+          ? duration_text(elapsed * static_cast<double>(total - done) / static_cast<double>(done))
+          : "-";
+  char text[200];
+  std::snprintf(
+      text, sizeof text, "files %d/%d done (%d failed), %d running, %lld frames, %.0f fps, ETA %s",
+      progress.finished.load(), progress.total.load(), progress.failed.load(),
+      progress.running.load(), static_cast<long long>(progress.frames.load()), fps, eta.c_str());
+  return text;
+}
+
+// Redraws one status line on a terminal twice a second; elsewhere logs a line every 5 s.
+class ProgressDisplay {
+ public:
+  ProgressDisplay(const BatchProgress& progress, bool enabled)
+      : progress_(progress), terminal_(isatty(STDERR_FILENO) != 0) {
+    if (enabled) thread_ = std::thread([this] { loop(); });
+  }
+  ~ProgressDisplay() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  // Prints a message without tearing the status line.
+  void print(const std::string& line, bool error) {
+    std::lock_guard lock(mutex_);
+    if (terminal_) std::cerr << "\r\033[K";
+    if (error) {
+      spdlog::error("{}", line);
+    } else {
+      std::cerr << line << "\n";
+    }
+  }
+
+ private:
+  void loop() {
+    const auto start = std::chrono::steady_clock::now();
+    const auto period = terminal_ ? std::chrono::milliseconds(500) : std::chrono::seconds(5);
+    std::unique_lock lock(mutex_);
+    while (!wake_.wait_for(lock, period, [this] { return done_; })) {
+      const double elapsed =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (terminal_) {
+        std::cerr << "\r\033[K" << progress_line(progress_, elapsed) << std::flush;
+      } else {
+        std::cerr << "progress: " << progress_line(progress_, elapsed) << "\n";
+      }
+    }
+    if (terminal_) std::cerr << "\r\033[K" << std::flush;
+  }
+
+  const BatchProgress& progress_;
+  const bool terminal_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  const auto partial = path.parent_path() / ("." + path.filename().string() + ".partial");
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write '" + partial.string() + "'");
+  }
+  std::filesystem::rename(partial, path);
+}
+
+}  // namespace
+
+int run_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
+                      const RunOptions& options) {
+  BatchProgress progress;
+  BatchOptions batch_options;
+  batch_options.resume = options.resume;
+  batch_options.cancel = &cancel_requested();
+  batch_options.progress = &progress;
+  BatchResult result;
+  {
+    ProgressDisplay display(progress, !options.quiet);
+    batch_options.on_file_done = [&](const FileOutcome& file) {
+      if (file.status == "failed") {
+        display.print(file.error, true);
+      } else if (options.verbose || file.status == "damaged") {
+        display.print(file.status + ": " + file.input.path.string() + " (" +
+                          std::to_string(file.frames) + " frames" +
+                          (file.damaged_packets > 0 ? ", " + std::to_string(file.damaged_packets) +
+                                                          " damaged packets skipped"
+                                                    : "") +
+                          ")",
+                      false);
+      }
+    };
+    result = run_batch(config, inputs, batch_options);
+  }
+  const auto batch = batch_report_json(config, result);
+  const auto& totals = batch["totals"];
+  std::printf(
+      "batch: %d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled; %lld "
+      "frames in %.2f s = %.1f fps\n",
+      totals["files"].get<int>(), totals["ok"].get<int>(), totals["damaged"].get<int>(),
+      totals["failed"].get<int>(), totals["skipped"].get<int>(), totals["cancelled"].get<int>(),
+      totals["frames"].get<long long>(), totals["wall_s"].get<double>(),
+      totals["fps"].get<double>());
+  if (config.profile) {
+    const auto report_root = config.report_dir.empty()
+                                 ? std::filesystem::path(config.output_dir) / "report"
+                                 : std::filesystem::path(config.report_dir);
+    try {
+      std::filesystem::create_directories(report_root);
+      write_text(report_root / "batch.json", batch.dump(2) + "\n");
+      write_text(report_root / "batch.html", batch_report_html(batch));
+      std::printf("report: %s\n", (report_root / "batch.html").c_str());
+    } catch (const std::exception& e) {
+      spdlog::error("{}: cannot write the batch report: {}", report_root.string(), e.what());
+    }
+  }
+  std::fflush(stdout);
+  if (result.cancelled) return kCancelled;
+  return totals["failed"].get<int>() > 0 ? kRunFailed : kOk;
+}
+
+}  // namespace framepipe::app

@@ -1,0 +1,192 @@
+#include "pipeline/batch.h"
+
+#include <oneapi/tbb/info.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "pipeline/analysis.h"
+#include "pipeline/flight_budget.h"
+#include "pipeline/manifest.h"
+#include "pipeline/profiler.h"
+#include "pipeline/report.h"
+#include "pipeline/run.h"
+
+namespace framepipe {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::uintmax_t size_of(const fs::path& path) {
+  std::error_code error;
+  const auto size = fs::file_size(path, error);
+  return error ? 0 : size;
+}
+
+class BatchRun {
+ public:
+  BatchRun(const Config& config, const std::vector<BatchInput>& inputs, const BatchOptions& options)
+      : config_(config),
+        inputs_(inputs),
+        options_(options),
+        threads_(config.threads > 0 ? config.threads : oneapi::tbb::info::default_concurrency()),
+        // Each file's thread waits in the arena for its graph; reserving it a slot lets it
+        // work there instead of blocking outside.
+        arena_(threads_, static_cast<unsigned>(std::min(config.files_in_parallel, threads_))),
+        budget_(config.max_frames_in_flight),
+        manifest_(config.output_dir),
+        fingerprint_(config_fingerprint(config)),
+        report_root_(config.report_dir.empty() ? fs::path(config.output_dir) / "report"
+                                               : fs::path(config.report_dir)) {}
+
+  BatchResult run() {
+    const auto start = steady_now_ns();
+    result_.files.resize(inputs_.size());
+    result_.flight_capacity = budget_.capacity();
+    if (options_.progress) {
+      options_.progress->total = static_cast<int>(inputs_.size());
+      std::uintmax_t bytes = 0;
+      for (const auto& input : inputs_) bytes += size_of(input.path);
+      options_.progress->bytes_total = bytes;
+    }
+    std::thread sampler([&] { sample_budget(start); });
+    std::vector<std::thread> workers;
+    const int parallel =
+        std::max(1, std::min<int>(config_.files_in_parallel, static_cast<int>(inputs_.size())));
+    for (int w = 0; w < parallel; ++w) workers.emplace_back([this] { work(); });
+    for (auto& worker : workers) worker.join();
+    {
+      std::lock_guard lock(sampler_mutex_);
+      done_ = true;
+    }
+    sampler_wake_.notify_all();
+    sampler.join();
+    result_.wall_s = static_cast<double>(steady_now_ns() - start) / 1e9;
+    result_.cancelled = cancelled();
+    return std::move(result_);
+  }
+
+ private:
+  bool cancelled() const { return options_.cancel && options_.cancel->load(); }
+
+  void work() {
+    for (;;) {
+      const auto i = next_.fetch_add(1);
+      if (i >= inputs_.size()) return;
+      auto& outcome = result_.files[i];
+      outcome.input = inputs_[i];
+      if (cancelled()) {
+        outcome.status = "cancelled";
+        outcome.error = "not started: the batch was cancelled";
+      } else {
+        process(outcome);
+      }
+      finished(outcome);
+    }
+  }
+
+  void process(FileOutcome& outcome) {
+    const auto& input = outcome.input;
+    const auto key = input.relative.generic_string();
+    if (options_.resume && manifest_.is_complete(key, input.path, fingerprint_)) {
+      outcome.status = "skipped";
+      return;
+    }
+    Config file_config = config_;
+    file_config.input_path = input.path.string();
+    file_config.output_dir = (fs::path(config_.output_dir) / input.relative.parent_path()).string();
+    if (options_.progress) ++options_.progress->running;
+    const RunEnvironment environment{&arena_, &budget_, options_.cancel,
+                                     options_.progress ? &options_.progress->frames : nullptr};
+    const auto run = run_pipeline(file_config, environment);
+    if (options_.progress) --options_.progress->running;
+
+    outcome.frames = run.frames;
+    outcome.wall_s = run.wall_s;
+    for (const auto& [stage, counters] : run.counters) {
+      if (auto it = counters.find("damaged_packets"); it != counters.end()) {
+        outcome.damaged_packets = static_cast<std::int64_t>(it->second);
+      }
+      if (auto it = counters.find("expected_frames"); it != counters.end()) {
+        outcome.expected_frames = static_cast<std::int64_t>(it->second);
+      }
+    }
+    if (!run.ok()) {
+      outcome.status = run.cancelled ? "cancelled" : "failed";
+      outcome.error = run.cancelled ? input.path.string() + ": cancelled; its outputs were removed"
+                                    : run.error->to_string();
+      return;
+    }
+    outcome.status = outcome.damaged_packets > 0 ? "damaged" : "ok";
+    outcome.outputs = run.outputs;
+    manifest_.record(key, input.path, fingerprint_, outcome.status, outcome.outputs);
+    if (!config_.profile) return;
+    outcome.report_dir = report_root_ / input.relative;
+    try {
+      write_report(outcome.report_dir, config_.report_formats,
+                   build_report(file_config, run, analyze(file_config, run)), run);
+    } catch (const std::exception& e) {
+      outcome.error = "its report was not written: " + std::string(e.what());
+      outcome.report_dir.clear();
+    }
+  }
+
+  void finished(const FileOutcome& outcome) {
+    std::lock_guard lock(done_mutex_);
+    if (options_.progress) {
+      ++options_.progress->finished;
+      if (outcome.status == "failed") ++options_.progress->failed;
+      options_.progress->bytes_finished += size_of(outcome.input.path);
+    }
+    if (options_.on_file_done) options_.on_file_done(outcome);
+  }
+
+  void sample_budget(std::int64_t start) {
+    std::unique_lock lock(sampler_mutex_);
+    do {
+      result_.budget_t.push_back(static_cast<double>(steady_now_ns() - start) / 1e9);
+      result_.budget_in_use.push_back(budget_.in_use());
+    } while (
+        !sampler_wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return done_; }));
+  }
+
+  const Config& config_;
+  const std::vector<BatchInput>& inputs_;
+  const BatchOptions& options_;
+  const int threads_;
+  oneapi::tbb::task_arena arena_;
+  FlightBudget budget_;
+  Manifest manifest_;
+  const std::string fingerprint_;
+  const fs::path report_root_;
+  std::atomic<std::size_t> next_{0};
+  std::mutex done_mutex_;
+  std::mutex sampler_mutex_;
+  std::condition_variable sampler_wake_;
+  bool done_ = false;
+  BatchResult result_;
+};
+
+}  // namespace
+
+int BatchResult::count(const std::string& status) const {
+  return static_cast<int>(std::count_if(files.begin(), files.end(),
+                                        [&](const FileOutcome& f) { return f.status == status; }));
+}
+
+std::int64_t BatchResult::frames() const {
+  std::int64_t total = 0;
+  for (const auto& file : files) total += file.frames;
+  return total;
+}
+
+BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
+                      const BatchOptions& options) {
+  return BatchRun(config, inputs, options).run();
+}
+
+}  // namespace framepipe

@@ -1,0 +1,67 @@
+#include "pipeline/inputs.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <system_error>
+
+namespace framepipe {
+
+namespace {
+
+bool matches_any(const std::vector<std::string>& globs, const std::string& name) {
+  return std::any_of(globs.begin(), globs.end(), [&](const std::string& glob) {
+    return fnmatch(glob.c_str(), name.c_str(), FNM_CASEFOLD) == 0;
+  });
+}
+
+}  // namespace
+
+std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
+                                    const InputSelection& selection) {
+  namespace fs = std::filesystem;
+  std::vector<BatchInput> inputs;
+  std::error_code error;
+  auto consider = [&](const fs::directory_entry& entry) {
+    const auto name = entry.path().filename().string();
+    if (!entry.is_regular_file(error) || name.starts_with(".")) return;
+    if (!matches_any(selection.include, name) || matches_any(selection.exclude, name)) return;
+    inputs.push_back({entry.path(), entry.path().lexically_relative(folder)});
+  };
+  if (selection.recursive) {
+    fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied,
+                                        error);
+    for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
+      if (it->is_directory() && it->path().filename().string().starts_with(".")) {
+        it.disable_recursion_pending();
+        continue;
+      }
+      consider(*it);
+    }
+  } else {
+    for (fs::directory_iterator it(folder, error); !error && it != fs::directory_iterator();
+         it.increment(error)) {
+      consider(*it);
+    }
+  }
+  if (error)
+    throw std::runtime_error("cannot read folder '" + folder.string() + "': " + error.message());
+  std::sort(inputs.begin(), inputs.end(),
+            [](const BatchInput& a, const BatchInput& b) { return a.relative < b.relative; });
+  return inputs;
+}
+
+std::vector<BatchInput> read_input_list(std::istream& list, const std::filesystem::path& base) {
+  std::vector<BatchInput> inputs;
+  for (std::string line; std::getline(list, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty() || line.front() == '#') continue;
+    std::filesystem::path path(line);
+    if (path.is_relative()) path = base / path;
+    inputs.push_back({path, path.filename()});
+  }
+  return inputs;
+}
+
+}  // namespace framepipe

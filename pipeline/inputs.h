@@ -1,0 +1,34 @@
+#pragma once
+
+#include <filesystem>
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace framepipe {
+
+// One file of a batch, and where it sits relative to the batch's root: its outputs go to the
+// same relative folder under output.dir, so the output tree mirrors the input tree.
+struct BatchInput {
+  std::filesystem::path path;
+  std::filesystem::path relative;
+};
+
+struct InputSelection {
+  std::vector<std::string> include = {"*.mp4", "*.mkv", "*.avi", "*.mov",  "*.webm", "*.m4v",
+                                      "*.ts",  "*.mts", "*.mpg", "*.mpeg", "*.flv",  "*.wmv"};
+  std::vector<std::string> exclude;
+  bool recursive = true;
+};
+
+// The files under `folder` whose names match an include glob and no exclude glob, sorted by
+// relative path. Hidden files (names starting with '.', like framepipe's partial outputs) are
+// never inputs. Throws std::runtime_error when the folder cannot be read.
+std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
+                                    const InputSelection& selection);
+
+// One path per line ('#' starts a comment, blank lines skipped); relative paths are taken
+// from `base`. Each output goes under its file name alone.
+std::vector<BatchInput> read_input_list(std::istream& list, const std::filesystem::path& base);
+
+}  // namespace framepipe

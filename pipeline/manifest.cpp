@@ -1,0 +1,103 @@
+#include "pipeline/manifest.h"
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace framepipe {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::int64_t mtime_ns(const fs::path& path) {
+  std::error_code error;
+  const auto time = fs::last_write_time(path, error);
+  return error ? 0
+               : std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch())
+                     .count();
+}
+
+std::uintmax_t size_of(const fs::path& path) {
+  std::error_code error;
+  const auto size = fs::file_size(path, error);
+  return error ? 0 : size;
+}
+
+}  // namespace
+
+std::string config_fingerprint(const Config& config) {
+  auto json = config_json(config);
+  json["input"].erase("path");
+  // FNV-1a: stable across builds and machines, unlike std::hash.
+  std::uint64_t hash = 1469598103934665603ull;
+  for (unsigned char c : json.dump()) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char text[17];
+  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+Manifest::Manifest(fs::path output_dir)
+    : path_(std::move(output_dir) / ".framepipe-manifest.json") {
+  std::ifstream file(path_);
+  if (!file) return;
+  try {
+    const auto json = nlohmann::json::parse(file);
+    for (const auto& [key, item] : json.at("files").items()) {
+      entries_[key] = {item.at("size").get<std::uintmax_t>(),
+                       item.at("mtime_ns").get<std::int64_t>(),
+                       item.at("config").get<std::string>(), item.at("status").get<std::string>(),
+                       item.at("outputs").get<std::vector<std::string>>()};
+    }
+  } catch (const nlohmann::json::exception&) {
+    entries_.clear();  // a damaged manifest only means nothing is skipped
+  }
+}
+
+bool Manifest::is_complete(const std::string& key, const fs::path& input,
+                           const std::string& config_hash) const {
+  std::lock_guard lock(mutex_);
+  const auto it = entries_.find(key);
+  if (it == entries_.end()) return false;
+  const auto& entry = it->second;
+  if (entry.config_hash != config_hash || entry.size != size_of(input) ||
+      entry.mtime_ns != mtime_ns(input)) {
+    return false;
+  }
+  for (const auto& output : entry.outputs) {
+    if (!fs::exists(output)) return false;
+  }
+  return true;
+}
+
+void Manifest::record(const std::string& key, const fs::path& input, const std::string& config_hash,
+                      const std::string& status, const std::vector<fs::path>& outputs) {
+  std::lock_guard lock(mutex_);
+  auto& entry = entries_[key];
+  entry = {size_of(input), mtime_ns(input), config_hash, status, {}};
+  for (const auto& output : outputs) entry.outputs.push_back(output.string());
+  save();
+}
+
+void Manifest::save() const {
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& [key, entry] : entries_) {
+    files[key] = {{"size", entry.size},
+                  {"mtime_ns", entry.mtime_ns},
+                  {"config", entry.config_hash},
+                  {"status", entry.status},
+                  {"outputs", entry.outputs}};
+  }
+  fs::create_directories(path_.parent_path());
+  const auto partial = path_.parent_path() / (path_.filename().string() + ".partial");
+  {
+    std::ofstream out(partial, std::ios::trunc);
+    out << nlohmann::json{{"version", 1}, {"files", files}}.dump(2) << "\n";
+  }
+  fs::rename(partial, path_);
+}
+
+}  // namespace framepipe

@@ -36,10 +36,10 @@ class DeferredImage {
 
 // Something an ML stage found in a frame.
 struct Detection {
-  cv::Rect box;          // in the frame's pixel coordinates
-  float score = 0;       // the detector's confidence (its own scale)
-  std::string label;     // "person", "face", a class name
-  std::string stage;     // the stage that found it
+  cv::Rect box;       // in the frame's pixel coordinates
+  float score = 0;    // the detector's confidence (its own scale)
+  std::string label;  // "person", "face", a class name
+  std::string stage;  // the stage that found it
 };
 
 // One decoded picture travelling through the graph. Copying a Frame is cheap: cv::Mat shares
@@ -52,6 +52,9 @@ class Frame {
   Rational time_base;      // of pts
   Rational frame_rate;     // nominal rate of the source stream, when known
   std::string source;      // the input file this frame came from
+  // Results that stages attach and sinks write out; branch copies carry their own copy.
+  std::vector<Detection> detections;      // what detectors found, in the order they added it
+  std::map<std::string, double> scalars;  // per-frame measurements, e.g. "motion"
 
   // The pixels (BGR or single-channel 8-bit), converting deferred pixels on first use.
   const cv::Mat& image();

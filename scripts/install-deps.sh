@@ -7,6 +7,7 @@ packages=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   googletest libgtest-dev time chromium python3 python3-jsonschema
+  opencv-data opencv-doc python3-onnx python3-numpy
 )
 missing=()
 for p in "${packages[@]}"; do

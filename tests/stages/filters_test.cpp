@@ -8,33 +8,8 @@
 namespace framepipe::testing {
 namespace {
 
-// A frame with structure (gradients, shapes, noise) so filters have edges to find.
-cv::Mat test_image(int width = 161, int height = 97) {
-  cv::Mat image(height, width, CV_8UC3);
-  cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(60));
-  for (int y = 0; y < height; ++y) {
-    for (int x = 0; x < width; ++x) image.at<cv::Vec3b>(y, x)[2] += static_cast<uchar>(x);
-  }
-  cv::rectangle(image, {20, 15}, {90, 70}, {255, 200, 30}, cv::FILLED);
-  cv::circle(image, {120, 50}, 25, {10, 240, 120}, 3);
-  return image;
-}
-
-void expect_identical(const cv::Mat& actual, const cv::Mat& expected) {
-  ASSERT_EQ(actual.size(), expected.size());
-  ASSERT_EQ(actual.type(), expected.type());
-  EXPECT_EQ(cv::norm(actual, expected, cv::NORM_INF), 0.0);
-}
-
-cv::Mat run(const std::string& yaml, const cv::Mat& input) {
-  StageHarness harness(yaml);
-  auto out = harness.push(make_frame(input.clone()));
-  EXPECT_TRUE(out.has_value());
-  return out ? out->image().clone() : cv::Mat();
-}
-
 TEST(ResizeStage, MatchesCvResizeForEachInterpolation) {
-  const auto input = test_image();
+  const auto input = structured_image();
   const std::pair<const char*, int> modes[] = {{"nearest", cv::INTER_NEAREST},
                                                {"linear", cv::INTER_LINEAR},
                                                {"cubic", cv::INTER_CUBIC},
@@ -45,7 +20,7 @@ TEST(ResizeStage, MatchesCvResizeForEachInterpolation) {
     cv::Mat expected;
     cv::resize(input, expected, {64, 48}, 0, 0, flag);
     expect_identical(
-        run(std::string("{type: resize, params: {width: 64, height: 48, interpolation: ") + name +
+        transform_once(std::string("{type: resize, params: {width: 64, height: 48, interpolation: ") + name +
                 "}}",
             input),
         expected);
@@ -53,30 +28,30 @@ TEST(ResizeStage, MatchesCvResizeForEachInterpolation) {
 }
 
 TEST(GrayscaleStage, MatchesCvtColorAndPassesGrayThrough) {
-  const auto input = test_image();
+  const auto input = structured_image();
   cv::Mat expected;
   cv::cvtColor(input, expected, cv::COLOR_BGR2GRAY);
-  const auto gray = run("{type: grayscale}", input);
+  const auto gray = transform_once("{type: grayscale}", input);
   expect_identical(gray, expected);
-  expect_identical(run("{type: grayscale}", gray), gray);
+  expect_identical(transform_once("{type: grayscale}", gray), gray);
 }
 
 TEST(GaussianBlurStage, MatchesCvGaussianBlur) {
-  const auto input = test_image();
+  const auto input = structured_image();
   cv::Mat expected;
   cv::GaussianBlur(input, expected, {7, 7}, 1.5, 1.5);
-  expect_identical(run("{type: gaussian_blur, params: {ksize: 7, sigma: 1.5}}", input), expected);
+  expect_identical(transform_once("{type: gaussian_blur, params: {ksize: 7, sigma: 1.5}}", input), expected);
 }
 
 TEST(CannyStage, MatchesCvCannyOnColorAndGray) {
-  const auto input = test_image();
+  const auto input = structured_image();
   cv::Mat gray;
   cv::cvtColor(input, gray, cv::COLOR_BGR2GRAY);
   for (const auto& image : {input, gray}) {
     cv::Mat expected;
     cv::Canny(image, expected, 40, 120, 5, true);
     const auto edges =
-        run("{type: canny, params: {low: 40, high: 120, aperture: 5, l2_gradient: true}}", image);
+        transform_once("{type: canny, params: {low: 40, high: 120, aperture: 5, l2_gradient: true}}", image);
     expect_identical(edges, expected);
     EXPECT_GT(cv::countNonZero(edges), 0) << "the test image must have edges to find";
   }
@@ -84,7 +59,7 @@ TEST(CannyStage, MatchesCvCannyOnColorAndGray) {
 
 TEST(FilterStages, LeaveTheInputPixelsUntouched) {
   // Branches share pixels, so a stage must build a new image rather than write in place.
-  const auto input = test_image();
+  const auto input = structured_image();
   const auto pristine = input.clone();
   for (const char* yaml : {"{type: gaussian_blur}", "{type: canny}", "{type: grayscale}",
                            "{type: resize, params: {width: 32, height: 32}}"}) {

@@ -1,5 +1,8 @@
 #include "tests/support/stage_harness.h"
 
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 
 #include "stages/register_all.h"
@@ -28,6 +31,37 @@ Frame make_frame(cv::Mat image, std::int64_t index) {
   frame.frame_rate = {25, 1};
   frame.set_image(std::move(image));
   return frame;
+}
+
+cv::Mat structured_image(int width, int height) {
+  cv::Mat image(height, width, CV_8UC3);
+  cv::RNG rng(7);
+  rng.fill(image, cv::RNG::UNIFORM, cv::Scalar::all(0), cv::Scalar::all(60));
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) image.at<cv::Vec3b>(y, x)[2] += static_cast<uchar>(x);
+  }
+  cv::rectangle(image, {20, 15}, {90, 70}, {255, 200, 30}, cv::FILLED);
+  cv::circle(image, {120, 50}, 25, {10, 240, 120}, 3);
+  return image;
+}
+
+cv::Mat gray_of(const cv::Mat& bgr) {
+  cv::Mat gray;
+  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+  return gray;
+}
+
+void expect_identical(const cv::Mat& actual, const cv::Mat& expected) {
+  ASSERT_EQ(actual.size(), expected.size());
+  ASSERT_EQ(actual.type(), expected.type());
+  EXPECT_EQ(cv::norm(actual, expected, cv::NORM_INF), 0.0);
+}
+
+cv::Mat transform_once(const std::string& yaml, const cv::Mat& input) {
+  StageHarness harness(yaml);
+  auto out = harness.push(make_frame(input.clone()));
+  EXPECT_TRUE(out.has_value());
+  return out ? out->image().clone() : cv::Mat();
 }
 
 }  // namespace framepipe::testing

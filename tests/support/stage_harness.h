@@ -31,4 +31,13 @@ class StageHarness {
 // A frame holding `image`, as a source would make it.
 Frame make_frame(cv::Mat image, std::int64_t index = 0);
 
+// A deterministic BGR picture with structure (noise, a gradient, shapes), so filters have
+// something to change and edges to find.
+cv::Mat structured_image(int width = 161, int height = 97);
+cv::Mat gray_of(const cv::Mat& bgr);
+// Same size, same type, and not one pixel different.
+void expect_identical(const cv::Mat& actual, const cv::Mat& expected);
+// Builds the stage from `yaml`, runs it on a copy of `input` once and returns its image.
+cv::Mat transform_once(const std::string& yaml, const cv::Mat& input);
+
 }  // namespace framepipe::testing

@@ -1,0 +1,175 @@
+// write_images: saves every Nth frame as a PNG or JPEG image.
+//   - { name: stills, type: write_images, params: { every: 25, path: "{stem}/{frame:06}.jpg" } }
+#include <algorithm>
+#include <cstdio>
+#include <mutex>
+#include <opencv2/imgcodecs.hpp>
+#include <regex>
+
+#include "pipeline/stage.h"
+#include "stages/io/output_file.h"
+
+namespace framepipe::stages {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// {frame} or {frame:0N} (zero-padded to N digits).
+const std::regex kFrameField(R"(\{frame(?::0([1-9]))?\})");
+
+class WriteImages : public SinkStage {
+ public:
+  explicit WriteImages(const Params& params)
+      : pattern_(params.string("path")), every_(params.integer("every")) {
+    const auto extension = fs::path(pattern_).extension().string();
+    if (extension == ".png") {
+      flags_ = {cv::IMWRITE_PNG_COMPRESSION, static_cast<int>(params.integer("png_compression"))};
+    } else {
+      flags_ = {cv::IMWRITE_JPEG_QUALITY, static_cast<int>(params.integer("jpeg_quality"))};
+    }
+  }
+  ~WriteImages() override { discard(); }
+
+  void open(const RunContext& context) override {
+    context_ = context;
+    // {stem} now; {frame} per image.
+    resolved_ = output_file::resolve(context, pattern_).string();
+  }
+
+  // Runs on several IO threads at once when the stage has concurrency > 1: encoding a PNG
+  // takes longer than writing it.
+  void consume(Frame& frame) override {
+    if (frame.index % every_ != 0) return;
+    const fs::path path = name_for(frame.index);
+    output_file::refuse_existing(path, context_);
+    create_folder(path.parent_path());
+    const fs::path temp = output_file::temporary_for(path);
+    {
+      std::lock_guard lock(mutex_);
+      in_progress_.push_back(temp);
+    }
+    bool written = false;
+    try {
+      written = cv::imwrite(temp.string(), frame.image(), flags_);
+    } catch (const cv::Exception& e) {
+      throw std::runtime_error("cannot write '" + path.string() + "': " + e.err);
+    }
+    if (!written) throw std::runtime_error("cannot write '" + path.string() + "'");
+    fs::rename(temp, path);
+    std::lock_guard lock(mutex_);
+    std::erase(in_progress_, temp);
+    written_.push_back(path);
+  }
+
+  void finish() override { committed_ = true; }
+
+  // Removes every image this run wrote, so a failed run leaves none of them behind.
+  void abort() noexcept override { discard(); }
+
+  std::vector<fs::path> outputs() const override {
+    if (!committed_) return {};
+    auto images = written_;
+    std::sort(images.begin(), images.end());
+    return images;
+  }
+
+ private:
+  fs::path name_for(std::int64_t index) const {
+    std::string name;
+    auto begin = resolved_.cbegin();
+    for (std::sregex_iterator it(resolved_.begin(), resolved_.end(), kFrameField), end; it != end;
+         ++it) {
+      const auto& match = *it;
+      name.append(begin, match[0].first);
+      char digits[32];
+      std::snprintf(digits, sizeof digits, "%0*lld",
+                    match[1].matched ? std::stoi(match[1].str()) : 1,
+                    static_cast<long long>(index));
+      name += digits;
+      begin = match[0].second;
+    }
+    name.append(begin, resolved_.cend());
+    return name;
+  }
+
+  // Remembers the folders it made, to remove them again on abort when they end up empty.
+  void create_folder(const fs::path& folder) {
+    if (folder.empty()) return;
+    std::lock_guard lock(mutex_);
+    std::vector<fs::path> made;
+    for (auto f = folder; !f.empty() && !fs::exists(f); f = f.parent_path()) made.push_back(f);
+    fs::create_directories(folder);
+    created_folders_.insert(created_folders_.end(), made.begin(), made.end());
+  }
+
+  void discard() noexcept {
+    if (committed_) return;
+    std::error_code ignored;
+    for (const auto& path : in_progress_) fs::remove(path, ignored);
+    for (const auto& path : written_) fs::remove(path, ignored);
+    // Deepest first; fs::remove leaves a folder that still holds something.
+    std::sort(created_folders_.begin(), created_folders_.end(),
+              [](const auto& a, const auto& b) { return a.native().size() > b.native().size(); });
+    for (const auto& folder : created_folders_) fs::remove(folder, ignored);
+    in_progress_.clear();
+    written_.clear();
+    created_folders_.clear();
+  }
+
+  std::string pattern_;
+  std::int64_t every_;
+  std::vector<int> flags_;
+  RunContext context_;
+  std::string resolved_;
+  std::mutex mutex_;
+  std::vector<fs::path> in_progress_;  // temporary names being written
+  std::vector<fs::path> written_;      // final names, renamed into place
+  std::vector<fs::path> created_folders_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+StageInfo write_images_stage() {
+  return {
+      .type = "write_images",
+      .kind = StageKind::sink,
+      .resource = ResourceClass::io,
+      .ordering = Ordering::parallel,
+      .summary =
+          "Saves every Nth frame as an image (PNG or JPEG by the path's extension), each renamed "
+          "into place when complete; a failed run removes the images it wrote.",
+      .example =
+          "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
+          "\"{stem}/{frame:06}.jpg\" } }",
+      .params = {ParamSpec::string(
+                     "path", "{stem}-frames/{frame:06}.png",
+                     "image file under output.dir: {stem} is the input's name without "
+                     "extension, {frame} the frame index, {frame:06} zero-padded to 6 "
+                     "digits; .png or .jpg/.jpeg"),
+                 ParamSpec::integer("every", 1, "write frames whose index is a multiple of this")
+                     .range(1, 1000000),
+                 ParamSpec::integer("jpeg_quality", 95, "JPEG quality").range(0, 100),
+                 ParamSpec::integer("png_compression", 3,
+                                    "PNG zlib level: higher is smaller and slower")
+                     .range(0, 9)},
+      .create = [](const StageSetup& setup) { return std::make_unique<WriteImages>(setup.params); },
+      .check =
+          [](const Params& params) {
+            std::vector<std::string> problems;
+            const auto& path = params.string("path");
+            if (!std::regex_search(path, kFrameField)) {
+              problems.push_back(
+                  "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
+                  "image would get the same name");
+            }
+            const auto extension = fs::path(path).extension().string();
+            if (extension != ".png" && extension != ".jpg" && extension != ".jpeg") {
+              problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
+            }
+            return problems;
+          }};
+}
+
+}  // namespace framepipe::stages

@@ -1,0 +1,48 @@
+// median_blur: replaces each pixel by the median of its ksize x ksize neighbourhood; removes
+// salt-and-pepper noise and keeps edges.
+//   - { name: despeckle, type: median_blur, params: { ksize: 5 } }
+#include <opencv2/imgproc.hpp>
+
+#include "pipeline/stage.h"
+
+namespace framepipe::stages {
+
+namespace {
+
+class MedianBlur : public TransformStage {
+ public:
+  explicit MedianBlur(const Params& params) : ksize_(static_cast<int>(params.integer("ksize"))) {}
+
+  bool process(Frame& frame) override {
+    cv::Mat blurred;
+    cv::medianBlur(frame.image(), blurred, ksize_);
+    frame.set_image(std::move(blurred));
+    return true;
+  }
+
+ private:
+  int ksize_;
+};
+
+}  // namespace
+
+StageInfo median_blur_stage() {
+  return {
+      .type = "median_blur",
+      .kind = StageKind::transform,
+      .resource = ResourceClass::cpu,
+      .ordering = Ordering::parallel,
+      .summary = "Median filter (cv::medianBlur) with a square kernel.",
+      .example = "- { name: despeckle, type: median_blur, params: { ksize: 5 } }",
+      .params = {ParamSpec::integer("ksize", 5, "kernel side in pixels, odd").range(3, 255)},
+      .create = [](const StageSetup& setup) { return std::make_unique<MedianBlur>(setup.params); },
+      .check =
+          [](const Params& params) {
+            const auto ksize = params.integer("ksize");
+            return ksize % 2 == 1 ? std::vector<std::string>{}
+                                  : std::vector<std::string>{"'ksize' must be odd, got " +
+                                                             std::to_string(ksize)};
+          }};
+}
+
+}  // namespace framepipe::stages

@@ -1,0 +1,88 @@
+// morphology: erosion, dilation and their combinations (cv::morphologyEx) with a rect,
+// ellipse or cross structuring element. open removes small bright specks, close fills small
+// dark holes, gradient outlines shapes, tophat keeps small bright details, blackhat small
+// dark ones.
+//   - { name: clean, type: morphology, params: { op: open, shape: ellipse, ksize: 5 } }
+#include <opencv2/imgproc.hpp>
+
+#include "pipeline/stage.h"
+
+namespace framepipe::stages {
+
+namespace {
+
+int operation(const std::string& op) {
+  if (op == "erode") return cv::MORPH_ERODE;
+  if (op == "dilate") return cv::MORPH_DILATE;
+  if (op == "open") return cv::MORPH_OPEN;
+  if (op == "close") return cv::MORPH_CLOSE;
+  if (op == "gradient") return cv::MORPH_GRADIENT;
+  if (op == "tophat") return cv::MORPH_TOPHAT;
+  return cv::MORPH_BLACKHAT;
+}
+
+int element_shape(const std::string& shape) {
+  if (shape == "ellipse") return cv::MORPH_ELLIPSE;
+  if (shape == "cross") return cv::MORPH_CROSS;
+  return cv::MORPH_RECT;
+}
+
+class Morphology : public TransformStage {
+ public:
+  explicit Morphology(const Params& params)
+      : operation_(operation(params.string("op"))),
+        // Built once and only read afterwards, so frames on many threads may share it.
+        kernel_(cv::getStructuringElement(element_shape(params.string("shape")),
+                                          cv::Size(static_cast<int>(params.integer("ksize")),
+                                                   static_cast<int>(params.integer("ksize"))))),
+        iterations_(static_cast<int>(params.integer("iterations"))) {}
+
+  bool process(Frame& frame) override {
+    cv::Mat result;
+    cv::morphologyEx(frame.image(), result, operation_, kernel_, cv::Point(-1, -1), iterations_);
+    frame.set_image(std::move(result));
+    return true;
+  }
+
+ private:
+  int operation_;
+  cv::Mat kernel_;
+  int iterations_;
+};
+
+}  // namespace
+
+StageInfo morphology_stage() {
+  return {
+      .type = "morphology",
+      .kind = StageKind::transform,
+      .resource = ResourceClass::cpu,
+      .ordering = Ordering::parallel,
+      .summary =
+          "Morphological operation (cv::morphologyEx): erode, dilate, open, close, "
+          "gradient, tophat, blackhat.",
+      .example =
+          "- { name: clean, type: morphology, params: { op: open, shape: ellipse, "
+          "ksize: 5 } }",
+      .params = {ParamSpec::choice(
+                     "op", {"erode", "dilate", "open", "close", "gradient", "tophat", "blackhat"},
+                     "open", "the operation"),
+                 ParamSpec::choice("shape", {"rect", "ellipse", "cross"}, "rect",
+                                   "shape of the structuring element"),
+                 ParamSpec::integer("ksize", 3,
+                                    "side of the structuring element in pixels, "
+                                    "odd so it has a centre")
+                     .range(1, 99),
+                 ParamSpec::integer("iterations", 1, "times erosion and dilation are applied")
+                     .range(1, 100)},
+      .create = [](const StageSetup& setup) { return std::make_unique<Morphology>(setup.params); },
+      .check =
+          [](const Params& params) {
+            const auto ksize = params.integer("ksize");
+            return ksize % 2 == 1 ? std::vector<std::string>{}
+                                  : std::vector<std::string>{"'ksize' must be odd, got " +
+                                                             std::to_string(ksize)};
+          }};
+}
+
+}  // namespace framepipe::stages

@@ -1,0 +1,199 @@
+// The ready configs in configs/, each run end to end through the framepipe binary on a real or
+// generated clip, their outputs checked with ffprobe, cv::imread and a JSON parser.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+
+#include "tests/support/media.h"
+#include "tests/support/opencv_samples.h"
+
+namespace framepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+const fs::path kConfigs = fs::path(FRAMEPIPE_SOURCE_DIR) / "configs";
+
+class ConfigsTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("framepipe-configs"); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs configs/<name> on `input` into dir_; returns the CLI's output.
+  std::string run(const std::string& name, const fs::path& input) {
+    const auto result =
+        run_shell(shell_quote(FRAMEPIPE_BINARY) + " run " +
+                  shell_quote((kConfigs / name).string()) + " --quiet --input " +
+                  shell_quote(input.string()) + " --output " + shell_quote(dir_.string()));
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return result.output;
+  }
+  fs::path dir_;
+};
+
+std::string probe(const fs::path& path, const std::string& entries, const std::string& extra = "") {
+  auto text = capture("ffprobe -v error " + extra + " -select_streams v:0 -show_entries " +
+                      entries + " -of csv=p=0 " + shell_quote(path.string()));
+  while (!text.empty() && (text.back() == '\n' || text.back() == ',')) text.pop_back();
+  return text;
+}
+
+int frame_count(const fs::path& path) {
+  return std::stoi(probe(path, "stream=nb_read_frames", "-count_frames"));
+}
+
+// The first frame of a video, decoded by the ffmpeg CLI.
+cv::Mat first_frame(const fs::path& video, const fs::path& dir) {
+  const auto png = dir / (video.stem().string() + "-first.png");
+  capture("ffmpeg -nostdin -v error -y -i " + shell_quote(video.string()) + " -frames:v 1 " +
+          shell_quote(png.string()));
+  return cv::imread(png.string());
+}
+
+std::vector<json> read_lines(const fs::path& path) {
+  std::vector<json> records;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) records.push_back(json::parse(line));
+  return records;
+}
+
+TEST_F(ConfigsTest, EveryShippedConfigValidates) {
+  for (const auto& entry : fs::directory_iterator(kConfigs)) {
+    SCOPED_TRACE(entry.path().string());
+    const auto result = run_shell(shell_quote(FRAMEPIPE_BINARY) + " validate " +
+                                  shell_quote(entry.path().string()));
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+  }
+}
+
+TEST_F(ConfigsTest, PeopleOverlayDrawsAndListsThePeopleInOpenCvsWalkingVideo) {
+  // The first 2 s (20 frames) of vtest.avi: HOG takes ~0.2 s of CPU a frame.
+  const auto clip =
+      make_clip("vtest-2s.mp4", "-i " + shell_quote(opencv_sample("vtest.avi").string()) +
+                                    " -t 2 -c:v libx264 -preset ultrafast "
+                                    "-pix_fmt yuv420p");
+  const auto output = run("people-overlay.yaml", clip);
+  const auto video = dir_ / "vtest-2s-people.mp4";
+  const auto jsonl = dir_ / "vtest-2s-people.jsonl";
+  EXPECT_NE(output.find("output: " + video.string()), std::string::npos) << output;
+  EXPECT_NE(output.find("output: " + jsonl.string()), std::string::npos) << output;
+
+  EXPECT_EQ(frame_count(video), 20);
+  EXPECT_EQ(probe(video, "stream=width,height"), "768,576");
+  const auto lines = read_lines(jsonl);
+  ASSERT_FALSE(lines.empty());
+  std::int64_t previous = 0;
+  for (const auto& line : lines) {
+    EXPECT_EQ(line["label"], "person");
+    EXPECT_EQ(line["stage"], "people");
+    EXPECT_GE(line["frame"].get<std::int64_t>(), previous) << "lines in frame order";
+    previous = line["frame"];
+  }
+  EXPECT_GE(previous, 15) << "people are found all through the clip";
+
+  // Frame 0: the man left of the lamp post (body 254..282 x 220..305, checked by eye) is in a
+  // box, and the video shows that box's top edge in green where the source has none.
+  const cv::Point man(268, 262);
+  const json* box = nullptr;
+  for (const auto& line : lines) {
+    const auto& b = line["box"];
+    if (line["frame"] == 0 &&
+        cv::Rect(b["x"].get<int>(), b["y"].get<int>(), b["w"].get<int>(), b["h"].get<int>())
+            .contains(man))
+      box = &b;
+  }
+  ASSERT_NE(box, nullptr) << "no box around the man on frame 0";
+  const cv::Rect edge((*box)["x"].get<int>() + 4, (*box)["y"].get<int>(),
+                      (*box)["w"].get<int>() - 8, 2);
+  const auto greenness = [&](const cv::Mat& image) {
+    const cv::Scalar mean = cv::mean(image(edge));
+    return mean[1] - (mean[0] + mean[2]) / 2;
+  };
+  EXPECT_GT(greenness(first_frame(video, dir_)), 60);
+  EXPECT_LT(greenness(first_frame(clip, dir_)), 30);
+}
+
+TEST_F(ConfigsTest, FacesAnonymizeBlursTheFaceAndNothingFarFromIt) {
+  // One second of OpenCV's Megamind.avi from 1 s in: a woman facing the camera, her face (eyes
+  // to chin) within x 300..400, y 240..340 on the first frame, checked by eye.
+  const auto clip = make_clip("megamind-1s.mp4",
+                              "-ss 1 -i " + shell_quote(opencv_sample("Megamind.avi").string()) +
+                                  " -t 1 -an -c:v libx264 -preset ultrafast "
+                                  "-pix_fmt yuv420p");
+  run("faces-anonymize.yaml", clip);
+  const auto video = dir_ / "megamind-1s-anonymized.mp4";
+  EXPECT_EQ(frame_count(video), frame_count(clip));
+
+  const auto before = first_frame(clip, dir_);
+  const auto after = first_frame(video, dir_);
+  ASSERT_EQ(before.size(), after.size());
+  // Detail (Laplacian energy) in the face drops; the raised glass at the lower left, far from
+  // any face, only differs by re-encoding noise.
+  const auto detail = [](const cv::Mat& image) {
+    cv::Mat gray, laplacian;
+    cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
+    cv::Laplacian(gray, laplacian, CV_64F);
+    cv::Scalar mean, deviation;
+    cv::meanStdDev(laplacian, mean, deviation);
+    return deviation[0];
+  };
+  const cv::Rect face(300, 240, 100, 100);
+  EXPECT_LT(detail(after(face)), 0.3 * detail(before(face)));
+  const cv::Rect glass(170, 320, 60, 180);
+  EXPECT_LT(cv::norm(after(glass), before(glass), cv::NORM_L1) / (glass.area() * 3), 4.0);
+}
+
+TEST_F(ConfigsTest, MotionIndexWritesOneScoreALineAndNoVideo) {
+  // 1 s of flat gray, then 1 s of testsrc2 (moving): 50 frames at 25 fps.
+  const auto clip = make_clip("still-then-moving.mp4",
+                              "-f lavfi -i 'color=c=gray:s=320x240:r=25:d=1[a];"
+                              "testsrc2=s=320x240:r=25:d=1[b];[a][b]concat=n=2:v=1:a=0[out0]' "
+                              "-c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+  run("motion-index.yaml", clip);
+  std::set<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    if (entry.is_regular_file()) files.insert(entry.path().filename().string());
+  }
+  EXPECT_EQ(files, std::set<std::string>{"still-then-moving-motion.jsonl"});
+
+  const auto lines = read_lines(dir_ / "still-then-moving-motion.jsonl");
+  ASSERT_EQ(lines.size(), 50u);
+  for (int i = 0; i < 50; ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(lines[i]["frame"], i);
+    EXPECT_NEAR(lines[i]["time_s"].get<double>(), i / 25.0, 1e-6);
+    EXPECT_EQ(lines[i]["detections"], json::array());
+    const double motion = lines[i]["scalars"]["motion"];
+    if (i < 25) {
+      EXPECT_LT(motion, 0.002) << "still";
+    } else if (i > 25) {
+      EXPECT_GT(motion, 0.005) << "moving";
+    }
+  }
+  EXPECT_GT(lines[25]["scalars"]["motion"].get<double>(), 0.1) << "gray to test pattern";
+}
+
+TEST_F(ConfigsTest, ThumbnailsWritesAContactSheetAndEveryFiftiethFrame) {
+  const auto clip = make_clip("configs-testsrc2-100.mp4",
+                              "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -c:v libx264 "
+                              "-preset ultrafast -pix_fmt yuv420p");
+  const auto output = run("thumbnails.yaml", clip);
+  const auto sheet = dir_ / "configs-testsrc2-100-sheet.jpg";
+  EXPECT_NE(output.find("output: " + sheet.string()), std::string::npos) << output;
+  // 4x4 thumbnails 320 wide (240 high) with 4-pixel gaps.
+  EXPECT_EQ(probe(sheet, "stream=width,height"), "1300,980");
+  std::set<std::string> stills;
+  for (const auto& entry : fs::directory_iterator(dir_ / "configs-testsrc2-100-stills")) {
+    stills.insert(entry.path().filename().string());
+    EXPECT_EQ(probe(entry.path(), "stream=width,height"), "320,240");
+  }
+  EXPECT_EQ(stills, (std::set<std::string>{"000000.jpg", "000050.jpg"}));
+}
+
+}  // namespace
+}  // namespace framepipe::testing

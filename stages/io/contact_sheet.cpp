@@ -33,12 +33,8 @@ class ContactSheet : public SinkStage {
         thumb_width_(static_cast<int>(params.integer("thumb_width"))),
         timestamps_(params.boolean("timestamps")),
         quality_(static_cast<int>(params.integer("jpeg_quality"))) {}
-  ~ContactSheet() override { discard(); }
 
-  void open(const RunContext& context) override {
-    final_path_ = output_file::resolve(context, pattern_);
-    output_file::refuse_existing(final_path_, context);
-  }
+  void open(const RunContext& context) override { output_.start(context, pattern_); }
 
   // The frame count is not known until the end, so the stage keeps thumbnails of every
   // stride-th frame, at most twice the grid's cells: when the buffer overflows, the stride
@@ -65,29 +61,24 @@ class ContactSheet : public SinkStage {
 
   void finish() override {
     if (thumbs_.empty()) {
-      throw std::runtime_error("no frames; contact sheet '" + final_path_.string() +
+      throw std::runtime_error("no frames; contact sheet '" + output_.final_path().string() +
                                "' not written");
     }
     const cv::Mat sheet = compose();
-    if (!final_path_.parent_path().empty()) fs::create_directories(final_path_.parent_path());
-    temp_path_ = output_file::temporary_for(final_path_);
     bool written = false;
     try {
-      written = cv::imwrite(temp_path_.string(), sheet, {cv::IMWRITE_JPEG_QUALITY, quality_});
+      written =
+          cv::imwrite(output_.temp_path().string(), sheet, {cv::IMWRITE_JPEG_QUALITY, quality_});
     } catch (const cv::Exception& e) {
-      throw std::runtime_error("cannot write '" + final_path_.string() + "': " + e.err);
+      throw std::runtime_error("cannot write '" + output_.final_path().string() + "': " + e.err);
     }
-    if (!written) throw std::runtime_error("cannot write '" + final_path_.string() + "'");
-    fs::rename(temp_path_, final_path_);
-    temp_path_.clear();
-    committed_ = true;
+    if (!written) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
+    output_.commit();
   }
 
-  void abort() noexcept override { discard(); }
+  void abort() noexcept override { output_.discard(); }
 
-  std::vector<fs::path> outputs() const override {
-    return committed_ ? std::vector<fs::path>{final_path_} : std::vector<fs::path>{};
-  }
+  std::vector<fs::path> outputs() const override { return output_.committed(); }
 
  private:
   struct Thumb {
@@ -126,23 +117,13 @@ class ContactSheet : public SinkStage {
     cv::putText(cell, text, at, cv::FONT_HERSHEY_SIMPLEX, scale, {255, 255, 255}, 1, cv::LINE_AA);
   }
 
-  void discard() noexcept {
-    if (!temp_path_.empty()) {
-      std::error_code ignored;
-      fs::remove(temp_path_, ignored);
-      temp_path_.clear();
-    }
-  }
-
   std::string pattern_;
   int columns_;
   int cells_;
   int thumb_width_;
   bool timestamps_;
   int quality_;
-  fs::path final_path_;
-  fs::path temp_path_;
-  bool committed_ = false;
+  output_file::PendingOutput output_;
   cv::Size thumb_size_;
   std::int64_t stride_ = 1;
   std::map<std::int64_t, Thumb> thumbs_;  // by frame index

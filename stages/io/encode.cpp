@@ -1,9 +1,7 @@
 // encode: encodes frames with a libav encoder into a media file, written under a temporary name
 // and renamed when complete.
 //   - { name: video, type: encode, params: { codec: libx264, crf: 23, preset: veryfast } }
-#include <unistd.h>
 
-#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <memory>
@@ -19,6 +17,7 @@ extern "C" {
 
 #include "pipeline/stage.h"
 #include "stages/io/libav_error.h"
+#include "stages/io/output_file.h"
 
 namespace framepipe::stages {
 
@@ -83,13 +82,6 @@ bool has_option(const AVCodec* codec, const char* name) {
          av_opt_find(&priv_class, name, nullptr, 0, AV_OPT_SEARCH_FAKE_OBJ) != nullptr;
 }
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
 std::string size_text(int width, int height) {
   return std::to_string(width) + "x" + std::to_string(height);
 }
@@ -105,31 +97,18 @@ class Encode : public SinkStage {
     choices_ = resolve(params_);
     if (!choices_.problems.empty()) throw std::runtime_error(choices_.problems.front());
 
-    const auto stem = fs::path(context.input_path).stem().string();
-    final_path_ = context.output_dir / replace_all(params_.string("path"), "{stem}", stem);
-    if (fs::exists(final_path_) && !context.overwrite) {
-      throw std::runtime_error("output '" + final_path_.string() +
-                               "' exists; set output.overwrite: true to replace it");
-    }
-    const auto folder = final_path_.parent_path();
-    if (!folder.empty()) fs::create_directories(folder);
-
-    // Unique within the process too: two runs of a batch may write the same final name.
-    static std::atomic<int> counter{0};
-    temp_path_ = folder / ("." + final_path_.filename().string() + ".partial-" +
-                           std::to_string(getpid()) + "-" + std::to_string(counter++));
+    output_.start(context, params_.string("path"));
     AVFormatContext* muxer = nullptr;
-    // The container comes from the final name: the temporary one has no useful extension.
-    libav::check(
-        avformat_alloc_output_context2(&muxer, choices_.container, nullptr, temp_path_.c_str()),
-        "cannot set up the muxer for '" + final_path_.string() + "'");
+    // The container comes from the final name, chosen when the parameters were checked.
+    libav::check(avformat_alloc_output_context2(&muxer, choices_.container, nullptr,
+                                                output_.temp_path().c_str()),
+                 "cannot set up the muxer for '" + output_.final_path().string() + "'");
     muxer_.reset(muxer);
     // Opened now so an unwritable folder fails before any frame is decoded.
     if (!(choices_.container->flags & AVFMT_NOFILE)) {
-      const int ret = avio_open(&muxer->pb, temp_path_.c_str(), AVIO_FLAG_WRITE);
+      const int ret = avio_open(&muxer->pb, output_.temp_path().c_str(), AVIO_FLAG_WRITE);
       if (ret < 0) {
-        temp_path_.clear();
-        throw std::runtime_error("cannot write '" + final_path_.string() +
+        throw std::runtime_error("cannot write '" + output_.final_path().string() +
                                  "': " + libav::error_string(ret));
       }
     }
@@ -160,28 +139,27 @@ class Encode : public SinkStage {
   void finish() override {
     if (!encoder_) {
       discard();
-      throw std::runtime_error("no frames to encode; '" + final_path_.string() + "' not written");
+      throw std::runtime_error("no frames to encode; '" + output_.final_path().string() +
+                               "' not written");
     }
     encode(nullptr);
     {
       ScopedPhase phase(metrics_, kMux);
-      libav::check(av_write_trailer(muxer_.get()), "cannot finish '" + final_path_.string() + "'");
+      libav::check(av_write_trailer(muxer_.get()),
+                   "cannot finish '" + output_.final_path().string() + "'");
       if (muxer_->pb) {
-        libav::check(avio_closep(&muxer_->pb), "cannot write '" + final_path_.string() + "'");
+        libav::check(avio_closep(&muxer_->pb),
+                     "cannot write '" + output_.final_path().string() + "'");
       }
     }
     muxer_.reset();
     encoder_.reset();
-    fs::rename(temp_path_, final_path_);
-    temp_path_.clear();
-    committed_ = true;
+    output_.commit();
   }
 
   void abort() noexcept override { discard(); }
 
-  std::vector<fs::path> outputs() const override {
-    return committed_ ? std::vector<fs::path>{final_path_} : std::vector<fs::path>{};
-  }
+  std::vector<fs::path> outputs() const override { return output_.committed(); }
 
  private:
   // The encoder needs the frame size, time base and rate, which only the first frame tells.
@@ -253,7 +231,7 @@ class Encode : public SinkStage {
     stream_->time_base = ctx->time_base;  // a hint; the muxer may pick another
     if (frame.frame_rate.valid()) stream_->avg_frame_rate = rate;
     libav::check(avformat_write_header(muxer_.get(), nullptr),
-                 "cannot write the header of '" + final_path_.string() + "'");
+                 "cannot write the header of '" + output_.final_path().string() + "'");
 
     picture_.reset(av_frame_alloc());
     if (!picture_) throw std::bad_alloc();
@@ -322,26 +300,20 @@ class Encode : public SinkStage {
       av_packet_rescale_ts(packet_.get(), encoder_->time_base, stream_->time_base);
       // Takes over the packet's data and leaves it blank.
       libav::check(av_interleaved_write_frame(muxer_.get(), packet_.get()),
-                   "cannot write '" + final_path_.string() + "'");
+                   "cannot write '" + output_.final_path().string() + "'");
     }
   }
 
   void discard() noexcept {
     encoder_.reset();
     muxer_.reset();
-    if (!temp_path_.empty()) {
-      std::error_code ignored;
-      fs::remove(temp_path_, ignored);
-      temp_path_.clear();
-    }
+    output_.discard();
   }
 
   Params params_;
   Choices choices_;
   StageMetrics* metrics_ = nullptr;
-  fs::path final_path_;
-  bool committed_ = false;
-  fs::path temp_path_;  // empty once renamed or removed
+  output_file::PendingOutput output_;
   std::unique_ptr<AVFormatContext, libav::OutputFormatDeleter> muxer_;
   std::unique_ptr<AVCodecContext, libav::CodecContextDeleter> encoder_;
   std::unique_ptr<SwsContext, libav::SwsDeleter> sws_;

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <system_error>
+#include <vector>
 
 #include "pipeline/stage.h"
 
@@ -42,5 +44,48 @@ inline fs::path temporary_for(const fs::path& path) {
   return path.parent_path() / ("." + path.stem().string() + ".partial-" + std::to_string(getpid()) +
                                "-" + std::to_string(counter++) + path.extension().string());
 }
+
+// One output file written under a hidden temporary name beside its final path: commit()
+// renames it into place; discard() removes it. Nothing half-written ever sits at the final
+// path, whether the run finishes, fails or is cancelled.
+class PendingOutput {
+ public:
+  PendingOutput() = default;
+  PendingOutput(const PendingOutput&) = delete;
+  PendingOutput& operator=(const PendingOutput&) = delete;
+  ~PendingOutput() { discard(); }
+
+  // Names the final path from `pattern`, refuses to replace an existing file unless the run
+  // may overwrite, creates its folder and picks the temporary name.
+  void start(const RunContext& context, const std::string& pattern) {
+    final_ = resolve(context, pattern);
+    refuse_existing(final_, context);
+    if (!final_.parent_path().empty()) fs::create_directories(final_.parent_path());
+    temp_ = temporary_for(final_);
+  }
+  void commit() {
+    fs::rename(temp_, final_);
+    temp_.clear();
+    committed_ = true;
+  }
+  void discard() noexcept {
+    if (temp_.empty()) return;
+    std::error_code ignored;
+    fs::remove(temp_, ignored);
+    temp_.clear();
+  }
+
+  const fs::path& final_path() const { return final_; }
+  const fs::path& temp_path() const { return temp_; }
+  // For Stage::outputs(): the final path once committed.
+  std::vector<fs::path> committed() const {
+    return committed_ ? std::vector<fs::path>{final_} : std::vector<fs::path>{};
+  }
+
+ private:
+  fs::path final_;
+  fs::path temp_;  // empty before start() and once committed or discarded
+  bool committed_ = false;
+};
 
 }  // namespace framepipe::stages::output_file

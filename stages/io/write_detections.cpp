@@ -34,15 +34,9 @@ class WriteDetections : public SinkStage {
 
   void open(const RunContext& context) override {
     input_ = context.input_path;
-    final_path_ = output_file::resolve(context, pattern_);
-    output_file::refuse_existing(final_path_, context);
-    if (!final_path_.parent_path().empty()) fs::create_directories(final_path_.parent_path());
-    temp_path_ = output_file::temporary_for(final_path_);
-    out_.open(temp_path_);
-    if (!out_) {
-      temp_path_.clear();
-      throw std::runtime_error("cannot write '" + final_path_.string() + "'");
-    }
+    output_.start(context, pattern_);
+    out_.open(output_.temp_path());
+    if (!out_) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
   }
 
   void consume(Frame& frame) override {
@@ -74,17 +68,14 @@ class WriteDetections : public SinkStage {
 
   void finish() override {
     out_.close();
-    if (out_.fail()) throw std::runtime_error("cannot write '" + final_path_.string() + "'");
-    fs::rename(temp_path_, final_path_);
-    temp_path_.clear();
-    committed_ = true;
+    if (out_.fail())
+      throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
+    output_.commit();
   }
 
   void abort() noexcept override { discard(); }
 
-  std::vector<fs::path> outputs() const override {
-    return committed_ ? std::vector<fs::path>{final_path_} : std::vector<fs::path>{};
-  }
+  std::vector<fs::path> outputs() const override { return output_.committed(); }
 
  private:
   bool wanted(const Detection& detection) const {
@@ -104,26 +95,20 @@ class WriteDetections : public SinkStage {
 
   void write(const ordered_json& record) {
     out_ << record.dump() << '\n';
-    if (!out_) throw std::runtime_error("cannot write '" + final_path_.string() + "'");
+    if (!out_) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
   }
 
   void discard() noexcept {
     if (out_.is_open()) out_.close();
-    if (!temp_path_.empty()) {
-      std::error_code ignored;
-      fs::remove(temp_path_, ignored);
-      temp_path_.clear();
-    }
+    output_.discard();
   }
 
   std::string pattern_;
   bool per_frame_;
   std::string from_;
   std::string input_;
-  fs::path final_path_;
-  fs::path temp_path_;  // empty once renamed or removed
+  output_file::PendingOutput output_;
   std::ofstream out_;
-  bool committed_ = false;
 };
 
 }  // namespace

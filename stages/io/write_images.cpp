@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
-#include <regex>
 
 #include "pipeline/stage.h"
 #include "stages/io/output_file.h"
@@ -15,8 +14,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// {frame} or {frame:0N} (zero-padded to N digits).
-const std::regex kFrameField(R"(\{frame(?::0([1-9]))?\})");
+// Where the next {frame} or {frame:0N} (zero-padded to N digits, 1-9) field of a name template
+// is, at or after `from`; `at` is npos when there is none.
+struct FrameField {
+  std::size_t at = std::string::npos;
+  std::size_t length = 0;
+  int digits = 1;
+};
+
+FrameField find_frame_field(const std::string& text, std::size_t from = 0) {
+  for (auto at = text.find("{frame", from); at != std::string::npos;
+       at = text.find("{frame", at + 1)) {
+    const auto rest = text.substr(at + 6, 4);
+    if (rest.starts_with("}")) return {at, 7, 1};
+    if (rest.size() == 4 && rest[0] == ':' && rest[1] == '0' && rest[2] >= '1' && rest[2] <= '9' &&
+        rest[3] == '}') {
+      return {at, 10, rest[2] - '0'};
+    }
+  }
+  return {};
+}
 
 class WriteImages : public SinkStage {
  public:
@@ -77,20 +94,15 @@ class WriteImages : public SinkStage {
  private:
   fs::path name_for(std::int64_t index) const {
     std::string name;
-    auto begin = resolved_.cbegin();
-    for (std::sregex_iterator it(resolved_.begin(), resolved_.end(), kFrameField), end; it != end;
-         ++it) {
-      const auto& match = *it;
-      name.append(begin, match[0].first);
+    std::size_t done = 0;
+    for (auto field = find_frame_field(resolved_); field.at != std::string::npos;
+         field = find_frame_field(resolved_, done)) {
       char digits[32];
-      std::snprintf(digits, sizeof digits, "%0*lld",
-                    match[1].matched ? std::stoi(match[1].str()) : 1,
-                    static_cast<long long>(index));
-      name += digits;
-      begin = match[0].second;
+      std::snprintf(digits, sizeof digits, "%0*lld", field.digits, static_cast<long long>(index));
+      name += resolved_.substr(done, field.at - done) + digits;
+      done = field.at + field.length;
     }
-    name.append(begin, resolved_.cend());
-    return name;
+    return name + resolved_.substr(done);
   }
 
   // Remembers the folders it made, to remove them again on abort when they end up empty.
@@ -159,7 +171,7 @@ StageInfo write_images_stage() {
           [](const Params& params) {
             std::vector<std::string> problems;
             const auto& path = params.string("path");
-            if (!std::regex_search(path, kFrameField)) {
+            if (find_frame_field(path).at == std::string::npos) {
               problems.push_back(
                   "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
                   "image would get the same name");

@@ -147,7 +147,7 @@ TEST_F(EncodeTest, WritesUnderAHiddenTemporaryNameUntilFinished) {
   feed(dynamic_cast<SinkStage&>(encode.stage()), 5);
   const auto during = files_in(dir_);
   ASSERT_EQ(during.size(), 1u);
-  EXPECT_EQ(during[0].rfind(".clip.mp4.partial-", 0), 0u) << during[0];
+  EXPECT_EQ(during[0].rfind(".clip.partial-", 0), 0u) << during[0];
   encode.stage().finish();
   EXPECT_EQ(files_in(dir_), std::vector<std::string>{"clip.mp4"});
 }

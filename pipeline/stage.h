@@ -34,6 +34,7 @@ struct RunContext {
   std::filesystem::path output_dir;  // where sinks write
   bool overwrite = false;            // sinks may replace existing outputs
   StageMetrics* metrics = nullptr;   // for ScopedPhase; null outside the engine
+  std::string stage_name{};          // this stage's name in the config, for output names
 };
 
 // The threading contract, written once:

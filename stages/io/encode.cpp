@@ -340,9 +340,9 @@ StageInfo encode_stage() {
       .example = "- { name: video, type: encode, params: { codec: libx264, crf: 23 } }",
       .params =
           {ParamSpec::string("path", "{stem}.mp4",
-                             "output file under output.dir; {stem} is the input's name without "
-                             "extension; the extension picks the container (mp4, mkv, mov, avi, "
-                             "webm)"),
+                             "output file under output.dir; {stem}: the input's name without "
+                             "extension, {ext}: its extension, {stage}: this stage's name; the "
+                             "extension picks the container (mp4, mkv, mov, avi, webm)"),
            ParamSpec::string("codec", "libx264",
                              "libav encoder name: libx264, mpeg4, ffv1, libvpx-vp9, ..."),
            ParamSpec::integer("crf", 23,

@@ -24,10 +24,16 @@ inline std::string replace_all(std::string text, const std::string& from, const 
   return text;
 }
 
-// `pattern` under the output folder, with {stem} = the input's file name without extension.
+// `pattern` under the output folder, with {stem} = the input's file name without extension,
+// {ext} = its extension without the dot, {stage} = the stage's name.
 inline fs::path resolve(const RunContext& context, const std::string& pattern) {
-  const auto stem = fs::path(context.input_path).stem().string();
-  return context.output_dir / replace_all(pattern, "{stem}", stem);
+  const fs::path input(context.input_path);
+  auto extension = input.extension().string();
+  if (!extension.empty()) extension.erase(0, 1);
+  auto name = replace_all(pattern, "{stem}", input.stem().string());
+  name = replace_all(name, "{ext}", extension);
+  name = replace_all(name, "{stage}", context.stage_name);
+  return context.output_dir / name;
 }
 
 inline void refuse_existing(const fs::path& path, const RunContext& context) {

@@ -88,7 +88,9 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
 
   std::optional<oneapi::tbb::task_arena> own_arena;
   if (!environment.arena) {
-    own_arena.emplace(config.threads > 0 ? config.threads : oneapi::tbb::task_arena::automatic);
+    // int{}: a copy, so the constant is not odr-used (Debian's libtbb exports no definition).
+    own_arena.emplace(config.threads > 0 ? config.threads
+                                         : int{oneapi::tbb::task_arena::automatic});
     own_arena->initialize();
   }
   auto& arena = environment.arena ? *environment.arena : *own_arena;

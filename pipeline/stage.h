@@ -97,7 +97,8 @@ struct StageInfo {
   std::string helper_threads_phase{};
   std::function<std::unique_ptr<Stage>(const StageSetup&)> create{};
   // Checks that span parameters or need more than a range ("ksize must be odd"); returns one
-  // message per problem. Runs during config validation; must not open files.
+  // message per problem. Runs during config validation: it may load a small file the stage
+  // needs (a cascade, a model) to prove it usable, but never opens media.
   std::function<std::vector<std::string>(const Params&)> check{};
 
   const ParamSpec* find_param(const std::string& name) const;

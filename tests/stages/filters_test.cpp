@@ -20,7 +20,8 @@ TEST(ResizeStage, MatchesCvResizeForEachInterpolation) {
     cv::Mat expected;
     cv::resize(input, expected, {64, 48}, 0, 0, flag);
     expect_identical(
-        transform_once(std::string("{type: resize, params: {width: 64, height: 48, interpolation: ") + name +
+        transform_once(
+            std::string("{type: resize, params: {width: 64, height: 48, interpolation: ") + name +
                 "}}",
             input),
         expected);
@@ -40,7 +41,8 @@ TEST(GaussianBlurStage, MatchesCvGaussianBlur) {
   const auto input = structured_image();
   cv::Mat expected;
   cv::GaussianBlur(input, expected, {7, 7}, 1.5, 1.5);
-  expect_identical(transform_once("{type: gaussian_blur, params: {ksize: 7, sigma: 1.5}}", input), expected);
+  expect_identical(transform_once("{type: gaussian_blur, params: {ksize: 7, sigma: 1.5}}", input),
+                   expected);
 }
 
 TEST(CannyStage, MatchesCvCannyOnColorAndGray) {
@@ -50,8 +52,8 @@ TEST(CannyStage, MatchesCvCannyOnColorAndGray) {
   for (const auto& image : {input, gray}) {
     cv::Mat expected;
     cv::Canny(image, expected, 40, 120, 5, true);
-    const auto edges =
-        transform_once("{type: canny, params: {low: 40, high: 120, aperture: 5, l2_gradient: true}}", image);
+    const auto edges = transform_once(
+        "{type: canny, params: {low: 40, high: 120, aperture: 5, l2_gradient: true}}", image);
     expect_identical(edges, expected);
     EXPECT_GT(cv::countNonZero(edges), 0) << "the test image must have edges to find";
   }

@@ -13,7 +13,8 @@ namespace {
 
 TEST(CropStage, KeepsTheRectangle) {
   const auto input = structured_image();
-  const auto cropped = transform_once("{type: crop, params: {x: 10, y: 5, width: 40, height: 30}}", input);
+  const auto cropped =
+      transform_once("{type: crop, params: {x: 10, y: 5, width: 40, height: 30}}", input);
   expect_identical(cropped, input(cv::Rect(10, 5, 40, 30)));
   EXPECT_TRUE(cropped.isContinuous());
 }
@@ -77,8 +78,9 @@ TEST(ConvertColorStage, MatchesCvtColorFromBgr) {
     SCOPED_TRACE(name);
     cv::Mat expected;
     cv::cvtColor(input, expected, code);
-    expect_identical(transform_once(std::string("{type: convert_color, params: {to: ") + name + "}}", input),
-                     expected);
+    expect_identical(
+        transform_once(std::string("{type: convert_color, params: {to: ") + name + "}}", input),
+        expected);
   }
   expect_identical(transform_once("{type: convert_color, params: {to: bgr}}", input), input);
 }
@@ -106,7 +108,8 @@ TEST(BilateralStage, MatchesCvBilateralFilter) {
   cv::Mat expected;
   cv::bilateralFilter(input, expected, 7, 50, 30);
   expect_identical(
-      transform_once("{type: bilateral, params: {d: 7, sigma_color: 50, sigma_space: 30}}", input), expected);
+      transform_once("{type: bilateral, params: {d: 7, sigma_color: 50, sigma_space: 30}}", input),
+      expected);
 }
 
 // The unsharp mask written out pixel by pixel: in + amount * (in - blur), kept as it is where
@@ -130,8 +133,9 @@ TEST(SharpenStage, IsAnUnsharpMask) {
   for (const auto& image : {input, gray_of(input)}) {
     expect_identical(transform_once("{type: sharpen, params: {sigma: 2, amount: 1.5}}", image),
                      unsharp_by_hand(image, 2, 1.5, 0));
-    expect_identical(transform_once("{type: sharpen, params: {sigma: 1, amount: 0.5, threshold: 6}}", image),
-                     unsharp_by_hand(image, 1, 0.5, 6));
+    expect_identical(
+        transform_once("{type: sharpen, params: {sigma: 1, amount: 0.5, threshold: 6}}", image),
+        unsharp_by_hand(image, 1, 0.5, 6));
   }
   expect_identical(transform_once("{type: sharpen, params: {amount: 0}}", input), input);
 }
@@ -143,8 +147,9 @@ TEST(SobelStage, MatchesSobelThenConvertScaleAbs) {
     cv::Sobel(image, derivative, CV_16S, 1, 1, 5, 0.5);
     cv::Mat expected;
     cv::convertScaleAbs(derivative, expected);
-    expect_identical(transform_once("{type: sobel, params: {dx: 1, dy: 1, ksize: 5, scale: 0.5}}", image),
-                     expected);
+    expect_identical(
+        transform_once("{type: sobel, params: {dx: 1, dy: 1, ksize: 5, scale: 0.5}}", image),
+        expected);
   }
 }
 
@@ -152,7 +157,8 @@ TEST(SobelStage, AVerticalStepGivesItsHeightTimesTheKernelWeight) {
   // A step from 0 to 100: the 3x3 Sobel x kernel sums 1 + 2 + 1 = 4 at the edge, so 400 x 0.25.
   cv::Mat step(20, 20, CV_8UC1, cv::Scalar(0));
   step.colRange(10, 20).setTo(100);
-  const auto edges = transform_once("{type: sobel, params: {dx: 1, dy: 0, ksize: 3, scale: 0.25}}", step);
+  const auto edges =
+      transform_once("{type: sobel, params: {dx: 1, dy: 0, ksize: 3, scale: 0.25}}", step);
   EXPECT_EQ(edges.at<uchar>(5, 9), 100);
   EXPECT_EQ(edges.at<uchar>(5, 10), 100);
   EXPECT_EQ(edges.at<uchar>(5, 3), 0);
@@ -165,16 +171,18 @@ TEST(ThresholdStage, MatchesOpenCvOnTheGrayFrame) {
   cv::Mat expected;
   cv::threshold(gray, expected, 100, 200, cv::THRESH_BINARY);
   expect_identical(
-      transform_once("{type: threshold, params: {mode: binary, value: 100, max_value: 200}}", input),
+      transform_once("{type: threshold, params: {mode: binary, value: 100, max_value: 200}}",
+                     input),
       expected);
   cv::threshold(gray, expected, 100, 255, cv::THRESH_BINARY_INV);
-  expect_identical(transform_once("{type: threshold, params: {mode: binary_inv, value: 100}}", input),
-                   expected);
+  expect_identical(
+      transform_once("{type: threshold, params: {mode: binary_inv, value: 100}}", input), expected);
   cv::threshold(gray, expected, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   expect_identical(transform_once("{type: threshold, params: {mode: otsu}}", input), expected);
   cv::adaptiveThreshold(gray, expected, 255, cv::ADAPTIVE_THRESH_MEAN_C, cv::THRESH_BINARY, 15, 3);
   expect_identical(
-      transform_once("{type: threshold, params: {mode: adaptive_mean, block_size: 15, c: 3}}", input),
+      transform_once("{type: threshold, params: {mode: adaptive_mean, block_size: 15, c: 3}}",
+                     input),
       expected);
   cv::adaptiveThreshold(gray, expected, 255, cv::ADAPTIVE_THRESH_GAUSSIAN_C, cv::THRESH_BINARY, 15,
                         3);
@@ -219,8 +227,9 @@ TEST(EqualizeStage, EqualizesGrayFramesDirectly) {
   cv::equalizeHist(gray, expected);
   expect_identical(transform_once("{type: equalize, params: {method: global}}", gray), expected);
   cv::createCLAHE(3.0, {4, 4})->apply(gray, expected);
-  expect_identical(transform_once("{type: equalize, params: {method: clahe, clip_limit: 3, tile: 4}}", gray),
-                   expected);
+  expect_identical(
+      transform_once("{type: equalize, params: {method: clahe, clip_limit: 3, tile: 4}}", gray),
+      expected);
 }
 
 TEST(EqualizeStage, EqualizesOnlyTheLumaOfColorFrames) {
@@ -283,7 +292,8 @@ TEST(OverlayTextStage, DrawsTheExpandedTemplate) {
 
 TEST(OverlayTextStage, DrawsTheColorsGrayLevelOnGrayFrames) {
   const auto gray = gray_of(structured_image());
-  const auto out = transform_once("{type: overlay_text, params: {text: \"#{frame}\", color: red}}", gray);
+  const auto out =
+      transform_once("{type: overlay_text, params: {text: \"#{frame}\", color: red}}", gray);
   expect_identical(out,
                    with_text(gray, "#0", "top_left", 10, 1.0, cv::Scalar::all(0.299 * 255), 2));
 }

@@ -168,4 +168,11 @@ const std::string& Params::string(const std::string& name) const {
   return std::get<std::string>(at(name));
 }
 
+void require_odd(const Params& params, const std::string& name,
+                 std::vector<std::string>& problems) {
+  const auto value = params.integer(name);
+  if (value % 2 == 0)
+    problems.push_back("'" + name + "' must be odd, got " + std::to_string(value));
+}
+
 }  // namespace framepipe

@@ -57,4 +57,8 @@ class Params {
   std::map<std::string, ParamValue> values_;
 };
 
+// Kernel and window sizes OpenCV needs odd: adds "'name' must be odd, got N" to `problems`
+// when the integer parameter `name` is even. For StageInfo::check.
+void require_odd(const Params& params, const std::string& name, std::vector<std::string>& problems);
+
 }  // namespace framepipe

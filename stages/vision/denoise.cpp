@@ -42,11 +42,7 @@ class Denoise : public TransformStage {
 
 std::vector<std::string> odd_windows(const Params& params) {
   std::vector<std::string> problems;
-  for (const char* name : {"template_window", "search_window"}) {
-    if (const auto size = params.integer(name); size % 2 == 0) {
-      problems.push_back(std::string("'") + name + "' must be odd, got " + std::to_string(size));
-    }
-  }
+  for (const char* name : {"template_window", "search_window"}) require_odd(params, name, problems);
   return problems;
 }
 

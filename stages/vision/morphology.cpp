@@ -78,10 +78,9 @@ StageInfo morphology_stage() {
       .create = [](const StageSetup& setup) { return std::make_unique<Morphology>(setup.params); },
       .check =
           [](const Params& params) {
-            const auto ksize = params.integer("ksize");
-            return ksize % 2 == 1 ? std::vector<std::string>{}
-                                  : std::vector<std::string>{"'ksize' must be odd, got " +
-                                                             std::to_string(ksize)};
+            std::vector<std::string> problems;
+            require_odd(params, "ksize", problems);
+            return problems;
           }};
 }
 

@@ -62,9 +62,7 @@ StageInfo sobel_stage() {
                 const auto dx = params.integer("dx");
                 const auto dy = params.integer("dy");
                 const auto ksize = params.integer("ksize");
-                if (ksize % 2 == 0) {
-                  problems.push_back("'ksize' must be odd, got " + std::to_string(ksize));
-                }
+                require_odd(params, "ksize", problems);
                 if (dx + dy == 0) problems.push_back("'dx' and 'dy' must not both be 0");
                 // Kernels of side 1 and 3 hold derivatives up to order 2; larger ones up to
                 // ksize - 1.

@@ -73,10 +73,9 @@ StageInfo threshold_stage() {
       .create = [](const StageSetup& setup) { return std::make_unique<Threshold>(setup.params); },
       .check =
           [](const Params& params) {
-            const auto block_size = params.integer("block_size");
-            return block_size % 2 == 1 ? std::vector<std::string>{}
-                                       : std::vector<std::string>{"'block_size' must be odd, got " +
-                                                                  std::to_string(block_size)};
+            std::vector<std::string> problems;
+            require_odd(params, "block_size", problems);
+            return problems;
           }};
 }
 

@@ -32,6 +32,7 @@ for t in "${threads[@]}"; do
       -v fr="$ff_rss" -v pr="$fp_rss" 'BEGIN {
     printf "| %d | %.0f | %.0f | %.2f | %.2f | %.2f | %.0f | %.0f |\n",
       t, n / fw, n / pw, fw / pw, fc, pc, fr / 1024, pr / 1024 }'
+  ratio "decode only" "vs ffmpeg -threads $t" "$(awk -v f="$ff_wall" -v p="$fp_wall" 'BEGIN {print f / p}')"
 done
 echo
 echo "$frames frames of 1920x1080 H.264 (testsrc2), median of $reps interleaved runs each; whole-process wall time, so start-up is included; $(nproc) cores; $(date -u +%Y-%m-%d)."

@@ -26,6 +26,8 @@ for config in decode-only default; do
       -v off="$(column 1 "$work/off.txt")" -v con="$(column 2 "$work/on.txt")" \
       -v coff="$(column 2 "$work/off.txt")" 'BEGIN {
     printf "| %s | %.1f | %.1f | %.3f | %.2f | %.2f |\n", name, n / on, n / off, off / on, con, coff }'
+  ratio "profiling cost" "$config: profile on / off" \
+    "$(awk -v on="$(column 1 "$work/on.txt")" -v off="$(column 1 "$work/off.txt")" 'BEGIN {print off / on}')"
 done
 echo
 echo "$frames frames of 1920x1080 H.264, median of $reps interleaved runs; whole-process wall time; $(nproc) cores; $(date -u +%Y-%m-%d)."

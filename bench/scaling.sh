@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Scaling: the blur + edges + encode pipeline at 1, 2, … threads (up to the machine's cores):
+# framepipe (pipeline.threads and decoder threads = N) beside the hand-written oneTBB
+# parallel_pipeline (bench/blur_canny_tbb.cpp, N threads, 2N tokens), interleaved. From
+# framepipe's report: the bottleneck stage and the overlap efficiency, i.e. the bottleneck's
+# busy time per worker over the run's wall time (1.0 = the slowest stage never waited).
+# Usage: bench/scaling.sh [REPS] [THREADS...]   (defaults: 3 reps; 1 2 4 8 … up to nproc)
+set -euo pipefail
+reps=${1:-3}
+shift || true
+counts=("$@")
+source "$(dirname "$0")/lib.sh"
+if [ ${#counts[@]} -eq 0 ]; then
+  for ((t = 1; t <= $(nproc); t *= 2)); do counts+=("$t"); done
+  [ "${counts[-1]}" -eq "$(nproc)" ] || counts+=("$(nproc)")
+fi
+clip=$(make_clip 1080p-h264-10s.mp4 1920x1080 10)
+frames=$(frame_count "$clip")
+config="$work/scaling.yaml"
+cat > "$config" <<'YAML'
+pipeline: { name: scaling }
+output: { overwrite: true }
+stages:
+  - { name: decode, type: decode }
+  - { name: blur, type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
+  - { name: gray, type: grayscale, concurrency: unlimited }
+  - { name: edges, type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
+  - { name: video, type: encode, params: { codec: mpeg4, quality: 3 } }
+YAML
+# overlap REPORT: "bottleneck efficiency" from a report.json.
+overlap() {
+  python3 - "$1" <<'PY'
+import json, sys
+report = json.load(open(sys.argv[1]))
+stage = next(s for s in report["stages"] if s["name"] == report["bottleneck"])
+print(stage["name"], f'{stage["busy_s"] / max(stage["workers"], 1) / report["wall_s"]:.3f}')
+PY
+}
+echo "| threads | framepipe fps | framepipe speed-up vs 1 thread | parallel_pipeline fps | framepipe / parallel_pipeline | bottleneck | overlap efficiency |"
+echo "|---:|---:|---:|---:|---:|---|---:|"
+base=""
+for t in "${counts[@]}"; do
+  : > "$work/scale-fp.txt"
+  : > "$work/scale-tbb.txt"
+  : > "$work/scale-overlap.txt"
+  for _ in $(seq "$reps"); do
+    measure "$bin" run "$config" --quiet --input "$clip" --output "$work/scaling-out" \
+      --set "pipeline.threads=$t" --set "stages.decode.params.threads=$t" >> "$work/scale-fp.txt"
+    overlap "$work/scaling-out/report/report.json" >> "$work/scale-overlap.txt"
+    measure "$build/bench/blur_canny_tbb" "$clip" "$work/scaling-tbb.mp4" $((2 * t)) "$t" \
+      >> "$work/scale-tbb.txt"
+  done
+  fp=$(column 1 "$work/scale-fp.txt")
+  tbb=$(column 1 "$work/scale-tbb.txt")
+  [ -n "$base" ] || base=$fp
+  bottleneck=$(awk '{print $1}' "$work/scale-overlap.txt" | sort | uniq -c | sort -rn | awk 'NR == 1 {print $2}')
+  efficiency=$(column 2 "$work/scale-overlap.txt")
+  awk -v t="$t" -v n="$frames" -v fp="$fp" -v b="$base" -v tbb="$tbb" -v bn="$bottleneck" \
+      -v e="$efficiency" 'BEGIN {
+    printf "| %d | %.1f | %.2f | %.1f | %.2f | %s | %.2f |\n", t, n / fp, b / fp, n / tbb, tbb / fp, bn, e }'
+  ratio "scaling" "$t threads: vs parallel_pipeline" "$(awk -v f="$fp" -v p="$tbb" 'BEGIN {print p / f}')"
+  ratio "overlap efficiency" "$t threads" "$efficiency"
+done
+echo
+echo "$frames frames of 1920x1080 H.264, MPEG-4 output, profiling on; median of $reps interleaved runs; whole-process wall time; $(nproc) cores; $(date -u +%Y-%m-%d)."

@@ -42,6 +42,19 @@ struct Detection {
   std::string stage;  // the stage that found it
 };
 
+// How the source described its pictures, for sinks that write video. Colour tags use libav's
+// numbering (AVColorSpace, AVColorRange, AVColorPrimaries, AVColorTransferCharacteristic); -1
+// where the source did not say.
+struct PictureTags {
+  int colorspace = -1;  // the YUV matrix the source's pixels were converted with
+  int color_range = -1;
+  int color_primaries = -1;
+  int color_trc = -1;
+  // Degrees clockwise a player must still turn the image to show it upright (0 once the
+  // source rotated the pixels itself).
+  int display_rotation = 0;
+};
+
 // One decoded picture travelling through the graph. Copying a Frame is cheap: cv::Mat shares
 // its pixels. Stages never write into the pixels of the image they received; they build a
 // new cv::Mat and set it, because branches may share the same pixels.
@@ -51,10 +64,14 @@ class Frame {
   std::int64_t pts = 0;    // presentation timestamp, in time_base units
   Rational time_base;      // of pts
   Rational frame_rate;     // nominal rate of the source stream, when known
+  PictureTags tags;        // colour and orientation, as the source described them
   std::string source;      // the input file this frame came from
   // Results that stages attach and sinks write out; branch copies carry their own copy.
   std::vector<Detection> detections;      // what detectors found, in the order they added it
   std::map<std::string, double> scalars;  // per-frame measurements, e.g. "motion"
+  // What the sink's prepare() made for its own consume() (an encoder's converted picture); only
+  // that sink knows the type. Branch copies are made before prepare(), so each has its own.
+  std::shared_ptr<void> prepared;
 
   // The pixels (BGR or single-channel 8-bit), converting deferred pixels on first use.
   const cv::Mat& image();

@@ -151,6 +151,21 @@ class GraphRun {
     return frame;
   }
 
+  // Runs a sink's prepare() on one frame, before the frame queues for consume().
+  FramePtr prepare(std::size_t index, FramePtr frame) {
+    const auto& stage = stages_[index];
+    if (stop_.load(std::memory_order_relaxed) || frame->dropped()) return frame;
+    note_engine_thread();
+    const auto cpu_start = thread_cpu_now_ns();
+    try {
+      static_cast<const SinkStage*>(stage.stage)->prepare(*frame);
+    } catch (...) {
+      fail(stage, frame->index, describe(std::current_exception()));
+    }
+    stage.metrics->add_side_cpu(thread_cpu_now_ns() - cpu_start);
+    return frame;
+  }
+
   void build() {
     std::map<std::string, std::size_t> index_of;
     for (std::size_t i = 0; i < stages_.size(); ++i) index_of[stages_[i].config->name] = i;
@@ -189,6 +204,14 @@ class GraphRun {
         flow::make_edge(*sequencer, *receiver);
         receiver = sequencer.get();
         nodes_.push_back(std::move(sequencer));
+      }
+      if (config.info->prepares) {
+        auto prepare_node = std::make_unique<FrameNode>(
+            graph_, flow::unlimited,
+            [this, i](FramePtr frame) { return prepare(i, std::move(frame)); });
+        flow::make_edge(*prepare_node, *receiver);
+        receiver = prepare_node.get();
+        nodes_.push_back(std::move(prepare_node));
       }
       const auto producer = index_of.at(config.input);
       if (consumers_[producer].size() > 1) {

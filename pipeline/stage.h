@@ -72,6 +72,11 @@ class TransformStage : public Stage {
 
 class SinkStage : public Stage {
  public:
+  // Per-frame work that needs none of the stage's mutable state (an encoder's pixel-format
+  // conversion). When StageInfo::prepares is set the engine calls it on the oneTBB workers, on
+  // many frames at once, before the frame reaches consume() — so a serial sink's serial path
+  // keeps only what must be serial. It leaves its result in Frame::prepared.
+  virtual void prepare(Frame& frame) const { (void)frame; }
   virtual void consume(Frame& frame) = 0;
 };
 
@@ -92,6 +97,7 @@ struct StageInfo {
   std::string example{};  // a YAML stage entry a user can paste
   std::vector<ParamSpec> params{};
   std::vector<std::string> phases{};  // named parts of its time, for ScopedPhase
+  bool prepares = false;  // a sink whose prepare() the engine runs in parallel before consume()
   // The phase whose work runs on threads the stage starts (libav's decoder threads do
   // decode's "decode"): their CPU time is counted in that phase.
   std::string helper_threads_phase{};

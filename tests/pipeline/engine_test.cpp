@@ -55,7 +55,8 @@ struct Probe {
   std::vector<int> unmarked_values;    // first pixel seen by the branch that checks
   std::atomic<int> inside{0};
   std::atomic<int> max_inside{0};
-  std::set<int> io_threads;  // thread_number() of the threads that ran the io stage
+  std::set<int> io_threads;       // thread_number() of the threads that ran the io stage
+  std::set<int> prepare_threads;  // thread_number() of the threads that ran prepare()
   std::atomic<std::int64_t> threw_at_ns{0};
   std::atomic<int> finished{0};
   std::atomic<int> aborted{0};
@@ -196,6 +197,38 @@ class CheckUnmarked : public SinkStage, ProbeStage {
   }
 };
 
+// An io sink in index order whose prepare() runs in parallel: prepare leaves a value derived
+// from the frame index in Frame::prepared (or throws at `throw_at`); consume records the index
+// only when the value it finds is the one prepared for that very frame.
+class PreparingSink : public SinkStage, ProbeStage {
+ public:
+  PreparingSink(Probe& probe, const Params& params)
+      : ProbeStage(probe), throw_at_(params.integer("throw_at")) {}
+  void prepare(Frame& frame) const override {
+    if (frame.index == throw_at_) throw std::runtime_error("prepare broke");
+    const int now = ++probe_.inside;
+    int seen = probe_.max_inside.load();
+    while (now > seen && !probe_.max_inside.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(300us);
+    --probe_.inside;
+    {
+      std::lock_guard lock(probe_.mutex);
+      probe_.prepare_threads.insert(thread_number());
+    }
+    frame.prepared = std::make_shared<std::int64_t>(frame.index * 7 + 1);
+  }
+  void consume(Frame& frame) override {
+    const auto* value = static_cast<const std::int64_t*>(frame.prepared.get());
+    std::lock_guard lock(probe_.mutex);
+    probe_.io_threads.insert(thread_number());
+    probe_.recorded.push_back(value && *value == frame.index * 7 + 1 ? frame.index : -1);
+  }
+
+ private:
+  std::int64_t throw_at_;
+};
+
 StageInfo info(std::string type, StageKind kind, ResourceClass resource, Ordering ordering,
                std::function<std::unique_ptr<Stage>(const StageSetup&)> create,
                std::vector<ParamSpec> params = {}) {
@@ -244,6 +277,12 @@ class EngineTest : public ::testing::TestWithParam<int> {
                        [](const StageSetup&) { return std::make_unique<DropOdd>(); }));
     registry_.add(info("mark", K::transform, R::cpu, O::parallel,
                        [](const StageSetup&) { return std::make_unique<Mark>(); }));
+    auto preparing =
+        info("preparing_sink", K::sink, R::io, O::serial_in_order,
+             [&p](const StageSetup& s) { return std::make_unique<PreparingSink>(p, s.params); },
+             {ParamSpec::integer("throw_at", -1, "index whose prepare() throws")});
+    preparing.prepares = true;
+    registry_.add(std::move(preparing));
     registry_.add(info("check_unmarked", K::sink, R::cpu, O::parallel,
                        [&p](const StageSetup&) { return std::make_unique<CheckUnmarked>(p); }));
   }
@@ -347,6 +386,33 @@ TEST_P(EngineTest, IoStageRunsOnItsOwnThreadsNotOnTbbWorkers) {
         << "io stage ran on a thread not its own (a oneTBB worker?)";
   }
   ASSERT_EQ(probe_.recorded.size(), 150u);
+}
+
+TEST_P(EngineTest, SinkPrepareRunsInParallelOnWorkersBeforeInOrderConsume) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 200}}\n"
+          "  - {type: jitter, concurrency: unlimited, params: {max_us: 500}}\n"
+          "  - {type: preparing_sink}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  ASSERT_EQ(probe_.recorded.size(), 200u);
+  for (std::size_t i = 0; i < probe_.recorded.size(); ++i)
+    ASSERT_EQ(probe_.recorded[i], (std::int64_t)i) << "consume saw another frame's preparation";
+  for (int number : probe_.prepare_threads) {
+    EXPECT_FALSE(probe_.io_threads.contains(number)) << "prepare ran on the sink's io thread";
+  }
+  if (GetParam() > 1) {
+    EXPECT_GE(probe_.max_inside.load(), 2) << "prepare never overlapped";
+  }
+}
+
+TEST_P(EngineTest, SinkPrepareFailureStopsTheRunWithItsFrame) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 1000000}}\n"
+          "  - {name: writer, type: preparing_sink, params: {throw_at: 40}}\n");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error->stage, "writer");
+  EXPECT_EQ(result.error->frame, 40);
+  EXPECT_NE(result.error->message.find("prepare broke"), std::string::npos);
 }
 
 TEST_P(EngineTest, ExceptionStopsTheRunPromptlyWithStageFileAndFrame) {

@@ -86,6 +86,29 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
   };
   const std::string prefix = "stages." + stage.name;
 
+  // A stage that keeps its own requests in flight (a `max_in_flight` parameter: HTTP, database
+  // sinks) overlaps its waiting with more requests, not with more threads or cores.
+  const auto* in_flight = param(stage_config, "max_in_flight");
+  const auto* in_flight_count = in_flight ? std::get_if<std::int64_t>(in_flight) : nullptr;
+  if (in_flight_count && figures.cls == "io-bound") {
+    const auto value = *in_flight_count;
+    const auto* spec = stage_config.info ? stage_config.info->find_param("max_in_flight") : nullptr;
+    const auto limit = spec && spec->max ? static_cast<std::int64_t>(*spec->max)
+                                         : std::max<std::int64_t>(1, value) * 4;
+    if (value < limit) {
+      advise(prefix + ".params.max_in_flight", std::to_string(value),
+             std::to_string(std::min(limit, std::max<std::int64_t>(1, value) * 4)),
+             "`" + stage.name + "` waits " +
+                 percent(figures.busy_s > 0 ? figures.off_cpu_s / figures.busy_s : 0) +
+                 " of its busy time off-CPU (io-bound; busy " + percent(figures.utilization) +
+                 " of the run) with at most " + std::to_string(value) +
+                 " requests in flight: more requests at once overlap the waiting; cores are "
+                 "not the limit (" +
+                 cores + " used)");
+      return;
+    }
+  }
+
   if (stage.kind == StageKind::source) {
     const auto* threads = param(stage_config, "threads");
     const auto value = threads ? std::get<std::int64_t>(*threads) : 0;

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 #include <system_error>
 
@@ -17,6 +18,24 @@ bool matches_any(const std::vector<std::string>& globs, const std::string& name)
 }
 
 }  // namespace
+
+bool is_url(const std::string& path) {
+  const auto scheme_end = path.find("://");
+  return scheme_end != std::string::npos && scheme_end > 0 &&
+         std::all_of(
+             path.begin(), path.begin() + static_cast<std::ptrdiff_t>(scheme_end),
+             [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+'; });
+}
+
+std::string url_file_name(const std::string& url) {
+  auto path = url.substr(url.find("://") + 3);
+  path = path.substr(0, path.find_first_of("?#"));
+  const auto slash = path.find('/');
+  if (slash == std::string::npos) return "";
+  path.erase(0, slash);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path.substr(path.rfind('/') + 1);
+}
 
 std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
                                     const InputSelection& selection) {
@@ -57,6 +76,10 @@ std::vector<BatchInput> read_input_list(std::istream& list, const std::filesyste
   for (std::string line; std::getline(list, line);) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line.front() == '#') continue;
+    if (is_url(line)) {
+      inputs.push_back({line, url_file_name(line)});
+      continue;
+    }
     std::filesystem::path path(line);
     if (path.is_relative()) path = base / path;
     inputs.push_back({path, path.filename()});

@@ -27,8 +27,15 @@ struct InputSelection {
 std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
                                     const InputSelection& selection);
 
-// One path per line ('#' starts a comment, blank lines skipped); relative paths are taken
-// from `base`. Each output goes under its file name alone.
+// "scheme://…" (http://, https://, any libav protocol URL): read by libav, never a local file.
+bool is_url(const std::string& path);
+// The last segment of a URL's path, without query or fragment: "clip.mp4" for
+// "http://host/videos/clip.mp4?token=1"; empty when the path is.
+std::string url_file_name(const std::string& url);
+
+// One path or URL per line ('#' starts a comment, blank lines skipped); relative paths are
+// taken from `base`. Each output goes under its file name alone (a URL's: the last segment of
+// its path).
 std::vector<BatchInput> read_input_list(std::istream& list, const std::filesystem::path& base);
 
 }  // namespace framepipe

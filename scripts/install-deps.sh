@@ -8,6 +8,9 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   googletest libgtest-dev time chromium python3 python3-jsonschema
   opencv-data opencv-doc python3-onnx python3-numpy
+  clang libclang-rt-14-dev
+  libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql
+  libopenmpi-dev openmpi-bin
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,171 @@
+// URL inputs (libav's http protocol) through the framepipe binary, against a loopback server
+// this test starts: frame counts match ffprobe, a batch mixes local paths and URLs, and a
+// server that breaks a transfer, stalls or answers 404 fails that file alone, naming its URL.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "pipeline/inputs.h"
+#include "tests/support/loopback_servers.h"
+#include "tests/support/media.h"
+
+namespace framepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+std::int64_t frame_count(const std::string& path_or_url) {
+  return std::stoll(
+      capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+              "stream=nb_read_frames -of csv=p=0 " +
+              shell_quote(path_or_url)));
+}
+
+json read_json(const fs::path& path) {
+  std::ifstream file(path);
+  return json::parse(file);
+}
+
+class NetworkInputTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir("framepipe-netin");
+    root_ = dir_ / "served";
+    fs::create_directories(root_);
+    // Two MP4s with the index at the end (libav seeks for it: Range requests), and a larger
+    // one with the index first, so the dropped transfer breaks inside the frames.
+    fs::copy_file(make_clip("net-20f.mp4",
+                            "-f lavfi -i testsrc2=size=64x48:rate=10:duration=2 -c:v libx264 "
+                            "-preset ultrafast -pix_fmt yuv420p"),
+                  root_ / "twenty.mp4");
+    fs::copy_file(make_clip("net-35f.mp4",
+                            "-f lavfi -i testsrc2=size=96x64:rate=10:duration=3.5 -c:v libx264 "
+                            "-preset ultrafast -pix_fmt yuv420p"),
+                  root_ / "thirty-five.mp4");
+    fs::copy_file(make_clip("net-faststart-60f.mp4",
+                            "-f lavfi -i testsrc2=size=320x240:rate=10:duration=6 -c:v libx264 "
+                            "-preset ultrafast -pix_fmt yuv420p -movflags +faststart"),
+                  root_ / "big.mp4");
+    config_ = dir_ / "net.yaml";
+    std::ofstream(config_)
+        << "pipeline: {files_in_parallel: 2}\n"
+           "stages:\n"
+           "  - {type: decode, params: {network_timeout_ms: 1500, network_retries: 1}}\n"
+           "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  CommandResult run(const std::string& args) {
+    return run_shell(shell_quote(FRAMEPIPE_BINARY) + " run " + shell_quote(config_.string()) +
+                     " --quiet " + args);
+  }
+  CommandResult run_list(const std::vector<std::string>& lines, const fs::path& out) {
+    std::ofstream list(dir_ / "list.txt");
+    for (const auto& line : lines) list << line << "\n";
+    list.close();
+    return run("--input-list " + shell_quote((dir_ / "list.txt").string()) + " --output " +
+               shell_quote(out.string()));
+  }
+
+  fs::path dir_, root_, config_;
+};
+
+TEST(InputListTest, UrlsAreKeptAsTheyAreAndNamedByTheirLastPathSegment) {
+  std::istringstream list(
+      "http://example.com/videos/clip.mp4?token=a/b\nrelative.mp4\nhttps://h:8443/x/y.mkv#t=3\n");
+  const auto inputs = read_input_list(list, "/base");
+  ASSERT_EQ(inputs.size(), 3u);
+  EXPECT_EQ(inputs[0].path, "http://example.com/videos/clip.mp4?token=a/b");
+  EXPECT_EQ(inputs[0].relative, "clip.mp4");
+  EXPECT_EQ(inputs[1].path, "/base/relative.mp4");
+  EXPECT_EQ(inputs[2].path, "https://h:8443/x/y.mkv#t=3");
+  EXPECT_EQ(inputs[2].relative, "y.mkv");
+  EXPECT_TRUE(is_url("http://a/b"));
+  EXPECT_FALSE(is_url("videos/http:/x.mp4"));
+  EXPECT_FALSE(is_url("/abs/clip.mp4"));
+}
+
+TEST_F(NetworkInputTest, SingleUrlDecodesEveryFrameAndNamesTheOutputAfterIt) {
+  HttpTestServer server(root_);
+  const auto url = server.url("/files/thirty-five.mp4");
+  const auto result =
+      run("--input " + shell_quote(url) + " --output " + shell_quote((dir_ / "out").string()));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(frame_count((dir_ / "out/thirty-five.avi").string()), frame_count(url));
+  EXPECT_EQ(frame_count(url), 35);
+}
+
+TEST_F(NetworkInputTest, BatchMixesLocalFilesAndUrlsAndABrokenTransferFailsAlone) {
+  // Every answer of the server comes 100 ms late.
+  HttpTestServer server(root_, 100);
+  fs::copy_file(root_ / "twenty.mp4", dir_ / "local.mp4");
+  const auto broken = server.url("/drop/big.mp4");
+  const auto out = dir_ / "out";
+  const auto result = run_list({(dir_ / "local.mp4").string(), server.url("/files/twenty.mp4"),
+                                server.url("/files/thirty-five.mp4?session=1"), broken},
+                               out);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+
+  const auto batch = read_json(out / "report/batch.json");
+  EXPECT_EQ(batch["totals"]["ok"], 3) << result.output;
+  EXPECT_EQ(batch["totals"]["failed"], 1) << result.output;
+  EXPECT_EQ(frame_count(out / "local.avi"), frame_count(root_ / "twenty.mp4"));
+  EXPECT_EQ(frame_count(out / "twenty.avi"), frame_count(root_ / "twenty.mp4"));
+  EXPECT_EQ(frame_count(out / "thirty-five.avi"), frame_count(root_ / "thirty-five.mp4"));
+  EXPECT_FALSE(fs::exists(out / "big.avi"));
+  for (const auto& file : batch["files"]) {
+    if (file["input"] != broken) continue;
+    EXPECT_EQ(file["status"], "failed");
+    EXPECT_LT(file["frames"].get<int>(), 60) << "the transfer broke inside the frames";
+  }
+  // One error line, naming the URL.
+  int error_lines = 0;
+  std::istringstream lines(result.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("error") == std::string::npos) continue;
+    ++error_lines;
+    EXPECT_NE(line.find(broken), std::string::npos) << line;
+  }
+  EXPECT_EQ(error_lines, 1) << result.output;
+}
+
+TEST_F(NetworkInputTest, StalledAndMissingUrlsFailWithTheirUrlWhileTheOthersFinish) {
+  HttpTestServer server(root_);
+  const auto stalled = server.url("/stall/twenty.mp4");
+  const auto missing = server.url("/files/no-such-clip.mp4");
+  const auto out = dir_ / "out";
+  const auto result = run_list({stalled, missing, server.url("/files/twenty.mp4")}, out);
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_EQ(frame_count(out / "twenty.avi"), 20);
+  const auto batch = read_json(out / "report/batch.json");
+  EXPECT_EQ(batch["totals"]["failed"], 2) << result.output;
+  for (const auto& file : batch["files"]) {
+    SCOPED_TRACE(file.dump());
+    if (file["input"] == stalled) {
+      EXPECT_NE(file["error"].get<std::string>().find("timed out"), std::string::npos);
+    } else if (file["input"] == missing) {
+      EXPECT_NE(file["error"].get<std::string>().find("404"), std::string::npos);
+    } else {
+      continue;
+    }
+    EXPECT_NE(file["error"].get<std::string>().find(file["input"].get<std::string>()),
+              std::string::npos);
+    EXPECT_NE(result.output.find("error: " + file["input"].get<std::string>()), std::string::npos)
+        << result.output;
+  }
+  // network_retries: 1: the stalled open is tried twice; a 404 will not pass, so it is not
+  // retried.
+  int stall_requests = 0, missing_requests = 0;
+  for (const auto& entry : server.log()) {
+    stall_requests += entry["path"] == "/stall/twenty.mp4";
+    missing_requests += entry["path"] == "/files/no-such-clip.mp4";
+  }
+  EXPECT_EQ(stall_requests, 2);
+  EXPECT_EQ(missing_requests, 1);
+}
+
+}  // namespace
+}  // namespace framepipe::testing

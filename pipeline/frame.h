@@ -25,6 +25,11 @@ class DeferredImage {
  public:
   virtual ~DeferredImage() = default;
   const cv::Mat& image() const;
+  // The picture as 8-bit gray taken straight from the source's own pixels (a YUV picture's
+  // luma plane) without the conversion to BGR, or an empty Mat when there is no such shortcut.
+  // It must be the gray cv::cvtColor(image(), BGR2GRAY) would give, but for rounding and for
+  // colours the BGR picture had to clip.
+  virtual cv::Mat gray() const { return {}; }
 
  protected:
   virtual cv::Mat convert() const = 0;
@@ -75,6 +80,9 @@ class Frame {
 
   // The pixels (BGR or single-channel 8-bit), converting deferred pixels on first use.
   const cv::Mat& image();
+  // The source's gray shortcut (DeferredImage::gray) while no stage has read image() yet; else
+  // empty, and the caller converts image() itself.
+  cv::Mat deferred_gray() const { return deferred_ ? deferred_->gray() : cv::Mat(); }
   void set_image(cv::Mat image);
   void set_deferred(std::shared_ptr<const DeferredImage> deferred);
   const std::shared_ptr<const DeferredImage>& deferred() const { return deferred_; }

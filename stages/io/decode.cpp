@@ -1,7 +1,9 @@
 // decode: reads a media file with libav and decodes its video stream.
 //   - { name: decode, type: decode, params: { threads: 2 } }
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <new>
@@ -11,17 +13,37 @@
 #include <utility>
 
 extern "C" {
+#include <libavutil/display.h>
 #include <libavutil/pixdesc.h>
 }
 
 #include "pipeline/stage.h"
 #include "stages/io/libav_error.h"
+#include "stages/io/network_input.h"
 
 namespace framepipe::stages {
 
 namespace {
 
 enum Phase : std::size_t { kDemux, kDecode };
+
+// libav copies colour tags from the bitstream unchecked (a damaged file gave color_primaries
+// 205), and loading an enum from a value outside its range is undefined behaviour: read each tag
+// as the int it is stored as, and set one the enum does not define to unspecified.
+template <typename Enum>
+void keep_defined(Enum& tag, int count, Enum unspecified) {
+  static_assert(sizeof(Enum) == sizeof(int));
+  int value = 0;
+  std::memcpy(&value, &tag, sizeof value);
+  if (value < 0 || value >= count) tag = unspecified;
+}
+
+void keep_defined_colour_tags(AVFrame& f) {
+  keep_defined(f.color_range, AVCOL_RANGE_NB, AVCOL_RANGE_UNSPECIFIED);
+  keep_defined(f.colorspace, AVCOL_SPC_NB, AVCOL_SPC_UNSPECIFIED);
+  keep_defined(f.color_primaries, AVCOL_PRI_NB, AVCOL_PRI_UNSPECIFIED);
+  keep_defined(f.color_trc, AVCOL_TRC_NB, AVCOL_TRC_UNSPECIFIED);
+}
 
 // swscale wants the deprecated full-range "J" formats named as their plain twins, with the range
 // given separately; it warns otherwise.
@@ -41,13 +63,51 @@ AVPixelFormat plain_yuv(AVPixelFormat format, bool& full_range) {
   return format;
 }
 
+// Degrees clockwise a player turns the stream's pictures, from its display matrix; within a
+// degree of a right angle counts as that angle. 0 when the stream has no matrix.
+int display_rotation(const AVStream* stream) {
+  const auto* matrix = reinterpret_cast<const int32_t*>(
+      av_stream_get_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, nullptr));
+  if (!matrix) return 0;
+  // libav measures counterclockwise.
+  double degrees = -av_display_rotation_get(matrix);
+  if (std::isnan(degrees)) return 0;
+  const double right_angle = 90 * std::round(degrees / 90);
+  if (std::abs(degrees - right_angle) < 1) degrees = right_angle;
+  const int rounded = static_cast<int>(std::lround(degrees)) % 360;
+  return rounded < 0 ? rounded + 360 : rounded;
+}
+
+std::optional<cv::RotateFlags> rotation_for(int degrees) {
+  switch (degrees) {
+    case 90:
+      return cv::ROTATE_90_CLOCKWISE;
+    case 180:
+      return cv::ROTATE_180;
+    case 270:
+      return cv::ROTATE_90_COUNTERCLOCKWISE;
+    default:
+      return std::nullopt;
+  }
+}
+
+// swscale's SIMD code writes rows in blocks of 8 pixels and prefers aligned rows, so rows are
+// padded to 32 pixels (96 bytes); the spare last row lets the encoder, whose SIMD reads a little
+// past the last pixel, use the image without copying it.
+cv::Mat padded_bgr(cv::Size size) {
+  cv::Mat buffer(size.height + 1, (size.width + 31) & ~31, CV_8UC3);
+  return buffer(cv::Rect(cv::Point(), size));
+}
+
 // A decoded picture kept in the decoder's pixel format. It becomes BGR only when a stage reads
 // its pixels, on that stage's thread, so conversions run in parallel and a pipeline that never
 // reads pixels never pays for them.
 class DecodedImage : public DeferredImage {
  public:
-  // Takes over the frame's buffers, leaving `frame` blank for the next picture.
-  explicit DecodedImage(AVFrame* frame) : frame_(av_frame_alloc()) {
+  // Takes over the frame's buffers, leaving `frame` blank for the next picture; `rotation`
+  // turns the converted picture upright.
+  DecodedImage(AVFrame* frame, std::optional<cv::RotateFlags> rotation)
+      : frame_(av_frame_alloc()), rotation_(rotation) {
     if (!frame_) throw std::bad_alloc();
     av_frame_move_ref(frame_.get(), frame);
   }
@@ -77,19 +137,57 @@ class DecodedImage : public DeferredImage {
     sws_setColorspaceDetails(sws.get(), sws_getCoefficients(f.colorspace), full_range, table,
                              dst_range, brightness, contrast, saturation);
 
-    // swscale's SIMD code writes rows in blocks of 8 pixels and prefers aligned rows, so rows
-    // are padded to 32 pixels (96 bytes); the spare last row lets the encoder, whose SIMD
-    // reads a little past the last pixel, use the image without copying it.
-    const int padded_width = (f.width + 31) & ~31;
-    cv::Mat buffer(f.height + 1, padded_width, CV_8UC3);
-    uint8_t* dst[4] = {buffer.data, nullptr, nullptr, nullptr};
-    const int dst_stride[4] = {static_cast<int>(buffer.step), 0, 0, 0};
+    cv::Mat image = padded_bgr({f.width, f.height});
+    uint8_t* dst[4] = {image.data, nullptr, nullptr, nullptr};
+    const int dst_stride[4] = {static_cast<int>(image.step), 0, 0, 0};
     sws_scale(sws.get(), f.data, f.linesize, 0, f.height, dst, dst_stride);
-    return buffer(cv::Rect(0, 0, f.width, f.height));
+    if (!rotation_) return image;
+    const bool quarter_turn = *rotation_ != cv::ROTATE_180;
+    cv::Mat upright = padded_bgr(quarter_turn ? cv::Size(f.height, f.width) : image.size());
+    cv::rotate(image, upright, *rotation_);
+    return upright;
+  }
+
+  // An 8-bit YUV picture's luma plane, stretched to full range when limited, as the ffmpeg CLI's
+  // `-pix_fmt gray` gives it. BGR2GRAY weighs R, G and B as BT.601's luma does, so for BT.601
+  // (and untagged) sources this is the gray of the BGR picture but for rounding and clipped
+  // colours; other matrices take the way through BGR.
+  cv::Mat gray() const override {
+    const AVFrame& f = *frame_;
+    bool full_range = f.color_range == AVCOL_RANGE_JPEG;
+    const auto* desc =
+        av_pix_fmt_desc_get(plain_yuv(static_cast<AVPixelFormat>(f.format), full_range));
+    const bool bt601 = f.colorspace == AVCOL_SPC_UNSPECIFIED || f.colorspace == AVCOL_SPC_BT470BG ||
+                       f.colorspace == AVCOL_SPC_SMPTE170M;
+    if (!bt601 || !desc || desc->nb_components < 3 ||
+        (desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL)) || desc->comp[0].depth != 8 ||
+        desc->comp[0].plane != 0 || desc->comp[0].step != 1) {
+      return {};
+    }
+    const cv::Mat luma(f.height, f.width, CV_8UC1, f.data[0],
+                       static_cast<std::size_t>(f.linesize[0]));
+    cv::Mat gray;
+    if (full_range) {
+      gray = luma.clone();
+    } else {
+      static const cv::Mat stretch = [] {
+        cv::Mat table(1, 256, CV_8UC1);
+        for (int y = 0; y < 256; ++y) {
+          table.at<uchar>(y) = cv::saturate_cast<uchar>((y - 16) * 255.0 / 219.0);
+        }
+        return table;
+      }();
+      cv::LUT(luma, stretch, gray);
+    }
+    if (!rotation_) return gray;
+    cv::Mat upright;
+    cv::rotate(gray, upright, *rotation_);
+    return upright;
   }
 
  private:
   std::unique_ptr<AVFrame, libav::FrameDeleter> frame_;
+  std::optional<cv::RotateFlags> rotation_;
 };
 
 class Decode : public SourceStage {
@@ -98,14 +196,16 @@ class Decode : public SourceStage {
       : threads_(static_cast<int>(params.integer("threads"))),
         wanted_stream_(static_cast<int>(params.integer("stream"))),
         skip_damage_(params.string("on_decode_error") == "skip"),
-        max_error_rate_(params.number("max_decode_error_rate")) {}
+        max_error_rate_(params.number("max_decode_error_rate")),
+        network_(network_input::options_from(params)),
+        autorotate_(params.boolean("autorotate")) {}
 
   void open(const RunContext& context) override {
     libav::quiet_logging();
     metrics_ = context.metrics;
     path_ = context.input_path;
     AVFormatContext* format = nullptr;
-    int ret = avformat_open_input(&format, path_.c_str(), nullptr, nullptr);
+    int ret = network_input::open(&format, path_, network_);
     if (ret < 0) {
       throw std::runtime_error("cannot open '" + path_ + "': " + libav::error_string(ret));
     }
@@ -132,6 +232,15 @@ class Decode : public SourceStage {
     }
     libav::check(ret, "cannot pick the video stream of '" + path_ + "'");
     stream_ = format->streams[ret];
+    // Like the ffmpeg CLI, turn right-angle rotations upright here; any other rotation (or all,
+    // with autorotate: false) travels with the frames for the encoder to write out again.
+    const int rotation = display_rotation(stream_);
+    rotate_ = autorotate_ ? rotation_for(rotation) : std::nullopt;
+    if (rotate_) {
+      autorotated_degrees_ = rotation;
+    } else {
+      display_rotation_ = rotation;
+    }
     // The demuxer can skip the packets of every other stream (audio, subtitles).
     for (unsigned i = 0; i < format->nb_streams; ++i) {
       if (format->streams[i] != stream_) format->streams[i]->discard = AVDISCARD_ALL;
@@ -174,7 +283,10 @@ class Decode : public SourceStage {
         ScopedPhase phase(metrics_, kDecode);
         ret = avcodec_receive_frame(codec_.get(), frame_.get());
       }
-      if (ret == 0) return take_frame();
+      if (ret == 0) {
+        keep_defined_colour_tags(*frame_);
+        return take_frame();
+      }
       if (ret == AVERROR_EOF) {
         check_error_budget();
         return std::nullopt;
@@ -244,11 +356,36 @@ class Decode : public SourceStage {
     }
   }
 
+  // Besides the packet and frame counts: the rotation applied, and how many frames came in
+  // each source pixel format ("pixel_format_yuv420p10le"), all converted to 8-bit BGR.
   std::map<std::string, double> counters() const override {
-    return {{"packets", static_cast<double>(packets_)},
-            {"damaged_packets", static_cast<double>(damaged_packets_)},
-            {"frames", static_cast<double>(frames_)},
-            {"expected_frames", static_cast<double>(expected_frames_)}};
+    std::map<std::string, double> counters{
+        {"packets", static_cast<double>(packets_)},
+        {"damaged_packets", static_cast<double>(damaged_packets_)},
+        {"frames", static_cast<double>(frames_)},
+        {"expected_frames", static_cast<double>(expected_frames_)},
+        {"autorotated_degrees", autorotated_degrees_}};
+    for (const auto& [format, frames] : frames_by_format_) {
+      counters["pixel_format_" + format] = static_cast<double>(frames);
+    }
+    return counters;
+  }
+
+  // The colour tags the conversion to BGR follows, and the rotation still to apply.
+  PictureTags tags_of(const AVFrame& f) const {
+    PictureTags tags;
+    bool full_range = f.color_range == AVCOL_RANGE_JPEG;
+    plain_yuv(static_cast<AVPixelFormat>(f.format), full_range);
+    if (full_range) {
+      tags.color_range = AVCOL_RANGE_JPEG;
+    } else if (f.color_range != AVCOL_RANGE_UNSPECIFIED) {
+      tags.color_range = f.color_range;
+    }
+    if (f.colorspace != AVCOL_SPC_UNSPECIFIED) tags.colorspace = f.colorspace;
+    if (f.color_primaries != AVCOL_PRI_UNSPECIFIED) tags.color_primaries = f.color_primaries;
+    if (f.color_trc != AVCOL_TRC_UNSPECIFIED) tags.color_trc = f.color_trc;
+    tags.display_rotation = display_rotation_;
+    return tags;
   }
 
   Frame take_frame() {
@@ -260,7 +397,10 @@ class Decode : public SourceStage {
     next_pts_ = frame.pts + ticks_per_frame_;
     frame.time_base = time_base_;
     frame.frame_rate = frame_rate_;
-    frame.set_deferred(std::make_shared<DecodedImage>(frame_.get()));
+    frame.tags = tags_of(*frame_);
+    const char* format = av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame_->format));
+    ++frames_by_format_[format ? format : "unknown"];
+    frame.set_deferred(std::make_shared<DecodedImage>(frame_.get(), rotate_));
     return frame;
   }
 
@@ -268,6 +408,12 @@ class Decode : public SourceStage {
   int wanted_stream_;
   bool skip_damage_;
   double max_error_rate_;
+  network_input::Options network_;
+  bool autorotate_;
+  std::optional<cv::RotateFlags> rotate_;  // what turns this stream's pictures upright
+  int display_rotation_ = 0;               // the rotation frames carry on, not applied
+  double autorotated_degrees_ = 0;
+  std::map<std::string, std::int64_t> frames_by_format_;
   static constexpr int kMaxErrorsInARow = 1000;
   int errors_in_a_row_ = 0;
   std::int64_t damaged_packets_ = 0;
@@ -311,7 +457,13 @@ StageInfo decode_stage() {
                      ParamSpec::number("max_decode_error_rate", 0.05,
                                        "with skip: the file fails when more than this share of "
                                        "its packets were damaged")
-                         .range(0, 1)},
+                         .range(0, 1),
+                     ParamSpec::boolean("autorotate", true,
+                                        "turn pictures upright by the rotation the file's display "
+                                        "matrix gives (90, 180, 270 degrees), as the ffmpeg CLI "
+                                        "does; false keeps them as stored and encode writes the "
+                                        "same rotation into its output"),
+                     network_input::timeout_param(), network_input::retries_param()},
           .phases = {"demux", "decode"},
           .helper_threads_phase = "decode",
           .create = [](const StageSetup& setup) { return std::make_unique<Decode>(setup.params); },

@@ -1,16 +1,20 @@
 // encode: encodes frames with a libav encoder into a media file, written under a temporary name
-// and renamed when complete.
+// and renamed when complete. The input's audio, subtitles and metadata are copied alongside.
 //   - { name: video, type: encode, params: { codec: libx264, crf: 23, preset: veryfast } }
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 extern "C" {
+#include <libavutil/display.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 }
@@ -18,6 +22,7 @@ extern "C" {
 #include "pipeline/stage.h"
 #include "stages/io/libav_error.h"
 #include "stages/io/output_file.h"
+#include "stages/io/stream_copy.h"
 
 namespace framepipe::stages {
 
@@ -86,9 +91,87 @@ std::string size_text(int width, int height) {
   return std::to_string(width) + "x" + std::to_string(height);
 }
 
+// The YUV matrix the encoder converts BGR with and tags its output with: the source's, so
+// colours survive the round trip; BT.601 (swscale's default, which decoded untagged sources)
+// when the source named none or was RGB.
+AVColorSpace yuv_matrix(const PictureTags& tags) {
+  switch (tags.colorspace) {
+    case AVCOL_SPC_BT709:
+    case AVCOL_SPC_FCC:
+    case AVCOL_SPC_BT470BG:
+    case AVCOL_SPC_SMPTE170M:
+    case AVCOL_SPC_SMPTE240M:
+    case AVCOL_SPC_BT2020_NCL:
+    case AVCOL_SPC_BT2020_CL:
+      return static_cast<AVColorSpace>(tags.colorspace);
+    default:
+      return AVCOL_SPC_SMPTE170M;
+  }
+}
+
+StreamCopy::Audio audio_mode(const std::string& name) {
+  if (name == "drop") return StreamCopy::Audio::drop;
+  return name == "encode" ? StreamCopy::Audio::encode : StreamCopy::Audio::copy;
+}
+
+int round_up(int value, int multiple) { return (value + multiple - 1) / multiple * multiple; }
+
+// The encoder's pictures for frames of one size and colour description: worked out from the
+// parameters and the frame alone, so that prepare() can convert on any thread before the
+// encoder exists and open_encoder() sets the encoder up to match.
+struct PictureFormat {
+  AVPixelFormat pix_fmt = AV_PIX_FMT_NONE;
+  cv::Size size;     // after padding or cropping
+  cv::Size padded;   // columns and rows repeated to fit the chroma subsampling
+  cv::Size cropped;  // columns and rows dropped for it
+  bool yuv = false;
+  AVColorSpace colorspace = AVCOL_SPC_UNSPECIFIED;
+  AVColorRange range = AVCOL_RANGE_UNSPECIFIED;
+};
+
+PictureFormat picture_format(AVPixelFormat pix_fmt, bool pad_odd_sizes, cv::Size source,
+                             const PictureTags& tags) {
+  const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(pix_fmt);
+  // Chroma-subsampled formats (4:2:0, 4:2:2) need sizes their subsampling divides: repeat the
+  // last column or row (pad), or drop it (crop), rather than scale the picture.
+  const int column_step = 1 << desc->log2_chroma_w;
+  const int row_step = 1 << desc->log2_chroma_h;
+  PictureFormat format;
+  format.pix_fmt = pix_fmt;
+  format.size = {
+      pad_odd_sizes ? round_up(source.width, column_step)
+                    : source.width / column_step * column_step,
+      pad_odd_sizes ? round_up(source.height, row_step) : source.height / row_step * row_step};
+  if (format.size.width <= 0 || format.size.height <= 0) {
+    throw std::runtime_error("frames of " + size_text(source.width, source.height) +
+                             " are too small to encode as " + desc->name);
+  }
+  format.padded = {std::max(0, format.size.width - source.width),
+                   std::max(0, format.size.height - source.height)};
+  format.cropped = {std::max(0, source.width - format.size.width),
+                    std::max(0, source.height - format.size.height)};
+  // The source's matrix and range, written into the output too: untagged, players guess
+  // (BT.709 for HD) and shift the colours.
+  format.yuv = !(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3;
+  if (format.yuv) {
+    format.colorspace = yuv_matrix(tags);
+    format.range = std::strncmp(desc->name, "yuvj", 4) == 0 || tags.color_range == AVCOL_RANGE_JPEG
+                       ? AVCOL_RANGE_JPEG
+                       : AVCOL_RANGE_MPEG;
+  }
+  return format;
+}
+
+// A frame converted to the encoder's format by prepare(), with the size it had before.
+struct PreparedPicture {
+  std::unique_ptr<AVFrame, libav::FrameDeleter> picture;
+  cv::Size source_size;
+};
+
 class Encode : public SinkStage {
  public:
-  explicit Encode(const Params& params) : params_(params) {}
+  explicit Encode(const Params& params)
+      : params_(params), pad_odd_sizes_(params.string("odd_size") == "pad") {}
   ~Encode() override { discard(); }
 
   void open(const RunContext& context) override {
@@ -114,26 +197,48 @@ class Encode : public SinkStage {
     }
     packet_.reset(av_packet_alloc());
     if (!packet_) throw std::bad_alloc();
+    // Created before the copied streams so the video is the output's first stream; described
+    // when the first frame tells its size.
+    stream_ = avformat_new_stream(muxer, nullptr);
+    if (!stream_) throw std::bad_alloc();
+    if (!context.input_path.empty()) {
+      copy_.open(context.input_path, muxer, stream_,
+                 {.audio = audio_mode(params_.string("audio")),
+                  .metadata = params_.string("metadata") == "copy"});
+    }
+  }
+
+  // The conversion to the encoder's pixel format, which needs none of the encoder's state: the
+  // engine runs it on many frames at once, off the serial path that sets the pace.
+  void prepare(Frame& frame) const override {
+    ScopedPhase phase(metrics_, kConvert);
+    const cv::Mat& image = frame.image();
+    if (image.type() != CV_8UC3 && image.type() != CV_8UC1) {
+      throw std::runtime_error("encode takes 8-bit BGR or gray frames, got " +
+                               cv::typeToString(image.type()));
+    }
+    auto prepared = std::make_shared<PreparedPicture>();
+    prepared->picture =
+        convert(image, picture_format(choices_.pix_fmt, pad_odd_sizes_, image.size(), frame.tags));
+    prepared->source_size = image.size();
+    frame.prepared = std::move(prepared);
   }
 
   void consume(Frame& frame) override {
-    {
-      ScopedPhase phase(metrics_, kConvert);
-      const cv::Mat& image = frame.image();
-      if (image.type() != CV_8UC3 && image.type() != CV_8UC1) {
-        throw std::runtime_error("encode takes 8-bit BGR or gray frames, got " +
-                                 cv::typeToString(image.type()));
-      }
-      if (!encoder_) open_encoder(frame, image.size());
-      if (image.size() != input_size_) {
-        throw std::runtime_error("frame size changed from " +
-                                 size_text(input_size_.width, input_size_.height) + " to " +
-                                 size_text(image.cols, image.rows) + "; an encoder needs one size");
-      }
-      convert(image);
-      picture_->pts = encoder_pts(frame);
+    // Called outside the engine (unit tests), a frame arrives unprepared.
+    if (!frame.prepared) prepare(frame);
+    auto* prepared = static_cast<PreparedPicture*>(frame.prepared.get());
+    if (!encoder_) open_encoder(frame, prepared->source_size);
+    if (prepared->source_size != input_size_) {
+      throw std::runtime_error(
+          "frame size changed from " + size_text(input_size_.width, input_size_.height) + " to " +
+          size_text(prepared->source_size.width, prepared->source_size.height) +
+          "; an encoder needs one size");
     }
-    encode(picture_.get());
+    AVFrame* picture = prepared->picture.get();
+    picture->pts = encoder_pts(frame);
+    picture->quality = encoder_->global_quality;
+    encode(picture);
   }
 
   void finish() override {
@@ -145,6 +250,7 @@ class Encode : public SinkStage {
     encode(nullptr);
     {
       ScopedPhase phase(metrics_, kMux);
+      copy_.write_rest();
       libav::check(av_write_trailer(muxer_.get()),
                    "cannot finish '" + output_.final_path().string() + "'");
       if (muxer_->pb) {
@@ -152,6 +258,7 @@ class Encode : public SinkStage {
                      "cannot write '" + output_.final_path().string() + "'");
       }
     }
+    copy_.close();
     muxer_.reset();
     encoder_.reset();
     output_.commit();
@@ -161,18 +268,25 @@ class Encode : public SinkStage {
 
   std::vector<fs::path> outputs() const override { return output_.committed(); }
 
+  // The streams copied or dropped beside the video, and how odd sizes were fitted.
+  std::map<std::string, double> counters() const override {
+    auto counters = copy_.counters();
+    counters["padded_columns"] = padded_.width;
+    counters["padded_rows"] = padded_.height;
+    counters["cropped_columns"] = cropped_.width;
+    counters["cropped_rows"] = cropped_.height;
+    return counters;
+  }
+
  private:
   // The encoder needs the frame size, time base and rate, which only the first frame tells.
   void open_encoder(const Frame& frame, cv::Size size) {
+    const auto format = picture_format(choices_.pix_fmt, pad_odd_sizes_, size, frame.tags);
     const AVPixFmtDescriptor* desc = av_pix_fmt_desc_get(choices_.pix_fmt);
-    // Chroma-subsampled formats (4:2:0, 4:2:2) need sizes their subsampling divides: drop the
-    // last odd column or row rather than scale the picture.
-    const int width = size.width & ~((1 << desc->log2_chroma_w) - 1);
-    const int height = size.height & ~((1 << desc->log2_chroma_h) - 1);
-    if (width <= 0 || height <= 0) {
-      throw std::runtime_error("frames of " + size_text(size.width, size.height) +
-                               " are too small to encode as " + desc->name);
-    }
+    const int width = format.size.width;
+    const int height = format.size.height;
+    padded_ = format.padded;
+    cropped_ = format.cropped;
 
     const AVRational rate{frame.frame_rate.num, frame.frame_rate.den};
     AVRational time_base{frame.time_base.num, frame.time_base.den};
@@ -197,18 +311,21 @@ class Encode : public SinkStage {
     if (frame.frame_rate.valid()) ctx->framerate = rate;
     ctx->thread_count = static_cast<int>(params_.integer("threads"));
     if (muxer_->oformat->flags & AVFMT_GLOBALHEADER) ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
-    // swscale converts BGR with the BT.601 matrix; say so, or players guess (BT.709 for HD) and
-    // shift the colours.
-    if (!(desc->flags & AV_PIX_FMT_FLAG_RGB) && desc->nb_components >= 3) {
-      ctx->colorspace = AVCOL_SPC_SMPTE170M;
-      ctx->color_range =
-          std::strncmp(desc->name, "yuvj", 4) == 0 ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG;
+    if (format.yuv) {
+      ctx->colorspace = format.colorspace;
+      ctx->color_range = format.range;
+    }
+    if (frame.tags.color_primaries >= 0) {
+      ctx->color_primaries = static_cast<AVColorPrimaries>(frame.tags.color_primaries);
+    }
+    if (frame.tags.color_trc >= 0) {
+      ctx->color_trc = static_cast<AVColorTransferCharacteristic>(frame.tags.color_trc);
     }
     AVDictionary* options = nullptr;
     if (has_option(codec, "crf")) {
       av_dict_set_int(&options, "crf", params_.integer("crf"), 0);
     } else {
-      // A fixed quantizer, as `ffmpeg -q:v` sets it; each frame carries it too (convert()).
+      // A fixed quantizer, as `ffmpeg -q:v` sets it; each frame carries it too (consume()).
       ctx->flags |= AV_CODEC_FLAG_QSCALE;
       ctx->global_quality = static_cast<int>(FF_QP2LAMBDA * params_.integer("quality"));
     }
@@ -224,47 +341,87 @@ class Encode : public SinkStage {
                                ": " + libav::error_string(ret));
     }
 
-    stream_ = avformat_new_stream(muxer_.get(), nullptr);
-    if (!stream_) throw std::bad_alloc();
     libav::check(avcodec_parameters_from_context(stream_->codecpar, ctx),
                  "cannot describe the output stream");
     stream_->time_base = ctx->time_base;  // a hint; the muxer may pick another
     if (frame.frame_rate.valid()) stream_->avg_frame_rate = rate;
+    // Frames the source did not turn upright keep their rotation for players to apply.
+    if (frame.tags.display_rotation != 0) {
+      auto* matrix = reinterpret_cast<int32_t*>(
+          av_stream_new_side_data(stream_, AV_PKT_DATA_DISPLAYMATRIX, 9 * sizeof(int32_t)));
+      if (!matrix) throw std::bad_alloc();
+      av_display_rotation_set(matrix, frame.tags.display_rotation);
+    }
     libav::check(avformat_write_header(muxer_.get(), nullptr),
                  "cannot write the header of '" + output_.final_path().string() + "'");
 
-    picture_.reset(av_frame_alloc());
-    if (!picture_) throw std::bad_alloc();
-    picture_->format = ctx->pix_fmt;
-    picture_->width = width;
-    picture_->height = height;
-    libav::check(av_frame_get_buffer(picture_.get(), 0), "cannot allocate a picture");
     input_size_ = size;
   }
 
-  void convert(const cv::Mat& image) {
+  // One picture in the encoder's format. Each thread keeps its own swscale context (they are
+  // not thread-safe) and alignment buffer, made again only when the format changes.
+  static std::unique_ptr<AVFrame, libav::FrameDeleter> convert(const cv::Mat& image,
+                                                               const PictureFormat& format) {
+    struct Converter {
+      std::unique_ptr<SwsContext, libav::SwsDeleter> sws;
+      std::tuple<int, int, int, int, int, int> made_for{};
+      cv::Mat aligned;
+    };
+    thread_local Converter converter;
+    const auto source_format = image.channels() == 3 ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_GRAY8;
+    const auto key =
+        std::make_tuple(static_cast<int>(source_format), format.size.width, format.size.height,
+                        static_cast<int>(format.pix_fmt), static_cast<int>(format.colorspace),
+                        static_cast<int>(format.range));
+    if (!converter.sws || converter.made_for != key) {
+      // swscale's fast BGR24 -> yuv420p path always writes limited range; the accurate path
+      // honours a full-range output.
+      const int flags =
+          SWS_BICUBIC | (format.yuv && format.range == AVCOL_RANGE_JPEG ? SWS_ACCURATE_RND : 0);
+      converter.sws.reset(sws_getContext(format.size.width, format.size.height, source_format,
+                                         format.size.width, format.size.height, format.pix_fmt,
+                                         flags, nullptr, nullptr, nullptr));
+      if (!converter.sws) {
+        throw std::runtime_error("cannot set up the conversion to the encoder's format");
+      }
+      converter.made_for = key;
+      // Into YUV with the matrix and range the output is tagged with; BGR and gray are full
+      // range.
+      if (format.yuv) {
+        sws_setColorspaceDetails(converter.sws.get(), sws_getCoefficients(SWS_CS_DEFAULT), 1,
+                                 sws_getCoefficients(format.colorspace),
+                                 format.range == AVCOL_RANGE_JPEG, 0, 1 << 16, 1 << 16);
+      }
+    }
+
     const uint8_t* data = image.data;
     int step = static_cast<int>(image.step);
     // libav's SIMD code reads a little past the last pixel of a row: give it aligned rows with
     // room after the image, copying the image when it has none (as OpenCV's VideoWriter does).
-    // Images from the decode stage have that room already.
-    if (image.step % 32 != 0 || image.datalimit - image.dataend < 32) {
-      padded_.create(image.rows + 1, (image.cols + 31) & ~31, image.type());
-      image.copyTo(padded_(cv::Rect(0, 0, image.cols, image.rows)));
-      data = padded_.data;
-      step = static_cast<int>(padded_.step);
+    // Images from the decode stage have that room already. Padding an odd size happens in the
+    // same copy.
+    if (format.padded != cv::Size() || image.step % 32 != 0 ||
+        image.datalimit - image.dataend < 32) {
+      converter.aligned.create(format.size.height + 1, (format.size.width + 31) & ~31,
+                               image.type());
+      cv::Mat target = converter.aligned(cv::Rect(cv::Point(), format.size));
+      cv::copyMakeBorder(image(cv::Rect(cv::Point(), format.size - format.padded)), target, 0,
+                         format.padded.height, 0, format.padded.width, cv::BORDER_REPLICATE);
+      data = converter.aligned.data;
+      step = static_cast<int>(converter.aligned.step);
     }
-    const auto format = image.channels() == 3 ? AV_PIX_FMT_BGR24 : AV_PIX_FMT_GRAY8;
-    sws_.reset(sws_getCachedContext(sws_.release(), picture_->width, picture_->height, format,
-                                    picture_->width, picture_->height, choices_.pix_fmt,
-                                    SWS_BICUBIC, nullptr, nullptr, nullptr));
-    if (!sws_) throw std::runtime_error("cannot set up the conversion to the encoder's format");
-    // The encoder may still hold the previous picture (lookahead); then this gets a new buffer.
-    libav::check(av_frame_make_writable(picture_.get()), "cannot allocate a picture");
+
+    std::unique_ptr<AVFrame, libav::FrameDeleter> picture(av_frame_alloc());
+    if (!picture) throw std::bad_alloc();
+    picture->format = format.pix_fmt;
+    picture->width = format.size.width;
+    picture->height = format.size.height;
+    libav::check(av_frame_get_buffer(picture.get(), 0), "cannot allocate a picture");
     const uint8_t* src[4] = {data, nullptr, nullptr, nullptr};
     const int src_stride[4] = {step, 0, 0, 0};
-    sws_scale(sws_.get(), src, src_stride, 0, picture_->height, picture_->data, picture_->linesize);
-    picture_->quality = encoder_->global_quality;
+    sws_scale(converter.sws.get(), src, src_stride, 0, format.size.height, picture->data,
+              picture->linesize);
+    return picture;
   }
 
   std::int64_t encoder_pts(const Frame& frame) {
@@ -298,6 +455,7 @@ class Encode : public SinkStage {
       ScopedPhase phase(metrics_, kMux);
       packet_->stream_index = stream_->index;
       av_packet_rescale_ts(packet_.get(), encoder_->time_base, stream_->time_base);
+      copy_.write_until(packet_->dts, stream_->time_base);
       // Takes over the packet's data and leaves it blank.
       libav::check(av_interleaved_write_frame(muxer_.get(), packet_.get()),
                    "cannot write '" + output_.final_path().string() + "'");
@@ -305,23 +463,25 @@ class Encode : public SinkStage {
   }
 
   void discard() noexcept {
+    copy_.close();
     encoder_.reset();
     muxer_.reset();
     output_.discard();
   }
 
   Params params_;
+  bool pad_odd_sizes_;
   Choices choices_;
   StageMetrics* metrics_ = nullptr;
   output_file::PendingOutput output_;
   std::unique_ptr<AVFormatContext, libav::OutputFormatDeleter> muxer_;
   std::unique_ptr<AVCodecContext, libav::CodecContextDeleter> encoder_;
-  std::unique_ptr<SwsContext, libav::SwsDeleter> sws_;
-  std::unique_ptr<AVFrame, libav::FrameDeleter> picture_;
   std::unique_ptr<AVPacket, libav::PacketDeleter> packet_;
+  StreamCopy copy_;
   AVStream* stream_ = nullptr;
   cv::Size input_size_;
-  cv::Mat padded_;
+  cv::Size padded_;   // columns and rows repeated to fit the encoder's chroma subsampling
+  cv::Size cropped_;  // columns and rows dropped for it
   std::int64_t frames_ = 0;
   std::int64_t last_pts_ = 0;
 };
@@ -335,8 +495,9 @@ StageInfo encode_stage() {
       .resource = ResourceClass::io,
       .ordering = Ordering::serial_in_order,
       .summary =
-          "Encodes frames with libav (FFmpeg) into a video file, renamed into place when "
-          "complete.",
+          "Encodes frames with libav (FFmpeg) into a video file, with the input's audio, "
+          "subtitles and metadata copied alongside (docs/config.md, media fidelity); renamed "
+          "into place when complete.",
       .example = "- { name: video, type: encode, params: { codec: libx264, crf: 23 } }",
       .params =
           {ParamSpec::string("path", "{stem}.mp4",
@@ -359,8 +520,23 @@ StageInfo encode_stage() {
            ParamSpec::integer("threads", 0, "encoder threads; 0 lets libav choose").range(0, 64),
            ParamSpec::string("pix_fmt", "yuv420p",
                              "pixel format the encoder gets: yuv420p plays everywhere, yuv444p "
-                             "keeps full colour")},
+                             "keeps full colour"),
+           ParamSpec::choice("odd_size", {"pad", "crop"}, "pad",
+                             "a width or height the pixel format's chroma subsampling does not "
+                             "divide (641x359 in yuv420p): repeat the last column/row, or drop "
+                             "it"),
+           ParamSpec::choice("audio", {"copy", "drop", "encode"}, "copy",
+                             "the input's audio streams: copy them packet for packet (no "
+                             "re-encode), in sync with the video, re-encoding (AAC where the "
+                             "container holds it) only those the container cannot hold; drop "
+                             "them; or always encode them. Subtitles are copied when the "
+                             "container can hold them, else dropped, as are data streams "
+                             "(counted)"),
+           ParamSpec::choice("metadata", {"copy", "drop"}, "copy",
+                             "the input's container and stream metadata (title, creation_time, "
+                             "language)")},
       .phases = {"convert", "encode", "mux"},
+      .prepares = true,
       .helper_threads_phase = "encode",
       .create = [](const StageSetup& setup) { return std::make_unique<Encode>(setup.params); },
       .check = [](const Params& params) { return resolve(params).problems; }};

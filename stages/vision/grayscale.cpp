@@ -1,8 +1,7 @@
 // grayscale: converts BGR frames to one 8-bit channel; gray frames pass unchanged.
 //   - { name: gray, type: grayscale }
-#include <opencv2/imgproc.hpp>
-
 #include "pipeline/stage.h"
+#include "stages/vision/gray.h"
 
 namespace framepipe::stages {
 
@@ -11,11 +10,7 @@ namespace {
 class Grayscale : public TransformStage {
  public:
   bool process(Frame& frame) override {
-    const cv::Mat& image = frame.image();
-    if (image.channels() == 1) return true;
-    cv::Mat gray;
-    cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
-    frame.set_image(std::move(gray));
+    frame.set_image(gray_of(frame));
     return true;
   }
 };
@@ -27,7 +22,10 @@ StageInfo grayscale_stage() {
           .kind = StageKind::transform,
           .resource = ResourceClass::cpu,
           .ordering = Ordering::parallel,
-          .summary = "Converts BGR frames to 8-bit gray (cv::cvtColor BGR2GRAY).",
+          .summary =
+              "Converts BGR frames to 8-bit gray (cv::cvtColor BGR2GRAY). Straight after decode "
+              "it takes a BT.601 source's luma plane instead, as `ffmpeg -pix_fmt gray` does, "
+              "with no BGR conversion at all (within a level of BGR2GRAY on average).",
           .example = "- { name: gray, type: grayscale }",
           .create = [](const StageSetup&) { return std::make_unique<Grayscale>(); }};
 }

@@ -19,7 +19,7 @@ class Motion : public TransformStage {
 
   bool process(Frame& frame) override {
     // Kept for the next frame; nobody writes into frame pixels, so sharing them is safe.
-    cv::Mat gray = gray_of(frame.image());
+    cv::Mat gray = gray_of(frame);
     double score = 0;
     if (previous_.size() == gray.size()) {
       cv::Mat difference;

@@ -26,7 +26,7 @@ class OpticalFlow : public TransformStage {
 
   bool process(Frame& frame) override {
     // Kept for the next frame; nobody writes into frame pixels, so sharing them is safe.
-    cv::Mat gray = gray_of(frame.image());
+    cv::Mat gray = gray_of(frame);
     cv::Mat flow(gray.size(), CV_32FC2, cv::Scalar::all(0));
     if (previous_.size() == gray.size()) {
       cv::calcOpticalFlowFarneback(previous_, gray, flow, pyr_scale_, levels_, winsize_,

@@ -22,7 +22,7 @@ class Threshold : public TransformStage {
         c_(params.number("c")) {}
 
   bool process(Frame& frame) override {
-    const cv::Mat gray = gray_of(frame.image());
+    const cv::Mat gray = gray_of(frame);
     cv::Mat binary;
     if (mode_ == "adaptive_mean" || mode_ == "adaptive_gaussian") {
       const int method =

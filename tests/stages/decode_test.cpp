@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -136,6 +137,42 @@ INSTANTIATE_TEST_SUITE_P(Codecs, DecodeClipTest,
                            for (auto& c : name) c = std::isalnum(c) ? c : '_';
                            return name;
                          });
+
+// The gray shortcut (the luma plane, no BGR conversion) is the source's own luma, as the
+// ffmpeg CLI's `-pix_fmt gray` gives it, and close to BGR2GRAY of the BGR picture; it is not
+// offered for BT.709, whose luma weighs colours differently from BGR2GRAY.
+TEST(DecodeTest, GrayShortcutIsTheSourceLumaAsTheCliGivesIt) {
+  for (const auto& clip : {kH264, kMjpeg}) {
+    const auto path = clip_path(clip);
+    auto frames = decode_all(path);
+    ASSERT_GT(frames.size(), 10u);
+    for (int n : {0, 10}) {
+      auto& frame = frames[static_cast<std::size_t>(n)];
+      const cv::Mat luma = frame.deferred_gray();
+      ASSERT_FALSE(luma.empty()) << clip.name << " frame " << n;
+      const auto raw = capture("ffmpeg -nostdin -v error -i " + shell_quote(path.string()) +
+                               " -vf 'select=eq(n\\," + std::to_string(n) +
+                               ")' -frames:v 1 -f rawvideo -pix_fmt gray -");
+      ASSERT_EQ(raw.size(), static_cast<std::size_t>(luma.total())) << clip.name;
+      const cv::Mat cli(luma.size(), CV_8UC1, const_cast<char*>(raw.data()));
+      double worst = 0;
+      cv::Mat difference;
+      cv::absdiff(luma, cli, difference);
+      cv::minMaxLoc(difference, nullptr, &worst);
+      EXPECT_LE(worst, 1) << clip.name << " frame " << n << " against ffmpeg -pix_fmt gray";
+
+      cv::Mat from_bgr;
+      cv::cvtColor(frame.image(), from_bgr, cv::COLOR_BGR2GRAY);
+      cv::absdiff(luma, from_bgr, difference);
+      // Where compression left YUV values outside the RGB cube (sharp colour edges), the BGR
+      // picture is clipped and its gray moves; on average the two agree within a level.
+      EXPECT_LT(cv::mean(difference)[0], 1.0) << clip.name << " frame " << n;
+    }
+  }
+  for (auto& frame : decode_all(clip_path(kBt709))) {
+    EXPECT_TRUE(frame.deferred_gray().empty()) << "BT.709 frame " << frame.index;
+  }
+}
 
 TEST(DecodeTest, ThreadCountDoesNotChangeTheResult) {
   const auto path = clip_path(kH264);

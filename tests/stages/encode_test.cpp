@@ -61,8 +61,10 @@ double psnr(const fs::path& encoded, const fs::path& reference) {
   return std::stod(log.substr(at + 8));
 }
 
+// The encoder reads its run's input for the audio and metadata it copies, so even tests that
+// feed it made-up frames name a real input.
 RunContext context_in(const fs::path& dir, bool overwrite = false,
-                      const fs::path& input = "clip.mp4") {
+                      const fs::path& input = source_clip()) {
   return RunContext{input.string(), dir, overwrite, nullptr};
 }
 
@@ -147,9 +149,9 @@ TEST_F(EncodeTest, WritesUnderAHiddenTemporaryNameUntilFinished) {
   feed(dynamic_cast<SinkStage&>(encode.stage()), 5);
   const auto during = files_in(dir_);
   ASSERT_EQ(during.size(), 1u);
-  EXPECT_EQ(during[0].rfind(".clip.partial-", 0), 0u) << during[0];
+  EXPECT_EQ(during[0].rfind(".io_encode_source.partial-", 0), 0u) << during[0];
   encode.stage().finish();
-  EXPECT_EQ(files_in(dir_), std::vector<std::string>{"clip.mp4"});
+  EXPECT_EQ(files_in(dir_), std::vector<std::string>{"io_encode_source.mp4"});
 }
 
 TEST_F(EncodeTest, AbortLeavesNoFile) {
@@ -272,15 +274,20 @@ TEST_F(EncodeTest, EncodesGrayFrames) {
   EXPECT_EQ(count, 10);
 }
 
-TEST_F(EncodeTest, CropsOddSizesToEvenFor420) {
-  StageHarness encode("{type: encode}", context_in(dir_));
-  for (int i = 0; i < 5; ++i) {
-    auto frame = make_frame(cv::Mat(359, 641, CV_8UC3, cv::Scalar(10, 100, 200)), i);
-    dynamic_cast<SinkStage&>(encode.stage()).consume(frame);
+// yuv420p needs even sizes: by default the last column and row are repeated; crop drops them.
+TEST_F(EncodeTest, FitsOddSizesTo420ByPaddingOrCropping) {
+  for (const std::string mode : {"pad", "crop"}) {
+    StageHarness encode("{type: encode, params: {path: " + mode + ".mp4, odd_size: " + mode + "}}",
+                        context_in(dir_));
+    for (int i = 0; i < 5; ++i) {
+      auto frame = make_frame(cv::Mat(359, 641, CV_8UC3, cv::Scalar(10, 100, 200)), i);
+      dynamic_cast<SinkStage&>(encode.stage()).consume(frame);
+    }
+    encode.stage().finish();
+    EXPECT_EQ(frame_count(dir_ / (mode + ".mp4")), 5);
   }
-  encode.stage().finish();
-  EXPECT_EQ(probe(dir_ / "clip.mp4", "stream=width,height"), "640,358");
-  EXPECT_EQ(frame_count(dir_ / "clip.mp4"), 5);
+  EXPECT_EQ(probe(dir_ / "pad.mp4", "stream=width,height"), "642,360");
+  EXPECT_EQ(probe(dir_ / "crop.mp4", "stream=width,height"), "640,358");
 }
 
 }  // namespace

@@ -7,10 +7,12 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "app/commands.h"
 #include "pipeline/batch.h"
+#include "pipeline/shard.h"
 
 namespace framepipe::app {
 
@@ -38,6 +40,15 @@ std::string progress_line(const BatchProgress& progress, double elapsed) {
       progress.finished.load(), progress.total.load(), progress.failed.load(),
       progress.running.load(), static_cast<long long>(progress.frames.load()), fps, eta.c_str());
   return text;
+}
+
+std::string file_line(const FileOutcome& file) {
+  return file.status + ": " + file.input.path.string() + " (" + std::to_string(file.frames) +
+         " frames" +
+         (file.damaged_packets > 0
+              ? ", " + std::to_string(file.damaged_packets) + " damaged packets skipped"
+              : "") +
+         ")";
 }
 
 // Redraws one status line on a terminal twice a second; elsewhere logs a line every 5 s.
@@ -91,6 +102,8 @@ class ProgressDisplay {
   std::thread thread_;
 };
 
+}  // namespace
+
 void write_text(const std::filesystem::path& path, const std::string& text) {
   const auto partial = path.parent_path() / ("." + path.filename().string() + ".partial");
   {
@@ -101,34 +114,7 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
   std::filesystem::rename(partial, path);
 }
 
-}  // namespace
-
-int run_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
-                      const RunOptions& options) {
-  BatchProgress progress;
-  BatchOptions batch_options;
-  batch_options.resume = options.resume;
-  batch_options.cancel = &cancel_requested();
-  batch_options.progress = &progress;
-  BatchResult result;
-  {
-    ProgressDisplay display(progress, !options.quiet);
-    batch_options.on_file_done = [&](const FileOutcome& file) {
-      if (file.status == "failed") {
-        display.print(file.error, true);
-      } else if (options.verbose || file.status == "damaged") {
-        display.print(file.status + ": " + file.input.path.string() + " (" +
-                          std::to_string(file.frames) + " frames" +
-                          (file.damaged_packets > 0 ? ", " + std::to_string(file.damaged_packets) +
-                                                          " damaged packets skipped"
-                                                    : "") +
-                          ")",
-                      false);
-      }
-    };
-    result = run_batch(config, inputs, batch_options);
-  }
-  const auto batch = batch_report_json(config, result);
+int finish_batch(const Config& config, const nlohmann::json& batch) {
   const auto& totals = batch["totals"];
   std::printf(
       "batch: %d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled; %lld "
@@ -138,9 +124,7 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& input
       totals["frames"].get<long long>(), totals["wall_s"].get<double>(),
       totals["fps"].get<double>());
   if (config.profile) {
-    const auto report_root = config.report_dir.empty()
-                                 ? std::filesystem::path(config.output_dir) / "report"
-                                 : std::filesystem::path(config.report_dir);
+    const auto report_root = batch_report_root(config);
     try {
       std::filesystem::create_directories(report_root);
       write_text(report_root / "batch.json", batch.dump(2) + "\n");
@@ -151,8 +135,88 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& input
     }
   }
   std::fflush(stdout);
-  if (result.cancelled) return kCancelled;
+  if (batch["cancelled"].get<bool>()) return kCancelled;
   return totals["failed"].get<int>() > 0 ? kRunFailed : kOk;
+}
+
+int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
+                    const RunOptions& options, const std::string& manifest_name,
+                    const nlohmann::json& extra) {
+  BatchProgress progress;
+  BatchOptions batch_options;
+  batch_options.resume = options.resume;
+  batch_options.cancel = &cancel_requested();
+  batch_options.progress = &progress;
+  batch_options.manifest_name = manifest_name;
+  BatchResult result;
+  {
+    ProgressDisplay display(progress, !options.quiet);
+    batch_options.on_file_done = [&](const FileOutcome& file) {
+      if (file.status == "failed") {
+        display.print(file.error, true);
+      } else if (options.verbose || file.status == "damaged") {
+        display.print(file_line(file), false);
+      }
+    };
+    result = run_batch(config, inputs, batch_options);
+  }
+  auto batch = batch_report_json(config, result);
+  batch.update(extra);
+  return finish_batch(config, batch);
+}
+
+int run_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
+                      const RunOptions& options) {
+  std::optional<Shard> shard;
+  try {
+    shard = resolve_shard(options.shard, options.shard_count,
+                          [](const std::string& name) -> std::optional<std::string> {
+                            const char* value = std::getenv(name.c_str());
+                            return value ? std::optional<std::string>(value) : std::nullopt;
+                          });
+  } catch (const ShardError& e) {
+    spdlog::error("{}", e.what());
+    return kConfigError;
+  }
+  Config shard_config = config;
+  std::vector<BatchInput> shard_inputs;
+  nlohmann::json extra = nlohmann::json::object();
+  std::string name;
+  if (shard) {
+    std::vector<std::uintmax_t> sizes;
+    std::vector<std::string> keys;
+    for (const auto& input : inputs) {
+      std::error_code error;
+      const auto size = std::filesystem::file_size(input.path, error);
+      sizes.push_back(error ? 0 : size);
+      keys.push_back(input.relative.generic_string());
+    }
+    const auto assigned = assign_shards(sizes, keys, shard->count);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      if (assigned[i] == shard->index) shard_inputs.push_back(inputs[i]);
+    }
+    name = shard->name();
+    // Each shard writes its own report; `framepipe report merge` joins them.
+    shard_config.report_dir = (batch_report_root(config) / name).string();
+    extra["shard"] = {{"index", shard->index},
+                      {"count", shard->count},
+                      {"name", name},
+                      {"from", shard->source},
+                      {"of_files", inputs.size()}};
+  } else {
+    shard_inputs = inputs;
+  }
+  if (options.mpi) {
+#ifdef FRAMEPIPE_HAVE_MPI
+    return run_mpi_batch_command(shard_config, shard_inputs, options, name, extra);
+#else
+    spdlog::error(
+        "--mpi: this framepipe was built without MPI (install libopenmpi-dev and "
+        "rebuild; docs/distributed.md)");
+    return kConfigError;
+#endif
+  }
+  return run_local_batch(shard_config, shard_inputs, options, name, extra);
 }
 
 }  // namespace framepipe::app

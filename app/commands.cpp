@@ -12,6 +12,7 @@
 
 #include "pipeline/analysis.h"
 #include "pipeline/batch.h"
+#include "pipeline/batch_merge.h"
 #include "pipeline/config.h"
 #include "pipeline/report.h"
 #include "pipeline/run.h"
@@ -47,6 +48,9 @@ void install_signal_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // Past RLIMIT_FSIZE a write raises SIGXFSZ, which kills the process by default; ignored, the
+  // write fails with EFBIG instead, and only the file being written fails, with a message.
+  signal(SIGXFSZ, SIG_IGN);
 }
 
 const std::atomic<bool>& cancel_requested() { return cancel_flag; }
@@ -96,6 +100,11 @@ int run_command(const Registry& registry, const RunOptions& options) {
     return run_batch_command(config, inputs, options);
   }
 
+  if ((!options.shard.empty() && options.shard != "off") || options.mpi) {
+    spdlog::error("{}: {} splits a batch: pass a folder or --input-list", config.input_path,
+                  options.mpi ? "--mpi" : "--shard");
+    return kConfigError;
+  }
   const RunResult result = run_pipeline(config, {nullptr, nullptr, &cancel_requested(), nullptr});
   if (result.cancelled) {
     spdlog::error("{}: cancelled; its outputs were removed", config.input_path);
@@ -138,6 +147,36 @@ int report_compare_command(const std::string& a, const std::string& b) {
     const auto first = read_report(a);
     const auto second = read_report(b);
     std::cout << "A: " << a << "\nB: " << b << "\n" << format_comparison(first, second);
+    return kOk;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return kRunFailed;
+  }
+}
+
+int report_merge_command(const std::vector<std::string>& dirs, const std::string& out) {
+  try {
+    const auto reports =
+        find_batch_reports(std::vector<std::filesystem::path>(dirs.begin(), dirs.end()));
+    // By default the merged report goes where the shard folders are.
+    const std::filesystem::path first = dirs.front();
+    const bool holds_shards = std::filesystem::equivalent(reports.front().parent_path(), first);
+    const auto out_dir = !out.empty()   ? std::filesystem::path(out)
+                         : holds_shards ? first
+                                        : first.parent_path();
+    const auto batch = merge_batch_reports(reports, out_dir);
+    std::filesystem::create_directories(out_dir);
+    write_text(out_dir / "batch.json", batch.dump(2) + "\n");
+    write_text(out_dir / "batch.html", batch_report_html(batch));
+    const auto& totals = batch["totals"];
+    std::printf(
+        "merged %zu shards: %d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled; "
+        "%lld frames; slowest shard %s (%.2f s)\nreport: %s\n",
+        reports.size(), totals["files"].get<int>(), totals["ok"].get<int>(),
+        totals["damaged"].get<int>(), totals["failed"].get<int>(), totals["skipped"].get<int>(),
+        totals["cancelled"].get<int>(), totals["frames"].get<long long>(),
+        batch["slowest_shard"].get<std::string>().c_str(), totals["wall_s"].get<double>(),
+        (out_dir / "batch.html").c_str());
     return kOk;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

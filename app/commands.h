@@ -1,6 +1,8 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -27,21 +29,44 @@ struct RunOptions {
   bool resume = false;
   bool quiet = false;
   bool verbose = false;
+  std::string shard;    // --shard K/N, or "off"; empty: from the environment (pipeline/shard.h)
+  int shard_count = 0;  // --shard-count N, for JOB_COMPLETION_INDEX
+  bool mpi = false;     // --mpi: rank 0 hands files out to the other ranks (app/mpi_batch.cpp)
+  double mpi_timeout_s = 30;
 };
 
 // Installs SIGINT / SIGTERM handlers: the first signal asks runs to stop (cancel_requested()),
-// the second exits at once.
+// the second exits at once. Ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG.
 void install_signal_handlers();
 const std::atomic<bool>& cancel_requested();
 
 int run_command(const Registry& registry, const RunOptions& options);
-// The batch part of `run`: several files, files_in_parallel at once (app/batch_command.cpp).
+// The batch part of `run`: several files, files_in_parallel at once, or this process's shard
+// of them, or over MPI ranks (app/batch_command.cpp).
 int run_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
                       const RunOptions& options);
+// Runs the batch in this process, recording into the manifest `manifest_name` (empty: the
+// shared one); `extra` is merged into batch.json. Prints the summary and writes the report.
+int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
+                    const RunOptions& options, const std::string& manifest_name,
+                    const nlohmann::json& extra);
+// Prints a batch's summary line and writes batch.json and batch.html; returns the exit code.
+int finish_batch(const Config& config, const nlohmann::json& batch);
+// Writes `text` to `path` through a hidden temporary file and a rename.
+void write_text(const std::filesystem::path& path, const std::string& text);
+#ifdef FRAMEPIPE_HAVE_MPI
+// `run --mpi` (app/mpi_batch.cpp): rank 0 hands the files out, largest first, to the other
+// ranks as they ask for work and writes the batch report; `name` prefixes the manifests.
+int run_mpi_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
+                          const RunOptions& options, const std::string& name,
+                          const nlohmann::json& extra);
+#endif
 int validate_command(const Registry& registry, const std::string& config_path,
                      const std::vector<std::string>& overrides, bool effective);
 int report_show_command(const std::string& dir);
 int report_compare_command(const std::string& a, const std::string& b);
+// Merges the batch reports of a sharded run into one (pipeline/batch_merge.h).
+int report_merge_command(const std::vector<std::string>& dirs, const std::string& out);
 int stages_command(const Registry& registry, const std::string& type, bool markdown);
 
 }  // namespace framepipe::app

@@ -1,3 +1,5 @@
+#include <malloc.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -6,12 +8,31 @@
 #include "app/commands.h"
 #include "stages/register_all.h"
 
+namespace {
+#ifdef FRAMEPIPE_HAVE_MPI
+constexpr const char* kMpiHelp =
+    "under mpirun: rank 0 hands the batch's files out, largest first, to the other ranks and "
+    "writes one batch report (docs/distributed.md)";
+#else
+constexpr const char* kMpiHelp =
+    "unavailable: this framepipe was built without MPI (docs/distributed.md)";
+#endif
+}  // namespace
+
 int main(int argc, char** argv) {
   using framepipe::app::kConfigError;
+  // Errors go to stderr (spdlog's default logger writes to stdout): stdout carries only the
+  // results, the summary, output paths and the batch line.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("framepipe"));
   spdlog::set_pattern("%^%l%$: %v");
   // framepipe runs frames in parallel itself; OpenCV's own parallel loops inside a stage would
   // enter a second oneTBB arena and block the calling worker while they wait for a slot.
   cv::setNumThreads(0);
+  // Frame buffers are megabytes each. By default glibc maps and unmaps each one, so every new
+  // frame costs fresh zeroed pages (a page fault per 4 KiB); keeping freed buffers in the heap
+  // lets the next frame reuse them. Memory stays bounded by max_frames_in_flight either way.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
 
   CLI::App cli{
       "framepipe runs configurable video pipelines: libav decode -> OpenCV filters on oneTBB -> "
@@ -42,6 +63,21 @@ int main(int argc, char** argv) {
                       "pipeline.threads=2 (repeatable)");
   run_cmd->add_flag("-q,--quiet", run.quiet,
                     "print only errors, the output paths and the batch line; no progress");
+  run_cmd->add_option(
+      "--shard", run.shard,
+      "run shard K of N (K from 0 to N-1) of a batch: files balanced by size, the report in "
+      "<report dir>/shard-K-of-N/ (join them with `report merge`). Without it the shard comes "
+      "from SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT or JOB_COMPLETION_INDEX (count from "
+      "--shard-count or FRAMEPIPE_SHARD_COUNT); an explicit --shard wins, 'off' ignores them");
+  run_cmd->add_option("--shard-count", run.shard_count,
+                      "the number of shards when the index comes from JOB_COMPLETION_INDEX "
+                      "(Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID");
+  run_cmd->add_flag("--mpi", run.mpi, kMpiHelp);
+  run_cmd
+      ->add_option("--mpi-timeout", run.mpi_timeout_s,
+                   "seconds without a message after which an MPI rank counts as lost (its "
+                   "files fail; needs `mpirun --enable-recovery` to outlive a dead rank)")
+      ->check(CLI::Range(1.0, 86400.0));
 
   std::string validate_config;
   std::vector<std::string> validate_overrides;
@@ -68,6 +104,19 @@ int main(int argc, char** argv) {
   auto* compare_cmd = report_cmd->add_subcommand(
       "compare", "Show two runs side by side: fps, per-stage figures, config keys that differ");
   compare_cmd->add_option("dirs", compared, "two report folders: A B")->required()->expected(2);
+  std::vector<std::string> merged;
+  std::string merge_out;
+  auto* merge_cmd = report_cmd->add_subcommand(
+      "merge",
+      "Join the batch reports of a sharded run (--shard) into one batch.json and batch.html");
+  merge_cmd
+      ->add_option("dirs", merged,
+                   "shard report folders (each with a batch.json), or a folder holding "
+                   "shard-K-of-N/ folders (e.g. out/report)")
+      ->required();
+  merge_cmd->add_option("-o,--output", merge_out,
+                        "where to write the merged report (default: the folder holding the "
+                        "shard folders)");
 
   try {
     cli.parse(argc, argv);
@@ -88,5 +137,6 @@ int main(int argc, char** argv) {
   }
   if (*show_cmd) return framepipe::app::report_show_command(report_dir);
   if (*compare_cmd) return framepipe::app::report_compare_command(compared[0], compared[1]);
+  if (*merge_cmd) return framepipe::app::report_merge_command(merged, merge_out);
   return framepipe::app::stages_command(registry, stage_type, markdown);
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <thread>
 
@@ -29,34 +30,27 @@ std::uintmax_t size_of(const fs::path& path) {
 
 class BatchRun {
  public:
-  BatchRun(const Config& config, const std::vector<BatchInput>& inputs, const BatchOptions& options)
+  BatchRun(const Config& config, const InputProvider& next, const BatchOptions& options,
+           int max_workers)
       : config_(config),
-        inputs_(inputs),
+        next_input_(next),
         options_(options),
+        max_workers_(max_workers),
         threads_(config.threads > 0 ? config.threads : oneapi::tbb::info::default_concurrency()),
         // Each file's thread waits in the arena for its graph; reserving it a slot lets it
         // work there instead of blocking outside.
         arena_(threads_, static_cast<unsigned>(std::min(config.files_in_parallel, threads_))),
         budget_(config.max_frames_in_flight),
-        manifest_(config.output_dir),
+        manifest_(config.output_dir, options.manifest_name),
         fingerprint_(config_fingerprint(config)),
-        report_root_(config.report_dir.empty() ? fs::path(config.output_dir) / "report"
-                                               : fs::path(config.report_dir)) {}
+        report_root_(batch_report_root(config)) {}
 
   BatchResult run() {
     const auto start = steady_now_ns();
-    result_.files.resize(inputs_.size());
     result_.flight_capacity = budget_.capacity();
-    if (options_.progress) {
-      options_.progress->total = static_cast<int>(inputs_.size());
-      std::uintmax_t bytes = 0;
-      for (const auto& input : inputs_) bytes += size_of(input.path);
-      options_.progress->bytes_total = bytes;
-    }
     std::thread sampler([&] { sample_budget(start); });
     std::vector<std::thread> workers;
-    const int parallel =
-        std::max(1, std::min<int>(config_.files_in_parallel, static_cast<int>(inputs_.size())));
+    const int parallel = std::max(1, std::min(config_.files_in_parallel, max_workers_));
     for (int w = 0; w < parallel; ++w) workers.emplace_back([this] { work(); });
     for (auto& worker : workers) worker.join();
     {
@@ -67,6 +61,8 @@ class BatchRun {
     sampler.join();
     result_.wall_s = static_cast<double>(steady_now_ns() - start) / 1e9;
     result_.cancelled = cancelled();
+    result_.files.assign(std::make_move_iterator(files_.begin()),
+                         std::make_move_iterator(files_.end()));
     return std::move(result_);
   }
 
@@ -75,10 +71,15 @@ class BatchRun {
 
   void work() {
     for (;;) {
-      const auto i = next_.fetch_add(1);
-      if (i >= inputs_.size()) return;
-      auto& outcome = result_.files[i];
-      outcome.input = inputs_[i];
+      FileOutcome* taken = nullptr;
+      {
+        std::lock_guard lock(take_mutex_);
+        auto input = next_input_();
+        if (!input) return;
+        taken = &files_.emplace_back();
+        taken->input = std::move(*input);
+      }
+      auto& outcome = *taken;
       if (cancelled()) {
         outcome.status = "cancelled";
         outcome.error = "not started: the batch was cancelled";
@@ -155,15 +156,17 @@ class BatchRun {
   }
 
   const Config& config_;
-  const std::vector<BatchInput>& inputs_;
+  const InputProvider& next_input_;
   const BatchOptions& options_;
+  const int max_workers_;
   const int threads_;
   oneapi::tbb::task_arena arena_;
   FlightBudget budget_;
   Manifest manifest_;
   const std::string fingerprint_;
   const fs::path report_root_;
-  std::atomic<std::size_t> next_{0};
+  std::mutex take_mutex_;
+  std::deque<FileOutcome> files_;  // in the order taken; a deque keeps references valid
   std::mutex done_mutex_;
   std::mutex sampler_mutex_;
   std::condition_variable sampler_wake_;
@@ -186,7 +189,23 @@ std::int64_t BatchResult::frames() const {
 
 BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
                       const BatchOptions& options) {
-  return BatchRun(config, inputs, options).run();
+  if (options.progress) {
+    options.progress->total = static_cast<int>(inputs.size());
+    std::uintmax_t bytes = 0;
+    for (const auto& input : inputs) bytes += size_of(input.path);
+    options.progress->bytes_total = bytes;
+  }
+  std::size_t next = 0;
+  const InputProvider provider = [&]() -> std::optional<BatchInput> {
+    if (next >= inputs.size()) return std::nullopt;
+    return inputs[next++];
+  };
+  return BatchRun(config, provider, options, static_cast<int>(inputs.size())).run();
+}
+
+BatchResult run_batch_from(const Config& config, const InputProvider& next,
+                           const BatchOptions& options) {
+  return BatchRun(config, next, options, config.files_in_parallel).run();
 }
 
 }  // namespace framepipe

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,9 @@ struct BatchOptions {
   BatchProgress* progress = nullptr;
   // Called (from a worker thread, one call at a time) as each file ends.
   std::function<void(const FileOutcome&)> on_file_done;
+  // Record completed files in .framepipe-manifest-<name>.json instead of the folder's shared
+  // manifest: for processes that share an output folder (shards, MPI ranks). Empty: shared.
+  std::string manifest_name;
 };
 
 struct BatchResult {
@@ -67,8 +71,25 @@ struct BatchResult {
 BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
                       const BatchOptions& options);
 
+// Hands a batch its files one at a time: the next file, or nullopt when there are no more.
+// Called from the batch's worker threads, one call at a time; it may block (e.g. while it asks
+// a coordinator for work).
+using InputProvider = std::function<std::optional<BatchInput>()>;
+
+// run_batch with files taken from `next` whenever one of the files_in_parallel workers is free,
+// so the files can come from elsewhere (e.g. MPI rank 0, app/mpi_batch.cpp). The result lists
+// the files in the order they were taken. options.progress's totals are left to the caller.
+BatchResult run_batch_from(const Config& config, const InputProvider& next,
+                           const BatchOptions& options);
+
 // batch.json: totals, per-file status, budget occupancy over time (docs/report.md).
 nlohmann::json batch_report_json(const Config& config, const BatchResult& result);
+// One file's entry in batch.json (its `report` relative to `report_root`), and back.
+nlohmann::json file_outcome_json(const FileOutcome& file, const std::filesystem::path& report_root);
+FileOutcome file_outcome_from_json(const nlohmann::json& entry,
+                                   const std::filesystem::path& report_root);
+// The folder a batch writes its reports into: report.dir, or <output.dir>/report.
+std::filesystem::path batch_report_root(const Config& config);
 // batch.html: the same as a table with links to each file's report.html.
 std::string batch_report_html(const nlohmann::json& batch);
 

@@ -47,33 +47,85 @@ std::string url_of(const std::filesystem::path& path) {
   return out;
 }
 
+// An optional section of batch.json (`ranks`, `shards`, `stages`) as a table of `columns`.
+std::string section_html(const nlohmann::json& batch, const std::string& key,
+                         const std::string& title, const std::vector<std::string>& columns) {
+  if (!batch.contains(key) || !batch[key].is_array()) return "";
+  std::string html = "<h2>" + html_escape(title) + "</h2>\n<table class=\"" + key + "\"><tr>";
+  for (const auto& column : columns) html += "<th>" + html_escape(column) + "</th>";
+  html += "</tr>\n";
+  for (const auto& row : batch[key]) {
+    html += "<tr>";
+    for (const auto& column : columns) {
+      const auto& value = row.contains(column) ? row[column] : nlohmann::json();
+      std::string cell;
+      if (value.is_number_float()) {
+        char text[32];
+        std::snprintf(text, sizeof text, "%.2f", value.get<double>());
+        cell = text;
+      } else if (value.is_string()) {
+        cell = html_escape(value.get<std::string>());
+      } else if (!value.is_null()) {
+        cell = html_escape(value.dump());
+      }
+      html += "<td>" + cell + "</td>";
+    }
+    html += "</tr>\n";
+  }
+  return html + "</table>\n";
+}
+
 }  // namespace
+
+std::filesystem::path batch_report_root(const Config& config) {
+  return config.report_dir.empty() ? std::filesystem::path(config.output_dir) / "report"
+                                   : std::filesystem::path(config.report_dir);
+}
+
+nlohmann::json file_outcome_json(const FileOutcome& file,
+                                 const std::filesystem::path& report_root) {
+  nlohmann::json outputs = nlohmann::json::array();
+  for (const auto& output : file.outputs) outputs.push_back(output.string());
+  nlohmann::json entry = {
+      {"input", file.input.path.string()},
+      {"relative", file.input.relative.generic_string()},
+      {"status", file.status},
+      {"error", file.error.empty() ? nlohmann::json() : nlohmann::json(file.error)},
+      {"frames", file.frames},
+      {"expected_frames", file.expected_frames},
+      {"damaged_packets", file.damaged_packets},
+      {"wall_s", file.wall_s},
+      {"fps", file.wall_s > 0 ? static_cast<double>(file.frames) / file.wall_s : 0.0},
+      {"outputs", outputs},
+      {"report", nlohmann::json()}};
+  if (!file.report_dir.empty()) {
+    entry["report"] = file.report_dir.lexically_relative(report_root).generic_string();
+  }
+  return entry;
+}
+
+FileOutcome file_outcome_from_json(const nlohmann::json& entry,
+                                   const std::filesystem::path& report_root) {
+  FileOutcome file;
+  file.input.path = entry.at("input").get<std::string>();
+  file.input.relative = entry.at("relative").get<std::string>();
+  file.status = entry.at("status").get<std::string>();
+  if (entry.at("error").is_string()) file.error = entry["error"].get<std::string>();
+  file.frames = entry.at("frames").get<std::int64_t>();
+  file.expected_frames = entry.at("expected_frames").get<std::int64_t>();
+  file.damaged_packets = entry.at("damaged_packets").get<std::int64_t>();
+  file.wall_s = entry.at("wall_s").get<double>();
+  for (const auto& output : entry.at("outputs"))
+    file.outputs.emplace_back(output.get<std::string>());
+  if (entry.at("report").is_string())
+    file.report_dir = report_root / entry["report"].get<std::string>();
+  return file;
+}
 
 nlohmann::json batch_report_json(const Config& config, const BatchResult& result) {
   nlohmann::json files = nlohmann::json::array();
-  const auto report_root = config.report_dir.empty()
-                               ? std::filesystem::path(config.output_dir) / "report"
-                               : std::filesystem::path(config.report_dir);
-  for (const auto& file : result.files) {
-    nlohmann::json outputs = nlohmann::json::array();
-    for (const auto& output : file.outputs) outputs.push_back(output.string());
-    nlohmann::json entry = {
-        {"input", file.input.path.string()},
-        {"relative", file.input.relative.generic_string()},
-        {"status", file.status},
-        {"error", file.error.empty() ? nlohmann::json() : nlohmann::json(file.error)},
-        {"frames", file.frames},
-        {"expected_frames", file.expected_frames},
-        {"damaged_packets", file.damaged_packets},
-        {"wall_s", file.wall_s},
-        {"fps", file.wall_s > 0 ? static_cast<double>(file.frames) / file.wall_s : 0.0},
-        {"outputs", outputs},
-        {"report", nlohmann::json()}};
-    if (!file.report_dir.empty()) {
-      entry["report"] = file.report_dir.lexically_relative(report_root).generic_string();
-    }
-    files.push_back(entry);
-  }
+  const auto report_root = batch_report_root(config);
+  for (const auto& file : result.files) files.push_back(file_outcome_json(file, report_root));
   const auto frames = result.frames();
   return {{"schema", "framepipe-batch/1"},
           {"pipeline", config.name},
@@ -140,7 +192,20 @@ std::string batch_report_html(const nlohmann::json& batch) {
          html_escape(batch["pipeline"].get<std::string>()) + "</h1>\n<p>" + summary +
          "</p>\n<table><tr><th>file</th><th>status</th><th>frames</th><th>expected</th>"
          "<th>damaged packets</th><th>wall s</th><th>error</th></tr>\n" +
-         rows + "</table>\n</body></html>\n";
+         rows + "</table>\n" +
+         section_html(
+             batch, "ranks", "MPI ranks",
+             {"rank", "host", "files", "frames", "failed", "busy_s", "idle_s", "wall_s", "lost"}) +
+         section_html(batch, "shards", "Shards",
+                      {"shard", "report", "files", "frames", "failed", "wall_s", "fps"}) +
+         (batch.contains("slowest_shard") && batch["slowest_shard"].is_string()
+              ? "<p>Slowest shard: " + html_escape(batch["slowest_shard"].get<std::string>()) +
+                    "</p>\n"
+              : std::string()) +
+         section_html(
+             batch, "stages", "Stages, summed over the files",
+             {"name", "files", "items", "busy_s", "cpu_s", "off_cpu_s", "starved_s", "blocked_s"}) +
+         "</body></html>\n";
 }
 
 }  // namespace framepipe

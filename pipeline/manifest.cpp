@@ -1,5 +1,6 @@
 #include "pipeline/manifest.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -29,6 +30,8 @@ std::uintmax_t size_of(const fs::path& path) {
 std::string config_fingerprint(const Config& config) {
   auto json = config_json(config);
   json["input"].erase("path");
+  // Where the reports go changes nothing in the outputs (and differs per shard).
+  json["report"].erase("dir");
   // FNV-1a: stable across builds and machines, unlike std::hash.
   std::uint64_t hash = 1469598103934665603ull;
   for (unsigned char c : json.dump()) {
@@ -40,37 +43,57 @@ std::string config_fingerprint(const Config& config) {
   return text;
 }
 
-Manifest::Manifest(fs::path output_dir)
-    : path_(std::move(output_dir) / ".framepipe-manifest.json") {
-  std::ifstream file(path_);
-  if (!file) return;
+namespace {
+
+std::map<std::string, Manifest::Entry> read_manifest(const fs::path& path) {
+  std::map<std::string, Manifest::Entry> entries;
+  std::ifstream file(path);
+  if (!file) return entries;
   try {
     const auto json = nlohmann::json::parse(file);
     for (const auto& [key, item] : json.at("files").items()) {
-      entries_[key] = {item.at("size").get<std::uintmax_t>(),
-                       item.at("mtime_ns").get<std::int64_t>(),
-                       item.at("config").get<std::string>(), item.at("status").get<std::string>(),
-                       item.at("outputs").get<std::vector<std::string>>()};
+      entries[key] = {item.at("size").get<std::uintmax_t>(),
+                      item.at("mtime_ns").get<std::int64_t>(), item.at("config").get<std::string>(),
+                      item.at("status").get<std::string>(),
+                      item.at("outputs").get<std::vector<std::string>>()};
     }
   } catch (const nlohmann::json::exception&) {
-    entries_.clear();  // a damaged manifest only means nothing is skipped
+    entries.clear();  // a damaged manifest only means nothing is skipped
+  }
+  return entries;
+}
+
+}  // namespace
+
+Manifest::Manifest(fs::path output_dir, const std::string& name)
+    : path_(output_dir / (name.empty() ? std::string(".framepipe-manifest.json")
+                                       : ".framepipe-manifest-" + name + ".json")) {
+  entries_ = read_manifest(path_);
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(output_dir, error)) {
+    const auto file = entry.path().filename().string();
+    if (entry.path() == path_ || !file.starts_with(".framepipe-manifest") ||
+        !file.ends_with(".json")) {
+      continue;
+    }
+    for (auto& [key, item] : read_manifest(entry.path())) others_.emplace(key, std::move(item));
   }
 }
 
 bool Manifest::is_complete(const std::string& key, const fs::path& input,
                            const std::string& config_hash) const {
+  const auto complete = [&](const Entry& entry) {
+    if (entry.config_hash != config_hash || entry.size != size_of(input) ||
+        entry.mtime_ns != mtime_ns(input)) {
+      return false;
+    }
+    return std::all_of(entry.outputs.begin(), entry.outputs.end(),
+                       [](const std::string& output) { return fs::exists(output); });
+  };
   std::lock_guard lock(mutex_);
-  const auto it = entries_.find(key);
-  if (it == entries_.end()) return false;
-  const auto& entry = it->second;
-  if (entry.config_hash != config_hash || entry.size != size_of(input) ||
-      entry.mtime_ns != mtime_ns(input)) {
-    return false;
-  }
-  for (const auto& output : entry.outputs) {
-    if (!fs::exists(output)) return false;
-  }
-  return true;
+  if (const auto it = entries_.find(key); it != entries_.end() && complete(it->second)) return true;
+  const auto [first, last] = others_.equal_range(key);
+  return std::any_of(first, last, [&](const auto& item) { return complete(item.second); });
 }
 
 void Manifest::record(const std::string& key, const fs::path& input, const std::string& config_hash,

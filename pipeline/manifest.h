@@ -13,7 +13,8 @@ namespace framepipe {
 
 // What a batch did to each input, kept in <output.dir>/.framepipe-manifest.json so that
 // `--resume` can skip the files whose outputs are complete and whose input and config have
-// not changed since.
+// not changed since. Processes sharing an output folder (shards, MPI ranks) each record into
+// a manifest of their own, .framepipe-manifest-<name>.json, and every one reads them all.
 class Manifest {
  public:
   struct Entry {
@@ -24,11 +25,12 @@ class Manifest {
     std::vector<std::string> outputs;
   };
 
-  // Loads the manifest in `output_dir` when there is one; a missing or unreadable one is empty.
-  explicit Manifest(std::filesystem::path output_dir);
+  // Loads every manifest in `output_dir`; a missing or unreadable one is empty. Records go to
+  // .framepipe-manifest.json, or .framepipe-manifest-<name>.json when `name` is not empty.
+  explicit Manifest(std::filesystem::path output_dir, const std::string& name = "");
 
   // True when `input` (keyed by its relative path) was completed with this config and is
-  // unchanged, and all its outputs still exist.
+  // unchanged, and all its outputs still exist, by this process or any other.
   bool is_complete(const std::string& key, const std::filesystem::path& input,
                    const std::string& config_hash) const;
   // Records a completed file and saves the manifest (atomically).
@@ -42,10 +44,12 @@ class Manifest {
 
   std::filesystem::path path_;
   mutable std::mutex mutex_;
-  std::map<std::string, Entry> entries_;
+  std::map<std::string, Entry> entries_;      // this manifest's, saved by record()
+  std::multimap<std::string, Entry> others_;  // the other manifests' in the folder
 };
 
-// A stable fingerprint of what a config makes of a file: everything but the input's path.
+// A stable fingerprint of what a config makes of a file: everything but the input's path and
+// where the reports go.
 std::string config_fingerprint(const Config& config);
 
 }  // namespace framepipe

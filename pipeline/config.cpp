@@ -66,7 +66,9 @@ std::string apply_override(YAML::Node& root, const std::string& assignment) {
       }
       next.reset(current[segment]);
     } else {
-      return "--set " + assignment + ": '" + segments[i - 1] + "' is not a map";
+      // At the first segment, `current` is the document itself (a scalar config file).
+      const auto parent = i == 0 ? std::string("the config") : "'" + segments[i - 1] + "'";
+      return "--set " + assignment + ": " + parent + " is not a map";
     }
     current.reset(next);
   }
@@ -495,7 +497,8 @@ nlohmann::ordered_json config_json(const Config& config) {
     if (stage.info->kind != StageKind::source) entry["concurrency"] = stage.concurrency.to_string();
     nlohmann::ordered_json params = nlohmann::ordered_json::object();
     for (const auto& [key, value] : stage.params.values()) {
-      std::visit([&](const auto& v) { params[key] = v; }, value);
+      // An init-capture: clang before 16 cannot capture a structured binding.
+      std::visit([&params, &key = key](const auto& v) { params[key] = v; }, value);
     }
     if (!params.empty()) entry["params"] = params;
     stages.push_back(entry);

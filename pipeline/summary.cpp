@@ -15,6 +15,15 @@ std::string line(const char* format, auto... args) {
   return buffer.data();
 }
 
+// object[key], or null when it has no such member. (operator[] on a const json with a missing
+// key is undefined behaviour: an assertion in debug builds. A report.json is user input.)
+const nlohmann::json& member(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json null;
+  if (!object.is_object()) return null;
+  const auto it = object.find(key);
+  return it != object.end() ? *it : null;
+}
+
 double number(const nlohmann::json& object, const char* key) {
   const auto it = object.find(key);
   return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
@@ -40,7 +49,7 @@ void flatten(const nlohmann::json& value, const std::string& path,
 }
 
 const nlohmann::json* find_stage(const nlohmann::json& report, const std::string& name) {
-  for (const auto& stage : report["stages"]) {
+  for (const auto& stage : member(report, "stages")) {
     if (text(stage, "name") == name) return &stage;
   }
   return nullptr;
@@ -52,15 +61,15 @@ std::string format_summary(const nlohmann::json& report) {
   std::string out =
       line("%-14s %-13s %-9s %5s %7s %8s %8s %8s %8s %8s %5s %8s\n", "stage", "type", "class",
            "conc", "items", "busy s", "cpu s", "off-cpu", "starved", "blocked", "util", "p95 ms");
-  for (const auto& stage : report["stages"]) {
+  for (const auto& stage : member(report, "stages")) {
     out +=
         line("%-14s %-13s %-9s %5s %7lld %8.3f %8.3f %8.3f %8.3f %8.3f %4.0f%% %8.2f\n",
              text(stage, "name").c_str(), text(stage, "type").c_str(), text(stage, "class").c_str(),
              text(stage, "concurrency").c_str(), static_cast<long long>(number(stage, "items")),
              number(stage, "busy_s"), number(stage, "cpu_s"), number(stage, "off_cpu_s"),
              number(stage, "starved_s"), number(stage, "blocked_s"),
-             number(stage, "utilization") * 100, number(stage["latency_ms"], "p95"));
-    for (const auto& phase : stage["phases"]) {
+             number(stage, "utilization") * 100, number(member(stage, "latency_ms"), "p95"));
+    for (const auto& phase : member(stage, "phases")) {
       out += line("  - %-26s %-9s %13s %8.3f %8.3f %8.3f\n", text(phase, "name").c_str(), "",
                   text(phase, "class").c_str(), number(phase, "wall_s"), number(phase, "cpu_s"),
                   number(phase, "off_cpu_s"));
@@ -74,8 +83,9 @@ std::string format_summary(const nlohmann::json& report) {
       static_cast<int>(number(report, "cores")),
       static_cast<int>(number(report, "peak_frames_in_flight")),
       static_cast<int>(number(report, "max_frames_in_flight")));
-  for (const auto& conclusion : report["conclusions"]) out += conclusion.get<std::string>() + "\n";
-  for (const auto& advice : report["advice"]) {
+  for (const auto& conclusion : member(report, "conclusions"))
+    out += conclusion.get<std::string>() + "\n";
+  for (const auto& advice : member(report, "advice")) {
     out += "advice: set " + text(advice, "key") + ": " + text(advice, "to") + " (now " +
            text(advice, "from") + ") - " + text(advice, "reason") + "\n";
   }
@@ -95,7 +105,7 @@ std::string format_comparison(const nlohmann::json& a, const nlohmann::json& b) 
               text(b, "bottleneck").c_str());
   std::set<std::string> names;
   for (const auto* report : {&a, &b}) {
-    for (const auto& stage : (*report)["stages"]) names.insert(text(stage, "name"));
+    for (const auto& stage : member(*report, "stages")) names.insert(text(stage, "name"));
   }
   for (const auto& name : names) {
     const auto* sa = find_stage(a, name);
@@ -110,8 +120,8 @@ std::string format_comparison(const nlohmann::json& a, const nlohmann::json& b) 
                 sa ? text(*sa, "class").c_str() : "-", sb ? text(*sb, "class").c_str() : "-");
   }
   std::map<std::string, std::string> config_a, config_b;
-  flatten(a["config"], "", config_a);
-  flatten(b["config"], "", config_b);
+  flatten(member(a, "config"), "", config_a);
+  flatten(member(b, "config"), "", config_b);
   std::set<std::string> keys;
   for (const auto& [key, value] : config_a) keys.insert(key);
   for (const auto& [key, value] : config_b) keys.insert(key);

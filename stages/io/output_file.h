@@ -11,6 +11,7 @@
 #include <system_error>
 #include <vector>
 
+#include "pipeline/inputs.h"
 #include "pipeline/stage.h"
 
 namespace framepipe::stages::output_file {
@@ -24,16 +25,25 @@ inline std::string replace_all(std::string text, const std::string& from, const 
   return text;
 }
 
-// `pattern` under the output folder, with {stem} = the input's file name without extension,
-// {ext} = its extension without the dot, {stage} = the stage's name.
+// `pattern` under the output folder, with {stem} = the input's file name (a URL's last path
+// segment) without extension, {ext} = its extension without the dot, {stage} = the stage's name.
+// Throws when the name would leave the output folder: an absolute pattern, or '..' from the pattern
+// or from {stem} (an input named '...mp4' has the stem '..').
 inline fs::path resolve(const RunContext& context, const std::string& pattern) {
-  const fs::path input(context.input_path);
+  const fs::path input(is_url(context.input_path) ? url_file_name(context.input_path)
+                                                  : context.input_path);
   auto extension = input.extension().string();
   if (!extension.empty()) extension.erase(0, 1);
   auto name = replace_all(pattern, "{stem}", input.stem().string());
   name = replace_all(name, "{ext}", extension);
   name = replace_all(name, "{stage}", context.stage_name);
-  return context.output_dir / name;
+  const auto relative = fs::path(name).lexically_normal();
+  if (relative.is_absolute() || relative.empty() || *relative.begin() == "..") {
+    throw std::runtime_error("output name '" + name + "' (from '" + pattern +
+                             "') is outside the output folder '" + context.output_dir.string() +
+                             "'; outputs stay under output.dir");
+  }
+  return context.output_dir / relative;
 }
 
 inline void refuse_existing(const fs::path& path, const RunContext& context) {
@@ -66,7 +76,14 @@ class PendingOutput {
   void start(const RunContext& context, const std::string& pattern) {
     final_ = resolve(context, pattern);
     refuse_existing(final_, context);
-    if (!final_.parent_path().empty()) fs::create_directories(final_.parent_path());
+    if (!final_.parent_path().empty()) {
+      std::error_code error;
+      fs::create_directories(final_.parent_path(), error);
+      if (error) {
+        throw std::runtime_error("cannot create the output folder '" +
+                                 final_.parent_path().string() + "': " + error.message());
+      }
+    }
     temp_ = temporary_for(final_);
   }
   void commit() {

@@ -1,5 +1,8 @@
-// fail: throws at a chosen frame, to see how a pipeline stops and what it leaves behind.
+// fail: throws at a chosen frame, or at random frames, to see how a pipeline stops and what it
+// leaves behind.
 //   - { name: boom, type: fail, params: { at_frame: 50 } }
+//   - { name: flaky, type: fail, params: { probability: 0.01, seed: 7 } }
+#include <cstdint>
 #include <stdexcept>
 
 #include "pipeline/stage.h"
@@ -8,34 +11,73 @@ namespace framepipe::stages {
 
 namespace {
 
+// SplitMix64's finalizer: a well-mixed 64-bit hash of (seed, frame index).
+std::uint64_t mix(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Whether frame `index` fails under (`probability`, `seed`): a function of the two alone, not
+// of a shared generator, so a parallel stage fails at the same frames whatever order its
+// threads see them in, and a run repeats exactly.
+bool drawn(double probability, std::int64_t seed, std::int64_t index) {
+  const auto bits = mix(static_cast<std::uint64_t>(seed) ^ mix(static_cast<std::uint64_t>(index)));
+  // The top 53 bits as a double in [0, 1).
+  return static_cast<double>(bits >> 11) * 0x1.0p-53 < probability;
+}
+
 class Fail : public TransformStage {
  public:
   explicit Fail(const Params& params)
-      : at_frame_(params.integer("at_frame")), message_(params.string("message")) {}
+      : at_frame_(params.integer("at_frame")),
+        probability_(params.number("probability")),
+        seed_(params.integer("seed")),
+        message_(params.string("message")) {}
 
   bool process(Frame& frame) override {
-    if (frame.index == at_frame_) throw std::runtime_error(message_);
+    if (frame.index == at_frame_ || drawn(probability_, seed_, frame.index)) {
+      throw std::runtime_error(message_);
+    }
     return true;
   }
 
  private:
   std::int64_t at_frame_;
+  double probability_;
+  std::int64_t seed_;
   std::string message_;
 };
 
 }  // namespace
 
 StageInfo fail_stage() {
-  return {
-      .type = "fail",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary = "Throws when it sees frame `at_frame` (synthetic, for failure drills).",
-      .example = "- { name: boom, type: fail, params: { at_frame: 50 } }",
-      .params = {ParamSpec::integer("at_frame", 0, "index of the frame that fails").range(0, {}),
-                 ParamSpec::string("message", "injected failure", "the error's text")},
-      .create = [](const StageSetup& setup) { return std::make_unique<Fail>(setup.params); }};
+  return {.type = "fail",
+          .kind = StageKind::transform,
+          .resource = ResourceClass::cpu,
+          .ordering = Ordering::parallel,
+          .summary =
+              "Throws at frame `at_frame`, and at each frame with `probability` (synthetic, for "
+              "failure drills; the same `seed` fails at the same frames).",
+          .example = "- { name: boom, type: fail, params: { at_frame: 50 } }",
+          .params = {ParamSpec::integer("at_frame", -1, "index of the frame that fails; -1 = none")
+                         .range(-1, {}),
+                     ParamSpec::number("probability", 0,
+                                       "chance that any one frame fails, drawn from `seed` and the "
+                                       "frame index")
+                         .range(0, 1),
+                     ParamSpec::integer("seed", 0, "seed of the random failures"),
+                     ParamSpec::string("message", "injected failure", "the error's text")},
+          .create = [](const StageSetup& setup) { return std::make_unique<Fail>(setup.params); },
+          .check =
+              [](const Params& params) {
+                std::vector<std::string> problems;
+                if (params.integer("at_frame") < 0 && params.number("probability") == 0) {
+                  problems.push_back("set 'at_frame' or 'probability': as it is, nothing fails");
+                }
+                return problems;
+              }};
 }
 
 }  // namespace framepipe::stages

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "pipeline/stage.h"
+#include "stages/io/detection_records.h"
 
 namespace framepipe::stages {
 
@@ -25,14 +26,6 @@ namespace {
 
 using nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
-
-double rounded(double value) { return std::round(value * 1e6) / 1e6; }
-
-double seconds(const Frame& frame) {
-  if (frame.time_base.valid()) return frame.pts * frame.time_base.value();
-  if (frame.frame_rate.valid()) return frame.index / frame.frame_rate.value();
-  return 0;
-}
 
 void init_curl() {
   static std::once_flag once;
@@ -100,28 +93,8 @@ class PostEvents : public SinkStage {
   }
 
   void consume(Frame& frame) override {
-    ordered_json event = {{"file", input_},
-                          {"frame", frame.index},
-                          {"pts", frame.pts},
-                          {"time_s", rounded(seconds(frame))}};
-    ordered_json scalars = ordered_json::object();
-    for (const auto& [name, value] : frame.scalars) scalars[name] = rounded(value);
-    if (per_frame_) {
-      ordered_json detections = ordered_json::array();
-      for (const auto& detection : frame.detections) {
-        if (wanted(detection)) detections.push_back(describe(detection));
-      }
-      event["detections"] = std::move(detections);
-      event["scalars"] = std::move(scalars);
+    for (auto& event : detection_records::records(frame, input_, per_frame_, from_)) {
       add(std::move(event));
-    } else {
-      for (const auto& detection : frame.detections) {
-        if (!wanted(detection)) continue;
-        auto line = event;
-        line.update(describe(detection));
-        line["scalars"] = scalars;
-        add(std::move(line));
-      }
     }
     drive(false);
   }
@@ -147,21 +120,6 @@ class PostEvents : public SinkStage {
   }
 
  private:
-  bool wanted(const Detection& detection) const {
-    return from_.empty() || detection.stage == from_;
-  }
-
-  static ordered_json describe(const Detection& detection) {
-    return {{"stage", detection.stage},
-            {"label", detection.label},
-            {"score", rounded(detection.score)},
-            {"box",
-             {{"x", detection.box.x},
-              {"y", detection.box.y},
-              {"w", detection.box.width},
-              {"h", detection.box.height}}}};
-  }
-
   void add(ordered_json event) {
     pending_.push_back(std::move(event));
     ++events_;

@@ -1,10 +1,9 @@
 // write_detections: writes the frames' detections (and per-frame scalars) as JSON Lines.
 //   - { name: json, type: write_detections, input: people, params: { path: "{stem}.jsonl" } }
-#include <cmath>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "pipeline/stage.h"
+#include "stages/io/detection_records.h"
 #include "stages/io/output_file.h"
 
 namespace framepipe::stages {
@@ -12,17 +11,6 @@ namespace framepipe::stages {
 namespace {
 
 namespace fs = std::filesystem;
-using nlohmann::ordered_json;
-
-// Six significant decimals are what a detector's score or a motion measure mean; without the
-// rounding a float score prints as 1.0049899816513062.
-double rounded(double value) { return std::round(value * 1e6) / 1e6; }
-
-double seconds(const Frame& frame) {
-  if (frame.time_base.valid()) return frame.pts * frame.time_base.value();
-  if (frame.frame_rate.valid()) return frame.index / frame.frame_rate.value();
-  return 0;
-}
 
 class WriteDetections : public SinkStage {
  public:
@@ -40,30 +28,10 @@ class WriteDetections : public SinkStage {
   }
 
   void consume(Frame& frame) override {
-    ordered_json record = {{"file", input_},
-                           {"frame", frame.index},
-                           {"pts", frame.pts},
-                           {"time_s", rounded(seconds(frame))}};
-    ordered_json scalars = ordered_json::object();
-    for (const auto& [name, value] : frame.scalars) scalars[name] = rounded(value);
-
-    if (per_frame_) {
-      ordered_json detections = ordered_json::array();
-      for (const auto& detection : frame.detections) {
-        if (wanted(detection)) detections.push_back(describe(detection));
-      }
-      record["detections"] = std::move(detections);
-      record["scalars"] = std::move(scalars);
-      write(record);
-      return;
+    for (const auto& record : detection_records::records(frame, input_, per_frame_, from_)) {
+      out_ << record.dump() << '\n';
     }
-    for (const auto& detection : frame.detections) {
-      if (!wanted(detection)) continue;
-      auto line = record;
-      line.update(describe(detection));
-      line["scalars"] = scalars;
-      write(line);
-    }
+    if (!out_) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
   }
 
   void finish() override {
@@ -78,26 +46,6 @@ class WriteDetections : public SinkStage {
   std::vector<fs::path> outputs() const override { return output_.committed(); }
 
  private:
-  bool wanted(const Detection& detection) const {
-    return from_.empty() || detection.stage == from_;
-  }
-
-  static ordered_json describe(const Detection& detection) {
-    return {{"stage", detection.stage},
-            {"label", detection.label},
-            {"score", rounded(detection.score)},
-            {"box",
-             {{"x", detection.box.x},
-              {"y", detection.box.y},
-              {"w", detection.box.width},
-              {"h", detection.box.height}}}};
-  }
-
-  void write(const ordered_json& record) {
-    out_ << record.dump() << '\n';
-    if (!out_) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
-  }
-
   void discard() noexcept {
     if (out_.is_open()) out_.close();
     output_.discard();

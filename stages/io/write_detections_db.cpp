@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "pipeline/stage.h"
+#include "stages/io/detection_records.h"
 
 namespace framepipe::stages {
 
@@ -24,13 +25,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-double rounded(double value) { return std::round(value * 1e6) / 1e6; }
-
-double seconds(const Frame& frame) {
-  if (frame.time_base.valid()) return frame.pts * frame.time_base.value();
-  if (frame.frame_rate.valid()) return frame.index / frame.frame_rate.value();
-  return 0;
-}
+using detection_records::rounded;
+using detection_records::seconds;
 
 struct Row {
   std::int64_t frame = 0;

@@ -16,19 +16,8 @@ frames=$(frame_count "$clip")
 out="$work/blur-canny"
 mkdir -p "$out"
 
-# The same operations as the reference programs: blur the colour frame, gray, edges. MPEG-4
-# at -q:v 3 gives about the bitrate OpenCV's VideoWriter picks for mp4v at this size.
 config="$work/blur-canny.yaml"
-cat > "$config" <<'YAML'
-pipeline: { name: blur-canny, profile: false }
-output: { overwrite: true }
-stages:
-  - { name: decode, type: decode }
-  - { name: blur, type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
-  - { name: gray, type: grayscale, concurrency: unlimited }
-  - { name: edges, type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
-  - { name: video, type: encode, params: { codec: mpeg4, quality: 3, path: "{stem}-{stage}.mp4" } }
-YAML
+blur_canny_config "$config" false
 
 names=("ffmpeg CLI (gblur + edgedetect)" "OpenCV loop, cv::setNumThreads(1)"
        "OpenCV loop, OpenCV threads on" "hand-written oneTBB parallel_pipeline, 4 tokens"

@@ -16,19 +16,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (argc == 5) cv::setNumThreads(std::atoi(argv[4]));
-  cv::VideoCapture capture(argv[1]);
-  if (!capture.isOpened()) {
-    std::fprintf(stderr, "cannot open %s\n", argv[1]);
-    return 1;
-  }
-  const cv::Size size(static_cast<int>(capture.get(cv::CAP_PROP_FRAME_WIDTH)),
-                      static_cast<int>(capture.get(cv::CAP_PROP_FRAME_HEIGHT)));
-  cv::VideoWriter writer(argv[2], cv::VideoWriter::fourcc('m', 'p', '4', 'v'),
-                         capture.get(cv::CAP_PROP_FPS), size);
-  if (!writer.isOpened()) {
-    std::fprintf(stderr, "cannot write %s\n", argv[2]);
-    return 1;
-  }
+  cv::VideoCapture capture;
+  cv::VideoWriter writer;
+  if (!open_video(argv[1], argv[2], capture, writer)) return 1;
   long frames = 0;
   cv::Mat frame;
   while (capture.read(frame)) {

@@ -22,19 +22,9 @@ int main(int argc, char** argv) {
   const int threads = argc > 4 ? std::atoi(argv[4]) : oneapi::tbb::info::default_concurrency();
   oneapi::tbb::global_control limit(oneapi::tbb::global_control::max_allowed_parallelism,
                                     static_cast<std::size_t>(threads));
-  cv::VideoCapture capture(argv[1]);
-  if (!capture.isOpened()) {
-    std::fprintf(stderr, "cannot open %s\n", argv[1]);
-    return 1;
-  }
-  const cv::Size size(static_cast<int>(capture.get(cv::CAP_PROP_FRAME_WIDTH)),
-                      static_cast<int>(capture.get(cv::CAP_PROP_FRAME_HEIGHT)));
-  cv::VideoWriter writer(argv[2], cv::VideoWriter::fourcc('m', 'p', '4', 'v'),
-                         capture.get(cv::CAP_PROP_FPS), size);
-  if (!writer.isOpened()) {
-    std::fprintf(stderr, "cannot write %s\n", argv[2]);
-    return 1;
-  }
+  cv::VideoCapture capture;
+  cv::VideoWriter writer;
+  if (!open_video(argv[1], argv[2], capture, writer)) return 1;
   long frames = 0;
   auto read = [&](oneapi::tbb::flow_control& control) {
     cv::Mat frame;

@@ -37,3 +37,19 @@ column() { awk -v c="$1" '{print $c}' "$2" | median; }
 # ratio SECTION LABEL VALUE: records a framepipe ratio (higher is better for framepipe) for
 # bench/run.sh's plot.
 ratio() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$work/ratios.tsv"; }
+
+# blur_canny_config FILE PROFILE: writes the blur + gray + canny + MPEG-4 pipeline the
+# reference programs implement (bench/blur_canny_ops.h), with pipeline.profile PROFILE. MPEG-4
+# at -q:v 3 gives about the bitrate OpenCV's VideoWriter picks for mp4v at 1080p.
+blur_canny_config() {
+  cat > "$1" <<YAML
+pipeline: { name: blur-canny, profile: $2 }
+output: { overwrite: true }
+stages:
+  - { name: decode, type: decode }
+  - { name: blur, type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
+  - { name: gray, type: grayscale, concurrency: unlimited }
+  - { name: edges, type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
+  - { name: video, type: encode, params: { codec: mpeg4, quality: 3, path: "{stem}-{stage}.mp4" } }
+YAML
+}

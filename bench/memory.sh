@@ -9,16 +9,7 @@ source "$(dirname "$0")/lib.sh"
 short=$(make_clip 1080p-h264-10s.mp4 1920x1080 10)
 long=$(make_clip 1080p-h264-60s.mp4 1920x1080 60)
 config="$work/memory.yaml"
-cat > "$config" <<'YAML'
-pipeline: { name: memory }
-output: { overwrite: true }
-stages:
-  - { name: decode, type: decode }
-  - { name: blur, type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
-  - { name: gray, type: grayscale, concurrency: unlimited }
-  - { name: edges, type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
-  - { name: video, type: encode, params: { codec: mpeg4, quality: 3 } }
-YAML
+blur_canny_config "$config" true
 echo "| max_frames_in_flight | peak RSS MiB, 10 s clip | peak RSS MiB, 60 s clip | 60 s / 10 s | fps, 60 s clip |"
 echo "|---:|---:|---:|---:|---:|"
 for cap in 8 32; do

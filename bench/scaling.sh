@@ -17,16 +17,7 @@ fi
 clip=$(make_clip 1080p-h264-10s.mp4 1920x1080 10)
 frames=$(frame_count "$clip")
 config="$work/scaling.yaml"
-cat > "$config" <<'YAML'
-pipeline: { name: scaling }
-output: { overwrite: true }
-stages:
-  - { name: decode, type: decode }
-  - { name: blur, type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
-  - { name: gray, type: grayscale, concurrency: unlimited }
-  - { name: edges, type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
-  - { name: video, type: encode, params: { codec: mpeg4, quality: 3 } }
-YAML
+blur_canny_config "$config" true
 # overlap REPORT: "bottleneck efficiency" from a report.json.
 overlap() {
   python3 - "$1" <<'PY'

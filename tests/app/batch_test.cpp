@@ -22,18 +22,6 @@ using namespace std::chrono_literals;
 
 const std::string kBinary = FRAMEPIPE_BINARY;
 
-std::int64_t frame_count(const fs::path& path) {
-  return std::stoll(
-      capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-              "stream=nb_read_frames -of csv=p=0 " +
-              shell_quote(path.string())));
-}
-
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream file(path);
-  return nlohmann::json::parse(file);
-}
-
 // Every file under `dir` whose name starts with '.', other than the manifest: a leftover
 // temporary output.
 std::vector<fs::path> hidden_leftovers(const fs::path& dir) {

@@ -25,13 +25,6 @@ fs::path small_clip() {
                    "-preset ultrafast -pix_fmt yuv420p");
 }
 
-std::int64_t ffprobe_frame_count(const fs::path& path) {
-  return std::stoll(
-      capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-              "stream=nb_read_frames -of csv=p=0 " +
-              shell_quote(path.string())));
-}
-
 std::string ffprobe_frame_rate(const fs::path& path) {
   auto rate = capture(
       "ffprobe -v error -select_streams v:0 -show_entries stream=r_frame_rate "
@@ -138,7 +131,7 @@ TEST_F(CliTest, DefaultConfigRunsAndKeepsFrameCountAndRate) {
   const auto video = out / "cli-320x240-25fps-edges.mp4";
   EXPECT_NE(result.output.find("output: " + video.string()), std::string::npos) << result.output;
   ASSERT_TRUE(fs::exists(video));
-  EXPECT_EQ(ffprobe_frame_count(video), ffprobe_frame_count(clip));
+  EXPECT_EQ(frame_count(video), frame_count(clip));
   EXPECT_EQ(ffprobe_frame_rate(video), ffprobe_frame_rate(clip));
   // The table lists every stage, and report.json holds the same run.
   for (const char* stage : {"decode", "blur", "edges", "video"}) {
@@ -210,7 +203,7 @@ TEST_F(CliTest, ExistingOutputIsNotOverwrittenUnlessAsked) {
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "precious");
   const auto replaced = framepipe(base + " --set output.overwrite=true");
   EXPECT_EQ(replaced.exit_code, 0) << replaced.output;
-  EXPECT_EQ(ffprobe_frame_count(out / "keep.mp4"), 100);
+  EXPECT_EQ(frame_count(out / "keep.mp4"), 100);
 }
 
 TEST_F(CliTest, ReportCompareShowsTwoRunsAndTheKeysThatDiffer) {

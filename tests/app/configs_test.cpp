@@ -43,10 +43,6 @@ std::string probe(const fs::path& path, const std::string& entries, const std::s
   return text;
 }
 
-int frame_count(const fs::path& path) {
-  return std::stoi(probe(path, "stream=nb_read_frames", "-count_frames"));
-}
-
 // The first frame of a video, decoded by the ffmpeg CLI.
 cv::Mat first_frame(const fs::path& video, const fs::path& dir) {
   const auto png = dir / (video.stem().string() + "-first.png");

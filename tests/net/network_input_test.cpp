@@ -17,18 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-std::int64_t frame_count(const std::string& path_or_url) {
-  return std::stoll(
-      capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-              "stream=nb_read_frames -of csv=p=0 " +
-              shell_quote(path_or_url)));
-}
-
-json read_json(const fs::path& path) {
-  std::ifstream file(path);
-  return json::parse(file);
-}
-
 class NetworkInputTest : public ::testing::Test {
  protected:
   void SetUp() override {

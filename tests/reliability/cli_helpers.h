@@ -29,22 +29,10 @@ namespace fs = std::filesystem;
 inline const std::string kBinary = FRAMEPIPE_BINARY;
 inline const fs::path kSourceDir = FRAMEPIPE_SOURCE_DIR;
 
-inline nlohmann::json read_json(const fs::path& path) {
-  std::ifstream file(path);
-  return nlohmann::json::parse(file);
-}
-
 inline fs::path write_file(const fs::path& path, const std::string& text) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << text;
   return path;
-}
-
-inline std::int64_t frame_count(const fs::path& path) {
-  return std::stoll(
-      capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
-              "stream=nb_read_frames -of csv=p=0 " +
-              shell_quote(path.string())));
 }
 
 // 10 frames of 64x48, H.264.

@@ -292,11 +292,6 @@ fs::path models() {
   return dir;
 }
 
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  return nlohmann::json::parse(in);
-}
-
 cv::Mat classify_input() {
   cv::Mat image(8, 8, CV_8UC3);
   std::ifstream in(models() / "classify_input.bgr", std::ios::binary);

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -58,6 +59,18 @@ std::filesystem::path make_clip(const std::string& name, const std::string& ffmp
   capture("ffmpeg -nostdin -v error -y " + ffmpeg_args + " " + shell_quote(partial.string()));
   std::filesystem::rename(partial, path);
   return path;
+}
+
+std::int64_t frame_count(const std::string& path_or_url) {
+  return std::stoll(
+      capture("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+              "stream=nb_read_frames -of csv=p=0 " +
+              shell_quote(path_or_url)));
+}
+
+nlohmann::json read_json(const std::filesystem::path& path) {
+  std::ifstream file(path);
+  return nlohmann::json::parse(file);
 }
 
 std::vector<std::int64_t> ffprobe_pts(const std::filesystem::path& path) {

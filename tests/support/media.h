@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,12 @@ std::string shell_quote(const std::string& text);
 
 // The video frames' presentation timestamps as ffprobe reports them, in decode order.
 std::vector<std::int64_t> ffprobe_pts(const std::filesystem::path& path);
+
+// The frames of the first video stream, as ffprobe counts them by decoding (a path or a URL).
+std::int64_t frame_count(const std::string& path_or_url);
+
+// A JSON file, parsed (a report.json, a batch.json).
+nlohmann::json read_json(const std::filesystem::path& path);
 
 // A fresh empty folder under the system temp folder, removed by the caller.
 std::filesystem::path make_temp_dir(const std::string& prefix);

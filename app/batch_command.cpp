@@ -183,15 +183,8 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& input
   nlohmann::json extra = nlohmann::json::object();
   std::string name;
   if (shard) {
-    std::vector<std::uintmax_t> sizes;
-    std::vector<std::string> keys;
-    for (const auto& input : inputs) {
-      std::error_code error;
-      const auto size = std::filesystem::file_size(input.path, error);
-      sizes.push_back(error ? 0 : size);
-      keys.push_back(input.relative.generic_string());
-    }
-    const auto assigned = assign_shards(sizes, keys, shard->count);
+    const auto weights = file_weights(inputs);
+    const auto assigned = assign_shards(weights.sizes, weights.keys, shard->count);
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (assigned[i] == shard->index) shard_inputs.push_back(inputs[i]);
     }

@@ -80,15 +80,8 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
                const RunOptions& options, int ranks, const nlohmann::json& extra) {
   const auto start = Clock::now();
   const auto report_root = batch_report_root(config);
-  std::vector<std::uintmax_t> sizes;
-  std::vector<std::string> keys;
-  for (const auto& input : inputs) {
-    std::error_code error;
-    const auto size = std::filesystem::file_size(input.path, error);
-    sizes.push_back(error ? 0 : size);
-    keys.push_back(input.relative.generic_string());
-  }
-  const auto order = largest_first(sizes, keys);
+  const auto weights = file_weights(inputs);
+  const auto order = largest_first(weights.sizes, weights.keys);
   std::size_t next = 0;
 
   struct Worker {

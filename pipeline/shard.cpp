@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <numeric>
 
 namespace framepipe {
@@ -134,6 +135,17 @@ std::vector<int> assign_shards(const std::vector<std::uintmax_t>& sizes,
     load[static_cast<std::size_t>(lightest)] += sizes[i];
   }
   return shard_of;
+}
+
+FileWeights file_weights(const std::vector<BatchInput>& inputs) {
+  FileWeights weights;
+  for (const auto& input : inputs) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(input.path, error);
+    weights.sizes.push_back(error ? 0 : size);
+    weights.keys.push_back(input.relative.generic_string());
+  }
+  return weights;
 }
 
 }  // namespace framepipe

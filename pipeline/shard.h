@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/inputs.h"
+
 namespace framepipe {
 
 // One share of a batch split over `count` machines: `index` is 0-based.
@@ -40,6 +42,14 @@ using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 // `count_option` also overrides SLURM_ARRAY_TASK_COUNT. nullopt: no sharding. Throws ShardError.
 std::optional<Shard> resolve_shard(const std::string& option, int count_option,
                                    const EnvLookup& env);
+
+// What the schedulers below weigh a batch's files by: their sizes (0 when unreadable, a URL
+// say) and keys (relative paths, for stable ties).
+struct FileWeights {
+  std::vector<std::uintmax_t> sizes;
+  std::vector<std::string> keys;
+};
+FileWeights file_weights(const std::vector<BatchInput>& inputs);
 
 // Splits files over `count` shards, balanced by size: files sorted by size, largest first (ties
 // by key), each to the shard with the fewest bytes so far (ties to the lowest index). Every file

@@ -3,6 +3,7 @@
 // What the reliability tests share: the framepipe binary run as a child process with a bound
 // on its run time, and checks on what it left in its output folder.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -139,5 +140,24 @@ inline bool wait_for_sigint_handler(pid_t pid, std::chrono::milliseconds bound) 
   }
   return false;
 }
+
+// A test with its own temporary folder holding an input folder in/ (made) and an output
+// folder out/ (left for framepipe to make), removed after the test.
+class FoldersTest : public ::testing::Test {
+ protected:
+  explicit FoldersTest(std::string prefix) : prefix_(std::move(prefix)) {}
+  void SetUp() override {
+    dir_ = make_temp_dir(prefix_);
+    in_ = dir_ / "in";
+    out_ = dir_ / "out";
+    fs::create_directories(in_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_, in_, out_;
+
+ private:
+  std::string prefix_;
+};
 
 }  // namespace framepipe::testing::reliability

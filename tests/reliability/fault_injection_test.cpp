@@ -94,21 +94,13 @@ TEST(FailStage, RandomFailureInARunLeavesNoOutput) {
   fs::remove_all(dir);
 }
 
-class FaultTest : public ::testing::Test {
+class FaultTest : public FoldersTest {
  protected:
-  void SetUp() override {
-    dir_ = make_temp_dir("framepipe-faults");
-    in_ = dir_ / "in";
-    out_ = dir_ / "out";
-    fs::create_directories(in_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  FaultTest() : FoldersTest("framepipe-faults") {}
 
   CommandResult framepipe(const std::string& args) {
     return run_shell(shell_quote(kBinary) + " " + args);
   }
-
-  fs::path dir_, in_, out_;
 };
 
 // RLIMIT_FSIZE caps every file the process writes: the output of the one big clip cannot be

@@ -33,19 +33,15 @@ TEST(Security, NoShellOrProcessIsStartedByTheProduct) {
   EXPECT_TRUE(found.empty()) << found.front();
 }
 
-class SecurityTest : public ::testing::Test {
+class SecurityTest : public FoldersTest {
  protected:
+  SecurityTest() : FoldersTest("framepipe-security") {}
   void SetUp() override {
-    dir_ = make_temp_dir("framepipe-security");
-    in_ = dir_ / "in";
-    out_ = dir_ / "out";
-    fs::create_directories(in_);
+    FoldersTest::SetUp();
     config_ = write_file(dir_ / "p.yaml",
                          "stages:\n  - {type: decode}\n  - {type: encode, params: {codec: mpeg4, "
                          "path: \"{stem}.avi\"}}\n");
   }
-  void TearDown() override { fs::remove_all(dir_); }
-
   CommandResult run(const std::string& args) {
     return run_shell(shell_quote(kBinary) + " run " + shell_quote(config_.string()) + " -o " +
                      shell_quote(out_.string()) + " -q " + args);
@@ -64,7 +60,7 @@ class SecurityTest : public ::testing::Test {
     return found;
   }
 
-  fs::path dir_, in_, out_, config_;
+  fs::path config_;
 };
 
 TEST_F(SecurityTest, DotDotInAnInputListStaysInsideTheOutputFolder) {

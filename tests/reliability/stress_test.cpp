@@ -12,17 +12,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class StressTest : public ::testing::Test {
+class StressTest : public FoldersTest {
  protected:
-  void SetUp() override {
-    dir_ = make_temp_dir("framepipe-stress");
-    in_ = dir_ / "in";
-    out_ = dir_ / "out";
-    fs::create_directories(in_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path dir_, in_, out_;
+  StressTest() : FoldersTest("framepipe-stress") {}
 };
 
 TEST_F(StressTest, FiveHundredTinyClipsInOneBatch) {

@@ -276,8 +276,14 @@ class MpiKillTest : public DistributedTest {
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
+    // In a process group of its own, so a hung mpirun and its ranks can all be killed.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
     pid_t pid = 0;
-    EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, argv.data(), environ), 0);
+    EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, &attributes, argv.data(), environ), 0);
+    posix_spawnattr_destroy(&attributes);
     const auto manifest = out_ / ".framepipe-manifest-rank-1.json";
     auto deadline = std::chrono::steady_clock::now() + 60s;
     pid_t victim = 0;
@@ -295,7 +301,7 @@ class MpiKillTest : public DistributedTest {
     while (waitpid(pid, &status, WNOHANG) == 0) {
       if (std::chrono::steady_clock::now() > deadline) {
         ADD_FAILURE() << "mpirun did not end within 90 s of a rank's death";
-        kill(pid, SIGKILL);
+        kill(-pid, SIGKILL);
         waitpid(pid, &status, 0);
         break;
       }

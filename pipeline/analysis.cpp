@@ -85,6 +85,10 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
         {stage.name, std::move(key), std::move(from), std::move(to), std::move(reason)});
   };
   const std::string prefix = "stages." + stage.name;
+  // What limits the run when no key would help; the cores' own conclusion replaces it.
+  auto conclude = [&](std::string conclusion) {
+    if (analysis.limited_by == "stage") analysis.conclusions.push_back(std::move(conclusion));
+  };
 
   // A stage that keeps its own requests in flight (a `max_in_flight` parameter: HTTP, database
   // sinks) overlaps its waiting with more requests, not with more threads or cores.
@@ -118,11 +122,10 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
                  " decoder threads while the process used " + cores +
                  ": more decoder threads decode frames in parallel");
     } else {
-      analysis.conclusions.push_back(
-          "decode-bound: " + busy +
-          (threads && value == 0 ? " with libav choosing its threads" : "") +
-          "; the pipeline downstream waits for frames. Decoding several files at once is what "
-          "would use more cores.");
+      conclude("decode-bound: " + busy +
+               (threads && value == 0 ? " with libav choosing its threads" : "") +
+               "; the pipeline downstream waits for frames. Decoding several files at once is what "
+               "would use more cores.");
     }
     return;
   }
@@ -149,10 +152,9 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
                  " oneTBB threads on a machine of " + std::to_string(result.cores) +
                  " cores, of which the process used " + cores);
     } else {
-      analysis.conclusions.push_back(
-          "CPU-bound: " + cores + " busy and " + busy +
-          ": more concurrency will not help; lighter parameters for it (or shrinking frames "
-          "earlier) or more cores will.");
+      conclude("CPU-bound: " + cores + " busy and " + busy +
+               ": more concurrency will not help; lighter parameters for it (or shrinking frames "
+               "earlier) or more cores will.");
     }
     return;
   }
@@ -172,11 +174,10 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
            busy + " encoding one frame at a time (" + figures.cls +
                "): a faster x264 preset spends less time per frame, for a somewhat larger file");
   } else {
-    analysis.conclusions.push_back("`" + stage.name + "` is " + to_string(stage.ordering) +
-                                   " (one frame at a time) and " + "busy " +
-                                   percent(figures.utilization) +
-                                   " of the run: it sets the pace; only making its "
-                                   "work per frame cheaper speeds the pipeline up.");
+    conclude("`" + stage.name + "` is " + to_string(stage.ordering) +
+             " (one frame at a time) and " + "busy " + percent(figures.utilization) +
+             " of the run: it sets the pace; only making its "
+             "work per frame cheaper speeds the pipeline up.");
   }
 }
 
@@ -245,10 +246,23 @@ RunAnalysis analyze(const Config& config, const RunResult& result) {
   if (analysis.bottleneck) {
     const auto& stage = result.stages[*analysis.bottleneck];
     const auto& f = analysis.stages[*analysis.bottleneck];
+    const bool cores_limit =
+        analysis.process_utilization >= kCoresSaturated && f.utilization < kStageSaturated;
+    analysis.limited_by = cores_limit ? "cores" : "stage";
     analysis.conclusions.push_back(format(
-        "bottleneck: `%s` (%s, %s) busy %s of the run at concurrency %s", stage.name.c_str(),
-        stage.type.c_str(), f.cls.c_str(), percent(f.utilization).c_str(),
+        "%s: `%s` (%s, %s) busy %s of the run at concurrency %s",
+        cores_limit ? "busiest stage" : "bottleneck", stage.name.c_str(), stage.type.c_str(),
+        f.cls.c_str(), percent(f.utilization).c_str(),
         stage.kind == StageKind::source ? "1 (source)" : stage.concurrency.to_string().c_str()));
+    if (cores_limit) {
+      analysis.conclusions.push_back(format(
+          "limited by the cores: the process used %s of %d cores (%.2f CPU-s in %.2f s) while "
+          "the busiest stage was busy %s of the run: the stages take turns on the cores rather "
+          "than wait for one stage. Cheaper work per frame in any stage, or more cores, speeds "
+          "the run up; more concurrency or more frames in flight will not.",
+          percent(analysis.process_utilization).c_str(), result.cores, process_cpu_s, result.wall_s,
+          percent(f.utilization).c_str()));
+    }
     if (f.utilization >= 0.5) advise_bottleneck(config, result, analysis);
   }
   const double staged = analysis.cpu_bound_s + analysis.io_bound_s + analysis.mixed_s;

@@ -14,6 +14,11 @@ inline constexpr double kCpuBoundRatio = 0.7;  // at least: cpu-bound
 inline constexpr double kIoBoundRatio = 0.3;   // at most: io-bound; between: mixed
 // A stage busy less than this over the whole run is `idle`.
 inline constexpr double kIdleBusySeconds = 0.001;
+// The process using at least this share of the cores while no stage is busy at least
+// kStageSaturated of its workers' time: the stages take turns on the cores, so the cores, not
+// one stage, limit the run.
+inline constexpr double kCoresSaturated = 0.9;
+inline constexpr double kStageSaturated = 0.9;
 
 struct Percentiles {
   double p50_ms = 0;
@@ -57,7 +62,8 @@ struct Advice {
 
 struct RunAnalysis {
   std::vector<StageFigures> stages;
-  std::optional<std::size_t> bottleneck;
+  std::optional<std::size_t> bottleneck;  // the busiest stage
+  std::string limited_by;  // "stage" (the bottleneck), "cores", or "" (no busy stage)
   double cpu_bound_s = 0;
   double io_bound_s = 0;
   double mixed_s = 0;

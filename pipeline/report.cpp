@@ -133,6 +133,8 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
       {"latency_ms", latency_json(analysis.latency)},
       {"bottleneck", analysis.bottleneck ? nlohmann::json(result.stages[*analysis.bottleneck].name)
                                          : nlohmann::json()},
+      {"limited_by",
+       analysis.limited_by.empty() ? nlohmann::json() : nlohmann::json(analysis.limited_by)},
       {"split",
        {{"cpu_bound_s", analysis.cpu_bound_s},
         {"io_bound_s", analysis.io_bound_s},

@@ -103,6 +103,8 @@ std::string format_comparison(const nlohmann::json& a, const nlohmann::json& b) 
               static_cast<long long>(number(b, "frames")));
   out += line("%-22s %12s %12s\n", "bottleneck", text(a, "bottleneck").c_str(),
               text(b, "bottleneck").c_str());
+  out += line("%-22s %12s %12s\n", "limited by", text(a, "limited_by").c_str(),
+              text(b, "limited_by").c_str());
   std::set<std::string> names;
   for (const auto* report : {&a, &b}) {
     for (const auto& stage : member(*report, "stages")) names.insert(text(stage, "name"));

@@ -2,6 +2,7 @@
 // set by their parameters, so the report's figures and conclusions can be checked by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -26,9 +27,10 @@ class ProfilerTruth : public ::testing::Test {
  protected:
   ProfilerTruth() { stages::register_all(registry_); }
 
-  nlohmann::json run(const std::string& stages_yaml) {
-    config_ = load_config_text("pipeline: {threads: 2}\nstages:\n" + stages_yaml, "truth.yaml", {},
-                               registry_);
+  nlohmann::json run(const std::string& stages_yaml, int threads = 2) {
+    config_ = load_config_text(
+        "pipeline: {threads: " + std::to_string(threads) + "}\nstages:\n" + stages_yaml,
+        "truth.yaml", {}, registry_);
     config_.input_path = clip_200().string();
     result_ = run_pipeline(config_);
     EXPECT_TRUE(result_.ok()) << result_.error->to_string();
@@ -159,6 +161,32 @@ TEST_F(ProfilerTruth, IoBoundBottleneckIsAdvisedMoreConcurrencyNotCores) {
   EXPECT_NE(report["advice"][0]["reason"].get<std::string>().find("io-bound"), std::string::npos);
   // Two sleeps of 10 ms at once: about 200 fps at best, so 200 frames take about 1 s.
   EXPECT_NEAR(report["wall_s"].get<double>(), 1.0, 0.35);
+}
+
+TEST_F(ProfilerTruth, ParallelWorkThatFillsTheCoresMakesThemTheLimit) {
+  // Per frame 2 ms × cores of parallel spin and 1 ms of serial spin: the cores need about
+  // 2 ms + 1 ms / cores of wall time per frame, of which the serial stage is busy 1 ms (~50%).
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  expect_truth([&] {
+    const auto report =
+        run("  - {type: decode, params: {threads: 1}}\n"
+            "  - {name: wide, type: spin, concurrency: unlimited, params: {ms: " +
+                std::to_string(2 * cores) +
+                "}}\n"
+                "  - {name: narrow, type: spin, concurrency: 1, params: {ms: 1}}\n"
+                "  - {type: discard}\n",
+            cores);
+    Mismatches m;
+    m.that(report["cpu"]["utilization"].get<double>() >= 0.9,
+           "cores busy " + report["cpu"]["utilization"].dump() + " < 0.9");
+    m.that(report["limited_by"] == "cores", "limited by " + report["limited_by"].dump());
+    m.that(stage(report, "narrow")["utilization"].get<double>() < 0.8, "narrow stage busy >= 80%");
+    for (const auto& advice : report["advice"]) {
+      m.that(advice["key"].get<std::string>().find("concurrency") == std::string::npos,
+             "advice " + advice["key"].get<std::string>());
+    }
+    return m;
+  });
 }
 
 }  // namespace

@@ -1,0 +1,123 @@
+// The analysis on run figures set by hand: which stage or resource limits the run, and the
+// conclusions and advice that follow, against shares computed here from the same figures.
+#include "pipeline/analysis.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "stages/register_all.h"
+
+namespace framepipe::testing {
+namespace {
+
+constexpr std::int64_t kSecond = 1'000'000'000;
+
+std::int64_t ns(double seconds) { return static_cast<std::int64_t>(seconds * kSecond); }
+
+// blur + edges + MPEG-4 on 2 cores, 3 s: the encoder is the busiest stage (2.34 s of 3 s,
+// 78%); the parallel stages at most 2.0 s of 2 workers × 3 s (33%).
+class AnalysisTest : public ::testing::Test {
+ protected:
+  AnalysisTest() {
+    stages::register_all(registry_);
+    config_ = load_config_text(
+        "pipeline: {threads: 2}\n"
+        "stages:\n"
+        "  - {name: decode, type: decode}\n"
+        "  - {name: blur, type: gaussian_blur, concurrency: unlimited}\n"
+        "  - {name: edges, type: canny, concurrency: unlimited}\n"
+        "  - {name: video, type: encode, params: {codec: mpeg4, path: out.mp4}}\n",
+        "analysis.yaml", {}, registry_);
+    result_.wall_s = 3.0;
+    result_.cores = 2;
+    result_.arena_threads = 2;
+    add("decode", StageKind::source, Ordering::serial_in_order, {}, 1.0, 0.9);
+    add("blur", StageKind::transform, Ordering::parallel, {true, 1}, 2.0, 1.9);
+    add("edges", StageKind::transform, Ordering::parallel, {true, 1}, 1.5, 1.4);
+    add("video", StageKind::sink, Ordering::serial_in_order, {false, 1}, 2.34, 2.0);
+  }
+
+  void add(const std::string& name, StageKind kind, Ordering ordering, Concurrency concurrency,
+           double busy_s, double cpu_s) {
+    StageRunStats stage;
+    stage.name = name;
+    stage.type = name;
+    stage.kind = kind;
+    stage.ordering = ordering;
+    stage.concurrency = concurrency;
+    stage.busy_ns = ns(busy_s);
+    stage.cpu_ns = ns(cpu_s);
+    result_.stages.push_back(stage);
+  }
+
+  RunAnalysis analyze_with_process_cpu(double cpu_s) {
+    result_.process_cpu_ns = ns(cpu_s);
+    return analyze(config_, result_);
+  }
+
+  static bool says(const RunAnalysis& analysis, const std::string& text) {
+    return std::any_of(analysis.conclusions.begin(), analysis.conclusions.end(),
+                       [&](const std::string& c) { return c.find(text) != std::string::npos; });
+  }
+
+  Registry registry_;
+  Config config_;
+  RunResult result_;
+};
+
+TEST_F(AnalysisTest, SaturatedCoresWithNoSaturatedStageAreTheLimit) {
+  // 5.8 CPU-s in 3 s on 2 cores: 97% of the cores.
+  const auto analysis = analyze_with_process_cpu(5.8);
+  ASSERT_TRUE(analysis.bottleneck.has_value());
+  EXPECT_EQ(result_.stages[*analysis.bottleneck].name, "video");
+  EXPECT_NEAR(analysis.stages[*analysis.bottleneck].utilization, 2.34 / 3.0, 1e-9);
+  EXPECT_NEAR(analysis.process_utilization, 5.8 / 6.0, 1e-9);
+  EXPECT_EQ(analysis.limited_by, "cores");
+  EXPECT_TRUE(says(analysis, "busiest stage: `video`"));
+  EXPECT_TRUE(says(analysis,
+                   "limited by the cores: the process used 97% of 2 cores "
+                   "(5.80 CPU-s in 3.00 s) while the busiest stage was busy 78%"));
+  EXPECT_FALSE(says(analysis, "bottleneck: "));
+  EXPECT_FALSE(says(analysis, "sets the pace"));
+  // Nothing waits that more threads or frames could overlap.
+  for (const auto& advice : analysis.advice) {
+    EXPECT_EQ(advice.key.find("concurrency"), std::string::npos) << advice.key;
+    EXPECT_NE(advice.key, "pipeline.max_frames_in_flight");
+  }
+}
+
+TEST_F(AnalysisTest, IdleCoresLeaveTheBusiestStageAsTheLimit) {
+  // 4.0 CPU-s in 3 s on 2 cores: 67%, cores to spare; the serial encoder sets the pace.
+  const auto analysis = analyze_with_process_cpu(4.0);
+  EXPECT_EQ(analysis.limited_by, "stage");
+  EXPECT_TRUE(says(analysis, "bottleneck: `video`"));
+  EXPECT_TRUE(
+      says(analysis, "`video` is serial_in_order (one frame at a time) and busy 78% of the run"));
+  EXPECT_FALSE(says(analysis, "limited by the cores"));
+}
+
+TEST_F(AnalysisTest, AStageBusyAlmostAllTheRunIsTheLimitEvenOnBusyCores) {
+  // The encoder busy 2.85 s of 3 s (95% ≥ 90%) with the cores at 97%: it sets the pace.
+  result_.stages.back().busy_ns = ns(2.85);
+  const auto analysis = analyze_with_process_cpu(5.8);
+  EXPECT_EQ(analysis.limited_by, "stage");
+  EXPECT_TRUE(says(analysis, "bottleneck: `video`"));
+  EXPECT_TRUE(says(analysis, "sets the pace"));
+}
+
+TEST_F(AnalysisTest, CoresCountAsSaturatedFromNinetyPercent) {
+  // 5.41 and 5.39 CPU-s in 3 s on 2 cores: 90.2% and 89.8%.
+  EXPECT_EQ(analyze_with_process_cpu(5.41).limited_by, "cores");
+  EXPECT_EQ(analyze_with_process_cpu(5.39).limited_by, "stage");
+}
+
+TEST_F(AnalysisTest, NoBusyStageLimitsNothing) {
+  for (auto& stage : result_.stages) stage.busy_ns = stage.cpu_ns = 0;
+  const auto analysis = analyze_with_process_cpu(0.1);
+  EXPECT_FALSE(analysis.bottleneck.has_value());
+  EXPECT_EQ(analysis.limited_by, "");
+}
+
+}  // namespace
+}  // namespace framepipe::testing

@@ -3,13 +3,20 @@
 # before the change and one after) run the same config on the same 1080p clip, interleaved.
 # Prints one Markdown row: fps before, fps after, speed-up, CPU seconds, minor page faults.
 # Usage: bench/ab.sh BEFORE_BINARY AFTER_BINARY CONFIG [REPS] [--set key=value ...]
+# AB_CLIP=bt709 uses a clip converted and tagged as BT.709 (as most HD video is) instead of the
+# untagged one.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 BEFORE_BINARY AFTER_BINARY CONFIG [REPS] [--set k=v ...]" >&2; exit 2; }
 before=$1 after=$2 config=$3
 reps=${4:-5}
 shift $(($# < 4 ? 3 : 4))
 source "$(dirname "$0")/lib.sh"
-clip=$(make_clip 1080p-h264-10s.mp4 1920x1080 10)
+case ${AB_CLIP:-untagged} in
+  untagged) clip=$(make_clip 1080p-h264-10s.mp4 1920x1080 10) ;;
+  bt709) clip=$(make_clip 1080p-h264-bt709-10s.mp4 1920x1080 10 -vf scale=out_color_matrix=bt709 \
+    -colorspace bt709 -color_primaries bt709 -color_trc bt709) ;;
+  *) echo "AB_CLIP is untagged or bt709, not '$AB_CLIP'" >&2; exit 2 ;;
+esac
 frames=$(frame_count "$clip")
 : > "$work/ab-before.txt"
 : > "$work/ab-after.txt"
@@ -25,4 +32,4 @@ awk -v name="$(basename "$config") $*" -v n="$frames" -v b="$(column 1 "$work/ab
     -v fa="$(column 4 "$work/ab-after.txt")" 'BEGIN {
   printf "| %s | %.1f | %.1f | %.3f | %.2f | %.2f | %d | %d |\n", name, n / b, n / a, b / a, cb, ca, fb, fa }'
 echo
-echo "$frames frames of 1920x1080 H.264; median of $reps interleaved runs; whole-process wall time; $(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)."
+echo "$frames frames of 1920x1080 H.264 (${AB_CLIP:-untagged}); median of $reps interleaved runs; whole-process wall time; $(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)."

@@ -7,12 +7,13 @@ mkdir -p "$work"
 command -v /usr/bin/time >/dev/null || { echo "bench needs /usr/bin/time (Debian package 'time')" >&2; exit 1; }
 [ -x "$bin" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 
-# make_clip NAME SIZE SECONDS: a 30 fps H.264 testsrc2 clip in bench/work/, made once; prints its path.
+# make_clip NAME SIZE SECONDS [FFMPEG_OPTION...]: a 30 fps H.264 testsrc2 clip in bench/work/,
+# made once (options go before the output, e.g. colour tags); prints its path.
 make_clip() {
   local clip="$work/$1"
   if [ ! -s "$clip" ]; then
     ffmpeg -nostdin -v error -y -f lavfi -i "testsrc2=size=$2:rate=30:duration=$3" \
-      -c:v libx264 -preset veryfast -pix_fmt yuv420p "$work/.partial-$1"
+      -c:v libx264 -preset veryfast -pix_fmt yuv420p "${@:4}" "$work/.partial-$1"
     mv "$work/.partial-$1" "$clip"
   fi
   echo "$clip"

@@ -26,7 +26,7 @@ class DeferredImage {
   virtual ~DeferredImage() = default;
   const cv::Mat& image() const;
   // The picture as 8-bit gray taken straight from the source's own pixels (a YUV picture's
-  // luma plane) without the conversion to BGR, or an empty Mat when there is no such shortcut.
+  // planes) without the conversion to BGR, or an empty Mat when there is no such shortcut.
   // It must be the gray cv::cvtColor(image(), BGR2GRAY) would give, but for rounding and for
   // colours the BGR picture had to clip.
   virtual cv::Mat gray() const { return {}; }

@@ -20,6 +20,7 @@ extern "C" {
 #include "pipeline/stage.h"
 #include "stages/io/libav_error.h"
 #include "stages/io/network_input.h"
+#include "stages/io/yuv_gray.h"
 
 namespace framepipe::stages {
 
@@ -148,38 +149,14 @@ class DecodedImage : public DeferredImage {
     return upright;
   }
 
-  // An 8-bit YUV picture's luma plane, stretched to full range when limited, as the ffmpeg CLI's
-  // `-pix_fmt gray` gives it. BGR2GRAY weighs R, G and B as BT.601's luma does, so for BT.601
-  // (and untagged) sources this is the gray of the BGR picture but for rounding and clipped
-  // colours; other matrices take the way through BGR.
+  // The gray of the BGR picture straight from the YUV planes (stages/io/yuv_gray.h): for
+  // BT.601 and untagged sources the luma plane, as the ffmpeg CLI's `-pix_fmt gray` gives it.
   cv::Mat gray() const override {
     const AVFrame& f = *frame_;
     bool full_range = f.color_range == AVCOL_RANGE_JPEG;
-    const auto* desc =
-        av_pix_fmt_desc_get(plain_yuv(static_cast<AVPixelFormat>(f.format), full_range));
-    const bool bt601 = f.colorspace == AVCOL_SPC_UNSPECIFIED || f.colorspace == AVCOL_SPC_BT470BG ||
-                       f.colorspace == AVCOL_SPC_SMPTE170M;
-    if (!bt601 || !desc || desc->nb_components < 3 ||
-        (desc->flags & (AV_PIX_FMT_FLAG_RGB | AV_PIX_FMT_FLAG_PAL)) || desc->comp[0].depth != 8 ||
-        desc->comp[0].plane != 0 || desc->comp[0].step != 1) {
-      return {};
-    }
-    const cv::Mat luma(f.height, f.width, CV_8UC1, f.data[0],
-                       static_cast<std::size_t>(f.linesize[0]));
-    cv::Mat gray;
-    if (full_range) {
-      gray = luma.clone();
-    } else {
-      static const cv::Mat stretch = [] {
-        cv::Mat table(1, 256, CV_8UC1);
-        for (int y = 0; y < 256; ++y) {
-          table.at<uchar>(y) = cv::saturate_cast<uchar>((y - 16) * 255.0 / 219.0);
-        }
-        return table;
-      }();
-      cv::LUT(luma, stretch, gray);
-    }
-    if (!rotation_) return gray;
+    const auto format = plain_yuv(static_cast<AVPixelFormat>(f.format), full_range);
+    cv::Mat gray = gray_from_yuv(f, format, full_range);
+    if (gray.empty() || !rotation_) return gray;
     cv::Mat upright;
     cv::rotate(gray, upright, *rotation_);
     return upright;

@@ -14,10 +14,10 @@ inline cv::Mat gray_of(const cv::Mat& image) {
   return gray;
 }
 
-// The frame as one 8-bit gray channel, from the decoder's luma plane when no stage has needed
+// The frame as one 8-bit gray channel, from the decoder's YUV planes when no stage has needed
 // BGR pixels yet: that skips the YUV -> BGR conversion and the BGR -> gray one.
 inline cv::Mat gray_of(Frame& frame) {
-  if (cv::Mat luma = frame.deferred_gray(); !luma.empty()) return luma;
+  if (cv::Mat gray = frame.deferred_gray(); !gray.empty()) return gray;
   return gray_of(frame.image());
 }
 

@@ -25,6 +25,17 @@ inline std::string replace_all(std::string text, const std::string& from, const 
   return text;
 }
 
+// Creates `folder` and its parents; throws one line naming it and the cause when it cannot.
+inline void create_output_folder(const fs::path& folder) {
+  if (folder.empty()) return;
+  std::error_code error;
+  fs::create_directories(folder, error);
+  if (error) {
+    throw std::runtime_error("cannot create the output folder '" + folder.string() +
+                             "': " + error.message());
+  }
+}
+
 // `pattern` under the output folder, with {stem} = the input's file name (a URL's last path
 // segment) without extension, {ext} = its extension without the dot, {stage} = the stage's name.
 // Throws when the name would leave the output folder: an absolute pattern, or '..' from the pattern
@@ -76,14 +87,7 @@ class PendingOutput {
   void start(const RunContext& context, const std::string& pattern) {
     final_ = resolve(context, pattern);
     refuse_existing(final_, context);
-    if (!final_.parent_path().empty()) {
-      std::error_code error;
-      fs::create_directories(final_.parent_path(), error);
-      if (error) {
-        throw std::runtime_error("cannot create the output folder '" +
-                                 final_.parent_path().string() + "': " + error.message());
-      }
-    }
+    create_output_folder(final_.parent_path());
     temp_ = temporary_for(final_);
   }
   void commit() {

@@ -18,6 +18,7 @@
 
 #include "pipeline/stage.h"
 #include "stages/io/detection_records.h"
+#include "stages/io/output_file.h"
 
 namespace framepipe::stages {
 
@@ -83,7 +84,7 @@ class Database {
 class Sqlite : public Database {
  public:
   Sqlite(const fs::path& path, const std::string& table, int timeout_ms) : path_(path) {
-    if (!path.parent_path().empty()) fs::create_directories(path.parent_path());
+    output_file::create_output_folder(path.parent_path());
     sqlite3* db = nullptr;
     const int ret =
         sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

@@ -111,7 +111,7 @@ class WriteImages : public SinkStage {
     std::lock_guard lock(mutex_);
     std::vector<fs::path> made;
     for (auto f = folder; !f.empty() && !fs::exists(f); f = f.parent_path()) made.push_back(f);
-    fs::create_directories(folder);
+    output_file::create_output_folder(folder);
     created_folders_.insert(created_folders_.end(), made.begin(), made.end());
   }
 

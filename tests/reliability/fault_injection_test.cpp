@@ -3,6 +3,7 @@
 // ends in a clear one-line error naming the file, with nothing half-written at a final path.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -175,22 +176,31 @@ TEST_F(FaultTest, CorruptModelAndCascadeAreOneLineConfigErrors) {
 TEST_F(FaultTest, OutputFolderThatCannotBeMadeIsAClearError) {
   fs::copy_file(small_clip(), in_ / "clip.mp4");
   const auto blocker = write_file(dir_ / "somefile", "a file, not a folder\n");
-  const auto config = write_file(dir_ / "p.yaml",
-                                 "stages:\n  - {type: decode}\n  - {type: encode, params: "
-                                 "{codec: mpeg4, path: \"{stem}.avi\"}}\n");
-  const auto result = framepipe(
-      "run " + shell_quote(config.string()) + " -i " + shell_quote((in_ / "clip.mp4").string()) +
-      " -o " + shell_quote((blocker / "sub").string()) + " --set report.formats=[]");
-  EXPECT_EQ(result.exit_code, 1) << result.output;
-  const auto lines = lines_of(result.output);
-  ASSERT_EQ(lines.size(), 1u) << result.output;
-  EXPECT_TRUE(lines[0].starts_with("error: " + (in_ / "clip.mp4").string() + ": ")) << lines[0];
-  EXPECT_NE(lines[0].find("stage 'encode'"), std::string::npos) << lines[0];
-  EXPECT_NE(lines[0].find("cannot create the output folder '" + (blocker / "sub").string() +
-                          "': Not a directory"),
-            std::string::npos)
-      << lines[0];
-  EXPECT_EQ(files_under(dir_), (std::vector<fs::path>{in_ / "clip.mp4", dir_ / "p.yaml", blocker}));
+  // Every sink that makes folders, by stage name.
+  const std::map<std::string, std::string> sinks = {
+      {"encode", "{type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}"},
+      {"write_images", "{type: write_images, params: {every: 5, path: \"{stem}/{frame}.png\"}}"},
+      {"write_detections", "{type: write_detections, params: {path: \"{stem}.jsonl\"}}"},
+      {"write_detections_db", "{type: write_detections_db, params: {path: d.sqlite}}"}};
+  for (const auto& [stage, entry] : sinks) {
+    const auto config =
+        write_file(dir_ / "p.yaml", "stages:\n  - {type: decode}\n  - " + entry + "\n");
+    const auto result = framepipe(
+        "run " + shell_quote(config.string()) + " -i " + shell_quote((in_ / "clip.mp4").string()) +
+        " -o " + shell_quote((blocker / "sub").string()) + " --set report.formats=[]");
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    const auto lines = lines_of(result.output);
+    ASSERT_EQ(lines.size(), 1u) << result.output;
+    EXPECT_TRUE(lines[0].starts_with("error: " + (in_ / "clip.mp4").string() + ": ")) << lines[0];
+    EXPECT_NE(lines[0].find("stage '" + stage + "'"), std::string::npos) << lines[0];
+    EXPECT_NE(lines[0].find("cannot create the output folder '" + (blocker / "sub").string()),
+              std::string::npos)
+        << lines[0];
+    EXPECT_NE(lines[0].find("': Not a directory"), std::string::npos) << lines[0];
+    EXPECT_EQ(files_under(dir_),
+              (std::vector<fs::path>{in_ / "clip.mp4", dir_ / "p.yaml", blocker}))
+        << stage;
+  }
 }
 
 TEST_F(FaultTest, InputThatDisappearsMidBatchFailsAloneWithItsName) {

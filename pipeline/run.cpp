@@ -69,8 +69,8 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
       instances.push_back(
           stage_config.info->create(StageSetup{stage_config.name, stage_config.params}));
       graph_stages[i].stage = instances.back().get();
-      RunContext context{config.input_path, config.output_dir, config.overwrite, metrics[i].get(),
-                         stage_config.name};
+      RunContext context{config.input_path, config.output_dir, config.overwrite,
+                         metrics[i].get(),  stage_config.name, environment.cancel};
       // Threads the stage starts while opening (libav's decoder threads) are its helpers.
       const auto threads_before = process_thread_ids();
       measured(*metrics[i], [&] { instances.back()->open(context); });

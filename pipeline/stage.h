@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -35,6 +36,9 @@ struct RunContext {
   bool overwrite = false;            // sinks may replace existing outputs
   StageMetrics* metrics = nullptr;   // for ScopedPhase; null outside the engine
   std::string stage_name{};          // this stage's name in the config, for output names
+  // Set when the run is being cancelled (SIGINT): a stage blocked in a long wait (a network
+  // read) checks it and gives up. Null when nothing can cancel the run.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 // The threading contract, written once:

@@ -181,6 +181,7 @@ class Decode : public SourceStage {
     libav::quiet_logging();
     metrics_ = context.metrics;
     path_ = context.input_path;
+    network_.cancel = context.cancel;
     AVFormatContext* format = nullptr;
     int ret = network_input::open(&format, path_, network_);
     if (ret < 0) {

@@ -252,7 +252,8 @@ class Encode : public SinkStage {
     if (!context.input_path.empty()) {
       copy_.open(context.input_path, muxer, stream_,
                  {.audio = audio_mode(params_.string("audio")),
-                  .metadata = params_.string("metadata") == "copy"});
+                  .metadata = params_.string("metadata") == "copy",
+                  .cancel = context.cancel});
     }
   }
 

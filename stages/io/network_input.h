@@ -5,6 +5,7 @@
 // and retries with backoff when opening fails for a reason that may pass (a timeout, a
 // refused connection, a 5xx answer). Local paths open exactly as before.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -41,6 +42,8 @@ inline ParamSpec retries_param() {
 struct Options {
   int timeout_ms = 30000;
   int retries = 3;
+  // When set, a cancelled run (SIGINT) interrupts waiting for the network at once.
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 inline Options options_from(const Params& params) {
@@ -62,15 +65,36 @@ inline std::string reconnect_delay_max(int retries) {
   return std::to_string(retries <= 1 ? 0 : (1 << (std::min(retries, 10) - 1)) - 1);
 }
 
+// libav's interrupt callback: non-zero makes a blocked connect or read return AVERROR_EXIT.
+inline int cancelled(void* cancel) {
+  return cancel && static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
+}
+
+// Sleeps `duration` unless the run is cancelled first; false when it was.
+inline bool wait_unless_cancelled(std::chrono::milliseconds duration,
+                                  const std::atomic<bool>* cancel) {
+  const auto step = std::chrono::milliseconds(20);
+  for (auto left = duration; left.count() > 0; left -= step) {
+    if (cancel && cancel->load()) return false;
+    std::this_thread::sleep_for(std::min(step, left));
+  }
+  return !(cancel && cancel->load());
+}
+
 // avformat_open_input(), with the options above when `path` is a URL. Returns libav's error
-// code, like avformat_open_input; on failure *format is null.
+// code, like avformat_open_input; on failure *format is null. A URL's context keeps the
+// interrupt callback, so its later reads stop when the run is cancelled too.
 inline int open(AVFormatContext** format, const std::string& path, const Options& options) {
   if (!is_url(path)) return avformat_open_input(format, path.c_str(), nullptr, nullptr);
   int ret = 0;
   for (int attempt = 0; attempt <= options.retries; ++attempt) {
-    if (attempt > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(250) * (1 << (attempt - 1)));
+    if (attempt > 0 && !wait_unless_cancelled(std::chrono::milliseconds(250) * (1 << (attempt - 1)),
+                                              options.cancel)) {
+      return AVERROR_EXIT;
     }
+    *format = avformat_alloc_context();
+    if (!*format) return AVERROR(ENOMEM);
+    (*format)->interrupt_callback = {cancelled, const_cast<std::atomic<bool>*>(options.cancel)};
     AVDictionary* settings = nullptr;
     av_dict_set(&settings, "rw_timeout",
                 std::to_string(static_cast<long long>(options.timeout_ms) * 1000).c_str(), 0);
@@ -81,7 +105,9 @@ inline int open(AVFormatContext** format, const std::string& path, const Options
     }
     ret = avformat_open_input(format, path.c_str(), nullptr, &settings);
     av_dict_free(&settings);
-    if (ret >= 0 || !transient(ret)) return ret;
+    if (ret >= 0 || !transient(ret) || cancelled(const_cast<std::atomic<bool>*>(options.cancel))) {
+      return ret;
+    }
   }
   return ret;
 }

@@ -252,7 +252,7 @@ void StreamCopy::open(const std::string& input_path, AVFormatContext* muxer, AVS
   path_ = input_path;
   muxer_ = muxer;
   AVFormatContext* input = nullptr;
-  int ret = network_input::open(&input, path_, {});
+  int ret = network_input::open(&input, path_, {.cancel = options.cancel});
   if (ret < 0) {
     throw std::runtime_error("cannot open '" + path_ +
                              "' to copy its audio and metadata: " + libav::error_string(ret));

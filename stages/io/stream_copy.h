@@ -3,6 +3,7 @@
 // The input's streams besides the decoded video (audio, subtitles), copied packet for packet
 // into the encoder's output and interleaved with its video by timestamp, so they stay in sync;
 // and the input's container and stream metadata.
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@ class StreamCopy {
   struct Options {
     Audio audio = Audio::copy;
     bool metadata = true;  // copy container and stream metadata (title, creation_time, language)
+    const std::atomic<bool>* cancel = nullptr;  // the run's (RunContext::cancel), for URL inputs
   };
 
   StreamCopy();

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "pipeline/inputs.h"
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/loopback_servers.h"
 #include "tests/support/media.h"
 
@@ -153,6 +154,38 @@ TEST_F(NetworkInputTest, StalledAndMissingUrlsFailWithTheirUrlWhileTheOthersFini
   }
   EXPECT_EQ(stall_requests, 2);
   EXPECT_EQ(missing_requests, 1);
+}
+
+// Ctrl-C while a server keeps the connection open without answering: the run ends as cancelled
+// at once, not after network_timeout_ms (a minute here), and leaves no output behind.
+TEST_F(NetworkInputTest, SigintWhileWaitingForAStalledServerEndsTheRunAtOnce) {
+  using namespace std::chrono_literals;
+  HttpTestServer server(root_);
+  std::ofstream(config_) << "stages:\n"
+                            "  - {type: decode, params: {network_timeout_ms: 60000}}\n"
+                            "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n";
+  const auto out = dir_ / "out";
+  const auto errors = dir_ / "stderr.txt";
+  const pid_t pid = reliability::spawn_framepipe(
+      {"run", config_.string(), "-i", server.url("/stall/twenty.mp4"), "-o", out.string(), "-q"},
+      errors);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(reliability::wait_for_sigint_handler(pid, 30s));
+  // Until the request is waiting at the server.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (server.log().empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_FALSE(server.log().empty()) << "framepipe never asked the server";
+  kill(pid, SIGINT);
+  // The bound only catches the old behaviour: waiting out the 60 s timeout.
+  const auto code = reliability::wait_bounded(pid, 20s);
+  ASSERT_TRUE(code.has_value()) << "still waiting for the server 20 s after SIGINT";
+  EXPECT_EQ(*code, 130);
+  std::ifstream stderr_file(errors);
+  const std::string stderr_text((std::istreambuf_iterator<char>(stderr_file)), {});
+  EXPECT_NE(stderr_text.find("cancel"), std::string::npos) << stderr_text;
+  EXPECT_FALSE(fs::exists(out / "twenty.avi"));
 }
 
 }  // namespace

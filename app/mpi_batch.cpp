@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -76,8 +77,10 @@ std::optional<Message> poll(int from, int tag) {
   return message;
 }
 
+// Sets `ranks_lost` when a worker went silent past --mpi-timeout.
 int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
-               const RunOptions& options, int ranks, const nlohmann::json& extra) {
+               const RunOptions& options, int ranks, const nlohmann::json& extra,
+               bool& ranks_lost) {
   const auto start = Clock::now();
   const auto report_root = batch_report_root(config);
   const auto weights = file_weights(inputs);
@@ -202,6 +205,8 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
                     {"lost", worker.lost}});
   }
   batch["ranks"] = rows;
+  ranks_lost = std::any_of(workers.begin(), workers.end(),
+                           [](const auto& entry) { return entry.second.lost; });
   batch["mpi"] = {{"ranks", ranks}, {"workers", ranks - 1}, {"timeout_s", options.mpi_timeout_s}};
   return finish_batch(config, batch);
 }
@@ -303,7 +308,15 @@ int run_mpi_batch_command(const Config& config, const std::vector<BatchInput>& i
         "N, N >= 2)");
     code = run_local_batch(config, inputs, options, name, mpi_extra);
   } else if (rank == 0) {
-    code = coordinate(config, inputs, options, ranks, mpi_extra);
+    bool ranks_lost = false;
+    code = coordinate(config, inputs, options, ranks, mpi_extra, ranks_lost);
+    if (ranks_lost) {
+      // MPI_Finalize waits for every rank, the dead one too: Open MPI 4.1 then left the
+      // survivors spinning in it after the batch had ended. The report is written and every
+      // other rank has finished, so rank 0 ends the job; mpirun exits with the batch's code.
+      spdlog::warn("--mpi: a rank was lost, so rank 0 ends the MPI job (MPI_Abort, code {})", code);
+      MPI_Abort(MPI_COMM_WORLD, code);
+    }
   } else {
     work(config, options, rank, (name.empty() ? "" : name + "-") + "rank-" + std::to_string(rank));
   }

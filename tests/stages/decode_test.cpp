@@ -176,17 +176,19 @@ TEST(DecodeTest, GrayShortcutIsTheSourceLumaAsTheCliGivesIt) {
 TEST(DecodeTest, GrayShortcutOfOtherMatricesIsTheGrayOfTheBgrPicture) {
   // Converted from RGB with the matrix they are tagged with, so their colours lie in its gamut.
   auto clip_in = [](const std::string& name, const std::string& matrix, const std::string& range,
-                    const std::string& pix_fmt) {
-    return Clip{name,
-                "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -vf scale=out_color_matrix=" +
-                    matrix + ":out_range=" + range + " -c:v libx264 -preset veryfast -pix_fmt " +
-                    pix_fmt + " -colorspace " + (matrix == "bt2020" ? "bt2020nc" : matrix) +
-                    " -color_range " + range};
+                    const std::string& pix_fmt, const std::string& size = "320x240") {
+    return Clip{name, "-f lavfi -i testsrc2=size=" + size +
+                          ":rate=25:duration=1 -vf scale=out_color_matrix=" + matrix +
+                          ":out_range=" + range + " -c:v libx264 -preset veryfast -pix_fmt " +
+                          pix_fmt + " -colorspace " + (matrix == "bt2020" ? "bt2020nc" : matrix) +
+                          " -color_range " + range};
   };
   const Clip bt709 = clip_in("io_gray_bt709.mp4", "bt709", "tv", "yuv420p");
   const Clip bt709_full = clip_in("io_gray_bt709_full.mp4", "bt709", "pc", "yuv420p");
   const Clip bt2020_444 = clip_in("io_gray_bt2020_444.mp4", "bt2020", "tv", "yuv444p");
-  for (const auto& clip : {bt709, bt709_full, bt2020_444}) {
+  // A width that is not a multiple of 16 leaves a tail to the scalar loop.
+  const Clip bt709_tail = clip_in("io_gray_bt709_330x244.mp4", "bt709", "tv", "yuv420p", "330x244");
+  for (const auto& clip : {bt709, bt709_full, bt2020_444, bt709_tail}) {
     auto frames = decode_all(clip_path(clip));
     ASSERT_GT(frames.size(), 10u) << clip.name;
     for (int n : {0, 10}) {
@@ -199,7 +201,7 @@ TEST(DecodeTest, GrayShortcutOfOtherMatricesIsTheGrayOfTheBgrPicture) {
       cv::absdiff(shortcut, from_bgr, difference);
       const double mean = cv::mean(difference)[0];
       // As for BT.601 (above): rounding, and sharp colour edges where the BGR picture clipped or
-      // 4:2:0 chroma was spread differently. Measured: mean 0.33 to 0.70, 1.3% to 2.1% of the
+      // 4:2:0 chroma was spread differently. Measured: mean 0.32 to 0.72, 1.3% to 2.1% of the
       // pixels off by more than 2 levels.
       const double far_share = static_cast<double>(cv::countNonZero(difference > 2)) /
                                static_cast<double>(difference.total());

@@ -66,6 +66,12 @@ void write_atomically(const std::filesystem::path& path, const std::string& text
   std::filesystem::rename(partial, path);
 }
 
+// What the stage counted (Stage::counters(): packets, damaged packets, dropped streams …).
+nlohmann::json counters_of(const RunResult& result, const std::string& stage) {
+  const auto it = result.counters.find(stage);
+  return it == result.counters.end() ? nlohmann::json::object() : nlohmann::json(it->second);
+}
+
 }  // namespace
 
 nlohmann::json build_report(const Config& config, const RunResult& result,
@@ -101,7 +107,8 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
          {"blocked_s", f.blocked_s},
          {"utilization", f.utilization},
          {"latency_ms", latency_json(f.latency)},
-         {"phases", phases}});
+         {"phases", phases},
+         {"counters", counters_of(result, stage.name)}});
   }
   nlohmann::json advice = nlohmann::json::array();
   for (const auto& a : analysis.advice) {

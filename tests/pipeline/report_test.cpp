@@ -92,6 +92,21 @@ TEST_F(ReportTest, FiguresAddUpAndNameRealStages) {
   EXPECT_EQ(report_["config"]["stages"][1]["concurrency"], "2");
 }
 
+TEST_F(ReportTest, StageCountersAreInTheReport) {
+  // The clip was made as 60 frames of yuv420p (SetUp's ffmpeg command).
+  const nlohmann::json* decode = nullptr;
+  for (const auto& stage : report_["stages"]) {
+    if (stage["name"] == "decode") decode = &stage;
+    ASSERT_TRUE(stage["counters"].is_object()) << stage["name"];
+  }
+  ASSERT_NE(decode, nullptr);
+  const auto& counters = (*decode)["counters"];
+  EXPECT_EQ(counters["frames"], 60) << counters;
+  EXPECT_EQ(counters["pixel_format_yuv420p"], 60) << counters;
+  EXPECT_EQ(counters["damaged_packets"], 0) << counters;
+  EXPECT_EQ(counters["frames"], report_["frames"]);
+}
+
 TEST_F(ReportTest, TraceHasExactlyOneSlicePerInvocation) {
   const auto written = write_report(dir_ / "report", {"trace"}, report_, result_);
   std::ifstream file(written.at(0));

@@ -65,12 +65,13 @@ struct PictureTags {
 // new cv::Mat and set it, because branches may share the same pixels.
 class Frame {
  public:
-  std::int64_t index = 0;  // 0-based position in the source's decode order
-  std::int64_t pts = 0;    // presentation timestamp, in time_base units
-  Rational time_base;      // of pts
-  Rational frame_rate;     // nominal rate of the source stream, when known
-  PictureTags tags;        // colour and orientation, as the source described them
-  std::string source;      // the input file this frame came from
+  std::int64_t index = 0;     // 0-based position in the source's decode order
+  std::int64_t pts = 0;       // presentation timestamp, in time_base units
+  Rational time_base;         // of pts
+  std::int64_t duration = 0;  // how long the picture shows, in time_base units; 0 = unknown
+  Rational frame_rate;        // nominal rate of the source stream, when known
+  PictureTags tags;           // colour and orientation, as the source described them
+  std::string source;         // the input file this frame came from
   // Results that stages attach and sinks write out; branch copies carry their own copy.
   std::vector<Detection> detections;      // what detectors found, in the order they added it
   std::map<std::string, double> scalars;  // per-frame measurements, e.g. "motion"

@@ -373,6 +373,7 @@ class Decode : public SourceStage {
     frame.pts =
         frame_->best_effort_timestamp != AV_NOPTS_VALUE ? frame_->best_effort_timestamp : next_pts_;
     next_pts_ = frame.pts + ticks_per_frame_;
+    frame.duration = std::max<std::int64_t>(0, frame_->pkt_duration);
     frame.time_base = time_base_;
     frame.frame_rate = frame_rate_;
     frame.tags = tags_of(*frame_);

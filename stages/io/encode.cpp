@@ -287,6 +287,10 @@ class Encode : public SinkStage {
     }
     AVFrame* picture = prepared->picture.get();
     picture->pts = encoder_pts(frame);
+    if (frame.duration > 0 && frame.time_base.valid()) {
+      durations_[picture->pts] = av_rescale_q(
+          frame.duration, {frame.time_base.num, frame.time_base.den}, encoder_->time_base);
+    }
     picture->quality = encoder_->global_quality;
     encode(picture);
   }
@@ -500,6 +504,10 @@ class Encode : public SinkStage {
       libav::check(ret, "encoder '" + params_.string("codec") + "' failed");
       ScopedPhase phase(metrics_, kMux);
       packet_->stream_index = stream_->index;
+      if (auto it = durations_.find(packet_->pts); it != durations_.end()) {
+        packet_->duration = it->second;
+        durations_.erase(it);
+      }
       av_packet_rescale_ts(packet_.get(), encoder_->time_base, stream_->time_base);
       copy_.write_until(packet_->dts, stream_->time_base);
       // Takes over the packet's data and leaves it blank.
@@ -531,6 +539,9 @@ class Encode : public SinkStage {
   cv::Size cropped_;  // columns and rows dropped for it
   std::int64_t frames_ = 0;
   std::int64_t last_pts_ = 0;
+  // Encoder pts -> the source frame's duration (encoder time base) until its packet comes out,
+  // so the last frame of a variable-rate source lasts as long as it did there.
+  std::map<std::int64_t, std::int64_t> durations_;
 };
 
 }  // namespace

@@ -313,7 +313,8 @@ int run_mpi_batch_command(const Config& config, const std::vector<BatchInput>& i
     if (ranks_lost) {
       // MPI_Finalize waits for every rank, the dead one too: Open MPI 4.1 then left the
       // survivors spinning in it after the batch had ended. The report is written and every
-      // other rank has finished, so rank 0 ends the job; mpirun exits with the batch's code.
+      // other rank has finished, so rank 0 ends the job (under --enable-recovery mpirun still
+      // exits 0: batch.json says how the batch went).
       spdlog::warn("--mpi: a rank was lost, so rank 0 ends the MPI job (MPI_Abort, code {})", code);
       MPI_Abort(MPI_COMM_WORLD, code);
     }

@@ -65,9 +65,11 @@ inline std::string reconnect_delay_max(int retries) {
   return std::to_string(retries <= 1 ? 0 : (1 << (std::min(retries, 10) - 1)) - 1);
 }
 
+inline bool cancel_requested(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
+
 // libav's interrupt callback: non-zero makes a blocked connect or read return AVERROR_EXIT.
-inline int cancelled(void* cancel) {
-  return cancel && static_cast<const std::atomic<bool>*>(cancel)->load() ? 1 : 0;
+inline int interrupt_callback(void* cancel) {
+  return cancel_requested(static_cast<const std::atomic<bool>*>(cancel)) ? 1 : 0;
 }
 
 // Sleeps `duration` unless the run is cancelled first; false when it was.
@@ -75,10 +77,10 @@ inline bool wait_unless_cancelled(std::chrono::milliseconds duration,
                                   const std::atomic<bool>* cancel) {
   const auto step = std::chrono::milliseconds(20);
   for (auto left = duration; left.count() > 0; left -= step) {
-    if (cancel && cancel->load()) return false;
+    if (cancel_requested(cancel)) return false;
     std::this_thread::sleep_for(std::min(step, left));
   }
-  return !(cancel && cancel->load());
+  return !cancel_requested(cancel);
 }
 
 // avformat_open_input(), with the options above when `path` is a URL. Returns libav's error
@@ -94,7 +96,8 @@ inline int open(AVFormatContext** format, const std::string& path, const Options
     }
     *format = avformat_alloc_context();
     if (!*format) return AVERROR(ENOMEM);
-    (*format)->interrupt_callback = {cancelled, const_cast<std::atomic<bool>*>(options.cancel)};
+    (*format)->interrupt_callback = {interrupt_callback,
+                                     const_cast<std::atomic<bool>*>(options.cancel)};
     AVDictionary* settings = nullptr;
     av_dict_set(&settings, "rw_timeout",
                 std::to_string(static_cast<long long>(options.timeout_ms) * 1000).c_str(), 0);
@@ -105,7 +108,7 @@ inline int open(AVFormatContext** format, const std::string& path, const Options
     }
     ret = avformat_open_input(format, path.c_str(), nullptr, &settings);
     av_dict_free(&settings);
-    if (ret >= 0 || !transient(ret) || cancelled(const_cast<std::atomic<bool>*>(options.cancel))) {
+    if (ret >= 0 || !transient(ret) || cancel_requested(options.cancel)) {
       return ret;
     }
   }

@@ -137,8 +137,7 @@ TEST_F(CliTest, DefaultConfigRunsAndKeepsFrameCountAndRate) {
   for (const char* stage : {"decode", "blur", "edges", "video"}) {
     EXPECT_NE(result.output.find(std::string("\n") + stage + " "), std::string::npos) << stage;
   }
-  std::ifstream report_file(out / "report/report.json");
-  const auto report = nlohmann::json::parse(report_file);
+  const auto report = read_json(out / "report/report.json");
   EXPECT_EQ(report["frames"].get<int>(), 100);
   EXPECT_EQ(report["stages"].size(), 4u);
   EXPECT_EQ(report["stages"][1]["items"].get<int>(), 100);
@@ -199,8 +198,7 @@ TEST_F(CliTest, ExistingOutputIsNotOverwrittenUnlessAsked) {
   const auto refused = framepipe(base);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.output.find("overwrite"), std::string::npos) << refused.output;
-  std::ifstream kept(out / "keep.mp4");
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "precious");
+  EXPECT_EQ(read_text(out / "keep.mp4"), "precious");
   const auto replaced = framepipe(base + " --set output.overwrite=true");
   EXPECT_EQ(replaced.exit_code, 0) << replaced.output;
   EXPECT_EQ(frame_count(out / "keep.mp4"), 100);

@@ -1,8 +1,6 @@
 // docs/stages.md is generated from the registry; this fails when someone forgets to regenerate.
 #include <gtest/gtest.h>
 
-#include <fstream>
-
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -10,9 +8,8 @@ namespace {
 
 TEST(Docs, StageReferenceMatchesTheRegistry) {
   const std::filesystem::path docs = std::filesystem::path(FRAMEPIPE_SOURCE_DIR) / "docs/stages.md";
-  std::ifstream file(docs);
-  ASSERT_TRUE(file) << docs << " is missing";
-  const std::string committed(std::istreambuf_iterator<char>(file), {});
+  ASSERT_TRUE(std::filesystem::exists(docs)) << docs << " is missing";
+  const std::string committed = read_text(docs);
   const auto generated = capture(shell_quote(FRAMEPIPE_BINARY) + " stages --markdown");
   EXPECT_EQ(committed, generated)
       << "docs/stages.md is stale: run `build/app/framepipe stages --markdown > docs/stages.md`";

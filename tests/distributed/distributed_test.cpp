@@ -156,8 +156,7 @@ TEST_F(DistributedTest, ShardsMergeToTheSingleMachineBatch) {
       EXPECT_TRUE(fs::exists(out / "report" / file["report"].get<std::string>() / "report.json"))
           << file["report"];
     }
-    std::ifstream html_file(out / "report/batch.html");
-    const std::string html((std::istreambuf_iterator<char>(html_file)), {});
+    const std::string html = read_text(out / "report/batch.html");
     EXPECT_NE(html.find("<table class=\"shards\">"), std::string::npos);
     EXPECT_NE(html.find("<table class=\"stages\">"), std::string::npos);
   }
@@ -229,8 +228,7 @@ TEST_F(DistributedTest, MpiRanksMakeTheSameOutputsAsOneProcess) {
   }
   EXPECT_EQ(files, 20);
   EXPECT_EQ(frames, reference["totals"]["frames"].get<std::int64_t>());
-  std::ifstream html_file(out / "report/batch.html");
-  const std::string html((std::istreambuf_iterator<char>(html_file)), {});
+  const std::string html = read_text(out / "report/batch.html");
   EXPECT_NE(html.find("<table class=\"ranks\">"), std::string::npos);
   // Each file's report was written by the rank that ran it, where batch.json says.
   for (const auto& file : batch["files"]) {
@@ -243,14 +241,12 @@ pid_t find_rank(int rank, const std::string& marker) {
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const auto name = entry.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    const std::string command((std::istreambuf_iterator<char>(cmdline)), {});
+    const std::string command = read_text(entry.path() / "cmdline");
     if (command.find(marker) == std::string::npos || command.find("--mpi") == std::string::npos ||
         command.starts_with("mpirun")) {
       continue;
     }
-    std::ifstream environment(entry.path() / "environ");
-    const std::string env((std::istreambuf_iterator<char>(environment)), {});
+    const std::string env = read_text(entry.path() / "environ");
     if (env.find(std::string("OMPI_COMM_WORLD_RANK=") + std::to_string(rank) + '\0') !=
         std::string::npos) {
       return static_cast<pid_t>(std::stoi(name));

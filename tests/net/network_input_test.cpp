@@ -182,8 +182,7 @@ TEST_F(NetworkInputTest, SigintWhileWaitingForAStalledServerEndsTheRunAtOnce) {
   const auto code = reliability::wait_bounded(pid, 20s);
   ASSERT_TRUE(code.has_value()) << "still waiting for the server 20 s after SIGINT";
   EXPECT_EQ(*code, 130);
-  std::ifstream stderr_file(errors);
-  const std::string stderr_text((std::istreambuf_iterator<char>(stderr_file)), {});
+  const std::string stderr_text = read_text(errors);
   EXPECT_NE(stderr_text.find("cancel"), std::string::npos) << stderr_text;
   EXPECT_FALSE(fs::exists(out / "twenty.avi"));
 }

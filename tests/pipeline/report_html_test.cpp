@@ -247,11 +247,6 @@ struct Page {
   std::string log;
 };
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 class ReportHtmlBrowser : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -279,8 +274,8 @@ class ReportHtmlBrowser : public ::testing::Test {
         shell_quote(log.string()) + ")";
     Page page;
     page.exit_code = run_shell(command).exit_code;
-    page.dom = read_file(dom);
-    page.log = read_file(log);
+    page.dom = read_text(dom);
+    page.log = read_text(log);
     std::istringstream lines(page.log);
     for (std::string line; std::getline(lines, line);) {
       if (line.find("CONSOLE") != std::string::npos) page.console.push_back(line);

@@ -154,6 +154,13 @@ class FoldersTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
+  // `count` copies of small_clip() in in/, named clip0.mp4, clip1.mp4, …
+  void add_clips(int count) {
+    for (int i = 0; i < count; ++i) {
+      fs::copy_file(small_clip(), in_ / ("clip" + std::to_string(i) + ".mp4"));
+    }
+  }
+
   fs::path dir_, in_, out_;
 
  private:

@@ -204,8 +204,7 @@ TEST_F(FaultTest, OutputFolderThatCannotBeMadeIsAClearError) {
 }
 
 TEST_F(FaultTest, InputThatDisappearsMidBatchFailsAloneWithItsName) {
-  for (int i = 0; i < 6; ++i)
-    fs::copy_file(small_clip(), in_ / ("clip" + std::to_string(i) + ".mp4"));
+  add_clips(6);
   // 30 ms a frame: each file takes about 0.3 s, one at a time, in name order.
   const auto config = write_file(dir_ / "slow.yaml",
                                  "pipeline: {files_in_parallel: 1}\n"
@@ -235,8 +234,7 @@ TEST_F(FaultTest, InputThatDisappearsMidBatchFailsAloneWithItsName) {
   EXPECT_EQ(batch["files"][5]["status"], "failed");
   EXPECT_FALSE(fs::exists(out_ / "clip5.avi"));
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(fs::exists(out_ / ("clip" + std::to_string(i) + ".avi")));
-  std::ifstream errors_in(stderr_file);
-  const std::string errors((std::istreambuf_iterator<char>(errors_in)), {});
+  const std::string errors = read_text(stderr_file);
   const auto lines = lines_of(errors);
   ASSERT_EQ(lines.size(), 1u) << errors;
   EXPECT_TRUE(lines[0].starts_with("error: " + gone.string() + ": ")) << lines[0];

@@ -15,14 +15,9 @@ std::vector<fs::path> corpus(const std::string& target) {
   return files;
 }
 
-std::string bytes_of(const fs::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(file), {}};
-}
-
 TEST(FuzzCorpus, ConfigInputsLoadOrFailWithAConfigError) {
   for (const auto& path : corpus("config")) {
-    EXPECT_NO_THROW(fuzz::load_config(bytes_of(path))) << path;
+    EXPECT_NO_THROW(fuzz::load_config(read_text(path))) << path;
   }
 }
 
@@ -32,7 +27,7 @@ TEST(FuzzCorpus, MediaInputsDecodeOrFailWithAnError) {
 
 TEST(FuzzCorpus, ReportInputsCompareOrFailWithAnError) {
   for (const auto& path : corpus("compare")) {
-    EXPECT_NO_THROW(fuzz::compare_reports(bytes_of(path))) << path;
+    EXPECT_NO_THROW(fuzz::compare_reports(read_text(path))) << path;
   }
 }
 

@@ -140,14 +140,12 @@ TEST_F(SecurityTest, FileNamesAndConfigStringsAreEscapedInTheHtmlReports) {
   const auto report = out_ / "report/<script>alert(1)</script>.mp4/report.html";
   ASSERT_TRUE(fs::exists(report));
   for (const auto& page : {out_ / "report/batch.html", report}) {
-    std::ifstream file(page);
-    const std::string html((std::istreambuf_iterator<char>(file)), {});
+    const std::string html = read_text(page);
     EXPECT_EQ(html.find("<script>alert"), std::string::npos) << page;
     EXPECT_EQ(html.find("</script>.mp4"), std::string::npos) << page;
     EXPECT_EQ(html.find("<img"), std::string::npos) << page;
   }
-  std::ifstream file(out_ / "report/batch.html");
-  const std::string html((std::istreambuf_iterator<char>(file)), {});
+  const std::string html = read_text(out_ / "report/batch.html");
   EXPECT_NE(html.find("&lt;script&gt;alert(1)&lt;/script&gt;.mp4"), std::string::npos);
   EXPECT_NE(html.find("&lt;img src=x onerror=alert(3)&gt;.mp4"), std::string::npos);
 }

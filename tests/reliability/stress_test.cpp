@@ -58,9 +58,7 @@ TEST_F(StressTest, FiveHundredTinyClipsInOneBatch) {
 // frames each, on an arena of 2 threads: every file still finishes.
 TEST_F(StressTest, OneFrameInFlightWithConcurrency64Completes) {
   constexpr int kFiles = 16;
-  for (int i = 0; i < kFiles; ++i) {
-    fs::copy_file(small_clip(), in_ / ("clip" + std::to_string(i) + ".mp4"));
-  }
+  add_clips(kFiles);
   const auto config = write_file(dir_ / "narrow.yaml",
                                  "pipeline: {threads: 2, max_frames_in_flight: 1, "
                                  "files_in_parallel: 16}\n"
@@ -119,9 +117,7 @@ TEST_F(StressTest, ThreadsFollowTheConfigNotTheInputLength) {
 // of files the report calls done.
 TEST_F(StressTest, CancellationAtRandomMomentsNeverHangsOrLeavesPartialOutputs) {
   constexpr int kFiles = 4;
-  for (int i = 0; i < kFiles; ++i) {
-    fs::copy_file(small_clip(), in_ / ("clip" + std::to_string(i) + ".mp4"));
-  }
+  add_clips(kFiles);
   // About 0.3 s a file, two at a time.
   const auto config = write_file(dir_ / "slow.yaml",
                                  "pipeline: {files_in_parallel: 2}\n"

@@ -114,11 +114,6 @@ TEST_F(OutputsTest, DetectionsAreWrittenUnderATemporaryNameAndRemovedOnAbort) {
   EXPECT_TRUE(harness.stage().outputs().empty());
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 TEST_F(OutputsTest, DetectionsRefuseAnExistingFileUnlessOverwrite) {
   std::ofstream(dir_ / "clip-detections.jsonl") << "keep me\n";
   EXPECT_THROW(StageHarness("{type: write_detections}", context()), std::runtime_error);

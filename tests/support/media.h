@@ -34,6 +34,9 @@ std::vector<std::int64_t> ffprobe_pts(const std::filesystem::path& path);
 // The frames of the first video stream, as ffprobe counts them by decoding (a path or a URL).
 std::int64_t frame_count(const std::string& path_or_url);
 
+// A file's whole content, byte for byte ("" when it cannot be read).
+std::string read_text(const std::filesystem::path& path);
+
 // A JSON file, parsed (a report.json, a batch.json).
 nlohmann::json read_json(const std::filesystem::path& path);
 

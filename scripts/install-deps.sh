@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config
-  libopencv-dev libtbb-dev
+  libopencv-dev libtbb-dev libturbojpeg0-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   googletest libgtest-dev time chromium python3 python3-jsonschema

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "pipeline/stage.h"
+#include "stages/io/image_file.h"
 #include "stages/io/output_file.h"
 
 namespace framepipe::stages {
@@ -16,7 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kGap = 4;  // pixels between thumbnails and around the grid
+constexpr int kGap = 4;       // pixels between thumbnails and around the grid
+constexpr int kPngLevel = 6;  // zlib's default: one image a run, so size matters more than time
 
 double seconds(const Frame& frame) {
   if (frame.time_base.valid()) return frame.pts * frame.time_base.value();
@@ -32,7 +33,10 @@ class ContactSheet : public SinkStage {
         cells_(columns_ * static_cast<int>(params.integer("rows"))),
         thumb_width_(static_cast<int>(params.integer("thumb_width"))),
         timestamps_(params.boolean("timestamps")),
-        quality_(static_cast<int>(params.integer("jpeg_quality"))) {}
+        format_(image_file::format_of(pattern_).value()),
+        setting_(format_ == image_file::Format::png
+                     ? kPngLevel
+                     : static_cast<int>(params.integer("jpeg_quality"))) {}
 
   void open(const RunContext& context) override { output_.start(context, pattern_); }
 
@@ -65,14 +69,11 @@ class ContactSheet : public SinkStage {
                                "' not written");
     }
     const cv::Mat sheet = compose();
-    bool written = false;
     try {
-      written =
-          cv::imwrite(output_.temp_path().string(), sheet, {cv::IMWRITE_JPEG_QUALITY, quality_});
-    } catch (const cv::Exception& e) {
-      throw std::runtime_error("cannot write '" + output_.final_path().string() + "': " + e.err);
+      image_file::write(output_.temp_path(), image_file::encode(sheet, format_, setting_));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("cannot write '" + output_.final_path().string() + "': " + e.what());
     }
-    if (!written) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
     output_.commit();
   }
 
@@ -122,7 +123,8 @@ class ContactSheet : public SinkStage {
   int cells_;
   int thumb_width_;
   bool timestamps_;
-  int quality_;
+  image_file::Format format_;
+  int setting_;  // the PNG level or the JPEG quality
   output_file::PendingOutput output_;
   cv::Size thumb_size_;
   std::int64_t stride_ = 1;
@@ -161,8 +163,7 @@ StageInfo contact_sheet_stage() {
       .check =
           [](const Params& params) {
             std::vector<std::string> problems;
-            const auto extension = fs::path(params.string("path")).extension().string();
-            if (extension != ".png" && extension != ".jpg" && extension != ".jpeg") {
+            if (!image_file::format_of(params.string("path"))) {
               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
                                  params.string("path") + "'");
             }

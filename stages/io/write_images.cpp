@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <mutex>
-#include <opencv2/imgcodecs.hpp>
 
 #include "pipeline/stage.h"
+#include "stages/io/image_file.h"
 #include "stages/io/output_file.h"
 
 namespace framepipe::stages {
@@ -38,14 +38,11 @@ FrameField find_frame_field(const std::string& text, std::size_t from = 0) {
 class WriteImages : public SinkStage {
  public:
   explicit WriteImages(const Params& params)
-      : pattern_(params.string("path")), every_(params.integer("every")) {
-    const auto extension = fs::path(pattern_).extension().string();
-    if (extension == ".png") {
-      flags_ = {cv::IMWRITE_PNG_COMPRESSION, static_cast<int>(params.integer("png_compression"))};
-    } else {
-      flags_ = {cv::IMWRITE_JPEG_QUALITY, static_cast<int>(params.integer("jpeg_quality"))};
-    }
-  }
+      : pattern_(params.string("path")),
+        every_(params.integer("every")),
+        format_(image_file::format_of(pattern_).value()),
+        setting_(static_cast<int>(params.integer(
+            format_ == image_file::Format::png ? "png_compression" : "jpeg_quality"))) {}
   ~WriteImages() override { discard(); }
 
   void open(const RunContext& context) override {
@@ -66,13 +63,11 @@ class WriteImages : public SinkStage {
       std::lock_guard lock(mutex_);
       in_progress_.push_back(temp);
     }
-    bool written = false;
     try {
-      written = cv::imwrite(temp.string(), frame.image(), flags_);
-    } catch (const cv::Exception& e) {
-      throw std::runtime_error("cannot write '" + path.string() + "': " + e.err);
+      image_file::write(temp, image_file::encode(frame.image(), format_, setting_));
+    } catch (const std::runtime_error& e) {
+      throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
     }
-    if (!written) throw std::runtime_error("cannot write '" + path.string() + "'");
     fs::rename(temp, path);
     std::lock_guard lock(mutex_);
     std::erase(in_progress_, temp);
@@ -131,7 +126,8 @@ class WriteImages : public SinkStage {
 
   std::string pattern_;
   std::int64_t every_;
-  std::vector<int> flags_;
+  image_file::Format format_;
+  int setting_;  // the PNG level or the JPEG quality
   RunContext context_;
   std::string resolved_;
   std::mutex mutex_;
@@ -176,8 +172,7 @@ StageInfo write_images_stage() {
                   "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
                   "image would get the same name");
             }
-            const auto extension = fs::path(path).extension().string();
-            if (extension != ".png" && extension != ".jpg" && extension != ".jpeg") {
+            if (!image_file::format_of(path)) {
               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
             }
             return problems;

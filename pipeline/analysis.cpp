@@ -181,6 +181,39 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
   }
 }
 
+// What sets the run's pace: a stage busy nearly all its workers' time; else the cores, when
+// the process keeps them nearly all busy; else the oneTBB threads, when there are fewer than
+// cores because pipeline.threads asks for fewer and they are nearly always in stage calls;
+// else the busiest stage.
+std::string limit_of(const Config& config, const RunAnalysis& analysis, const RunResult& result,
+                     const StageFigures& busiest) {
+  if (busiest.utilization >= kStageSaturated) return "stage";
+  if (analysis.process_utilization >= kCoresSaturated) return "cores";
+  if (config.threads > 0 && result.arena_threads < result.cores &&
+      analysis.threads_utilization >= kThreadsSaturated) {
+    return "threads";
+  }
+  return "stage";
+}
+
+// The stages wait for a free oneTBB thread, not for one stage: more threads, up to the cores.
+void advise_threads(const Config& config, const RunResult& result, RunAnalysis& analysis) {
+  const auto& busiest = analysis.stages[*analysis.bottleneck];
+  const std::string figures =
+      std::to_string(result.arena_threads) +
+      (result.arena_threads == 1 ? " oneTBB thread spent " : " oneTBB threads spent ") +
+      percent(analysis.threads_utilization) + " of the run in stage calls (" +
+      format("%.2f s in %.2f s", seconds(result.arena_busy_ns), result.wall_s) +
+      ") on a machine of " + std::to_string(result.cores) + " cores";
+  analysis.conclusions.push_back(
+      "limited by pipeline.threads: its " + figures + ", while the busiest stage was busy " +
+      percent(busiest.utilization) +
+      " of the run: the stages wait for a free thread rather than for one stage.");
+  analysis.advice.push_back({result.stages[*analysis.bottleneck].name, "pipeline.threads",
+                             std::to_string(config.threads), std::to_string(result.cores),
+                             "the " + figures + ": more threads run more stage calls at once"});
+}
+
 void advise_flight_cap(const Config& config, const RunResult& result, RunAnalysis& analysis) {
   if (result.stages.empty() || !analysis.bottleneck || result.wall_s <= 0) return;
   const double blocked_share = analysis.stages[0].blocked_s / result.wall_s;
@@ -243,18 +276,21 @@ RunAnalysis analyze(const Config& config, const RunResult& result) {
       result.wall_s > 0 ? process_cpu_s / (result.wall_s * result.cores) : 0.0;
   analysis.latency = percentiles(result.latencies_ns);
 
+  analysis.threads_utilization =
+      result.wall_s > 0 && result.arena_threads > 0
+          ? seconds(result.arena_busy_ns) / (result.wall_s * result.arena_threads)
+          : 0.0;
+
   if (analysis.bottleneck) {
     const auto& stage = result.stages[*analysis.bottleneck];
     const auto& f = analysis.stages[*analysis.bottleneck];
-    const bool cores_limit =
-        analysis.process_utilization >= kCoresSaturated && f.utilization < kStageSaturated;
-    analysis.limited_by = cores_limit ? "cores" : "stage";
+    analysis.limited_by = limit_of(config, analysis, result, f);
     analysis.conclusions.push_back(format(
         "%s: `%s` (%s, %s) busy %s of the run at concurrency %s",
-        cores_limit ? "busiest stage" : "bottleneck", stage.name.c_str(), stage.type.c_str(),
-        f.cls.c_str(), percent(f.utilization).c_str(),
+        analysis.limited_by == "stage" ? "bottleneck" : "busiest stage", stage.name.c_str(),
+        stage.type.c_str(), f.cls.c_str(), percent(f.utilization).c_str(),
         stage.kind == StageKind::source ? "1 (source)" : stage.concurrency.to_string().c_str()));
-    if (cores_limit) {
+    if (analysis.limited_by == "cores") {
       analysis.conclusions.push_back(format(
           "limited by the cores: the process used %s of %d cores (%.2f CPU-s in %.2f s) while "
           "the busiest stage was busy %s of the run: the stages take turns on the cores rather "
@@ -263,7 +299,11 @@ RunAnalysis analyze(const Config& config, const RunResult& result) {
           percent(analysis.process_utilization).c_str(), result.cores, process_cpu_s, result.wall_s,
           percent(f.utilization).c_str()));
     }
-    if (f.utilization >= 0.5) advise_bottleneck(config, result, analysis);
+    if (analysis.limited_by == "threads") {
+      advise_threads(config, result, analysis);
+    } else if (f.utilization >= 0.5) {
+      advise_bottleneck(config, result, analysis);
+    }
   }
   const double staged = analysis.cpu_bound_s + analysis.io_bound_s + analysis.mixed_s;
   if (staged > 0) {
@@ -284,7 +324,7 @@ RunAnalysis analyze(const Config& config, const RunResult& result) {
                "p95 %.1f ms, max %.1f ms",
                analysis.latency.p50_ms, analysis.latency.p95_ms, analysis.latency.max_ms));
   }
-  advise_flight_cap(config, result, analysis);
+  if (analysis.limited_by != "threads") advise_flight_cap(config, result, analysis);
   return analysis;
 }
 

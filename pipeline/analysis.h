@@ -19,6 +19,9 @@ inline constexpr double kIdleBusySeconds = 0.001;
 // one stage, limit the run.
 inline constexpr double kCoresSaturated = 0.9;
 inline constexpr double kStageSaturated = 0.9;
+// The oneTBB threads spending at least this share of the run in stage calls while there are
+// fewer of them than cores (and no stage is saturated): pipeline.threads limits the run.
+inline constexpr double kThreadsSaturated = 0.9;
 
 struct Percentiles {
   double p50_ms = 0;
@@ -63,11 +66,13 @@ struct Advice {
 struct RunAnalysis {
   std::vector<StageFigures> stages;
   std::optional<std::size_t> bottleneck;  // the busiest stage
-  std::string limited_by;  // "stage" (the bottleneck), "cores", or "" (no busy stage)
+  // "stage" (the bottleneck), "threads" (pipeline.threads), "cores", or "" (no busy stage)
+  std::string limited_by;
   double cpu_bound_s = 0;
   double io_bound_s = 0;
   double mixed_s = 0;
   double process_utilization = 0;  // process CPU / (wall × cores)
+  double threads_utilization = 0;  // the oneTBB threads' time in stage calls / (wall × threads)
   double stage_threads_cpu_s = 0;
   double helper_threads_cpu_s = 0;
   Percentiles latency;  // end to end

@@ -82,7 +82,7 @@ class GraphRun {
     const auto engine_threads = engine_thread_ids();
     for (const auto& stage : stages_) stage.metrics->forget_threads(engine_threads);
     std::lock_guard lock(error_mutex_);
-    return {error_, std::move(samples_)};
+    return {error_, std::move(samples_), arena_busy_ns_.load()};
   }
 
  private:
@@ -105,7 +105,7 @@ class GraphRun {
 
   // Runs `call` (which returns the index of the frame it handled, or -1) measured.
   template <typename Call>
-  void measured_call(const GraphStage& stage, Call&& call) {
+  std::int64_t measured_call(const GraphStage& stage, Call&& call) {
     note_engine_thread();
     std::set<int> threads_before;
     const bool first = stage.metrics->claim_first_call();
@@ -113,8 +113,8 @@ class GraphRun {
     const auto wall_start = steady_now_ns();
     const auto cpu_start = thread_cpu_now_ns();
     const std::int64_t frame = call();
-    stage.metrics->record(wall_start, steady_now_ns() - wall_start, thread_cpu_now_ns() - cpu_start,
-                          frame);
+    const auto wall_ns = steady_now_ns() - wall_start;
+    stage.metrics->record(wall_start, wall_ns, thread_cpu_now_ns() - cpu_start, frame);
     if (first) {
       std::set<int> started;
       for (int tid : process_thread_ids()) {
@@ -122,6 +122,7 @@ class GraphRun {
       }
       stage.metrics->adopt_threads(started);
     }
+    return wall_ns;
   }
 
   void hand_on(std::size_t producer) {
@@ -133,7 +134,7 @@ class GraphRun {
     const auto& stage = stages_[index];
     stage.metrics->start();
     if (!stop_.load(std::memory_order_relaxed) && !frame->dropped()) {
-      measured_call(stage, [&] {
+      const auto wall_ns = measured_call(stage, [&] {
         try {
           if (stage.config->info->kind == StageKind::transform) {
             if (!static_cast<TransformStage*>(stage.stage)->process(*frame)) frame->drop();
@@ -145,6 +146,9 @@ class GraphRun {
         }
         return frame->index;
       });
+      if (stage.config->info->resource != ResourceClass::io) {
+        arena_busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
+      }
     }
     stage.metrics->end();
     hand_on(index);
@@ -156,6 +160,7 @@ class GraphRun {
     const auto& stage = stages_[index];
     if (stop_.load(std::memory_order_relaxed) || frame->dropped()) return frame;
     note_engine_thread();
+    const auto wall_start = steady_now_ns();
     const auto cpu_start = thread_cpu_now_ns();
     try {
       static_cast<const SinkStage*>(stage.stage)->prepare(*frame);
@@ -163,6 +168,7 @@ class GraphRun {
       fail(stage, frame->index, describe(std::current_exception()));
     }
     stage.metrics->add_side_cpu(thread_cpu_now_ns() - cpu_start);
+    arena_busy_ns_.fetch_add(steady_now_ns() - wall_start, std::memory_order_relaxed);
     return frame;
   }
 
@@ -328,6 +334,7 @@ class GraphRun {
   std::vector<std::vector<std::size_t>> consumers_;
 
   std::atomic<bool> stop_{false};
+  std::atomic<std::int64_t> arena_busy_ns_{0};  // in cpu stages' calls and prepare()
   std::mutex error_mutex_;
   std::optional<RunError> error_;
   std::mutex monitor_mutex_;

@@ -31,6 +31,7 @@ struct GraphOptions {
 struct GraphOutcome {
   std::optional<RunError> error;
   std::vector<Sample> samples;
+  std::int64_t arena_busy_ns = 0;  // wall time the arena's threads spent calling stages
 };
 
 // Runs opened stages as a oneTBB flow graph until the source ends or a stage fails:

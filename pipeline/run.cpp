@@ -108,6 +108,7 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
                                    config.input_path, options);
       result.error = std::move(outcome.error);
       result.samples = std::move(outcome.samples);
+      result.arena_busy_ns = outcome.arena_busy_ns;
     });
   }
 

@@ -41,6 +41,7 @@ struct RunResult {
   double wall_s = 0;
   std::int64_t frames = 0;  // frames the source produced
   int arena_threads = 0;
+  std::int64_t arena_busy_ns = 0;  // wall time the arena's threads spent in cpu stages' calls
   int cores = 1;
   bool profiled = true;
   std::int64_t process_cpu_ns = 0;  // CPU the whole process used during the run

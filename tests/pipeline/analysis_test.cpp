@@ -112,6 +112,58 @@ TEST_F(AnalysisTest, CoresCountAsSaturatedFromNinetyPercent) {
   EXPECT_EQ(analyze_with_process_cpu(5.39).limited_by, "stage");
 }
 
+// pipeline.threads 1 on 2 cores: the one oneTBB thread is in stage calls 2.85 s of 3 s (95%),
+// no stage is busy 90% of its workers' time and the process uses 83% of the cores.
+class OneThreadAnalysisTest : public AnalysisTest {
+ protected:
+  OneThreadAnalysisTest() {
+    config_.threads = 1;
+    result_.arena_threads = 1;
+    result_.arena_busy_ns = ns(2.85);
+  }
+};
+
+TEST_F(OneThreadAnalysisTest, TooFewThreadsBusyInStageCallsAreTheLimit) {
+  const auto analysis = analyze_with_process_cpu(5.0);
+  EXPECT_NEAR(analysis.threads_utilization, 2.85 / 3.0, 1e-9);
+  EXPECT_EQ(analysis.limited_by, "threads");
+  EXPECT_TRUE(says(analysis, "busiest stage: `video`"));
+  EXPECT_TRUE(says(analysis,
+                   "limited by pipeline.threads: its 1 oneTBB thread spent 95% of the run in "
+                   "stage calls (2.85 s in 3.00 s) on a machine of 2 cores, while the busiest "
+                   "stage was busy 78%"));
+  EXPECT_FALSE(says(analysis, "sets the pace"));
+  ASSERT_EQ(analysis.advice.size(), 1u);
+  EXPECT_EQ(analysis.advice[0].key, "pipeline.threads");
+  EXPECT_EQ(analysis.advice[0].from, "1");
+  EXPECT_EQ(analysis.advice[0].to, "2");
+}
+
+TEST_F(OneThreadAnalysisTest, ThreadsCountAsSaturatedFromNinetyPercent) {
+  result_.arena_busy_ns = ns(2.71);  // 90.3%
+  EXPECT_EQ(analyze_with_process_cpu(5.0).limited_by, "threads");
+  result_.arena_busy_ns = ns(2.69);  // 89.7%
+  EXPECT_EQ(analyze_with_process_cpu(5.0).limited_by, "stage");
+}
+
+TEST_F(OneThreadAnalysisTest, SaturatedCoresOrStageComeFirst) {
+  EXPECT_EQ(analyze_with_process_cpu(5.8).limited_by, "cores");
+  result_.stages.back().busy_ns = ns(2.85);
+  EXPECT_EQ(analyze_with_process_cpu(5.0).limited_by, "stage");
+}
+
+TEST_F(OneThreadAnalysisTest, ThreadsAreNotTheLimitWhenTheyMatchTheCoresOrAreLeftToTheMachine) {
+  result_.arena_threads = 2;
+  config_.threads = 2;
+  result_.arena_busy_ns = ns(5.7);
+  EXPECT_EQ(analyze_with_process_cpu(5.0).limited_by, "stage");
+  // threads: 0 asks for every core the process may use; fewer (CPU affinity) is not the config's.
+  result_.arena_threads = 1;
+  config_.threads = 0;
+  result_.arena_busy_ns = ns(2.85);
+  EXPECT_EQ(analyze_with_process_cpu(5.0).limited_by, "stage");
+}
+
 TEST_F(AnalysisTest, NoBusyStageLimitsNothing) {
   for (auto& stage : result_.stages) stage.busy_ns = stage.cpu_ns = 0;
   const auto analysis = analyze_with_process_cpu(0.1);

@@ -189,5 +189,27 @@ TEST_F(ProfilerTruth, ParallelWorkThatFillsTheCoresMakesThemTheLimit) {
   });
 }
 
+TEST_F(ProfilerTruth, OneThreadForTwoParallelStagesOnMoreCoresMakesTheThreadsTheLimit) {
+  // Per frame 2 × 2 ms of spin on 1 oneTBB thread: the thread is in stage calls ~100% of the
+  // run, each stage ~50%, and the process uses about one of the cores.
+  const int cores = static_cast<int>(std::thread::hardware_concurrency());
+  if (cores < 2) GTEST_SKIP() << "needs 2 cores";
+  expect_truth([&] {
+    const auto report =
+        run("  - {type: decode, params: {threads: 1}}\n"
+            "  - {name: first, type: spin, concurrency: unlimited, params: {ms: 2}}\n"
+            "  - {name: second, type: spin, concurrency: unlimited, params: {ms: 2}}\n"
+            "  - {type: discard}\n",
+            1);
+    Mismatches m;
+    m.near("threads utilization", report["cpu"]["threads_utilization"].get<double>(), 1.0, 0.08);
+    m.that(report["limited_by"] == "threads", "limited by " + report["limited_by"].dump());
+    m.that(report["advice"].size() == 1 && report["advice"][0]["key"] == "pipeline.threads" &&
+               report["advice"][0]["to"] == std::to_string(cores),
+           "advice " + report["advice"].dump());
+    return m;
+  });
+}
+
 }  // namespace
 }  // namespace framepipe::testing

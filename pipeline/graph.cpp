@@ -167,8 +167,10 @@ class GraphRun {
     } catch (...) {
       fail(stage, frame->index, describe(std::current_exception()));
     }
-    stage.metrics->add_side_cpu(thread_cpu_now_ns() - cpu_start);
-    arena_busy_ns_.fetch_add(steady_now_ns() - wall_start, std::memory_order_relaxed);
+    const auto wall_ns = steady_now_ns() - wall_start;
+    stage.metrics->record_prepare(wall_start, wall_ns, thread_cpu_now_ns() - cpu_start,
+                                  frame->index);
+    arena_busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
     return frame;
   }
 

@@ -45,6 +45,15 @@ void StageMetrics::record(std::int64_t start_ns, std::int64_t wall_ns, std::int6
   invocations_.push_back({start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number()});
 }
 
+void StageMetrics::record_prepare(std::int64_t start_ns, std::int64_t wall_ns, std::int64_t cpu_ns,
+                                  std::int64_t frame) {
+  cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed);
+  if (!keep_invocations_) return;
+  std::lock_guard lock(invocations_mutex_);
+  invocations_.push_back(
+      {start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number(), /*prepare=*/true});
+}
+
 void StageMetrics::add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns) {
   if (phase >= phase_count_) return;
   phases_[phase].wall_ns.fetch_add(wall_ns, std::memory_order_relaxed);

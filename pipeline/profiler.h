@@ -23,6 +23,7 @@ struct Invocation {
   std::int64_t cpu_ns = 0;  // CPU time of the calling thread during the call
   std::int64_t frame = -1;  // frame index, -1 when the call produced no frame
   int thread = 0;
+  bool prepare = false;  // a sink's prepare() on a oneTBB worker, not a call of the stage
 };
 
 struct PhaseTotals {
@@ -48,9 +49,10 @@ class StageMetrics {
                bool keep_invocations = true);
 
   void record(std::int64_t start_ns, std::int64_t wall_ns, std::int64_t cpu_ns, std::int64_t frame);
-  // CPU time of work done for the stage outside its calls (a sink's parallel prepare()): part of
-  // the stage's CPU, not of its busy time, since it did not hold up the stage's own calls.
-  void add_side_cpu(std::int64_t cpu_ns) { cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed); }
+  // A sink's parallel prepare() of one frame: its CPU is the stage's, but not its busy time,
+  // since it did not hold up the stage's own calls; kept as an invocation for the trace.
+  void record_prepare(std::int64_t start_ns, std::int64_t wall_ns, std::int64_t cpu_ns,
+                      std::int64_t frame);
   // Part of an invocation's time that a stage attributes to one of its declared phases
   // (decode: demux vs decode; encode: encode vs mux).
   void add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns);

@@ -166,7 +166,7 @@ nlohmann::json build_trace(const RunResult& result) {
       threads.insert(call.thread);
       nlohmann::json args = {{"cpu_ms", static_cast<double>(call.cpu_ns) / 1e6}};
       if (call.frame >= 0) args["frame"] = call.frame;
-      events.push_back({{"name", stage.name},
+      events.push_back({{"name", call.prepare ? stage.name + " prepare" : stage.name},
                         {"cat", stage.type},
                         {"ph", "X"},
                         {"pid", 1},

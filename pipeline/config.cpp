@@ -157,7 +157,15 @@ class Validator {
   bool read_scalar(const YAML::Node& node, const std::string& path, const ParamSpec& spec,
                    const std::string& context, ParamValue& out) {
     if (!node.IsScalar()) {
-      problem(node, path, context + "'" + spec.name + "' must be " + spec.expectation());
+      std::string message = context + "'" + spec.name + "' must be " + spec.expectation();
+      // YAML reads an unquoted {stem}... as a map: the usual slip with name templates.
+      if (node.IsMap() || node.IsSequence()) {
+        message += std::string(", got a YAML ") + (node.IsMap() ? "map" : "list");
+        if (spec.type == ParamType::string) {
+          message += " (quote a value that starts with { or [, e.g. \"{stem}.mp4\")";
+        }
+      }
+      problem(node, path, message);
       return false;
     }
     std::string error;

@@ -3,6 +3,7 @@
 #include <turbojpeg.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -91,7 +92,9 @@ std::vector<unsigned char> encode_jpeg(const cv::Mat& image, int quality) {
 }  // namespace
 
 std::optional<Format> format_of(const std::filesystem::path& path) {
-  const auto extension = path.extension().string();
+  auto extension = path.extension().string();
+  std::transform(extension.begin(), extension.end(), extension.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (extension == ".png") return Format::png;
   if (extension == ".jpg" || extension == ".jpeg") return Format::jpeg;
   return std::nullopt;

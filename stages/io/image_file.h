@@ -12,7 +12,7 @@ namespace framepipe::stages::image_file {
 
 enum class Format { png, jpeg };
 
-// The format a file name's extension names (.png, .jpg, .jpeg), or nullopt for any other.
+// The format a file name's extension names (.png, .jpg, .jpeg, in any case), or nullopt.
 std::optional<Format> format_of(const std::filesystem::path& path);
 
 // `image` (8-bit gray or BGR) as a PNG at zlib level `setting` (0-9; libavcodec's encoder,

@@ -72,6 +72,15 @@ TEST_F(ConfigTest, SetErrorsNameTheOverride) {
   EXPECT_EQ(p[0],
             "--set stages.blur.params.sigma=-1: stage 'blur' (type gaussian_blur): 'sigma' must be "
             "a number in [0.01, 100], got '-1'");
+  const auto unquoted = problems(kGood, {"stages.video.params.path={stem}-x.mp4"});
+  ASSERT_EQ(unquoted.size(), 1u);
+  EXPECT_EQ(unquoted[0],
+            "--set stages.video.params.path={stem}-x.mp4: stage 'video' (type encode): 'path' "
+            "must be a string, got a YAML map (quote a value that starts with { or [, e.g. "
+            "\"{stem}.mp4\")");
+  EXPECT_EQ(
+      load(kGood, {"stages.video.params.path=\"{stem}-x.mp4\""}).stages[2].params.string("path"),
+      "{stem}-x.mp4");
   const auto missing = problems(kGood, {"stages.nope.params.sigma=2"});
   ASSERT_EQ(missing.size(), 1u);
   EXPECT_EQ(missing[0], "--set stages.nope.params.sigma=2: no stage named 'nope'");

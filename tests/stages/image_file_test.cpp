@@ -75,7 +75,8 @@ TEST(ImageFileTest, FormatFromTheExtension) {
   EXPECT_EQ(image_file::format_of("a/b.png"), image_file::Format::png);
   EXPECT_EQ(image_file::format_of("b.jpg"), image_file::Format::jpeg);
   EXPECT_EQ(image_file::format_of("b.jpeg"), image_file::Format::jpeg);
-  EXPECT_EQ(image_file::format_of("b.PNG"), std::nullopt);
+  EXPECT_EQ(image_file::format_of("b.PNG"), image_file::Format::png);
+  EXPECT_EQ(image_file::format_of("b.JPeg"), image_file::Format::jpeg);
   EXPECT_EQ(image_file::format_of("b.bmp"), std::nullopt);
   EXPECT_EQ(image_file::format_of("png"), std::nullopt);
 }

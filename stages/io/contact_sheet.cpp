@@ -71,7 +71,7 @@ class ContactSheet : public SinkStage {
     const cv::Mat sheet = compose();
     try {
       image_file::write(output_.temp_path(), image_file::encode(sheet, format_, setting_));
-    } catch (const std::runtime_error& e) {
+    } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + output_.final_path().string() + "': " + e.what());
     }
     output_.commit();

@@ -65,7 +65,7 @@ class WriteImages : public SinkStage {
     }
     try {
       image_file::write(temp, image_file::encode(frame.image(), format_, setting_));
-    } catch (const std::runtime_error& e) {
+    } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
     }
     fs::rename(temp, path);

@@ -11,11 +11,14 @@
 #include <iostream>
 
 #include "pipeline/analysis.h"
+#include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
 #include "pipeline/batch_merge.h"
 #include "pipeline/config.h"
 #include "pipeline/report.h"
 #include "pipeline/run.h"
+#include "pipeline/settings.h"
+#include "pipeline/suggest.h"
 #include "pipeline/summary.h"
 
 namespace framepipe::app {
@@ -166,8 +169,8 @@ int report_merge_command(const std::vector<std::string>& dirs, const std::string
                                         : first.parent_path();
     const auto batch = merge_batch_reports(reports, out_dir);
     std::filesystem::create_directories(out_dir);
-    write_text(out_dir / "batch.json", batch.dump(2) + "\n");
-    write_text(out_dir / "batch.html", batch_report_html(batch));
+    write_file_atomically(out_dir / "batch.json", batch.dump(2) + "\n");
+    write_file_atomically(out_dir / "batch.html", batch_report_html(batch));
     const auto& totals = batch["totals"];
     std::printf(
         "merged %zu shards: %d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled; "
@@ -206,9 +209,7 @@ int validate_command(const Registry& registry, const std::string& config_path,
 
 int stages_command(const Registry& registry, const std::string& type, bool markdown) {
   if (!type.empty() && !registry.find(type)) {
-    const auto hint = registry.closest(type);
-    spdlog::error("unknown stage type '{}'{}", type,
-                  hint.empty() ? "" : " (did you mean '" + hint + "'?)");
+    spdlog::error("unknown stage type '{}'{}", type, did_you_mean(type, registry.types()));
     return kConfigError;
   }
   if (markdown) {
@@ -238,6 +239,11 @@ int stages_command(const Registry& registry, const std::string& type, bool markd
     }
     std::cout << "    example: " << info->example << "\n";
   }
+  return kOk;
+}
+
+int settings_command(bool markdown) {
+  std::cout << (markdown ? settings_markdown() : settings_text());
   return kOk;
 }
 

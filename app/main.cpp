@@ -95,6 +95,14 @@ int main(int argc, char** argv) {
   stages_cmd->add_option("type", stage_type, "show only this stage type");
   stages_cmd->add_flag("--markdown", markdown, "print the reference as Markdown (docs/stages.md)");
 
+  bool settings_as_markdown = false;
+  auto* settings_cmd = cli.add_subcommand(
+      "settings",
+      "List the engine's settings (a config's pipeline, input, output and report keys) with their "
+      "types, defaults and help");
+  settings_cmd->add_flag("--markdown", settings_as_markdown,
+                         "print them as Markdown (the tables of docs/config.md)");
+
   std::string report_dir;
   std::vector<std::string> compared;
   auto* report_cmd = cli.add_subcommand("report", "Read the reports runs wrote");
@@ -135,6 +143,7 @@ int main(int argc, char** argv) {
     return framepipe::app::validate_command(registry, validate_config, validate_overrides,
                                             effective);
   }
+  if (*settings_cmd) return framepipe::app::settings_command(settings_as_markdown);
   if (*show_cmd) return framepipe::app::report_show_command(report_dir);
   if (*compare_cmd) return framepipe::app::report_compare_command(compared[0], compared[1]);
   if (*merge_cmd) return framepipe::app::report_merge_command(merged, merge_out);

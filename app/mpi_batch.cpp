@@ -270,6 +270,10 @@ void work(const Config& config, const RunOptions& options, int rank,
          kResult);
   };
   const auto result = run_batch_from(config, next, batch_options);
+  if (!result.manifest_error.empty()) {
+    spdlog::error("rank {}: {}; --resume would redo {} completed file(s)", rank,
+                  result.manifest_error, result.unrecorded);
+  }
   {
     std::lock_guard lock(heartbeat_mutex);
     done = true;

@@ -41,7 +41,7 @@ class BatchRun {
         // work there instead of blocking outside.
         arena_(threads_, static_cast<unsigned>(std::min(config.files_in_parallel, threads_))),
         budget_(config.max_frames_in_flight),
-        manifest_(config.output_dir, options.manifest_name),
+        manifest_(config.output_dir, options.manifest_name, options.resume),
         fingerprint_(config_fingerprint(config)),
         report_root_(batch_report_root(config)) {}
 
@@ -124,7 +124,7 @@ class BatchRun {
     }
     outcome.status = outcome.damaged_packets > 0 ? "damaged" : "ok";
     outcome.outputs = run.outputs;
-    manifest_.record(key, input.path, fingerprint_, outcome.status, outcome.outputs);
+    record(key, outcome);
     if (!config_.profile) return;
     outcome.report_dir = report_root_ / input.relative;
     try {
@@ -133,6 +133,21 @@ class BatchRun {
     } catch (const std::exception& e) {
       outcome.error = "its report was not written: " + std::string(e.what());
       outcome.report_dir.clear();
+    }
+  }
+
+  // A manifest that cannot be saved fails the batch (BatchResult::manifest_error), not the
+  // file: its outputs are complete.
+  void record(const std::string& key, const FileOutcome& outcome) {
+    std::lock_guard lock(manifest_mutex_);
+    try {
+      manifest_.record(key, outcome.input.path, fingerprint_, outcome.status, outcome.outputs);
+      // A save writes every record so far: one that succeeds catches up on the failed ones.
+      result_.manifest_error.clear();
+      result_.unrecorded = 0;
+    } catch (const std::exception& e) {
+      result_.manifest_error = e.what();
+      ++result_.unrecorded;
     }
   }
 
@@ -163,6 +178,7 @@ class BatchRun {
   oneapi::tbb::task_arena arena_;
   FlightBudget budget_;
   Manifest manifest_;
+  std::mutex manifest_mutex_;
   const std::string fingerprint_;
   const fs::path report_root_;
   std::mutex take_mutex_;

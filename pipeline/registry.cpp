@@ -1,7 +1,5 @@
 #include "pipeline/registry.h"
 
-#include <algorithm>
-#include <numeric>
 #include <stdexcept>
 
 namespace framepipe {
@@ -69,32 +67,10 @@ std::vector<const StageInfo*> Registry::all() const {
   return out;
 }
 
-std::string Registry::closest(const std::string& type) const {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(3, type.size() / 2) + 1;
-  for (const auto& [name, info] : types_) {
-    auto d = edit_distance(type, name);
-    if (d < best_distance) {
-      best_distance = d;
-      best = name;
-    }
-  }
-  return best;
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), 0);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
+std::vector<std::string> Registry::types() const {
+  std::vector<std::string> out;
+  for (const auto& [name, info] : types_) out.push_back(name);
+  return out;
 }
 
 }  // namespace framepipe

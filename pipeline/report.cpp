@@ -4,6 +4,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "pipeline/atomic_file.h"
 #include "pipeline/report_html.h"
 
 namespace framepipe {
@@ -54,16 +55,6 @@ nlohmann::json series_json(const RunResult& result) {
           {"cpu_cores", cpu},
           {"frames_in_flight", in_flight},
           {"queues", queues}};
-}
-
-void write_atomically(const std::filesystem::path& path, const std::string& text) {
-  const auto partial = path.parent_path() / ("." + path.filename().string() + ".partial");
-  {
-    std::ofstream out(partial, std::ios::trunc | std::ios::binary);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write '" + partial.string() + "'");
-  }
-  std::filesystem::rename(partial, path);
 }
 
 // What the stage counted (Stage::counters(): packets, damaged packets, dropped streams …).
@@ -218,13 +209,13 @@ std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir
     std::filesystem::path path;
     if (format == "json") {
       path = dir / "report.json";
-      write_atomically(path, report.dump(2) + "\n");
+      write_file_atomically(path, report.dump(2) + "\n");
     } else if (format == "trace") {
       path = dir / "trace.json";
-      write_atomically(path, build_trace(result).dump() + "\n");
+      write_file_atomically(path, build_trace(result).dump() + "\n");
     } else if (format == "html") {
       path = dir / "report.html";
-      write_atomically(path, render_html_report(report));
+      write_file_atomically(path, render_html_report(report));
     }
     written.push_back(path);
   }

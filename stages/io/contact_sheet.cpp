@@ -69,11 +69,13 @@ class ContactSheet : public SinkStage {
                                "' not written");
     }
     const cv::Mat sheet = compose();
+    std::vector<unsigned char> bytes;
     try {
-      image_file::write(output_.temp_path(), image_file::encode(sheet, format_, setting_));
+      bytes = image_file::encode(sheet, format_, setting_);
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + output_.final_path().string() + "': " + e.what());
     }
+    output_.write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
     output_.commit();
   }
 

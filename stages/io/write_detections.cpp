@@ -1,7 +1,5 @@
 // write_detections: writes the frames' detections (and per-frame scalars) as JSON Lines.
 //   - { name: json, type: write_detections, input: people, params: { path: "{stem}.jsonl" } }
-#include <fstream>
-
 #include "pipeline/stage.h"
 #include "stages/io/detection_records.h"
 #include "stages/io/output_file.h"
@@ -18,45 +16,33 @@ class WriteDetections : public SinkStage {
       : pattern_(params.string("path")),
         per_frame_(params.string("per") == "frame"),
         from_(params.string("from")) {}
-  ~WriteDetections() override { discard(); }
 
   void open(const RunContext& context) override {
     input_ = context.input_path;
     output_.start(context, pattern_);
-    out_.open(output_.temp_path());
-    if (!out_) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
   }
 
   void consume(Frame& frame) override {
+    // One write per frame, not per line.
+    std::string lines;
     for (const auto& record : detection_records::records(frame, input_, per_frame_, from_)) {
-      out_ << record.dump() << '\n';
+      lines += record.dump() + '\n';
     }
-    if (!out_) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
+    output_.write(lines);
   }
 
-  void finish() override {
-    out_.close();
-    if (out_.fail())
-      throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
-    output_.commit();
-  }
+  void finish() override { output_.commit(); }
 
-  void abort() noexcept override { discard(); }
+  void abort() noexcept override { output_.discard(); }
 
   std::vector<fs::path> outputs() const override { return output_.committed(); }
 
  private:
-  void discard() noexcept {
-    if (out_.is_open()) out_.close();
-    output_.discard();
-  }
-
   std::string pattern_;
   bool per_frame_;
   std::string from_;
   std::string input_;
   output_file::PendingOutput output_;
-  std::ofstream out_;
 };
 
 }  // namespace

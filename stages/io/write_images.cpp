@@ -58,19 +58,16 @@ class WriteImages : public SinkStage {
     const fs::path path = name_for(frame.index);
     output_file::refuse_existing(path, context_);
     create_folder(path.parent_path());
-    const fs::path temp = output_file::temporary_for(path);
-    {
-      std::lock_guard lock(mutex_);
-      in_progress_.push_back(temp);
-    }
+    std::vector<unsigned char> bytes;
     try {
-      image_file::write(temp, image_file::encode(frame.image(), format_, setting_));
+      bytes = image_file::encode(frame.image(), format_, setting_);
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
     }
-    fs::rename(temp, path);
+    AtomicFile file(path, output_file::replace_mode(context_));
+    file.write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    file.commit();
     std::lock_guard lock(mutex_);
-    std::erase(in_progress_, temp);
     written_.push_back(path);
   }
 
@@ -113,13 +110,11 @@ class WriteImages : public SinkStage {
   void discard() noexcept {
     if (committed_) return;
     std::error_code ignored;
-    for (const auto& path : in_progress_) fs::remove(path, ignored);
     for (const auto& path : written_) fs::remove(path, ignored);
     // Deepest first; fs::remove leaves a folder that still holds something.
     std::sort(created_folders_.begin(), created_folders_.end(),
               [](const auto& a, const auto& b) { return a.native().size() > b.native().size(); });
     for (const auto& folder : created_folders_) fs::remove(folder, ignored);
-    in_progress_.clear();
     written_.clear();
     created_folders_.clear();
   }
@@ -131,8 +126,7 @@ class WriteImages : public SinkStage {
   RunContext context_;
   std::string resolved_;
   std::mutex mutex_;
-  std::vector<fs::path> in_progress_;  // temporary names being written
-  std::vector<fs::path> written_;      // final names, renamed into place
+  std::vector<fs::path> written_;  // final names, renamed into place
   std::vector<fs::path> created_folders_;
   bool committed_ = false;
 };

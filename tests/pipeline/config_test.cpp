@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/settings.h"
+#include "pipeline/suggest.h"
 #include "stages/register_all.h"
 
 namespace framepipe {
@@ -208,6 +210,87 @@ TEST_F(ConfigTest, EffectiveYamlRoundTripsToTheSameConfig) {
   }
   EXPECT_EQ(again.threads, config.threads);
   EXPECT_NE(effective_yaml(config).find("ksize: 9"), std::string::npos);
+}
+
+TEST_F(ConfigTest, DuplicateKeysAreErrorsNamingBothPlaces) {
+  const auto p = problems(
+      "pipeline: {threads: 2}\n"
+      "output: {dir: a}\n"
+      "pipeline: {threads: 4}\n"
+      "stages:\n"
+      "  - {type: decode}\n"
+      "  - {type: resize, params: {width: 64, width: 32}}\n"
+      "  - {type: discard}\n");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0], "x.yaml:3:1: duplicate key 'pipeline' (first at x.yaml:1:1); give each key once");
+  EXPECT_EQ(p[1], "x.yaml:6:40: duplicate key 'width' (first at x.yaml:6:29); give each key once");
+}
+
+TEST_F(ConfigTest, AnAliasThatContainsItselfDoesNotHang) {
+  // yaml-cpp registers an anchor before its node's children, so this node holds itself.
+  const auto p = problems("a: &x [*x]\nstages:\n  - {type: decode}\n  - {type: discard}\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("unknown key 'a'"), std::string::npos) << p[0];
+}
+
+TEST_F(ConfigTest, AnEmptyOutputFolderIsRefused) {
+  const auto p = problems("output: {dir: ''}\nstages:\n  - {type: decode}\n  - {type: discard}\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rfind("x.yaml:1:15: output: 'dir' must not be empty; ", 0), 0u) << p[0];
+  const auto set =
+      problems("stages:\n  - {type: decode}\n  - {type: discard}\n", {"output.dir=\"\""});
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_EQ(set[0].rfind("--set output.dir=\"\": output: 'dir' must not be empty", 0), 0u)
+      << set[0];
+}
+
+TEST_F(ConfigTest, ListSettingsCheckEachItem) {
+  const auto p = problems(
+      "report: {formats: [json, pdf]}\ninput: {include: '*.mp4'}\n"
+      "stages:\n  - {type: decode}\n  - {type: discard}\n");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0], "x.yaml:2:18: input: 'include' must be a list, e.g. [a, b]");
+  EXPECT_EQ(p[1],
+            "x.yaml:1:26: report: each of 'formats' must be one of: json, html, trace, got 'pdf'");
+}
+
+// The settings table's declared defaults are the ones a Config starts with, and config_json
+// (what --effective prints and the resume fingerprint hashes) lists exactly its keys, in the
+// order the fingerprints of earlier runs were taken with.
+TEST(EngineSettings, TableMatchesConfigDefaultsAndKeys) {
+  const auto json = config_json(Config{});
+  std::vector<std::string> sections;
+  for (const auto& section : engine_settings()) {
+    sections.push_back(section.name);
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : json.at(section.name).items()) keys.push_back(key);
+    EXPECT_EQ(keys, section.key_names()) << section.name;
+    for (const auto& setting : section.keys) {
+      if (setting.list) continue;
+      nlohmann::ordered_json declared;
+      std::visit([&](const auto& v) { declared = v; }, setting.spec.default_value);
+      EXPECT_EQ(declared, json[section.name][setting.spec.name])
+          << section.name << "." << setting.spec.name;
+      EXPECT_GT(setting.spec.help.size(), 10u) << section.name << "." << setting.spec.name;
+    }
+  }
+  EXPECT_EQ(sections, (std::vector<std::string>{"pipeline", "input", "output", "report"}));
+  EXPECT_EQ(json["pipeline"].dump(),
+            R"({"name":"pipeline","threads":0,"max_frames_in_flight":16,"profile":true,)"
+            R"("files_in_parallel":1})");
+}
+
+TEST(Suggestions, OneRuleForEveryName) {
+  EXPECT_EQ(edit_distance("widht", "width"), 2u);
+  EXPECT_EQ(closest_match("widht", {"width", "height"}), "width");
+  EXPECT_EQ(closest_match("resise", {"resize", "rotate"}), "resize");
+  // Two edits are always allowed; longer words allow a third of their length.
+  EXPECT_EQ(closest_match("ab", {"xyz"}), "");
+  EXPECT_EQ(closest_match("gasian_blr", {"gaussian_blur"}), "gaussian_blur");  // 3 edits, 10 long
+  EXPECT_EQ(closest_match("max_frame_flight", {"max_frames_in_flight"}), "max_frames_in_flight");
+  EXPECT_EQ(closest_match("blur", {"canny"}), "");
+  EXPECT_EQ(did_you_mean("tread", {"threads"}), " (did you mean 'threads'?)");
+  EXPECT_EQ(did_you_mean("zzz", {"threads"}), "");
 }
 
 }  // namespace

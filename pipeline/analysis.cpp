@@ -51,7 +51,8 @@ StageFigures figures_of(const StageRunStats& stage, const RunResult& result) {
   f.cls = classify(f.busy_s, f.cpu_s);
   std::vector<std::int64_t> latencies;
   for (const auto& call : stage.invocations) {
-    if (call.frame >= 0 && !call.prepare) latencies.push_back(call.wall_ns);
+    if (call.frame >= 0 && call.kind != CallKind::prepare && call.kind != CallKind::convert)
+      latencies.push_back(call.wall_ns);
   }
   f.latency = percentiles(std::move(latencies));
   for (const auto& phase : stage.phases) {

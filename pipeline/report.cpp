@@ -157,13 +157,15 @@ nlohmann::json build_trace(const RunResult& result) {
       threads.insert(call.thread);
       nlohmann::json args = {{"cpu_ms", static_cast<double>(call.cpu_ns) / 1e6}};
       if (call.frame >= 0) args["frame"] = call.frame;
-      events.push_back({{"name", call.prepare ? stage.name + " prepare" : stage.name},
+      events.push_back({{"name", call.kind == CallKind::prepare || call.kind == CallKind::convert
+                                     ? stage.name + " " + to_string(call.kind)
+                                     : stage.name},
                         {"cat", stage.type},
                         {"ph", "X"},
                         {"pid", 1},
                         {"tid", call.thread},
                         {"ts", static_cast<double>(call.start_ns) / 1e3},
-                        {"dur", static_cast<double>(call.wall_ns) / 1e3},
+                        {"dur", static_cast<double>(call.span_ns) / 1e3},
                         {"args", args}});
     }
   }

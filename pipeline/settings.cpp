@@ -56,7 +56,8 @@ std::vector<SettingsSection> make_settings() {
         bound(
             ParamSpec::boolean("profile", true,
                                "record every stage call, sample the run and write the report; "
-                               "`false` keeps per-stage totals only (the terminal table)"),
+                               "`false` attaches no profiler: the terminal table shows frames, "
+                               "items, fps and latency, without times"),
             [](auto& c) -> auto& { return c.profile; }),
         bound(
             ParamSpec::integer("files_in_parallel", 1,

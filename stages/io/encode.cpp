@@ -211,7 +211,7 @@ class PicturePool {
 };
 
 // A frame converted to the encoder's format by prepare(), with the size it had before.
-struct PreparedPicture {
+struct PreparedPicture : PreparedFrame {
   std::unique_ptr<AVFrame, libav::FrameDeleter> picture;
   cv::Size source_size;
 };
@@ -277,7 +277,8 @@ class Encode : public SinkStage {
   void consume(Frame& frame) override {
     // Called outside the engine (unit tests), a frame arrives unprepared.
     if (!frame.prepared) prepare(frame);
-    auto* prepared = static_cast<PreparedPicture*>(frame.prepared.get());
+    auto* prepared = frame.prepared_as<PreparedPicture>();
+    if (!prepared) throw std::logic_error("encode got a frame prepared by another stage");
     if (!encoder_) open_encoder(frame, prepared->source_size);
     if (prepared->source_size != input_size_) {
       throw std::runtime_error(

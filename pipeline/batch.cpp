@@ -109,10 +109,10 @@ class BatchRun {
     outcome.frames = run.frames;
     outcome.wall_s = run.wall_s;
     for (const auto& [stage, counters] : run.counters) {
-      if (auto it = counters.find("damaged_packets"); it != counters.end()) {
+      if (auto it = counters.find(counter::damaged_packets); it != counters.end()) {
         outcome.damaged_packets = static_cast<std::int64_t>(it->second);
       }
-      if (auto it = counters.find("expected_frames"); it != counters.end()) {
+      if (auto it = counters.find(counter::expected_frames); it != counters.end()) {
         outcome.expected_frames = static_cast<std::int64_t>(it->second);
       }
     }

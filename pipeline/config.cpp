@@ -49,7 +49,8 @@ YAML::Node find_stage_node(const YAML::Node& stages, const std::string& name) {
 std::string apply_override(YAML::Node& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    return "--set " + assignment + ": expected KEY=VALUE, e.g. stages.blur.params.sigma=3";
+    return "--set " + assignment +
+           ": expected KEY=VALUE, e.g. pipeline.threads=4 or stages.NAME.params.KEY=VALUE";
   }
   const std::string key = assignment.substr(0, eq);
   const std::string value = assignment.substr(eq + 1);
@@ -158,7 +159,8 @@ class Validator {
     return config;
   }
 
-  StageConfig validate_stage(const YAML::Node& entry) {
+  StageConfig validate_stage(const YAML::Node& entry, bool run_check) {
+    run_checks_ = run_check;
     YAML::Node list(YAML::NodeType::Sequence);
     list.push_back(entry);
     Config config;
@@ -376,11 +378,24 @@ class Validator {
       }
     }
     stage.params = Params(std::move(values));
-    if (stage.info->check && problems_.size() == problems_before) {
+    if (run_checks_ && stage.info->check && problems_.size() == problems_before) {
       for (const auto& message : stage.info->check(stage.params)) {
         problem(node ? node : YAML::Node(), path, context + message);
       }
     }
+  }
+
+  // The registered types of one kind, "a, b or c", for hints: the engine names no stage itself.
+  std::string types_of(StageKind kind) const {
+    std::vector<std::string> types;
+    for (const auto* info : registry_.all()) {
+      if (info->kind == kind) types.push_back(info->type);
+    }
+    std::string text;
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      text += (i == 0 ? "" : i + 1 == types.size() ? " or " : ", ") + types[i];
+    }
+    return text;
   }
 
   void check_graph(Config& config) {
@@ -398,7 +413,8 @@ class Validator {
                               "a source must be the first stage, and only one is supported");
         if (!stage.input.empty()) problems_.push_back(context + "a source takes no 'input'");
       } else if (i == 0) {
-        problems_.push_back(context + "the first stage must be a source (e.g. type: decode)");
+        problems_.push_back(context + "the first stage must be a source (type: " +
+                            types_of(StageKind::source) + ")");
       } else if (stage.input.empty()) {
         const auto& previous = stages[i - 1];
         if (previous.info->kind == StageKind::sink) {
@@ -417,15 +433,15 @@ class Validator {
       earlier[stage.name] = &stage;
     }
     if (!has_sink) {
-      problems_.push_back(config.origin +
-                          ": the pipeline has no sink: end it with one (e.g. type: "
-                          "encode, or type: discard to only measure)");
+      problems_.push_back(config.origin + ": the pipeline has no sink: end it with one (type: " +
+                          types_of(StageKind::sink) + ")");
     }
   }
 
   std::string origin_;
   std::map<std::string, std::string> overrides_;
   const Registry& registry_;
+  bool run_checks_ = true;  // false: a stage's own check is skipped (registration's example)
   std::vector<std::string> problems_;
 };
 
@@ -471,7 +487,7 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
   return load_config_text(text.str(), path, overrides, registry);
 }
 
-StageConfig load_stage_text(const std::string& yaml, const Registry& registry) {
+StageConfig load_stage_text(const std::string& yaml, const Registry& registry, bool run_check) {
   YAML::Node entry;
   try {
     entry = YAML::Load(yaml);
@@ -481,7 +497,7 @@ StageConfig load_stage_text(const std::string& yaml, const Registry& registry) {
   if (auto duplicates = duplicate_keys(entry, "stage"); !duplicates.empty()) {
     throw ConfigError(std::move(duplicates));
   }
-  return Validator("stage", {}, registry).validate_stage(entry);
+  return Validator("stage", {}, registry).validate_stage(entry, run_check);
 }
 
 nlohmann::ordered_json config_json(const Config& config) {

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "pipeline/observer.h"
@@ -164,6 +165,10 @@ class Profiler : public StageObserver {
 class ScopedPhase {
  public:
   ScopedPhase(StageMetrics* metrics, std::size_t phase);
+  // A stage's own `Phase` enum (FRAMEPIPE_PHASES), whose values are its declared phases.
+  template <typename Phase>
+  requires std::is_enum_v<Phase> ScopedPhase(StageMetrics* metrics, Phase phase)
+      : ScopedPhase(metrics, static_cast<std::size_t>(phase)) {}
   ~ScopedPhase();
   ScopedPhase(const ScopedPhase&) = delete;
   ScopedPhase& operator=(const ScopedPhase&) = delete;

@@ -27,16 +27,31 @@ double seconds(const Frame& frame) {
 
 class ContactSheet : public SinkStage {
  public:
+  static inline const Param<std::string> path{
+      "path", "{stem}-sheet.jpg",
+      "image file under output.dir; {stem} is the input's name without "
+      "extension; .jpg or .png"};
+  static inline const auto columns = Param<int>{"columns", 4, "thumbnails per row"}.range(1, 64);
+  static inline const auto rows =
+      Param<int>{"rows", 4, "rows of thumbnails (fewer when the video has fewer frames)"}.range(1,
+                                                                                                64);
+  static inline const auto thumb_width = Param<int>{"thumb_width", 320,
+                                                    "thumbnail width in pixels; height keeps the "
+                                                    "frame's aspect ratio"}
+                                             .range(16, 4096);
+  static inline const Param<bool> timestamps{"timestamps", true,
+                                             "print each thumbnail's time (m:ss.ss)"};
+  static inline const auto jpeg_quality =
+      Param<int>{"jpeg_quality", 90, "JPEG quality, when the path is .jpg"}.range(0, 100);
+
   explicit ContactSheet(const Params& params)
-      : pattern_(params.string("path")),
-        columns_(static_cast<int>(params.integer("columns"))),
-        cells_(columns_ * static_cast<int>(params.integer("rows"))),
-        thumb_width_(static_cast<int>(params.integer("thumb_width"))),
-        timestamps_(params.boolean("timestamps")),
+      : pattern_(params[path]),
+        columns_(params[columns]),
+        cells_(columns_ * params[rows]),
+        thumb_width_(params[thumb_width]),
+        timestamps_(params[timestamps]),
         format_(image_file::format_of(pattern_).value()),
-        setting_(format_ == image_file::Format::png
-                     ? kPngLevel
-                     : static_cast<int>(params.integer("jpeg_quality"))) {}
+        setting_(format_ == image_file::Format::png ? kPngLevel : params[jpeg_quality]) {}
 
   void open(const RunContext& context) override { output_.start(context, pattern_); }
 
@@ -136,41 +151,23 @@ class ContactSheet : public SinkStage {
 }  // namespace
 
 StageInfo contact_sheet_stage() {
-  return {
-      .type = "contact_sheet",
-      .kind = StageKind::sink,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::serial_out_of_order,
-      .summary =
-          "One image summarizing the video: a grid of thumbnails of frames sampled evenly over "
-          "its length (bounded memory), written when the run completes.",
-      .example = "- { name: sheet, type: contact_sheet, params: { columns: 4, rows: 4 } }",
-      .params = {ParamSpec::string(
-                     "path", "{stem}-sheet.jpg",
-                     "image file under output.dir; {stem} is the input's name without "
-                     "extension; .jpg or .png"),
-                 ParamSpec::integer("columns", 4, "thumbnails per row").range(1, 64),
-                 ParamSpec::integer("rows", 4,
-                                    "rows of thumbnails (fewer when the video has fewer frames)")
-                     .range(1, 64),
-                 ParamSpec::integer("thumb_width", 320,
-                                    "thumbnail width in pixels; height keeps the "
-                                    "frame's aspect ratio")
-                     .range(16, 4096),
-                 ParamSpec::boolean("timestamps", true, "print each thumbnail's time (m:ss.ss)"),
-                 ParamSpec::integer("jpeg_quality", 90, "JPEG quality, when the path is .jpg")
-                     .range(0, 100)},
-      .create =
-          [](const StageSetup& setup) { return std::make_unique<ContactSheet>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            if (!image_file::format_of(params.string("path"))) {
-              problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
-                                 params.string("path") + "'");
-            }
-            return problems;
-          }};
+  return stage_info<ContactSheet>(
+      {.type = "contact_sheet",
+       .ordering = Ordering::serial_out_of_order,
+       .summary =
+           "One image summarizing the video: a grid of thumbnails of frames sampled evenly over "
+           "its length (bounded memory), written when the run completes.",
+       .example = "- { name: sheet, type: contact_sheet, params: { columns: 4, rows: 4 } }",
+       .params = {ContactSheet::path, ContactSheet::columns, ContactSheet::rows,
+                  ContactSheet::thumb_width, ContactSheet::timestamps, ContactSheet::jpeg_quality},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         if (!image_file::format_of(params[ContactSheet::path])) {
+           problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
+                              params[ContactSheet::path] + "'");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

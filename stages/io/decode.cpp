@@ -26,8 +26,6 @@ namespace framepipe::stages {
 
 namespace {
 
-enum Phase : std::size_t { kDemux, kDecode };
-
 // libav copies colour tags from the bitstream unchecked (a damaged file gave color_primaries
 // 205), and loading an enum from a value outside its range is undefined behaviour: read each tag
 // as the int it is stored as, and set one the enum does not define to unspecified.
@@ -169,13 +167,42 @@ class DecodedImage : public DeferredImage {
 
 class Decode : public SourceStage {
  public:
+  FRAMEPIPE_PHASES(demux, decode);
+
+  static inline const auto threads =
+      Param<int>{"threads", 0,
+                 "decoder threads (frame and slice threading); 0 lets "
+                 "libav choose"}
+          .range(0, 64)
+          .helper_threads();
+  static inline const auto stream =
+      Param<std::int64_t>{"stream", -1,
+                          "index of the video stream to decode; -1 picks the "
+                          "best one"}
+          .range(-1, {});
+  static inline const auto on_decode_error =
+      Param<std::string>::choice("on_decode_error", {"skip", "fail"}, "skip",
+                                 "a damaged packet inside the stream: skip it and go on "
+                                 "(counted), or fail the file");
+  static inline const auto max_decode_error_rate =
+      Param<double>{"max_decode_error_rate", 0.05,
+                    "with skip: the file fails when more than this share of "
+                    "its packets were damaged"}
+          .range(0, 1);
+  static inline const Param<bool> autorotate{
+      "autorotate", true,
+      "turn pictures upright by the rotation the file's display "
+      "matrix gives (90, 180, 270 degrees), as the ffmpeg CLI "
+      "does; false keeps them as stored and encode writes the "
+      "same rotation into its output"};
+
   explicit Decode(const Params& params)
-      : threads_(static_cast<int>(params.integer("threads"))),
-        wanted_stream_(static_cast<int>(params.integer("stream"))),
-        skip_damage_(params.string("on_decode_error") == "skip"),
-        max_error_rate_(params.number("max_decode_error_rate")),
+      : threads_(params[threads]),
+        wanted_stream_(static_cast<int>(params[stream])),
+        skip_damage_(params[on_decode_error] == "skip"),
+        max_error_rate_(params[max_decode_error_rate]),
         network_(network_input::options_from(params)),
-        autorotate_(params.boolean("autorotate")) {}
+        autorotate_(params[autorotate]) {}
 
   void open(const RunContext& context) override {
     libav::quiet_logging();
@@ -258,7 +285,7 @@ class Decode : public SourceStage {
     for (;;) {
       int ret = 0;
       {
-        ScopedPhase phase(metrics_, kDecode);
+        ScopedPhase phase(metrics_, Phase::decode);
         ret = avcodec_receive_frame(codec_.get(), frame_.get());
       }
       if (ret == 0) {
@@ -285,7 +312,7 @@ class Decode : public SourceStage {
   void send_packet() {
     int ret = 0;
     {
-      ScopedPhase phase(metrics_, kDemux);
+      ScopedPhase phase(metrics_, Phase::demux);
       do {
         av_packet_unref(packet_.get());
         ret = av_read_frame(format_.get(), packet_.get());
@@ -295,7 +322,7 @@ class Decode : public SourceStage {
       throw std::runtime_error("cannot read '" + path_ + "': " + libav::error_string(ret));
     }
     const bool end = ret == AVERROR_EOF;
-    ScopedPhase phase(metrics_, kDecode);
+    ScopedPhase phase(metrics_, Phase::decode);
     // avcodec_receive_frame() said EAGAIN just before, so the decoder takes this packet: any
     // error here is the packet's.
     ret = avcodec_send_packet(codec_.get(), end ? nullptr : packet_.get());
@@ -339,9 +366,9 @@ class Decode : public SourceStage {
   std::map<std::string, double> counters() const override {
     std::map<std::string, double> counters{
         {"packets", static_cast<double>(packets_)},
-        {"damaged_packets", static_cast<double>(damaged_packets_)},
+        {counter::damaged_packets, static_cast<double>(damaged_packets_)},
         {"frames", static_cast<double>(frames_)},
-        {"expected_frames", static_cast<double>(expected_frames_)},
+        {counter::expected_frames, static_cast<double>(expected_frames_)},
         {"autorotated_degrees", autorotated_degrees_}};
     for (const auto& [format, frames] : frames_by_format_) {
       counters["pixel_format_" + format] = static_cast<double>(frames);
@@ -416,37 +443,16 @@ class Decode : public SourceStage {
 }  // namespace
 
 StageInfo decode_stage() {
-  return {.type = "decode",
-          .kind = StageKind::source,
-          .resource = ResourceClass::io,
-          .ordering = Ordering::serial_in_order,
-          .summary = "Reads the input file and decodes its video stream with libav (FFmpeg).",
-          .example = "- { name: decode, type: decode, params: { threads: 2 } }",
-          .params = {ParamSpec::integer("threads", 0,
-                                        "decoder threads (frame and slice threading); 0 lets "
-                                        "libav choose")
-                         .range(0, 64),
-                     ParamSpec::integer("stream", -1,
-                                        "index of the video stream to decode; -1 picks the "
-                                        "best one")
-                         .range(-1, {}),
-                     ParamSpec::choice("on_decode_error", {"skip", "fail"}, "skip",
-                                       "a damaged packet inside the stream: skip it and go on "
-                                       "(counted), or fail the file"),
-                     ParamSpec::number("max_decode_error_rate", 0.05,
-                                       "with skip: the file fails when more than this share of "
-                                       "its packets were damaged")
-                         .range(0, 1),
-                     ParamSpec::boolean("autorotate", true,
-                                        "turn pictures upright by the rotation the file's display "
-                                        "matrix gives (90, 180, 270 degrees), as the ffmpeg CLI "
-                                        "does; false keeps them as stored and encode writes the "
-                                        "same rotation into its output"),
-                     network_input::timeout_param(), network_input::retries_param()},
-          .phases = {"demux", "decode"},
-          .helper_threads_phase = "decode",
-          .create = [](const StageSetup& setup) { return std::make_unique<Decode>(setup.params); },
-          .check = {}};
+  return stage_info<Decode>(
+      {.type = "decode",
+       .resource = ResourceClass::io,
+       .ordering = Ordering::serial_in_order,
+       .summary = "Reads the input file and decodes its video stream with libav (FFmpeg).",
+       .example = "- { name: decode, type: decode, params: { threads: 2 } }",
+       .params = {Decode::threads, Decode::stream, Decode::on_decode_error,
+                  Decode::max_decode_error_rate, Decode::autorotate, network_input::timeout_ms,
+                  network_input::retries},
+       .helper_threads_phase = "decode"});
 }
 
 }  // namespace framepipe::stages

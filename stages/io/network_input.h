@@ -25,19 +25,15 @@ inline bool is_url(const std::string& path) {
 }
 
 // The decode parameters that apply to URLs.
-inline ParamSpec timeout_param() {
-  return ParamSpec::integer("network_timeout_ms", 30000,
-                            "URL inputs: how long one connect or read may wait before it fails "
-                            "(libav's rw_timeout)")
-      .range(100, 3600000);
-}
-inline ParamSpec retries_param() {
-  return ParamSpec::integer("network_retries", 3,
-                            "URL inputs: retries, with backoff, of an open that timed out, was "
-                            "refused or got a 5xx answer, and reconnects of a transfer that broke "
-                            "mid-file")
-      .range(0, 10);
-}
+inline const auto timeout_ms = Param<int>{"network_timeout_ms", 30000,
+                                          "URL inputs: how long one connect or read may wait "
+                                          "before it fails (libav's rw_timeout)"}
+                                   .range(100, 3600000);
+inline const auto retries = Param<int>{"network_retries", 3,
+                                       "URL inputs: retries, with backoff, of an open that timed "
+                                       "out, was refused or got a 5xx answer, and reconnects of a "
+                                       "transfer that broke mid-file"}
+                                .range(0, 10);
 
 struct Options {
   int timeout_ms = 30000;
@@ -46,10 +42,7 @@ struct Options {
   const std::atomic<bool>* cancel = nullptr;
 };
 
-inline Options options_from(const Params& params) {
-  return {static_cast<int>(params.integer("network_timeout_ms")),
-          static_cast<int>(params.integer("network_retries"))};
-}
+inline Options options_from(const Params& params) { return {params[timeout_ms], params[retries]}; }
 
 // A failure worth another try: the server or the network may recover; a 4xx answer or data
 // that is not media will not.

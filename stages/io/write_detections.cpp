@@ -12,10 +12,21 @@ namespace fs = std::filesystem;
 
 class WriteDetections : public SinkStage {
  public:
+  static inline const Param<std::string> path{
+      "path", "{stem}-detections.jsonl",
+      "output file under output.dir; {stem} is the input's name without "
+      "extension"};
+  static inline const auto per = Param<std::string>::choice(
+      "per", {"detection", "frame"}, "detection",
+      "detection: one line per detection (file, frame, pts, time_s, stage, "
+      "label, score, box {x,y,w,h}, scalars), none for frames without; "
+      "frame: one line per frame (file, frame, pts, time_s, detections "
+      "[...], scalars {...})");
+  static inline const Param<std::string> from{
+      "from", "", "write only the detections of this stage; empty = all"};
+
   explicit WriteDetections(const Params& params)
-      : pattern_(params.string("path")),
-        per_frame_(params.string("per") == "frame"),
-        from_(params.string("from")) {}
+      : pattern_(params[path]), per_frame_(params[per] == "frame"), from_(params[from]) {}
 
   void open(const RunContext& context) override {
     input_ = context.input_path;
@@ -48,28 +59,15 @@ class WriteDetections : public SinkStage {
 }  // namespace
 
 StageInfo write_detections_stage() {
-  return {
-      .type = "write_detections",
-      .kind = StageKind::sink,
-      .resource = ResourceClass::io,
-      .ordering = Ordering::serial_in_order,
-      .summary =
-          "Writes detections and per-frame scalars as JSON Lines, in frame order; renamed into "
-          "place when complete.",
-      .example = "- { name: json, type: write_detections, input: people }",
-      .params =
-          {ParamSpec::string("path", "{stem}-detections.jsonl",
-                             "output file under output.dir; {stem} is the input's name without "
-                             "extension"),
-           ParamSpec::choice("per", {"detection", "frame"}, "detection",
-                             "detection: one line per detection (file, frame, pts, time_s, stage, "
-                             "label, score, box {x,y,w,h}, scalars), none for frames without; "
-                             "frame: one line per frame (file, frame, pts, time_s, detections "
-                             "[...], scalars {...})"),
-           ParamSpec::string("from", "", "write only the detections of this stage; empty = all")},
-      .create = [](const StageSetup& setup) {
-        return std::make_unique<WriteDetections>(setup.params);
-      }};
+  return stage_info<WriteDetections>(
+      {.type = "write_detections",
+       .resource = ResourceClass::io,
+       .ordering = Ordering::serial_in_order,
+       .summary =
+           "Writes detections and per-frame scalars as JSON Lines, in frame order; renamed into "
+           "place when complete.",
+       .example = "- { name: json, type: write_detections, input: people }",
+       .params = {WriteDetections::path, WriteDetections::per, WriteDetections::from}});
 }
 
 }  // namespace framepipe::stages

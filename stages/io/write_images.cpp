@@ -37,12 +37,23 @@ FrameField find_frame_field(const std::string& text, std::size_t from = 0) {
 
 class WriteImages : public SinkStage {
  public:
+  static inline const Param<std::string> path{
+      "path", "{stem}-frames/{frame:06}.png",
+      "image file under output.dir: {stem} is the input's name without "
+      "extension, {frame} the frame index, {frame:06} zero-padded to 6 "
+      "digits; .png or .jpg/.jpeg"};
+  static inline const auto every =
+      Param<int>{"every", 1, "write frames whose index is a multiple of this"}.range(1, 1000000);
+  static inline const auto jpeg_quality =
+      Param<int>{"jpeg_quality", 95, "JPEG quality"}.range(0, 100);
+  static inline const auto png_compression =
+      Param<int>{"png_compression", 3, "PNG zlib level: higher is smaller and slower"}.range(0, 9);
+
   explicit WriteImages(const Params& params)
-      : pattern_(params.string("path")),
-        every_(params.integer("every")),
+      : pattern_(params[path]),
+        every_(params[every]),
         format_(image_file::format_of(pattern_).value()),
-        setting_(static_cast<int>(params.integer(
-            format_ == image_file::Format::png ? "png_compression" : "jpeg_quality"))) {}
+        setting_(params[format_ == image_file::Format::png ? png_compression : jpeg_quality]) {}
   ~WriteImages() override { discard(); }
 
   void open(const RunContext& context) override {
@@ -134,43 +145,30 @@ class WriteImages : public SinkStage {
 }  // namespace
 
 StageInfo write_images_stage() {
-  return {
-      .type = "write_images",
-      .kind = StageKind::sink,
-      .resource = ResourceClass::io,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Saves every Nth frame as an image (PNG or JPEG by the path's extension), each renamed "
-          "into place when complete; a failed run removes the images it wrote.",
-      .example =
-          "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
-          "\"{stem}/{frame:06}.jpg\" } }",
-      .params = {ParamSpec::string(
-                     "path", "{stem}-frames/{frame:06}.png",
-                     "image file under output.dir: {stem} is the input's name without "
-                     "extension, {frame} the frame index, {frame:06} zero-padded to 6 "
-                     "digits; .png or .jpg/.jpeg"),
-                 ParamSpec::integer("every", 1, "write frames whose index is a multiple of this")
-                     .range(1, 1000000),
-                 ParamSpec::integer("jpeg_quality", 95, "JPEG quality").range(0, 100),
-                 ParamSpec::integer("png_compression", 3,
-                                    "PNG zlib level: higher is smaller and slower")
-                     .range(0, 9)},
-      .create = [](const StageSetup& setup) { return std::make_unique<WriteImages>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            const auto& path = params.string("path");
-            if (find_frame_field(path).at == std::string::npos) {
-              problems.push_back(
-                  "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
-                  "image would get the same name");
-            }
-            if (!image_file::format_of(path)) {
-              problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
-            }
-            return problems;
-          }};
+  return stage_info<WriteImages>(
+      {.type = "write_images",
+       .resource = ResourceClass::io,
+       .summary =
+           "Saves every Nth frame as an image (PNG or JPEG by the path's extension), each renamed "
+           "into place when complete; a failed run removes the images it wrote.",
+       .example =
+           "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
+           "\"{stem}/{frame:06}.jpg\" } }",
+       .params = {WriteImages::path, WriteImages::every, WriteImages::jpeg_quality,
+                  WriteImages::png_compression},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         const auto& path = params[WriteImages::path];
+         if (find_frame_field(path).at == std::string::npos) {
+           problems.push_back(
+               "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
+               "image would get the same name");
+         }
+         if (!image_file::format_of(path)) {
+           problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -89,12 +89,17 @@ class ProbeStage {
 
 class FakeSource : public SourceStage, ProbeStage {
  public:
+  static inline const Param<std::int64_t> count{"count", 200, "frames"};
+  static inline const Param<std::int64_t> throw_at{"throw_at", -1, "index that throws"};
+  static inline const Param<bool> counted{"counted", false, "count pixel buffers"};
+  static inline const Param<bool> deferred{"deferred", false, "leave the pixels deferred"};
+
   FakeSource(Probe& probe, const Params& params)
       : ProbeStage(probe),
-        count_(params.integer("count")),
-        throw_at_(params.integer("throw_at")),
-        counted_(params.boolean("counted")),
-        deferred_(params.boolean("deferred")) {}
+        count_(params[count]),
+        throw_at_(params[throw_at]),
+        counted_(params[counted]),
+        deferred_(params[deferred]) {}
   std::optional<Frame> next() override {
     if (produced_ == throw_at_) throw std::runtime_error("source broke");
     if (produced_ == count_) return std::nullopt;
@@ -125,7 +130,9 @@ class FakeSource : public SourceStage, ProbeStage {
 
 class Jitter : public TransformStage {
  public:
-  explicit Jitter(const Params& params) : max_us_(params.integer("max_us")) {}
+  static inline const Param<std::int64_t> max_us{"max_us", 3000, "longest sleep"};
+
+  explicit Jitter(const Params& params) : max_us_(params[max_us]) {}
   bool process(Frame&) override {
     thread_local std::mt19937 random(std::random_device{}());
     std::this_thread::sleep_for(
@@ -165,7 +172,9 @@ class Overlap : public TransformStage, ProbeStage {
 
 class Thrower : public TransformStage, ProbeStage {
  public:
-  Thrower(Probe& probe, const Params& params) : ProbeStage(probe), at_(params.integer("at")) {}
+  static inline const Param<std::int64_t> at{"at", 50, "index that throws"};
+
+  Thrower(Probe& probe, const Params& params) : ProbeStage(probe), at_(params[at]) {}
   bool process(Frame& frame) override {
     if (frame.index == at_) {
       probe_.threw_at_ns = steady_now_ns();
@@ -231,8 +240,10 @@ struct PreparedIndex : PreparedFrame {
 // frame.
 class PreparingSink : public SinkStage, ProbeStage {
  public:
+  static inline const Param<std::int64_t> throw_at{"throw_at", -1, "index whose prepare() throws"};
+
   PreparingSink(Probe& probe, const Params& params)
-      : ProbeStage(probe), throw_at_(params.integer("throw_at")) {}
+      : ProbeStage(probe), throw_at_(params[throw_at]) {}
   void prepare(Frame& frame) const override {
     if (frame.index == throw_at_) throw std::runtime_error("prepare broke");
     if (frame.image().empty()) throw std::runtime_error("prepare found no pixels");
@@ -327,12 +338,13 @@ bool each_index_once(std::vector<std::int64_t> frames, std::int64_t count) {
 StageInfo info(std::string type, StageKind kind, ResourceClass resource, Ordering ordering,
                std::function<std::unique_ptr<Stage>(const StageSetup&)> create,
                std::vector<ParamSpec> params = {}) {
+  const auto example = "- { type: " + type + " }";
   return {.type = std::move(type),
           .kind = kind,
           .resource = resource,
           .ordering = ordering,
           .summary = "test stage",
-          .example = "-",
+          .example = example,
           .params = std::move(params),
           .create = std::move(create)};
 }
@@ -347,13 +359,11 @@ class EngineTest : public ::testing::TestWithParam<int> {
     registry_.add(
         info("fake_source", K::source, R::io, O::serial_in_order,
              [&p](const StageSetup& s) { return std::make_unique<FakeSource>(p, s.params); },
-             {ParamSpec::integer("count", 200, "frames"),
-              ParamSpec::integer("throw_at", -1, "index that throws"),
-              ParamSpec::boolean("counted", false, "count pixel buffers"),
-              ParamSpec::boolean("deferred", false, "leave the pixels deferred")}));
+             {FakeSource::count, FakeSource::throw_at, FakeSource::counted,
+              FakeSource::deferred}));
     registry_.add(info("jitter", K::transform, R::cpu, O::parallel,
                        [](const StageSetup& s) { return std::make_unique<Jitter>(s.params); },
-                       {ParamSpec::integer("max_us", 3000, "longest sleep")}));
+                       {Jitter::max_us}));
     registry_.add(info("record", K::sink, R::cpu, O::serial_in_order,
                        [&p](const StageSetup&) { return std::make_unique<Recorder>(p); }));
     registry_.add(info("record_io", K::sink, R::io, O::serial_in_order,
@@ -364,7 +374,7 @@ class EngineTest : public ::testing::TestWithParam<int> {
                        [&p](const StageSetup&) { return std::make_unique<Overlap>(p); }));
     registry_.add(info("thrower", K::transform, R::cpu, O::parallel,
                        [&p](const StageSetup& s) { return std::make_unique<Thrower>(p, s.params); },
-                       {ParamSpec::integer("at", 50, "index that throws")}));
+                       {Thrower::at}));
     registry_.add(info("slow_sink", K::sink, R::cpu, O::parallel,
                        [](const StageSetup&) { return std::make_unique<SlowSink>(); }));
     registry_.add(info("io_probe", K::transform, R::io, O::parallel,
@@ -376,7 +386,7 @@ class EngineTest : public ::testing::TestWithParam<int> {
     auto preparing =
         info("preparing_sink", K::sink, R::io, O::serial_in_order,
              [&p](const StageSetup& s) { return std::make_unique<PreparingSink>(p, s.params); },
-             {ParamSpec::integer("throw_at", -1, "index whose prepare() throws")});
+             {PreparingSink::throw_at});
     preparing.prepares = true;
     registry_.add(std::move(preparing));
     registry_.add(info("check_unmarked", K::sink, R::cpu, O::parallel,

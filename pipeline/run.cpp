@@ -53,6 +53,7 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   result.input_path = config.input_path;
   const auto run_start = steady_now_ns();
 
+  SideData side_data;  // outlives the stages, which may hold what it carries
   std::vector<std::unique_ptr<Stage>> instances;
   std::vector<std::unique_ptr<StageMetrics>> metrics;
   std::vector<GraphStage> graph_stages;
@@ -69,8 +70,8 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
       instances.push_back(
           stage_config.info->create(StageSetup{stage_config.name, stage_config.params}));
       graph_stages[i].stage = instances.back().get();
-      RunContext context{config.input_path, config.output_dir, config.overwrite,
-                         metrics[i].get(),  stage_config.name, environment.cancel};
+      RunContext context{config.input_path, config.output_dir,  config.overwrite, metrics[i].get(),
+                         stage_config.name, environment.cancel, &side_data};
       // Threads the stage starts while opening (libav's decoder threads) are its helpers.
       const auto threads_before = process_thread_ids();
       measured(*metrics[i], [&] { instances.back()->open(context); });

@@ -68,6 +68,19 @@ int run_command(const Registry& registry, const RunOptions& options) {
   }
   if (!options.input.empty()) config.input_path = options.input;
   if (!options.output.empty()) config.output_dir = options.output;
+  if (is_standard_input(config.input_path)) {
+    const bool sharded = !options.shard.empty() && options.shard != "off";
+    const char* batch_option = !options.input_list.empty() ? "--input-list"
+                               : options.resume            ? "--resume"
+                               : options.mpi               ? "--mpi"
+                               : sharded                   ? "--shard"
+                                                           : nullptr;
+    if (batch_option) {
+      spdlog::error("{}: standard input is one input, read once; {} needs files", config.input_path,
+                    batch_option);
+      return kConfigError;
+    }
+  }
   if (!options.input_list.empty()) {
     std::ifstream file;
     if (options.input_list != "-") {

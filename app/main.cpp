@@ -49,8 +49,9 @@ int main(int argc, char** argv) {
   auto* run_cmd = cli.add_subcommand("run", "Run a pipeline over one input file");
   run_cmd->add_option("config", run.config_path, "pipeline config (YAML)")->required();
   run_cmd->add_option("-i,--input", run.input,
-                      "input video, or a folder to process every video in it (overrides "
-                      "input.path; see input.include / exclude / recursive)");
+                      "input video, URL, '-' for standard input (outputs named 'stdin'), or a "
+                      "folder to process every video in it (overrides input.path; see "
+                      "input.include / exclude / recursive)");
   run_cmd->add_option("--input-list", run.input_list,
                       "a file listing input videos, one per line ('-' reads stdin)");
   run_cmd->add_flag("--resume", run.resume,

@@ -27,6 +27,10 @@ bool is_url(const std::string& path) {
              [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+'; });
 }
 
+bool is_standard_input(const std::string& path) {
+  return path == "-" || path == "pipe:" || path == "pipe:0";
+}
+
 std::string url_file_name(const std::string& url) {
   auto path = url.substr(url.find("://") + 3);
   path = path.substr(0, path.find_first_of("?#"));

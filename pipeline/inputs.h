@@ -33,6 +33,12 @@ bool is_url(const std::string& path);
 // "http://host/videos/clip.mp4?token=1"; empty when the path is.
 std::string url_file_name(const std::string& url);
 
+// "-", "pipe:" or "pipe:0": the run reads its input from standard input (libav's pipe
+// protocol), once, without seeking.
+bool is_standard_input(const std::string& path);
+// What {stem} in an output name becomes for an input read from standard input.
+inline constexpr const char* kStandardInputStem = "stdin";
+
 // One path or URL per line ('#' starts a comment, blank lines skipped); relative paths are
 // taken from `base`. Each output goes under its file name alone (a URL's: the last segment of
 // its path).

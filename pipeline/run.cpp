@@ -59,6 +59,7 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   if (profiler) observers.attach(*profiler);
   for (auto* observer : environment.observers) observers.attach(*observer);
 
+  SideData side_data;  // outlives the stages, which may hold what it carries
   std::vector<std::unique_ptr<Stage>> instances;
   std::vector<StageCounts> counts(config.stages.size());
   std::vector<GraphStage> graph_stages;
@@ -71,7 +72,8 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
       graph_stages.push_back(bind_stage(stage_config, *instances.back(), counts[i]));
       RunContext context{config.input_path, config.output_dir,
                          config.overwrite,  profiler ? &profiler->metrics(i) : nullptr,
-                         stage_config.name, environment.cancel};
+                         stage_config.name, environment.cancel,
+                         &side_data};
       observers.observe({i, CallKind::open}, [&](StageCall&) { instances.back()->open(context); });
       ++opened;
     } catch (...) {

@@ -14,6 +14,7 @@
 #include "pipeline/frame.h"
 #include "pipeline/params.h"
 #include "pipeline/profiler.h"
+#include "pipeline/side_data.h"
 
 namespace framepipe {
 
@@ -41,6 +42,9 @@ struct RunContext {
   // Set when the run is being cancelled (SIGINT): a stage blocked in a long wait (a network
   // read) checks it and gives up. Null when nothing can cancel the run.
   const std::atomic<bool>* cancel = nullptr;
+  // The run's side data (pipeline/side_data.h), shared by its stages: what the source publishes
+  // for later stages. Null when the stage runs alone (a unit test without one).
+  SideData* side_data = nullptr;
 };
 
 // The threading contract, written once:

@@ -1,4 +1,6 @@
-// decode: reads a media file with libav and decodes its video stream.
+// decode: reads a media file with libav and decodes its video stream. The only stage that opens
+// the input: it publishes the other streams and their packets for encode
+// (stages/io/demuxed_input.h).
 //   - { name: decode, type: decode, params: { threads: 2 } }
 #include <algorithm>
 #include <cmath>
@@ -18,6 +20,7 @@ extern "C" {
 }
 
 #include "pipeline/stage.h"
+#include "stages/io/demuxed_input.h"
 #include "stages/io/libav_error.h"
 #include "stages/io/network_input.h"
 #include "stages/io/yuv_gray.h"
@@ -246,10 +249,7 @@ class Decode : public SourceStage {
     } else {
       display_rotation_ = rotation;
     }
-    // The demuxer can skip the packets of every other stream (audio, subtitles).
-    for (unsigned i = 0; i < format->nb_streams; ++i) {
-      if (format->streams[i] != stream_) format->streams[i]->discard = AVDISCARD_ALL;
-    }
+    publish(context, rotation);
 
     codec_.reset(avcodec_alloc_context3(decoder));
     if (!codec_) throw std::bad_alloc();
@@ -282,6 +282,7 @@ class Decode : public SourceStage {
   }
 
   std::optional<Frame> next() override {
+    if (!reading_) start_reading();
     for (;;) {
       int ret = 0;
       {
@@ -307,6 +308,40 @@ class Decode : public SourceStage {
   }
 
  private:
+  // Publishes what the stages after this one need of the input, for them to read in their
+  // open(): they never open it again.
+  void publish(const RunContext& context, int rotation) {
+    const AVFormatContext& format = *format_;
+    input_ = std::make_shared<DemuxedInput>();
+    input_->path = path_;
+    AVDictionary* metadata = nullptr;
+    if (av_dict_copy(&metadata, format.metadata, 0) < 0) {
+      av_dict_free(&metadata);
+      throw std::bad_alloc();
+    }
+    input_->metadata.reset(metadata);
+    input_->video = InputStream::of(*stream_);
+    input_->display_rotation = rotation;
+    input_->autorotated = rotate_.has_value();
+    input_->stream_count = format.nb_streams;
+    for (unsigned i = 0; i < format.nb_streams; ++i) {
+      if (format.streams[i] != stream_)
+        input_->others.push_back(InputStream::of(*format.streams[i]));
+    }
+    if (context.side_data) context.side_data->put(kDemuxedInput, input_);
+  }
+
+  // Called before the first read, once every stage has opened and subscribed: the demuxer skips
+  // the packets of the other streams no stage asked for.
+  void start_reading() {
+    reading_ = true;
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      AVStream* stream = format_->streams[i];
+      if (stream == stream_) continue;
+      stream->discard = input_->wanted(static_cast<int>(i)) ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    }
+  }
+
   // Feeds the decoder the next packet of our stream, or the end-of-stream signal that makes it
   // hand out the frames it still holds for reordering and threading.
   void send_packet() {
@@ -316,7 +351,9 @@ class Decode : public SourceStage {
       do {
         av_packet_unref(packet_.get());
         ret = av_read_frame(format_.get(), packet_.get());
+        if (ret >= 0 && packet_->stream_index != stream_->index) input_->publish(*packet_);
       } while (ret >= 0 && packet_->stream_index != stream_->index);
+      if (ret == AVERROR_EOF) input_->end();
     }
     if (ret < 0 && ret != AVERROR_EOF) {
       throw std::runtime_error("cannot read '" + path_ + "': " + libav::error_string(ret));
@@ -432,6 +469,8 @@ class Decode : public SourceStage {
   std::unique_ptr<AVPacket, libav::PacketDeleter> packet_;
   std::unique_ptr<AVFrame, libav::FrameDeleter> frame_;
   const AVStream* stream_ = nullptr;
+  std::shared_ptr<DemuxedInput> input_;  // published in open(); its packets as they are read
+  bool reading_ = false;
   Rational time_base_;
   Rational frame_rate_;
   // For frames without a timestamp: one frame after the previous one.

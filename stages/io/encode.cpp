@@ -1,5 +1,6 @@
 // encode: encodes frames with a libav encoder into a media file, written under a temporary name
-// and renamed when complete. The input's audio, subtitles and metadata are copied alongside.
+// and renamed when complete. The input's audio, subtitles and metadata are copied alongside, from
+// the streams and packets decode publishes (stages/io/demuxed_input.h).
 //   - { name: video, type: encode, params: { codec: libx264, crf: 23, preset: veryfast } }
 
 #include <algorithm>
@@ -307,11 +308,11 @@ class Encode : public SinkStage, public EncodeParams {
     // when the first frame tells its size.
     stream_ = avformat_new_stream(muxer, nullptr);
     if (!stream_) throw std::bad_alloc();
-    if (!context.input_path.empty()) {
-      copy_.open(context.input_path, muxer, stream_,
+    // What decode published of the input; a run whose source is not decode copies nothing.
+    if (const auto input = context.side_data ? context.side_data->get(kDemuxedInput) : nullptr) {
+      copy_.open(*input, muxer, stream_,
                  {.audio = audio_mode(params_[audio]),
-                  .metadata = params_[metadata] == "copy",
-                  .cancel = context.cancel});
+                  .metadata = params_[metadata] == "copy"});
     }
   }
 

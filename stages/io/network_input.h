@@ -3,7 +3,7 @@
 // Opening an input that may be an http:// or https:// URL (libav's own protocols): a timeout
 // on every read and connect, libav's reconnect with backoff when a transfer breaks mid-file,
 // and retries with backoff when opening fails for a reason that may pass (a timeout, a
-// refused connection, a 5xx answer). Local paths open exactly as before.
+// refused connection, a 5xx answer). Local paths open exactly as before; "-" is standard input.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -16,6 +16,7 @@ extern "C" {
 #include <libavutil/error.h>
 }
 
+#include "pipeline/inputs.h"
 #include "pipeline/params.h"
 
 namespace framepipe::stages::network_input {
@@ -76,10 +77,19 @@ inline bool wait_unless_cancelled(std::chrono::milliseconds duration,
   return !cancel_requested(cancel);
 }
 
-// avformat_open_input(), with the options above when `path` is a URL. Returns libav's error
+// avformat_open_input(), with the options above when `path` is a URL; "-" is standard input, as
+// for the ffmpeg CLI. Returns libav's error
 // code, like avformat_open_input; on failure *format is null. A URL's context keeps the
 // interrupt callback, so its later reads stop when the run is cancelled too.
 inline int open(AVFormatContext** format, const std::string& path, const Options& options) {
+  if (framepipe::is_standard_input(path)) {
+    // A read blocked on an idle pipe stops when the run is cancelled.
+    *format = avformat_alloc_context();
+    if (!*format) return AVERROR(ENOMEM);
+    (*format)->interrupt_callback = {interrupt_callback,
+                                     const_cast<std::atomic<bool>*>(options.cancel)};
+    return avformat_open_input(format, "pipe:0", nullptr, nullptr);
+  }
   if (!is_url(path)) return avformat_open_input(format, path.c_str(), nullptr, nullptr);
   int ret = 0;
   for (int attempt = 0; attempt <= options.retries; ++attempt) {

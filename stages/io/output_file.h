@@ -37,12 +37,14 @@ inline void create_output_folder(const fs::path& folder) {
 }
 
 // `pattern` under the output folder, with {stem} = the input's file name (a URL's last path
-// segment) without extension, {ext} = its extension without the dot, {stage} = the stage's name.
+// segment; "stdin" for standard input) without extension, {ext} = its extension without the dot
+// (none for standard input), {stage} = the stage's name.
 // Throws when the name would leave the output folder: an absolute pattern, or '..' from the pattern
 // or from {stem} (an input named '...mp4' has the stem '..').
 inline fs::path resolve(const RunContext& context, const std::string& pattern) {
-  const fs::path input(is_url(context.input_path) ? url_file_name(context.input_path)
-                                                  : context.input_path);
+  const fs::path input(is_standard_input(context.input_path) ? kStandardInputStem
+                       : is_url(context.input_path)          ? url_file_name(context.input_path)
+                                                             : context.input_path);
   auto extension = input.extension().string();
   if (!extension.empty()) extension.erase(0, 1);
   auto name = replace_all(pattern, "{stem}", input.stem().string());

@@ -231,5 +231,24 @@ TEST_F(CliTest, NoInputAnywhereIsAUsageError) {
   EXPECT_NE(result.output.find("no input"), std::string::npos);
 }
 
+// Standard input is one input, read once: the options that split or resume a batch of files
+// are refused before anything is read.
+TEST_F(CliTest, StandardInputRefusesBatchOptions) {
+  const auto config = shell_quote((kSource / "configs/default.yaml").string());
+  for (const std::string option : {"--resume", "--shard 0/2", "--input-list list.txt"}) {
+    SCOPED_TRACE(option);
+    const auto result =
+        framepipe("run " + config + " -i - -o " + shell_quote((dir_ / "out").string()) + " " +
+                  option + " < /dev/null");
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    const auto name = option.substr(0, option.find(' '));
+    EXPECT_NE(
+        result.output.find("-: standard input is one input, read once; " + name + " needs files"),
+        std::string::npos)
+        << result.output;
+    EXPECT_FALSE(fs::exists(dir_ / "out"));
+  }
+}
+
 }  // namespace
 }  // namespace framepipe::testing

@@ -87,6 +87,41 @@ TEST_F(NetworkInputTest, SingleUrlDecodesEveryFrameAndNamesTheOutputAfterIt) {
   EXPECT_EQ(frame_count(url), 35);
 }
 
+// Decode is the only stage that reads the input: a URL run that copies the audio into its output
+// asks the server for the file once (before, encode opened it a second time for the audio).
+TEST_F(NetworkInputTest, AUrlIsRequestedOnceEvenWhenItsAudioIsCopied) {
+  // The index first, so reading the file front to back needs no Range request.
+  fs::copy_file(make_clip("net-faststart-av.mp4",
+                          "-f lavfi -i testsrc2=size=96x64:rate=10:duration=3 -f lavfi "
+                          "-i sine=frequency=440:sample_rate=44100:duration=3 -c:v libx264 "
+                          "-preset ultrafast -pix_fmt yuv420p -c:a aac -b:a 64k "
+                          "-movflags +faststart"),
+                root_ / "with-audio.mp4");
+  std::ofstream(config_) << "stages:\n"
+                            "  - {type: decode}\n"
+                            "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.mp4\"}}\n";
+  HttpTestServer server(root_);
+  const auto out = dir_ / "out";
+  const auto result = run("--input " + shell_quote(server.url("/files/with-audio.mp4")) +
+                          " --output " + shell_quote(out.string()));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(server.log().size(), 1u) << "requests: " << [&] {
+    std::string all;
+    for (const auto& entry : server.log()) all += entry.dump() + " ";
+    return all;
+  }();
+
+  const auto packets = [](const fs::path& path) {
+    return capture(
+        "ffprobe -v error -count_packets -select_streams a:0 -show_entries "
+        "stream=codec_name,nb_read_packets -of csv=p=0 " +
+        shell_quote(path.string()));
+  };
+  const auto local = root_ / "with-audio.mp4";
+  EXPECT_EQ(packets(out / "with-audio.mp4"), packets(local));
+  EXPECT_EQ(frame_count((out / "with-audio.mp4").string()), frame_count(local.string()));
+}
+
 TEST_F(NetworkInputTest, BatchMixesLocalFilesAndUrlsAndABrokenTransferFailsAlone) {
   // Every answer of the server comes 100 ms late.
   HttpTestServer server(root_, 100);

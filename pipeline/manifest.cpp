@@ -5,6 +5,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/json_text.h"
+
 namespace framepipe {
 
 namespace fs = std::filesystem;
@@ -34,7 +36,7 @@ std::string config_fingerprint(const Config& config) {
   json["report"].erase("dir");
   // FNV-1a: stable across builds and machines, unlike std::hash.
   std::uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : json.dump()) {
+  for (unsigned char c : dump_json(json)) {
     hash ^= c;
     hash *= 1099511628211ull;
   }
@@ -52,10 +54,13 @@ std::map<std::string, Manifest::Entry> read_manifest(const fs::path& path) {
   try {
     const auto json = nlohmann::json::parse(file);
     for (const auto& [key, item] : json.at("files").items()) {
-      entries[key] = {item.at("size").get<std::uintmax_t>(),
-                      item.at("mtime_ns").get<std::int64_t>(), item.at("config").get<std::string>(),
-                      item.at("status").get<std::string>(),
-                      item.at("outputs").get<std::vector<std::string>>()};
+      // Names come back as the bytes they were (json_text.h).
+      auto outputs = item.at("outputs").get<std::vector<std::string>>();
+      for (auto& output : outputs) output = unescape_invalid_utf8(output);
+      entries[unescape_invalid_utf8(key)] = {
+          item.at("size").get<std::uintmax_t>(), item.at("mtime_ns").get<std::int64_t>(),
+          item.at("config").get<std::string>(), item.at("status").get<std::string>(),
+          std::move(outputs)};
     }
   } catch (const nlohmann::json::exception&) {
     entries.clear();  // a damaged manifest only means nothing is skipped
@@ -87,8 +92,10 @@ bool Manifest::is_complete(const std::string& key, const fs::path& input,
         entry.mtime_ns != mtime_ns(input)) {
       return false;
     }
-    return std::all_of(entry.outputs.begin(), entry.outputs.end(),
-                       [](const std::string& output) { return fs::exists(output); });
+    return std::all_of(entry.outputs.begin(), entry.outputs.end(), [](const std::string& output) {
+      std::error_code unreadable;
+      return fs::exists(output, unreadable);
+    });
   };
   std::lock_guard lock(mutex_);
   if (const auto it = entries_.find(key); it != entries_.end() && complete(it->second)) return true;
@@ -118,7 +125,7 @@ void Manifest::save() const {
   const auto partial = path_.parent_path() / (path_.filename().string() + ".partial");
   {
     std::ofstream out(partial, std::ios::trunc);
-    out << nlohmann::json{{"version", 1}, {"files", files}}.dump(2) << "\n";
+    out << dump_json(nlohmann::json{{"version", 1}, {"files", files}}, 2) << "\n";
   }
   fs::rename(partial, path_);
 }

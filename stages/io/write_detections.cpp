@@ -2,6 +2,7 @@
 //   - { name: json, type: write_detections, input: people, params: { path: "{stem}.jsonl" } }
 #include <fstream>
 
+#include "pipeline/json_text.h"
 #include "pipeline/stage.h"
 #include "stages/io/detection_records.h"
 #include "stages/io/output_file.h"
@@ -29,7 +30,7 @@ class WriteDetections : public SinkStage {
 
   void consume(Frame& frame) override {
     for (const auto& record : detection_records::records(frame, input_, per_frame_, from_)) {
-      out_ << record.dump() << '\n';
+      out_ << dump_json(record) << '\n';
     }
     if (!out_) throw std::runtime_error("cannot write '" + output_.final_path().string() + "'");
   }

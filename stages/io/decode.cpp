@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <new>
@@ -11,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 extern "C" {
 #include <libavutil/display.h>
@@ -175,7 +177,8 @@ class Decode : public SourceStage {
         skip_damage_(params.string("on_decode_error") == "skip"),
         max_error_rate_(params.number("max_decode_error_rate")),
         network_(network_input::options_from(params)),
-        autorotate_(params.boolean("autorotate")) {}
+        autorotate_(params.boolean("autorotate")),
+        max_pixels_(params.integer("max_pixels")) {}
 
   void open(const RunContext& context) override {
     libav::quiet_logging();
@@ -224,11 +227,22 @@ class Decode : public SourceStage {
       if (format->streams[i] != stream_) format->streams[i]->discard = AVDISCARD_ALL;
     }
 
+    // A few bytes of a crafted file can declare a 16000x16000 picture; every frame in flight
+    // would then hold ~1 GB.
+    const auto pixels = std::int64_t{stream_->codecpar->width} * stream_->codecpar->height;
+    if (pixels > max_pixels_) {
+      throw std::runtime_error(
+          "'" + path_ + "': its pictures are " + std::to_string(stream_->codecpar->width) + "x" +
+          std::to_string(stream_->codecpar->height) + " (" + std::to_string(pixels) +
+          " pixels), more than decode's max_pixels " + std::to_string(max_pixels_));
+    }
+
     codec_.reset(avcodec_alloc_context3(decoder));
     if (!codec_) throw std::bad_alloc();
     libav::check(avcodec_parameters_to_context(codec_.get(), stream_->codecpar),
                  "cannot set up the decoder");
     codec_->pkt_timebase = stream_->time_base;
+    codec_->max_pixels = max_pixels_;  // also pictures that grow mid-stream
     codec_->thread_count = threads_;
     codec_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     ret = avcodec_open2(codec_.get(), decoder, nullptr);
@@ -389,6 +403,7 @@ class Decode : public SourceStage {
   double max_error_rate_;
   network_input::Options network_;
   bool autorotate_;
+  std::int64_t max_pixels_;
   std::optional<cv::RotateFlags> rotate_;  // what turns this stream's pictures upright
   int display_rotation_ = 0;               // the rotation frames carry on, not applied
   double autorotated_degrees_ = 0;
@@ -442,11 +457,25 @@ StageInfo decode_stage() {
                                         "matrix gives (90, 180, 270 degrees), as the ffmpeg CLI "
                                         "does; false keeps them as stored and encode writes the "
                                         "same rotation into its output"),
-                     network_input::timeout_param(), network_input::retries_param()},
+                     ParamSpec::integer("max_pixels", 7680 * 4320,
+                                        "the largest picture (width x height) decoded; a file "
+                                        "with larger pictures fails (default: 8K UHD)")
+                         .range(1, 16384LL * 16384),
+                     network_input::timeout_param(), network_input::retries_param(),
+                     network_input::tls_ca_file_param()},
           .phases = {"demux", "decode"},
           .helper_threads_phase = "decode",
           .create = [](const StageSetup& setup) { return std::make_unique<Decode>(setup.params); },
-          .check = {}};
+          .check =
+              [](const Params& params) {
+                std::vector<std::string> problems;
+                const auto ca_file = params.string("tls_ca_file");
+                std::error_code ignored;
+                if (!ca_file.empty() && !std::filesystem::is_regular_file(ca_file, ignored)) {
+                  problems.push_back("'tls_ca_file': no file '" + ca_file + "'");
+                }
+                return problems;
+              }};
 }
 
 }  // namespace framepipe::stages

@@ -18,6 +18,13 @@ namespace fs = std::filesystem;
 
 constexpr int kGap = 4;       // pixels between thumbnails and around the grid
 constexpr int kPngLevel = 6;  // zlib's default: one image a run, so size matters more than time
+// The largest sheet the parameters may ask for (the grid of thumb_width x max_thumb_height
+// cells): ~300 MB as BGR, and the stage keeps up to twice the grid's thumbnails.
+constexpr std::int64_t kMaxSheetPixels = 100'000'000;
+
+std::int64_t sheet_side(std::int64_t cells, std::int64_t cell) {
+  return kGap + cells * (cell + kGap);
+}
 
 double seconds(const Frame& frame) {
   if (frame.time_base.valid()) return frame.pts * frame.time_base.value();
@@ -32,6 +39,7 @@ class ContactSheet : public SinkStage {
         columns_(static_cast<int>(params.integer("columns"))),
         cells_(columns_ * static_cast<int>(params.integer("rows"))),
         thumb_width_(static_cast<int>(params.integer("thumb_width"))),
+        max_thumb_height_(static_cast<int>(params.integer("max_thumb_height"))),
         timestamps_(params.boolean("timestamps")),
         format_(image_file::format_of(pattern_).value()),
         setting_(format_ == image_file::Format::png
@@ -48,11 +56,7 @@ class ContactSheet : public SinkStage {
   void consume(Frame& frame) override {
     if (frame.index % stride_ != 0) return;
     const cv::Mat& image = frame.image();
-    if (thumb_size_.empty()) {
-      thumb_size_ = {thumb_width_,
-                     std::max(1, static_cast<int>(std::lround(static_cast<double>(thumb_width_) *
-                                                              image.rows / image.cols)))};
-    }
+    if (thumb_size_.empty()) thumb_size_ = thumb_size_for(image.size());
     cv::Mat thumb;
     cv::resize(image, thumb, thumb_size_, 0, 0, cv::INTER_AREA);
     if (thumb.channels() == 1) cv::cvtColor(thumb, thumb, cv::COLOR_GRAY2BGR);
@@ -86,6 +90,17 @@ class ContactSheet : public SinkStage {
     cv::Mat image;
     double time_s = 0;
   };
+
+  // thumb_width wide with the frame's aspect ratio, unless that is taller than
+  // max_thumb_height (a 2x2000 video would give 320x320000): then that tall, and narrower.
+  cv::Size thumb_size_for(cv::Size frame) const {
+    const double aspect = static_cast<double>(frame.height) / frame.width;
+    if (thumb_width_ * aspect <= max_thumb_height_) {
+      return {thumb_width_, std::max(1, static_cast<int>(std::lround(thumb_width_ * aspect)))};
+    }
+    return {std::max(1, static_cast<int>(std::lround(max_thumb_height_ / aspect))),
+            max_thumb_height_};
+  }
 
   // Picks up to `cells_` of the kept thumbnails, evenly spaced and starting with the first.
   cv::Mat compose() const {
@@ -122,6 +137,7 @@ class ContactSheet : public SinkStage {
   int columns_;
   int cells_;
   int thumb_width_;
+  int max_thumb_height_;
   bool timestamps_;
   image_file::Format format_;
   int setting_;  // the PNG level or the JPEG quality
@@ -155,6 +171,10 @@ StageInfo contact_sheet_stage() {
                                     "thumbnail width in pixels; height keeps the "
                                     "frame's aspect ratio")
                      .range(16, 4096),
+                 ParamSpec::integer("max_thumb_height", 960,
+                                    "tallest thumbnail in pixels: a frame taller than "
+                                    "thumb_width's share gives a narrower thumbnail")
+                     .range(16, 4096),
                  ParamSpec::boolean("timestamps", true, "print each thumbnail's time (m:ss.ss)"),
                  ParamSpec::integer("jpeg_quality", 90, "JPEG quality, when the path is .jpg")
                      .range(0, 100)},
@@ -166,6 +186,15 @@ StageInfo contact_sheet_stage() {
             if (!image_file::format_of(params.string("path"))) {
               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
                                  params.string("path") + "'");
+            }
+            const auto width = sheet_side(params.integer("columns"), params.integer("thumb_width"));
+            const auto height =
+                sheet_side(params.integer("rows"), params.integer("max_thumb_height"));
+            if (width * height > kMaxSheetPixels) {
+              problems.push_back("the sheet could be " + std::to_string(width) + "x" +
+                                 std::to_string(height) + " pixels, more than " +
+                                 std::to_string(kMaxSheetPixels) +
+                                 ": lower columns, rows, thumb_width or max_thumb_height");
             }
             return problems;
           }};

@@ -7,12 +7,14 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "app/commands.h"
 #include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
 #include "pipeline/manifest.h"
+#include "pipeline/json_text.h"
 #include "pipeline/shard.h"
 
 namespace framepipe::app {
@@ -57,7 +59,12 @@ class ProgressDisplay {
  public:
   ProgressDisplay(const BatchProgress& progress, bool enabled)
       : progress_(progress), terminal_(isatty(STDERR_FILENO) != 0) {
-    if (enabled) thread_ = std::thread([this] { loop(); });
+    if (!enabled) return;
+    try {
+      thread_ = std::thread([this] { loop(); });
+    } catch (const std::system_error&) {
+      // No thread to spare: the batch runs without a progress line.
+    }
   }
   ~ProgressDisplay() {
     {
@@ -118,7 +125,7 @@ int finish_batch(const Config& config, const nlohmann::json& batch) {
     const auto report_root = batch_report_root(config);
     try {
       std::filesystem::create_directories(report_root);
-      write_file_atomically(report_root / "batch.json", batch.dump(2) + "\n");
+      write_file_atomically(report_root / "batch.json", dump_json(batch, 2) + "\n");
       write_file_atomically(report_root / "batch.html", batch_report_html(batch));
       std::printf("report: %s\n", (report_root / "batch.html").c_str());
     } catch (const std::exception& e) {

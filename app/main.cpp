@@ -138,7 +138,14 @@ int main(int argc, char** argv) {
   framepipe::stages::register_all(registry);
   if (*run_cmd) {
     framepipe::app::install_signal_handlers();
-    return framepipe::app::run_command(registry, run);
+    // The commands turn what they expect into one-line errors; this is for what they do not
+    // (e.g. the system refusing a thread), so that it too is one line and not an abort.
+    try {
+      return framepipe::app::run_command(registry, run);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return framepipe::app::kRunFailed;
+    }
   }
   if (*validate_cmd) {
     return framepipe::app::validate_command(registry, validate_config, validate_overrides,

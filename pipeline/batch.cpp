@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "pipeline/analysis.h"
@@ -48,17 +49,27 @@ class BatchRun {
   BatchResult run() {
     const auto start = steady_now_ns();
     result_.flight_capacity = budget_.capacity();
-    std::thread sampler([&] { sample_budget(start); });
+    // When the system refuses a thread (std::system_error), the batch goes on with those it
+    // has: without budget samples, with fewer files at once, or on this thread alone.
+    std::thread sampler;
+    try {
+      sampler = std::thread([this, start] { sample_budget(start); });
+    } catch (const std::system_error&) {
+    }
     std::vector<std::thread> workers;
     const int parallel = std::max(1, std::min(config_.files_in_parallel, max_workers_));
-    for (int w = 0; w < parallel; ++w) workers.emplace_back([this] { work(); });
+    try {
+      for (int w = 0; w < parallel; ++w) workers.emplace_back([this] { work(); });
+    } catch (const std::system_error&) {
+      if (workers.empty()) work();
+    }
     for (auto& worker : workers) worker.join();
     {
       std::lock_guard lock(sampler_mutex_);
       done_ = true;
     }
     sampler_wake_.notify_all();
-    sampler.join();
+    if (sampler.joinable()) sampler.join();
     result_.wall_s = static_cast<double>(steady_now_ns() - start) / 1e9;
     result_.cancelled = cancelled();
     result_.files.assign(std::make_move_iterator(files_.begin()),

@@ -17,6 +17,10 @@ namespace framepipe {
 
 namespace {
 
+// The most threads the io stages of a batch may have at once: files_in_parallel x the sum of
+// the io stages' concurrency.
+constexpr int kMaxIoThreads = 1024;
+
 std::string join(const std::vector<std::string>& items) {
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + items[i];
@@ -155,6 +159,7 @@ class Validator {
       problem(root, "", "missing 'stages': list the stages to run, starting with a source");
     }
     if (problems_.empty()) check_graph(config);
+    if (problems_.empty()) check_io_threads(root, config);
     if (!problems_.empty()) throw ConfigError(problems_);
     return config;
   }
@@ -396,6 +401,25 @@ class Validator {
       text += (i == 0 ? "" : i + 1 == types.size() ? " or " : ", ") + types[i];
     }
     return text;
+  }
+
+  // Each io stage has `concurrency` threads of its own in every file of a batch at once; each
+  // setting is in range, but their product could ask the system for 65536 threads.
+  void check_io_threads(const YAML::Node& root, const Config& config) {
+    int per_file = 0;
+    for (const auto& stage : config.stages) {
+      if (stage.info->resource == ResourceClass::io && stage.info->kind != StageKind::source) {
+        per_file += stage.concurrency.count;
+      }
+    }
+    const auto total = static_cast<std::int64_t>(per_file) * config.files_in_parallel;
+    if (total <= kMaxIoThreads) return;
+    const auto node = root["pipeline"] ? root["pipeline"]["files_in_parallel"] : YAML::Node();
+    problem(node, "pipeline.files_in_parallel",
+            "pipeline.files_in_parallel (" + std::to_string(config.files_in_parallel) +
+                ") x the io stages' concurrency (" + std::to_string(per_file) +
+                " threads a file) = " + std::to_string(total) + " threads, more than " +
+                std::to_string(kMaxIoThreads) + ": lower one of them");
   }
 
   void check_graph(Config& config) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 
 namespace framepipe {
@@ -62,10 +63,12 @@ class GraphRun {
   GraphOutcome execute() {
     build();
     graph_.reserve_wait();  // held by the source thread until it ends
-    std::thread monitor([this] { run_monitor(); });
-    std::thread source([this] { run_source(); });
+    std::thread monitor = start_thread("its sampling", [this] { run_monitor(); });
+    std::thread source;
+    if (!stop_) source = start_thread("its source", [this] { run_source(); });
+    if (!source.joinable()) graph_.release_wait();
     graph_.wait_for_all();
-    source.join();
+    if (source.joinable()) source.join();
     for (auto& worker : io_workers_) {
       for (std::size_t i = 0; i < worker->threads.size(); ++i) worker->queue.push(nullptr);
       for (auto& thread : worker->threads) thread.join();
@@ -75,7 +78,7 @@ class GraphRun {
       graph_done_ = true;
     }
     monitor_wake_.notify_all();
-    monitor.join();
+    if (monitor.joinable()) monitor.join();
     std::lock_guard lock(error_mutex_);
     return {error_, std::move(samples_)};
   }
@@ -86,6 +89,18 @@ class GraphRun {
     std::vector<std::thread> threads;
     AsyncNode* node = nullptr;
   };
+
+  // A thread running `body`; when the system refuses one (std::system_error: too many threads
+  // for its limits), the run fails with that reason and an empty std::thread comes back.
+  template <typename Body>
+  std::thread start_thread(const std::string& what, Body&& body) {
+    try {
+      return std::thread(std::forward<Body>(body));
+    } catch (const std::system_error& e) {
+      fail(stages_.front(), -1, "cannot start a thread for " + what + ": " + e.what());
+      return {};
+    }
+  }
 
   void fail(const GraphStage& stage, std::int64_t frame, const std::string& message) {
     {
@@ -216,24 +231,28 @@ class GraphRun {
           raw->queue.push(frame);
         });
     raw->node = node.get();
-    for (int t = 0; t < threads; ++t) {
-      raw->threads.emplace_back([this, raw, index, t] {
-        names_.name_current("io " + stages_[index].config->name + " #" + std::to_string(t));
-        const bool forwards = stages_[index].transform != nullptr;
-        for (;;) {
-          FramePtr frame;
-          raw->queue.pop(frame);
-          if (!frame) return;
-          frame = invoke(index, std::move(frame));
-          if (forwards) raw->node->gateway().try_put(frame);
-          frame.reset();
-          raw->node->gateway().release_wait();
-        }
-      });
+    // Listed before its threads start, so that execute() stops the ones that did.
+    io_workers_.push_back(std::move(worker));
+    for (int t = 0; t < threads && !stop_; ++t) {
+      auto thread = start_thread(
+          "io thread #" + std::to_string(t) + " of stage '" + stage.config->name + "'",
+          [this, raw, index, t] {
+            names_.name_current("io " + stages_[index].config->name + " #" + std::to_string(t));
+            const bool forwards = stages_[index].transform != nullptr;
+            for (;;) {
+              FramePtr frame;
+              raw->queue.pop(frame);
+              if (!frame) return;
+              frame = invoke(index, std::move(frame));
+              if (forwards) raw->node->gateway().try_put(frame);
+              frame.reset();
+              raw->node->gateway().release_wait();
+            }
+          });
+      if (thread.joinable()) raw->threads.push_back(std::move(thread));
     }
     auto* async_node = node.get();
     nodes_.push_back(std::move(node));
-    io_workers_.push_back(std::move(worker));
     return async_node;
   }
 

@@ -23,7 +23,8 @@ struct InputSelection {
 
 // The files under `folder` whose names match an include glob and no exclude glob, sorted by
 // relative path. Hidden files (names starting with '.', like framepipe's partial outputs) are
-// never inputs. Throws std::runtime_error when the folder cannot be read.
+// never inputs. A matching name that is no regular file (a FIFO, a symlink loop) is listed, so
+// that its run fails with its name. Throws std::runtime_error when the folder cannot be read.
 std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
                                     const InputSelection& selection);
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pipeline/atomic_file.h"
+#include "pipeline/json_text.h"
 
 namespace framepipe {
 
@@ -38,7 +39,7 @@ std::string config_fingerprint(const Config& config) {
   json["report"].erase("dir");
   // FNV-1a: stable across builds and machines, unlike std::hash.
   std::uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : json.dump()) {
+  for (unsigned char c : dump_json(json)) {
     hash ^= c;
     hash *= 1099511628211ull;
   }
@@ -64,10 +65,13 @@ std::map<std::string, Manifest::Entry> read_manifest(const fs::path& path, bool 
     try {
       const auto json = nlohmann::json::parse(file);
       for (const auto& [key, item] : json.at("files").items()) {
-        entries[key] = {item.at("size").get<std::uintmax_t>(),
-                        item.at("mtime_ns").get<std::int64_t>(),
-                        item.at("config").get<std::string>(), item.at("status").get<std::string>(),
-                        item.at("outputs").get<std::vector<std::string>>()};
+        // Names come back as the bytes they were (json_text.h).
+        auto outputs = item.at("outputs").get<std::vector<std::string>>();
+        for (auto& output : outputs) output = unescape_invalid_utf8(output);
+        entries[unescape_invalid_utf8(key)] = {
+            item.at("size").get<std::uintmax_t>(), item.at("mtime_ns").get<std::int64_t>(),
+            item.at("config").get<std::string>(), item.at("status").get<std::string>(),
+            std::move(outputs)};
       }
       return entries;
     } catch (const nlohmann::json::exception& e) {
@@ -145,7 +149,7 @@ void Manifest::save() const {
   std::error_code error;
   fs::create_directories(path_.parent_path(), error);
   if (error) throw std::runtime_error("cannot write '" + path_.string() + "': " + error.message());
-  write_file_atomically(path_, nlohmann::json{{"version", 1}, {"files", files}}.dump(2) + "\n");
+  write_file_atomically(path_, dump_json(nlohmann::json{{"version", 1}, {"files", files}}, 2) + "\n");
 }
 
 }  // namespace framepipe

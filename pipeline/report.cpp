@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "pipeline/atomic_file.h"
+#include "pipeline/json_text.h"
 #include "pipeline/report_html.h"
 
 namespace framepipe {
@@ -143,7 +144,7 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
         {"mixed_share", share(analysis.mixed_s)}}},
       {"advice", advice},
       {"conclusions", analysis.conclusions},
-      {"config", nlohmann::json::parse(config_json(config).dump())},
+      {"config", nlohmann::json::parse(dump_json(config_json(config)))},
       {"series", series_json(result)}};
 }
 
@@ -211,10 +212,10 @@ std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir
     std::filesystem::path path;
     if (format == "json") {
       path = dir / "report.json";
-      write_file_atomically(path, report.dump(2) + "\n");
+      write_file_atomically(path, dump_json(report, 2) + "\n");
     } else if (format == "trace") {
       path = dir / "trace.json";
-      write_file_atomically(path, build_trace(result).dump() + "\n");
+      write_file_atomically(path, dump_json(build_trace(result)) + "\n");
     } else if (format == "html") {
       path = dir / "report.html";
       write_file_atomically(path, render_html_report(report));

@@ -62,7 +62,8 @@ std::vector<SettingsSection> make_settings() {
         bound(
             ParamSpec::integer("files_in_parallel", 1,
                                "a batch processes this many files at once, in one oneTBB arena "
-                               "and one frames-in-flight budget")
+                               "and one frames-in-flight budget; times the io stages' summed "
+                               "`concurrency` (their threads per file) at most 1024")
                 .range(1, 64),
             [](auto& c) -> auto& { return c.files_in_parallel; })},
        ""},

@@ -18,6 +18,13 @@ namespace fs = std::filesystem;
 
 constexpr int kGap = 4;       // pixels between thumbnails and around the grid
 constexpr int kPngLevel = 6;  // zlib's default: one image a run, so size matters more than time
+// The largest sheet the parameters may ask for (the grid of thumb_width x max_thumb_height
+// cells): ~300 MB as BGR, and the stage keeps up to twice the grid's thumbnails.
+constexpr std::int64_t kMaxSheetPixels = 100'000'000;
+
+std::int64_t sheet_side(std::int64_t cells, std::int64_t cell) {
+  return kGap + cells * (cell + kGap);
+}
 
 double seconds(const Frame& frame) {
   if (frame.time_base.valid()) return frame.pts * frame.time_base.value();
@@ -39,6 +46,11 @@ class ContactSheet : public SinkStage {
                                                     "thumbnail width in pixels; height keeps the "
                                                     "frame's aspect ratio"}
                                              .range(16, 4096);
+  static inline const auto max_thumb_height =
+      Param<int>{"max_thumb_height", 960,
+                 "tallest thumbnail in pixels: a frame taller than thumb_width's share gives a "
+                 "narrower thumbnail"}
+          .range(16, 4096);
   static inline const Param<bool> timestamps{"timestamps", true,
                                              "print each thumbnail's time (m:ss.ss)"};
   static inline const auto jpeg_quality =
@@ -49,6 +61,7 @@ class ContactSheet : public SinkStage {
         columns_(params[columns]),
         cells_(columns_ * params[rows]),
         thumb_width_(params[thumb_width]),
+        max_thumb_height_(params[max_thumb_height]),
         timestamps_(params[timestamps]),
         format_(image_file::format_of(pattern_).value()),
         setting_(format_ == image_file::Format::png ? kPngLevel : params[jpeg_quality]) {}
@@ -63,11 +76,7 @@ class ContactSheet : public SinkStage {
   void consume(Frame& frame) override {
     if (frame.index % stride_ != 0) return;
     const cv::Mat& image = frame.image();
-    if (thumb_size_.empty()) {
-      thumb_size_ = {thumb_width_,
-                     std::max(1, static_cast<int>(std::lround(static_cast<double>(thumb_width_) *
-                                                              image.rows / image.cols)))};
-    }
+    if (thumb_size_.empty()) thumb_size_ = thumb_size_for(image.size());
     cv::Mat thumb;
     cv::resize(image, thumb, thumb_size_, 0, 0, cv::INTER_AREA);
     if (thumb.channels() == 1) cv::cvtColor(thumb, thumb, cv::COLOR_GRAY2BGR);
@@ -104,6 +113,17 @@ class ContactSheet : public SinkStage {
     double time_s = 0;
   };
 
+  // thumb_width wide with the frame's aspect ratio, unless that is taller than
+  // max_thumb_height (a 2x2000 video would give 320x320000): then that tall, and narrower.
+  cv::Size thumb_size_for(cv::Size frame) const {
+    const double aspect = static_cast<double>(frame.height) / frame.width;
+    if (thumb_width_ * aspect <= max_thumb_height_) {
+      return {thumb_width_, std::max(1, static_cast<int>(std::lround(thumb_width_ * aspect)))};
+    }
+    return {std::max(1, static_cast<int>(std::lround(max_thumb_height_ / aspect))),
+            max_thumb_height_};
+  }
+
   // Picks up to `cells_` of the kept thumbnails, evenly spaced and starting with the first.
   cv::Mat compose() const {
     std::vector<const Thumb*> kept;
@@ -139,6 +159,7 @@ class ContactSheet : public SinkStage {
   int columns_;
   int cells_;
   int thumb_width_;
+  int max_thumb_height_;
   bool timestamps_;
   image_file::Format format_;
   int setting_;  // the PNG level or the JPEG quality
@@ -159,12 +180,23 @@ StageInfo contact_sheet_stage() {
            "its length (bounded memory), written when the run completes.",
        .example = "- { name: sheet, type: contact_sheet, params: { columns: 4, rows: 4 } }",
        .params = {ContactSheet::path, ContactSheet::columns, ContactSheet::rows,
-                  ContactSheet::thumb_width, ContactSheet::timestamps, ContactSheet::jpeg_quality},
+                  ContactSheet::thumb_width, ContactSheet::max_thumb_height,
+                  ContactSheet::timestamps, ContactSheet::jpeg_quality},
        .check = [](const Params& params) {
          std::vector<std::string> problems;
          if (!image_file::format_of(params[ContactSheet::path])) {
            problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
                               params[ContactSheet::path] + "'");
+         }
+         const auto width =
+             sheet_side(params[ContactSheet::columns], params[ContactSheet::thumb_width]);
+         const auto height =
+             sheet_side(params[ContactSheet::rows], params[ContactSheet::max_thumb_height]);
+         if (width * height > kMaxSheetPixels) {
+           problems.push_back("the sheet could be " + std::to_string(width) + "x" +
+                              std::to_string(height) + " pixels, more than " +
+                              std::to_string(kMaxSheetPixels) +
+                              ": lower columns, rows, thumb_width or max_thumb_height");
          }
          return problems;
        }});

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <new>
@@ -13,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 extern "C" {
 #include <libavutil/display.h>
@@ -198,6 +200,11 @@ class Decode : public SourceStage {
       "matrix gives (90, 180, 270 degrees), as the ffmpeg CLI "
       "does; false keeps them as stored and encode writes the "
       "same rotation into its output"};
+  static inline const auto max_pixels =
+      Param<std::int64_t>{"max_pixels", 7680 * 4320,
+                          "the largest picture (width x height) decoded; a file with larger "
+                          "pictures fails (default: 8K UHD)"}
+          .range(1, 16384LL * 16384);
 
   explicit Decode(const Params& params)
       : threads_(params[threads]),
@@ -205,7 +212,8 @@ class Decode : public SourceStage {
         skip_damage_(params[on_decode_error] == "skip"),
         max_error_rate_(params[max_decode_error_rate]),
         network_(network_input::options_from(params)),
-        autorotate_(params[autorotate]) {}
+        autorotate_(params[autorotate]),
+        max_pixels_(params[max_pixels]) {}
 
   void open(const RunContext& context) override {
     libav::quiet_logging();
@@ -251,11 +259,22 @@ class Decode : public SourceStage {
     }
     publish(context, rotation);
 
+    // A few bytes of a crafted file can declare a 16000x16000 picture; every frame in flight
+    // would then hold ~1 GB.
+    const auto pixels = std::int64_t{stream_->codecpar->width} * stream_->codecpar->height;
+    if (pixels > max_pixels_) {
+      throw std::runtime_error(
+          "'" + path_ + "': its pictures are " + std::to_string(stream_->codecpar->width) + "x" +
+          std::to_string(stream_->codecpar->height) + " (" + std::to_string(pixels) +
+          " pixels), more than decode's max_pixels " + std::to_string(max_pixels_));
+    }
+
     codec_.reset(avcodec_alloc_context3(decoder));
     if (!codec_) throw std::bad_alloc();
     libav::check(avcodec_parameters_to_context(codec_.get(), stream_->codecpar),
                  "cannot set up the decoder");
     codec_->pkt_timebase = stream_->time_base;
+    codec_->max_pixels = max_pixels_;  // also pictures that grow mid-stream
     codec_->thread_count = threads_;
     codec_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     ret = avcodec_open2(codec_.get(), decoder, nullptr);
@@ -453,6 +472,7 @@ class Decode : public SourceStage {
   double max_error_rate_;
   network_input::Options network_;
   bool autorotate_;
+  std::int64_t max_pixels_;
   std::optional<cv::RotateFlags> rotate_;  // what turns this stream's pictures upright
   int display_rotation_ = 0;               // the rotation frames carry on, not applied
   double autorotated_degrees_ = 0;
@@ -489,9 +509,18 @@ StageInfo decode_stage() {
        .summary = "Reads the input file and decodes its video stream with libav (FFmpeg).",
        .example = "- { name: decode, type: decode, params: { threads: 2 } }",
        .params = {Decode::threads, Decode::stream, Decode::on_decode_error,
-                  Decode::max_decode_error_rate, Decode::autorotate, network_input::timeout_ms,
-                  network_input::retries},
-       .helper_threads_phase = "decode"});
+                  Decode::max_decode_error_rate, Decode::autorotate, Decode::max_pixels, network_input::timeout_ms,
+                  network_input::retries, network_input::tls_ca_file},
+       .helper_threads_phase = "decode",
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         const auto& ca_file = params[network_input::tls_ca_file];
+         std::error_code ignored;
+         if (!ca_file.empty() && !std::filesystem::is_regular_file(ca_file, ignored)) {
+           problems.push_back("'tls_ca_file': no file '" + ca_file + "'");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/json_text.h"
 #include "pipeline/stage.h"
 #include "stages/io/detection_records.h"
 
@@ -26,6 +28,8 @@ namespace {
 
 using nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
+
+constexpr auto kCancelCheck = std::chrono::milliseconds(100);
 
 void init_curl() {
   static std::once_flag once;
@@ -112,6 +116,7 @@ class PostEvents : public SinkStage {
   void open(const RunContext& context) override {
     init_curl();
     input_ = context.input_path;
+    cancel_ = context.cancel;
     multi_ = curl_multi_init();
     if (!multi_) throw std::runtime_error("cannot create a libcurl multi handle");
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(max_in_flight_));
@@ -155,7 +160,7 @@ class PostEvents : public SinkStage {
   void send_batch() {
     while (requests_.size() >= max_in_flight_) drive(true);
     auto request = std::make_unique<Request>();
-    request->body = pending_.dump();
+    request->body = dump_json(pending_);
     pending_ = ordered_json::array();
     // The same key on every attempt of this batch, so a server can drop a repeat whose first
     // answer was lost to a timeout.
@@ -195,8 +200,11 @@ class PostEvents : public SinkStage {
   // Moves the transfers on; with `wait`, first waits (off-CPU, in poll) until one of them has
   // something to do or a retry falls due.
   void drive(bool wait) {
+    // Every wait below is at most kCancelCheck: a cancelled run stops waiting for its transfers
+    // (which abort() drops) instead of waiting out their timeouts and retries.
+    if (cancel_ && cancel_->load()) throw std::runtime_error("cancelled while posting events");
     const auto now = Clock::now();
-    auto next_due = now + std::chrono::seconds(1);
+    auto next_due = now + kCancelCheck;
     for (auto& request : requests_) {
       if (request->easy) continue;
       if (request->due <= now) {
@@ -265,6 +273,7 @@ class PostEvents : public SinkStage {
   int retries_;
   std::int64_t timeout_ms_;
   std::string input_;
+  const std::atomic<bool>* cancel_ = nullptr;
   CURLM* multi_ = nullptr;
   ordered_json pending_ = ordered_json::array();
   std::deque<std::unique_ptr<Request>> requests_;  // in flight or waiting to retry

@@ -1,5 +1,6 @@
 // write_detections: writes the frames' detections (and per-frame scalars) as JSON Lines.
 //   - { name: json, type: write_detections, input: people, params: { path: "{stem}.jsonl" } }
+#include "pipeline/json_text.h"
 #include "pipeline/stage.h"
 #include "stages/io/detection_records.h"
 #include "stages/io/output_file.h"
@@ -37,7 +38,7 @@ class WriteDetections : public SinkStage {
     // One write per frame, not per line.
     std::string lines;
     for (const auto& record : detection_records::records(frame, input_, per_frame_, from_)) {
-      lines += record.dump() + '\n';
+      lines += dump_json(record) + '\n';
     }
     output_.write(lines);
   }

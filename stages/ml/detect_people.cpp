@@ -1,5 +1,7 @@
 // detect_people: finds standing people with OpenCV's HOG + linear SVM people detector.
 //   - { name: people, type: detect_people, concurrency: 2, params: { scale: 1.05 } }
+#include <atomic>
+#include <map>
 #include <opencv2/dnn.hpp>
 #include <opencv2/objdetect.hpp>
 
@@ -62,6 +64,12 @@ class DetectPeople : public TransformStage {
     // A colour image is used as it is: HOG takes each pixel's strongest channel gradient,
     // which finds more people than a gray conversion would.
     const cv::Mat& image = frame.image();
+    // OpenCV's HOG reads out of bounds on an image smaller than its window (a 64x64 frame
+    // crashed it), and no person fits in one: such frames are skipped, counted, unpadded.
+    if (image.cols < hog_.winSize.width || image.rows < hog_.winSize.height) {
+      ++frames_too_small_;
+      return true;
+    }
     std::vector<cv::Rect> boxes;
     std::vector<double> weights;
     hog_.detectMultiScale(image, boxes, weights, hit_threshold_, win_stride_, padding_, scale_,
@@ -88,6 +96,10 @@ class DetectPeople : public TransformStage {
     return true;
   }
 
+  std::map<std::string, double> counters() const override {
+    return {{"frames_too_small", static_cast<double>(frames_too_small_.load())}};
+  }
+
  private:
   std::string name_;
   cv::HOGDescriptor hog_;
@@ -98,6 +110,7 @@ class DetectPeople : public TransformStage {
   int group_threshold_;
   double min_score_;
   double nms_;
+  std::atomic<std::int64_t> frames_too_small_{0};
 };
 
 }  // namespace
@@ -106,7 +119,8 @@ StageInfo detect_people_stage() {
   return stage_info<DetectPeople>(
       {.type = "detect_people",
        .summary = "Finds standing people (cv::HOGDescriptor with OpenCV's default people detector, "
-                  "64x128 windows) and adds a 'person' detection per box; score = SVM weight.",
+                  "64x128 windows) and adds a 'person' detection per box; score = SVM weight. "
+                  "Frames smaller than a window are skipped (counter frames_too_small).",
        .example =
            "- { name: people, type: detect_people, concurrency: 2, params: { scale: 1.05 } }",
        .params = {DetectPeople::scale, DetectPeople::win_stride, DetectPeople::padding,

@@ -204,6 +204,21 @@ TEST(DetectPeopleStage, RejectsAStrideHogCannotUse) {
 
 // ---- detect_faces ------------------------------------------------------------------------
 
+// OpenCV's HOG reads out of bounds on an image smaller than its 64x128 window (issue 19: a
+// 64x64 clip crashed the run); such frames are skipped and counted.
+TEST(DetectPeopleStage, FramesSmallerThanItsWindowAreSkippedNotCrashedOn) {
+  StageHarness harness("{type: detect_people, params: {padding: 16}}");
+  const std::vector<cv::Size> small = {{320, 100}, {64, 64}, {16, 16}, {63, 128}, {64, 127}};
+  for (const auto size : small) {
+    EXPECT_TRUE(detect(harness, make_frame(structured_image(size.width, size.height))).empty())
+        << size;
+  }
+  EXPECT_EQ(harness.stage().counters().at("frames_too_small"), 5.0);
+  // A frame of exactly one window is searched.
+  detect(harness, make_frame(structured_image(64, 128)));
+  EXPECT_EQ(harness.stage().counters().at("frames_too_small"), 5.0);
+}
+
 TEST(DetectFacesStage, FindsTheFaceInOpenCvsFootballPhoto) {
   // messi5.jpg, 548x342: the player's face (eyes to chin) spans x 228..262, y 88..130, read off
   // the photo magnified with a 10-pixel grid.
@@ -553,6 +568,22 @@ TEST(BlurDetectionsStage, PixelatesIntoFlatCellsAndClampsToTheFrame) {
   mask(cv::Rect(20, 20, 40, 40)) = 0;
   mask(cv::Rect(140, 100, 20, 20)) = 0;
   EXPECT_EQ(cv::norm(image, input, cv::NORM_INF, mask), 0.0);
+}
+
+// The other detectors on frames far smaller than what they look for: no detections, no crash.
+TEST(DetectorStages, TinyFramesGiveNothingAndDoNotCrash) {
+  StageHarness faces("{type: detect_faces}");
+  StageHarness classifier(classifier_entry());
+  StageHarness detector(detector_entry(", confidence: 0"));
+  for (const cv::Size size : {cv::Size(2, 2), cv::Size(16, 16), cv::Size(320, 2)}) {
+    const cv::Mat image = structured_image(size.width, size.height);
+    EXPECT_TRUE(detect(faces, make_frame(image)).empty()) << size;
+    // The network sees the frame resized to its input, whatever the frame's size.
+    EXPECT_EQ(detect(classifier, make_frame(image)).size(), 3u) << size;
+    for (const auto& found : detect(detector, make_frame(image))) {
+      EXPECT_TRUE((cv::Rect({0, 0}, size) & found.box) == found.box) << size;
+    }
+  }
 }
 
 }  // namespace

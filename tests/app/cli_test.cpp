@@ -4,6 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/registry.h"
+#include "stages/register_all.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -76,10 +78,11 @@ TEST_F(CliTest, VersionAndHelp) {
 TEST_F(CliTest, StagesListsEveryTypeWithParameters) {
   const auto listing = framepipe("stages");
   ASSERT_EQ(listing.exit_code, 0);
-  for (const char* type : {"decode", "encode", "discard", "resize", "grayscale", "gaussian_blur",
-                           "canny", "sleep", "spin", "fail"}) {
-    EXPECT_NE(("\n" + listing.output).find(std::string("\n") + type + "  ("), std::string::npos)
-        << type;
+  Registry registry;
+  stages::register_all(registry);
+  for (const auto* info : registry.all()) {
+    EXPECT_NE(("\n" + listing.output).find("\n" + info->type + "  ("), std::string::npos)
+        << info->type;
   }
   const auto resize = framepipe("stages resize");
   EXPECT_NE(resize.output.find("interpolation: "), std::string::npos);

@@ -14,6 +14,7 @@
 #include "pipeline/config.h"
 #include "stages/register_all.h"
 #include "tests/support/media.h"
+#include "tests/support/onnx_models.h"
 #include "tests/support/opencv_samples.h"
 #include "tests/support/stage_harness.h"
 
@@ -296,28 +297,17 @@ TEST(DetectFacesStage, AMissingOrBrokenCascadeIsAConfigError) {
 
 // ---- dnn ---------------------------------------------------------------------------------
 
-// The models and expected outputs that tests/support/make_onnx_models.py writes (once).
-fs::path models() {
-  const auto dir = fixture_dir() / "onnx-models";
-  if (!fs::exists(dir)) {
-    capture("/usr/bin/python3 " +
-            shell_quote(std::string(FRAMEPIPE_SOURCE_DIR) + "/tests/support/make_onnx_models.py") +
-            " " + shell_quote(dir.string()));
-  }
-  return dir;
-}
-
 cv::Mat classify_input() {
   cv::Mat image(8, 8, CV_8UC3);
-  std::ifstream in(models() / "classify_input.bgr", std::ios::binary);
+  std::ifstream in(onnx_models() / "classify_input.bgr", std::ios::binary);
   in.read(reinterpret_cast<char*>(image.data), static_cast<std::streamsize>(image.total() * 3));
   EXPECT_TRUE(in);
   return image;
 }
 
 std::string classifier_entry(const std::string& extra = "") {
-  return "{name: cls, type: dnn, params: {model: '" + (models() / "classifier.onnx").string() +
-         "', labels: '" + (models() / "labels.txt").string() +
+  return "{name: cls, type: dnn, params: {model: '" + (onnx_models() / "classifier.onnx").string() +
+         "', labels: '" + (onnx_models() / "labels.txt").string() +
          "', width: 8, height: 8, scale: 0.02, mean: '10, 20, 30', swap_rb: true, top_k: 3" +
          extra + "}}";
 }
@@ -325,7 +315,7 @@ std::string classifier_entry(const std::string& extra = "") {
 // numpy's softmax for the image, top 3 by probability. labels.txt names classes 0-3 only, so
 // class 4 keeps its number.
 void expect_top3(const std::vector<Detection>& found, cv::Size frame_size) {
-  const auto expected = read_json(models() / "classify_expected.json")["probabilities"];
+  const auto expected = read_json(onnx_models() / "classify_expected.json")["probabilities"];
   ASSERT_EQ(expected.size(), 5u);
   const char* names[] = {"background", "person", "car", "dog", "4"};
   std::vector<int> order = {0, 1, 2, 3, 4};
@@ -362,13 +352,13 @@ TEST(DnnStage, ResizesToTheNetworksInputAndCropsWhenAsked) {
   expect_top3(detect(crop, make_frame(wide)), {32, 16});
   const auto squeezed = detect(stretch, make_frame(wide));
   ASSERT_EQ(squeezed.size(), 3u);
-  const auto expected = read_json(models() / "classify_expected.json")["probabilities"];
+  const auto expected = read_json(onnx_models() / "classify_expected.json")["probabilities"];
   EXPECT_GT(std::abs(squeezed[0].score - expected[2].get<double>()), 1e-3);
 }
 
 std::string detector_entry(const std::string& extra) {
-  return "{name: det, type: dnn, params: {model: '" + (models() / "detector.onnx").string() +
-         "', labels: '" + (models() / "labels.txt").string() +
+  return "{name: det, type: dnn, params: {model: '" + (onnx_models() / "detector.onnx").string() +
+         "', labels: '" + (onnx_models() / "labels.txt").string() +
          "', mode: detect, width: 16, height: 16, scale: 0.01" + extra + "}}";
 }
 
@@ -384,7 +374,7 @@ TEST(DnnStage, DetectorRowsMatchNumpyAndMapToPixels) {
   const cv::Mat grey(240, 320, CV_8UC3, cv::Scalar::all(100));
   StageHarness harness(detector_entry(", confidence: 0, nms: 0"));
   const auto found = sorted(detect(harness, make_frame(grey)));
-  const auto rows = read_json(models() / "detector_expected.json")["1"];
+  const auto rows = read_json(onnx_models() / "detector_expected.json")["1"];
   // Every row but the padding one (image id -1), corners times 320x240, clamped to the frame.
   struct Expected {
     int row;
@@ -452,8 +442,8 @@ TEST(DnnStage, ParallelCallsMatchSerial) {
 TEST(DnnStage, BadModelLabelsOrMeanAreConfigErrors) {
   Registry registry;
   stages::register_all(registry);
-  const auto model = (models() / "classifier.onnx").string();
-  const auto not_a_model = (models() / "labels.txt").string();
+  const auto model = (onnx_models() / "classifier.onnx").string();
+  const auto not_a_model = (onnx_models() / "labels.txt").string();
   const std::pair<std::string, std::string> cases[] = {
       {"{type: dnn}", "'model' is required"},
       {"{type: dnn, params: {model: /nonexistent/net.onnx}}", "no file"},

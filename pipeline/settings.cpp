@@ -71,6 +71,7 @@ std::vector<SettingsSection> make_settings() {
        {bound(
             ParamSpec::string("path", "",
                               "a video, an `http://` / `https://` URL ([network.md](network.md)), "
+                              "`-` (or `pipe:0`) for standard input, "
                               "or a folder to process as a batch (overridden by `--input`; "
                               "`--input-list FILE` or `-` reads paths and URLs from a file or "
                               "stdin instead)"),

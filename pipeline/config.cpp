@@ -235,10 +235,10 @@ class Validator {
       if (setting.list ? read_list(value, path, section.name, setting.spec, values)
                        : read_scalar(value, path, setting.spec, section.name + ": ",
                                      values.emplace_back())) {
-        if (setting.not_empty && std::get<std::string>(values.front()).empty()) {
+        if (!setting.if_empty.empty() && std::get<std::string>(values.front()).empty()) {
           problem(value, path,
                   section.name + ": '" + setting.spec.name + "' must not be empty; " +
-                      setting.spec.help);
+                      setting.if_empty);
           continue;
         }
         setting.assign(config, values);

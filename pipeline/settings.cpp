@@ -12,12 +12,12 @@ namespace {
 // A setting kept in the Config field `field` returns: an int, bool or string, or a list of
 // strings. `field` takes a Config& or const Config& (a generic lambda) and returns a reference.
 template <typename Field>
-SettingSpec bound(ParamSpec spec, Field field, bool not_empty = false) {
+SettingSpec bound(ParamSpec spec, Field field, std::string if_empty = "") {
   using T = std::remove_cvref_t<decltype(field(std::declval<Config&>()))>;
   SettingSpec setting;
   setting.spec = std::move(spec);
   setting.list = std::is_same_v<T, std::vector<std::string>>;
-  setting.not_empty = not_empty;
+  setting.if_empty = std::move(if_empty);
   setting.assign = [field](Config& config, const std::vector<ParamValue>& values) {
     auto& target = field(config);
     if constexpr (std::is_same_v<T, std::vector<std::string>>) {
@@ -94,7 +94,7 @@ std::vector<SettingsSection> make_settings() {
             ParamSpec::string("dir", "out",
                               "folder the sinks and the batch manifest write into (overridden "
                               "by `--output`); created when missing; `.` for the current folder"),
-            [](auto& c) -> auto& { return c.output_dir; }, true),
+            [](auto& c) -> auto& { return c.output_dir; }, "use . for the current folder"),
         bound(
             ParamSpec::boolean("overwrite", false,
                                "replace existing outputs; otherwise a sink whose output exists "

@@ -16,9 +16,9 @@ namespace framepipe {
 struct Config;
 
 struct SettingSpec {
-  ParamSpec spec;          // name, type, range and help; for a list, those of each item
-  bool list = false;       // a YAML list ([a, b]) of spec's type
-  bool not_empty = false;  // a string that must not be ""
+  ParamSpec spec;        // name, type, range and help; for a list, those of each item
+  bool list = false;     // a YAML list ([a, b]) of spec's type
+  std::string if_empty;  // set: a string that must not be "", and what to give instead
   // Stores validated values into a Config (one for a scalar, any number for a list), and
   // reads them back.
   std::function<void(Config&, const std::vector<ParamValue>&)> assign;

@@ -47,8 +47,8 @@ fs::path clip() {
                    "ultrafast -pix_fmt yuv420p");
 }
 
-// What a stage's example needs from outside the process, and the one check that cannot apply
-// as such to a stage, with the reason.
+// What a stage's example needs to run here (files, a server, parameters that fit the test's
+// frames), and what a check must allow for one stage, each with the reason.
 struct Environment {
   // Files the example names relative to the working directory -> where the test gets them.
   std::map<std::string, fs::path> workdir_files;
@@ -96,11 +96,11 @@ std::string with_params(const std::string& entry,
 // stages attach, so sinks have something to write.
 Frame scene_frame(int index, bool gray) {
   cv::Mat image = structured_image(kWidth, kHeight);
-  cv::rectangle(image, cv::Rect(200 + 40 * index, 150, 120, 180), {30, 60, 250}, cv::FILLED);
+  cv::rectangle(image, cv::Rect(60 + 40 * index, 40, 100, 150), {30, 60, 250}, cv::FILLED);
   if (gray) image = gray_of(image);
   Frame frame = make_frame(image, index);
   frame.source = clip().string();
-  frame.detections = {{{210 + 40 * index, 160, 64, 128}, 0.75f, "person", "people"}};
+  frame.detections = {{{70 + 40 * index, 50, 64, 128}, 0.75f, "person", "people"}};
   frame.scalars["motion"] = 0.25;
   return frame;
 }

@@ -343,7 +343,8 @@ class GraphRun {
 }  // namespace
 
 GraphStage bind_stage(const StageConfig& config, Stage& stage, StageCounts& counts) {
-  GraphStage bound{&config, &stage};
+  GraphStage bound;
+  bound.config = &config;
   bound.counts = &counts;
   const char* base = nullptr;
   switch (config.info->kind) {

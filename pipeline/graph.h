@@ -25,7 +25,6 @@ struct StageCounts {
 // and sink is set, the one its StageInfo::kind names.
 struct GraphStage {
   const StageConfig* config = nullptr;
-  Stage* stage = nullptr;
   SourceStage* source = nullptr;
   TransformStage* transform = nullptr;
   SinkStage* sink = nullptr;

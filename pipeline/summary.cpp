@@ -55,9 +55,19 @@ const nlohmann::json* find_stage(const nlohmann::json& report, const std::string
   return nullptr;
 }
 
-}  // namespace
+// A run with `pipeline.profile: false` measured no times: only what the engine counts.
+std::string format_unprofiled_stages(const nlohmann::json& report) {
+  std::string out = line("%-14s %-13s %5s %7s %8s\n", "stage", "type", "conc", "items", "p95 ms");
+  for (const auto& stage : member(report, "stages")) {
+    out += line("%-14s %-13s %5s %7lld %8.2f\n", text(stage, "name").c_str(),
+                text(stage, "type").c_str(), text(stage, "concurrency").c_str(),
+                static_cast<long long>(number(stage, "items")),
+                number(member(stage, "latency_ms"), "p95"));
+  }
+  return out + "not profiled (pipeline.profile: false): no times, classes or advice\n";
+}
 
-std::string format_summary(const nlohmann::json& report) {
+std::string format_profiled_stages(const nlohmann::json& report) {
   std::string out =
       line("%-14s %-13s %-9s %5s %7s %8s %8s %8s %8s %8s %5s %8s\n", "stage", "type", "class",
            "conc", "items", "busy s", "cpu s", "off-cpu", "starved", "blocked", "util", "p95 ms");
@@ -75,6 +85,15 @@ std::string format_summary(const nlohmann::json& report) {
                   number(phase, "off_cpu_s"));
     }
   }
+  return out;
+}
+
+}  // namespace
+
+std::string format_summary(const nlohmann::json& report) {
+  const auto& profiled = member(report, "profiled");
+  const bool unprofiled = profiled.is_boolean() && !profiled.get<bool>();
+  std::string out = unprofiled ? format_unprofiled_stages(report) : format_profiled_stages(report);
   out += line(
       "%lld frames in %.3f s = %.1f fps; %d oneTBB threads on %d cores; peak %d of %d "
       "frames in flight\n",
@@ -83,6 +102,7 @@ std::string format_summary(const nlohmann::json& report) {
       static_cast<int>(number(report, "cores")),
       static_cast<int>(number(report, "peak_frames_in_flight")),
       static_cast<int>(number(report, "max_frames_in_flight")));
+  if (unprofiled) return out;
   for (const auto& conclusion : member(report, "conclusions"))
     out += conclusion.get<std::string>() + "\n";
   for (const auto& advice : member(report, "advice")) {

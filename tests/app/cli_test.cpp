@@ -227,6 +227,37 @@ TEST_F(CliTest, ReportCompareShowsTwoRunsAndTheKeysThatDiffer) {
   EXPECT_NE(missing.output.find("no report there"), std::string::npos);
 }
 
+// Without the profiler nothing is timed, so the table shows only what the engine counts: no
+// zero times, classes or advice that would read as measurements.
+TEST_F(CliTest, UnprofiledRunShowsCountsWithoutTimes) {
+  const auto config = write_config(dir_, "stages:\n  - {type: decode}\n  - {type: discard}\n");
+  const auto result = framepipe("run " + shell_quote(config.string()) + " -i " +
+                                shell_quote(small_clip().string()) + " -o " +
+                                shell_quote((dir_ / "out").string()) +
+                                " --set pipeline.profile=false");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("not profiled (pipeline.profile: false)"), std::string::npos)
+      << result.output;
+  EXPECT_EQ(result.output.find("busy s"), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find("advice:"), std::string::npos) << result.output;
+  const auto frames = capture(
+      "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+      "stream=nb_read_frames -of csv=p=0 " +
+      shell_quote(small_clip().string()));
+  const auto counted = std::stoll(frames);
+  bool discard_row = false;
+  for (const auto& row : lines(result.output)) {
+    std::istringstream fields(row);
+    std::string name, type, concurrency;
+    long long items = -1;
+    if (fields >> name >> type >> concurrency >> items && type == "discard") {
+      discard_row = true;
+      EXPECT_EQ(items, counted) << row;
+    }
+  }
+  EXPECT_TRUE(discard_row) << result.output;
+}
+
 TEST_F(CliTest, NoInputAnywhereIsAUsageError) {
   const auto config = write_config(dir_, "stages:\n  - {type: decode}\n  - {type: discard}\n");
   const auto result = framepipe("run " + shell_quote(config.string()));

@@ -12,6 +12,7 @@
 
 #include "app/commands.h"
 #include "pipeline/batch.h"
+#include "pipeline/safe_text.h"
 #include "pipeline/shard.h"
 
 namespace framepipe::app {
@@ -43,8 +44,8 @@ std::string progress_line(const BatchProgress& progress, double elapsed) {
 }
 
 std::string file_line(const FileOutcome& file) {
-  return file.status + ": " + file.input.path.string() + " (" + std::to_string(file.frames) +
-         " frames" +
+  return file.status + ": " + safe_line(file.input.path.string()) + " (" +
+         std::to_string(file.frames) + " frames" +
          (file.damaged_packets > 0
               ? ", " + std::to_string(file.damaged_packets) + " damaged packets skipped"
               : "") +
@@ -129,7 +130,7 @@ int finish_batch(const Config& config, const nlohmann::json& batch) {
       std::filesystem::create_directories(report_root);
       write_text(report_root / "batch.json", batch.dump(2) + "\n");
       write_text(report_root / "batch.html", batch_report_html(batch));
-      std::printf("report: %s\n", (report_root / "batch.html").c_str());
+      std::printf("report: %s\n", safe_line((report_root / "batch.html").string()).c_str());
     } catch (const std::exception& e) {
       spdlog::error("{}: cannot write the batch report: {}", report_root.string(), e.what());
     }

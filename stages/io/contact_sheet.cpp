@@ -168,7 +168,8 @@ StageInfo contact_sheet_stage() {
                                  params.string("path") + "'");
             }
             return problems;
-          }};
+          },
+      .output_names = output_file::named_by_path};
 }
 
 }  // namespace framepipe::stages

@@ -597,7 +597,8 @@ StageInfo encode_stage() {
       .prepares = true,
       .helper_threads_phase = "encode",
       .create = [](const StageSetup& setup) { return std::make_unique<Encode>(setup.params); },
-      .check = [](const Params& params) { return resolve(params).problems; }};
+      .check = [](const Params& params) { return resolve(params).problems; },
+      .output_names = output_file::named_by_path};
 }
 
 }  // namespace framepipe::stages

@@ -11,7 +11,7 @@
 #include <system_error>
 #include <vector>
 
-#include "pipeline/inputs.h"
+#include "pipeline/output_names.h"
 #include "pipeline/stage.h"
 
 namespace framepipe::stages::output_file {
@@ -36,25 +36,16 @@ inline void create_output_folder(const fs::path& folder) {
   }
 }
 
-// `pattern` under the output folder, with {stem} = the input's file name (a URL's last path
-// segment) without extension, {ext} = its extension without the dot, {stage} = the stage's name.
-// Throws when the name would leave the output folder: an absolute pattern, or '..' from the pattern
-// or from {stem} (an input named '...mp4' has the stem '..').
+// `pattern` under the output folder, with {stem}, {ext} and {stage} filled in
+// (pipeline/output_names.h); throws when the name would leave the output folder.
 inline fs::path resolve(const RunContext& context, const std::string& pattern) {
-  const fs::path input(is_url(context.input_path) ? url_file_name(context.input_path)
-                                                  : context.input_path);
-  auto extension = input.extension().string();
-  if (!extension.empty()) extension.erase(0, 1);
-  auto name = replace_all(pattern, "{stem}", input.stem().string());
-  name = replace_all(name, "{ext}", extension);
-  name = replace_all(name, "{stage}", context.stage_name);
-  const auto relative = fs::path(name).lexically_normal();
-  if (relative.is_absolute() || relative.empty() || *relative.begin() == "..") {
-    throw std::runtime_error("output name '" + name + "' (from '" + pattern +
-                             "') is outside the output folder '" + context.output_dir.string() +
-                             "'; outputs stay under output.dir");
-  }
-  return context.output_dir / relative;
+  return context.output_dir /
+         expand_output_name(context.input_path, pattern, context.stage_name, context.output_dir);
+}
+
+// StageInfo::output_names of a sink that writes one file named by its `path` parameter.
+inline std::vector<std::string> named_by_path(const Params& params) {
+  return {params.string("path")};
 }
 
 inline void refuse_existing(const fs::path& path, const RunContext& context) {

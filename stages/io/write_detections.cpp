@@ -81,9 +81,9 @@ StageInfo write_detections_stage() {
                              "frame: one line per frame (file, frame, pts, time_s, detections "
                              "[...], scalars {...})"),
            ParamSpec::string("from", "", "write only the detections of this stage; empty = all")},
-      .create = [](const StageSetup& setup) {
-        return std::make_unique<WriteDetections>(setup.params);
-      }};
+      .create =
+          [](const StageSetup& setup) { return std::make_unique<WriteDetections>(setup.params); },
+      .output_names = output_file::named_by_path};
 }
 
 }  // namespace framepipe::stages

@@ -433,6 +433,11 @@ StageInfo write_detections_db_stage() {
                                  redacted(url) + "'");
             if (url.empty() && params.string("path").empty())
               problems.push_back("'path' must name a SQLite file when 'url' is empty");
+            if (const auto path = fs::path(params.string("path")).lexically_normal();
+                path.is_relative() && !path.empty() && *path.begin() == "..")
+              problems.push_back("'path' '" + params.string("path") +
+                                 "' climbs out of output.dir with '..'; a relative path stays "
+                                 "under output.dir (an absolute one names any place)");
             if (!is_identifier(params.string("table")))
               problems.push_back(
                   "'table' must be letters, digits and _, not starting with a digit, "

@@ -61,29 +61,38 @@ class WriteImages : public SinkStage {
     const fs::path temp = output_file::temporary_for(path);
     {
       std::lock_guard lock(mutex_);
-      in_progress_.push_back(temp);
+      pending_.push_back({temp, path});
     }
     try {
       image_file::write(temp, image_file::encode(frame.image(), format_, setting_));
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
     }
-    fs::rename(temp, path);
-    std::lock_guard lock(mutex_);
-    std::erase(in_progress_, temp);
-    written_.push_back(path);
   }
 
-  void finish() override { committed_ = true; }
+  // The images move to their final names only now, all together: a run that fails before this
+  // leaves the images of an earlier run (output.overwrite: true) as they were.
+  void finish() override {
+    std::sort(pending_.begin(), pending_.end(),
+              [](const auto& a, const auto& b) { return a.final_path < b.final_path; });
+    for (const auto& image : pending_) {
+      std::error_code error;
+      fs::rename(image.temp_path, image.final_path, error);
+      if (error) {
+        throw std::runtime_error("cannot rename '" + image.temp_path.string() + "' to '" +
+                                 image.final_path.string() + "': " + error.message());
+      }
+      written_.push_back(image.final_path);
+    }
+    pending_.clear();
+    committed_ = true;
+  }
 
-  // Removes every image this run wrote, so a failed run leaves none of them behind.
+  // Removes every image this run has not put in place, so a failed run leaves none of them.
   void abort() noexcept override { discard(); }
 
   std::vector<fs::path> outputs() const override {
-    if (!committed_) return {};
-    auto images = written_;
-    std::sort(images.begin(), images.end());
-    return images;
+    return committed_ ? written_ : std::vector<fs::path>{};
   }
 
  private:
@@ -113,14 +122,12 @@ class WriteImages : public SinkStage {
   void discard() noexcept {
     if (committed_) return;
     std::error_code ignored;
-    for (const auto& path : in_progress_) fs::remove(path, ignored);
-    for (const auto& path : written_) fs::remove(path, ignored);
+    for (const auto& image : pending_) fs::remove(image.temp_path, ignored);
     // Deepest first; fs::remove leaves a folder that still holds something.
     std::sort(created_folders_.begin(), created_folders_.end(),
               [](const auto& a, const auto& b) { return a.native().size() > b.native().size(); });
     for (const auto& folder : created_folders_) fs::remove(folder, ignored);
-    in_progress_.clear();
-    written_.clear();
+    pending_.clear();
     created_folders_.clear();
   }
 
@@ -131,8 +138,12 @@ class WriteImages : public SinkStage {
   RunContext context_;
   std::string resolved_;
   std::mutex mutex_;
-  std::vector<fs::path> in_progress_;  // temporary names being written
-  std::vector<fs::path> written_;      // final names, renamed into place
+  struct PendingImage {
+    fs::path temp_path;   // hidden, beside its final name; written by consume()
+    fs::path final_path;  // renamed to in finish()
+  };
+  std::vector<PendingImage> pending_;
+  std::vector<fs::path> written_;  // final names, in order, once finish() renamed them
   std::vector<fs::path> created_folders_;
   bool committed_ = false;
 };
@@ -146,8 +157,9 @@ StageInfo write_images_stage() {
       .resource = ResourceClass::io,
       .ordering = Ordering::parallel,
       .summary =
-          "Saves every Nth frame as an image (PNG or JPEG by the path's extension), each renamed "
-          "into place when complete; a failed run removes the images it wrote.",
+          "Saves every Nth frame as an image (PNG or JPEG by the path's extension) under a hidden "
+          "name, all renamed into place when the run completes; a failed run removes them and "
+          "leaves the images of an earlier run as they were.",
       .example =
           "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
           "\"{stem}/{frame:06}.jpg\" } }",
@@ -176,7 +188,8 @@ StageInfo write_images_stage() {
               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
             }
             return problems;
-          }};
+          },
+      .output_names = output_file::named_by_path};
 }
 
 }  // namespace framepipe::stages

@@ -1,8 +1,11 @@
 // fail: throws at a chosen frame, or at random frames, to see how a pipeline stops and what it
-// leaves behind.
+// leaves behind; or crashes the process there, as a bug in a library would.
 //   - { name: boom, type: fail, params: { at_frame: 50 } }
 //   - { name: flaky, type: fail, params: { probability: 0.01, seed: 7 } }
+//   - { name: segv, type: fail, params: { at_frame: 5, crash: segfault } }
+#include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "pipeline/stage.h"
@@ -34,10 +37,13 @@ class Fail : public TransformStage {
       : at_frame_(params.integer("at_frame")),
         probability_(params.number("probability")),
         seed_(params.integer("seed")),
-        message_(params.string("message")) {}
+        message_(params.string("message")),
+        crash_(params.string("crash")) {}
 
   bool process(Frame& frame) override {
     if (frame.index == at_frame_ || drawn(probability_, seed_, frame.index)) {
+      if (crash_ == "segfault") std::raise(SIGSEGV);
+      if (crash_ == "abort") std::abort();
       throw std::runtime_error(message_);
     }
     return true;
@@ -48,6 +54,7 @@ class Fail : public TransformStage {
   double probability_;
   std::int64_t seed_;
   std::string message_;
+  std::string crash_;
 };
 
 }  // namespace
@@ -68,7 +75,10 @@ StageInfo fail_stage() {
                                        "frame index")
                          .range(0, 1),
                      ParamSpec::integer("seed", 0, "seed of the random failures"),
-                     ParamSpec::string("message", "injected failure", "the error's text")},
+                     ParamSpec::string("message", "injected failure", "the error's text"),
+                     ParamSpec::choice("crash", {"none", "segfault", "abort"}, "none",
+                                       "instead of throwing, crash the whole process: raise "
+                                       "SIGSEGV or call abort() (for process isolation drills)")},
           .create = [](const StageSetup& setup) { return std::make_unique<Fail>(setup.params); },
           .check =
               [](const Params& params) {

@@ -4,14 +4,17 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "app/commands.h"
+#include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
+#include "pipeline/json_text.h"
+#include "pipeline/manifest.h"
 #include "pipeline/safe_text.h"
 #include "pipeline/shard.h"
 
@@ -57,7 +60,12 @@ class ProgressDisplay {
  public:
   ProgressDisplay(const BatchProgress& progress, bool enabled)
       : progress_(progress), terminal_(isatty(STDERR_FILENO) != 0) {
-    if (enabled) thread_ = std::thread([this] { loop(); });
+    if (!enabled) return;
+    try {
+      thread_ = std::thread([this] { loop(); });
+    } catch (const std::system_error&) {
+      // No thread to spare: the batch runs without a progress line.
+    }
   }
   ~ProgressDisplay() {
     {
@@ -105,16 +113,6 @@ class ProgressDisplay {
 
 }  // namespace
 
-void write_text(const std::filesystem::path& path, const std::string& text) {
-  const auto partial = path.parent_path() / ("." + path.filename().string() + ".partial");
-  {
-    std::ofstream out(partial, std::ios::trunc);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write '" + partial.string() + "'");
-  }
-  std::filesystem::rename(partial, path);
-}
-
 int finish_batch(const Config& config, const nlohmann::json& batch) {
   const auto& totals = batch["totals"];
   std::printf(
@@ -128,8 +126,8 @@ int finish_batch(const Config& config, const nlohmann::json& batch) {
     const auto report_root = batch_report_root(config);
     try {
       std::filesystem::create_directories(report_root);
-      write_text(report_root / "batch.json", batch.dump(2) + "\n");
-      write_text(report_root / "batch.html", batch_report_html(batch));
+      write_file_atomically(report_root / "batch.json", dump_json(batch, 2) + "\n");
+      write_file_atomically(report_root / "batch.html", batch_report_html(batch));
       std::printf("report: %s\n", safe_line((report_root / "batch.html").string()).c_str());
     } catch (const std::exception& e) {
       spdlog::error("{}: cannot write the batch report: {}", report_root.string(), e.what());
@@ -163,7 +161,11 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
   }
   auto batch = batch_report_json(config, result);
   batch.update(extra);
-  return finish_batch(config, batch);
+  const int code = finish_batch(config, batch);
+  if (result.manifest_error.empty()) return code;
+  spdlog::error("{}; {} completed file(s) are not recorded in it, so --resume would redo them",
+                result.manifest_error, result.unrecorded);
+  return code == kOk ? kRunFailed : code;
 }
 
 int run_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
@@ -178,6 +180,15 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& input
   } catch (const ShardError& e) {
     spdlog::error("{}", e.what());
     return kConfigError;
+  }
+  // An unreadable manifest stops a resume before anything runs, on every MPI rank alike.
+  if (options.resume) {
+    try {
+      const Manifest check(config.output_dir, "", true);
+    } catch (const ManifestError& e) {
+      spdlog::error("{}", e.what());
+      return kRunFailed;
+    }
   }
   Config shard_config = config;
   std::vector<BatchInput> shard_inputs;

@@ -12,13 +12,17 @@
 #include <optional>
 
 #include "pipeline/analysis.h"
+#include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
 #include "pipeline/batch_merge.h"
 #include "pipeline/config.h"
+#include "pipeline/json_text.h"
 #include "pipeline/output_names.h"
 #include "pipeline/report.h"
 #include "pipeline/run.h"
 #include "pipeline/safe_text.h"
+#include "pipeline/settings.h"
+#include "pipeline/suggest.h"
 #include "pipeline/summary.h"
 
 namespace framepipe::app {
@@ -27,10 +31,25 @@ namespace {
 
 std::atomic<bool> cancel_flag{false};
 
+// How long a cancelled run may take to stop before the process leaves anyway: a worker can be
+// stuck in a system call nothing interrupts (a read from a hung network filesystem, a FIFO
+// swapped in after the check).
+constexpr unsigned kStopGraceSeconds = 5;
+
 extern "C" void on_stop_signal(int) {
   // A second signal means "now": leave at once. Partial outputs are hidden temporary files, so
   // nothing half-written sits at a final path even then.
   if (cancel_flag.exchange(true)) _exit(kCancelled);
+  alarm(kStopGraceSeconds);
+}
+
+extern "C" void on_stop_grace_over(int) {
+  static constexpr char kMessage[] =
+      "framepipe: not stopped 5 s after the signal; leaving now (hidden temporary files may "
+      "remain, no report was written)\n";
+  static_assert(kStopGraceSeconds == 5, "the message says 5 s");
+  [[maybe_unused]] const auto written = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  _exit(kCancelled);
 }
 
 void print_config_error(const ConfigError& error) {
@@ -60,6 +79,10 @@ void install_signal_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  struct sigaction grace {};
+  grace.sa_handler = on_stop_grace_over;
+  sigemptyset(&grace.sa_mask);
+  sigaction(SIGALRM, &grace, nullptr);
   // Past RLIMIT_FSIZE a write raises SIGXFSZ, which kills the process by default; ignored, the
   // write fails with EFBIG instead, and only the file being written fails, with a message.
   signal(SIGXFSZ, SIG_IGN);
@@ -77,6 +100,19 @@ int run_command(const Registry& registry, const RunOptions& options) {
   }
   if (!options.input.empty()) config.input_path = options.input;
   if (!options.output.empty()) config.output_dir = options.output;
+  if (is_standard_input(config.input_path)) {
+    const bool sharded = !options.shard.empty() && options.shard != "off";
+    const char* batch_option = !options.input_list.empty() ? "--input-list"
+                               : options.resume            ? "--resume"
+                               : options.mpi               ? "--mpi"
+                               : sharded                   ? "--shard"
+                                                           : nullptr;
+    if (batch_option) {
+      spdlog::error("{}: standard input is one input, read once; {} needs files", config.input_path,
+                    batch_option);
+      return kConfigError;
+    }
+  }
   if (!options.input_list.empty()) {
     std::ifstream file;
     if (options.input_list != "-") {
@@ -99,7 +135,10 @@ int run_command(const Registry& registry, const RunOptions& options) {
                   options.config_path);
     return kConfigError;
   }
-  if (std::filesystem::is_directory(config.input_path)) {
+  // The error_code form: a path whose status cannot be read (a symlink loop) is not a folder,
+  // and the run names it with the reason.
+  std::error_code not_a_folder;
+  if (std::filesystem::is_directory(config.input_path, not_a_folder)) {
     std::vector<BatchInput> inputs;
     try {
       inputs = find_inputs(config.input_path, config.input_selection);
@@ -189,8 +228,8 @@ int report_merge_command(const std::vector<std::string>& dirs, const std::string
                                         : first.parent_path();
     const auto batch = merge_batch_reports(reports, out_dir);
     std::filesystem::create_directories(out_dir);
-    write_text(out_dir / "batch.json", batch.dump(2) + "\n");
-    write_text(out_dir / "batch.html", batch_report_html(batch));
+    write_file_atomically(out_dir / "batch.json", dump_json(batch, 2) + "\n");
+    write_file_atomically(out_dir / "batch.html", batch_report_html(batch));
     const auto& totals = batch["totals"];
     std::printf(
         "merged %zu shards: %d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled; "
@@ -229,9 +268,7 @@ int validate_command(const Registry& registry, const std::string& config_path,
 
 int stages_command(const Registry& registry, const std::string& type, bool markdown) {
   if (!type.empty() && !registry.find(type)) {
-    const auto hint = registry.closest(type);
-    spdlog::error("unknown stage type '{}'{}", type,
-                  hint.empty() ? "" : " (did you mean '" + hint + "'?)");
+    spdlog::error("unknown stage type '{}'{}", type, did_you_mean(type, registry.types()));
     return kConfigError;
   }
   if (markdown) {
@@ -261,6 +298,11 @@ int stages_command(const Registry& registry, const std::string& type, bool markd
     }
     std::cout << "    example: " << info->example << "\n";
   }
+  return kOk;
+}
+
+int settings_command(bool markdown) {
+  std::cout << (markdown ? settings_markdown() : settings_text());
   return kOk;
 }
 

@@ -52,8 +52,6 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
                     const nlohmann::json& extra);
 // Prints a batch's summary line and writes batch.json and batch.html; returns the exit code.
 int finish_batch(const Config& config, const nlohmann::json& batch);
-// Writes `text` to `path` through a hidden temporary file and a rename.
-void write_text(const std::filesystem::path& path, const std::string& text);
 #ifdef FRAMEPIPE_HAVE_MPI
 // `run --mpi` (app/mpi_batch.cpp): rank 0 hands the files out, largest first, to the other
 // ranks as they ask for work and writes the batch report; `name` prefixes the manifests.
@@ -68,5 +66,7 @@ int report_compare_command(const std::string& a, const std::string& b);
 // Merges the batch reports of a sharded run into one (pipeline/batch_merge.h).
 int report_merge_command(const std::vector<std::string>& dirs, const std::string& out);
 int stages_command(const Registry& registry, const std::string& type, bool markdown);
+// The engine's settings (pipeline/settings.h); as Markdown, docs/config.md's tables.
+int settings_command(bool markdown);
 
 }  // namespace framepipe::app

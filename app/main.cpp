@@ -69,8 +69,9 @@ int main(int argc, char** argv) {
   auto* run_cmd = cli.add_subcommand("run", "Run a pipeline over one input file");
   run_cmd->add_option("config", run.config_path, "pipeline config (YAML)")->required();
   run_cmd->add_option("-i,--input", run.input,
-                      "input video, or a folder to process every video in it (overrides "
-                      "input.path; see input.include / exclude / recursive)");
+                      "input video, URL, '-' for standard input (outputs named 'stdin'), or a "
+                      "folder to process every video in it (overrides input.path; see "
+                      "input.include / exclude / recursive)");
   run_cmd->add_option("--input-list", run.input_list,
                       "a file listing input videos, one per line ('-' reads stdin)");
   run_cmd->add_flag("--resume", run.resume,
@@ -115,6 +116,14 @@ int main(int argc, char** argv) {
   stages_cmd->add_option("type", stage_type, "show only this stage type");
   stages_cmd->add_flag("--markdown", markdown, "print the reference as Markdown (docs/stages.md)");
 
+  bool settings_as_markdown = false;
+  auto* settings_cmd = cli.add_subcommand(
+      "settings",
+      "List the engine's settings (a config's pipeline, input, output and report keys) with their "
+      "types, defaults and help");
+  settings_cmd->add_flag("--markdown", settings_as_markdown,
+                         "print them as Markdown (the tables of docs/config.md)");
+
   std::string report_dir;
   std::vector<std::string> compared;
   auto* report_cmd = cli.add_subcommand("report", "Read the reports runs wrote");
@@ -149,12 +158,20 @@ int main(int argc, char** argv) {
   framepipe::stages::register_all(registry);
   if (*run_cmd) {
     framepipe::app::install_signal_handlers();
-    return framepipe::app::run_command(registry, run);
+    // The commands turn what they expect into one-line errors; this is for what they do not
+    // (e.g. the system refusing a thread), so that it too is one line and not an abort.
+    try {
+      return framepipe::app::run_command(registry, run);
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return framepipe::app::kRunFailed;
+    }
   }
   if (*validate_cmd) {
     return framepipe::app::validate_command(registry, validate_config, validate_overrides,
                                             effective);
   }
+  if (*settings_cmd) return framepipe::app::settings_command(settings_as_markdown);
   if (*show_cmd) return framepipe::app::report_show_command(report_dir);
   if (*compare_cmd) return framepipe::app::report_compare_command(compared[0], compared[1]);
   if (*merge_cmd) return framepipe::app::report_merge_command(merged, merge_out);

@@ -17,6 +17,7 @@
 
 #include "app/commands.h"
 #include "pipeline/batch.h"
+#include "pipeline/json_text.h"
 #include "pipeline/safe_text.h"
 #include "pipeline/shard.h"
 
@@ -125,10 +126,10 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
         if (next < order.size() && !cancel_requested()) {
           const auto i = order[next++];
           worker.running.insert(i);
-          send(nlohmann::json{{"index", i},
-                              {"path", inputs[i].path.string()},
-                              {"relative", inputs[i].relative.generic_string()}}
-                   .dump(),
+          send(dump_json(nlohmann::json{{"index", i},
+                                        {"path", inputs[i].path.string()},
+                                        {"relative", inputs[i].relative.generic_string()}},
+                         -1),
                message->from, kWork);
         } else {
           send("", message->from, kNoMoreWork);
@@ -240,8 +241,8 @@ void work(const Config& config, const RunOptions& options, int rank,
         idle_s += seconds_since(asked);
         if (reply->tag == kNoMoreWork) return std::nullopt;
         const auto json = nlohmann::json::parse(reply->text);
-        BatchInput input{json.at("path").get<std::string>(),
-                         json.at("relative").get<std::string>()};
+        BatchInput input{unescape_invalid_utf8(json.at("path").get<std::string>()),
+                         unescape_invalid_utf8(json.at("relative").get<std::string>())};
         std::lock_guard lock(index_mutex);
         index_of[input.path.string()] = json.at("index").get<std::size_t>();
         return input;
@@ -267,10 +268,15 @@ void work(const Config& config, const RunOptions& options, int rank,
       std::lock_guard lock(index_mutex);
       index = index_of[file.input.path.string()];
     }
-    send(nlohmann::json{{"index", index}, {"file", file_outcome_json(file, report_root)}}.dump(), 0,
-         kResult);
+    send(
+        dump_json(nlohmann::json{{"index", index}, {"file", file_outcome_json(file, report_root)}}),
+        0, kResult);
   };
   const auto result = run_batch_from(config, next, batch_options);
+  if (!result.manifest_error.empty()) {
+    spdlog::error("rank {}: {}; --resume would redo {} completed file(s)", rank,
+                  result.manifest_error, result.unrecorded);
+  }
   {
     std::lock_guard lock(heartbeat_mutex);
     done = true;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <optional>
 
 namespace framepipe {
 
@@ -18,21 +19,38 @@ std::string format(const char* pattern, auto... args) {
 
 std::string percent(double share) { return format("%.0f%%", share * 100); }
 
-const ParamValue* param(const StageConfig& stage, const std::string& name) {
-  const auto& values = stage.params.values();
-  auto it = values.find(name);
-  return it == values.end() ? nullptr : &it->second;
+// A stage's integer parameter that declares `role` (its requests in flight, its helper threads),
+// with its value in this config; the engine knows parameters by role, never by name.
+struct RoleParam {
+  const ParamSpec* spec = nullptr;
+  std::int64_t value = 0;
+};
+
+std::optional<RoleParam> integer_with_role(const StageConfig& stage, ParamRole role) {
+  const auto* spec = stage.info ? stage.info->find_role(role) : nullptr;
+  const auto* value = spec ? stage.params.find(spec->name) : nullptr;
+  const auto* count = value ? std::get_if<std::int64_t>(value) : nullptr;
+  if (!count) return std::nullopt;
+  return RoleParam{spec, *count};
 }
 
-// The next faster x264 preset, or "" when already the fastest.
-std::string faster_preset(const std::string& preset) {
-  static const std::array<const char*, 9> order = {"ultrafast", "superfast", "veryfast",
-                                                   "faster",    "fast",      "medium",
-                                                   "slow",      "slower",    "veryslow"};
-  for (std::size_t i = 1; i < order.size(); ++i) {
-    if (preset == order[i]) return order[i - 1];
-  }
-  return "";
+// The stage's speed-ladder parameter and the rung one step faster than its value, when the
+// ladder applies to this instance (the stage decides: an encoder's presets only for its codec).
+struct FasterRung {
+  const ParamSpec* spec = nullptr;
+  std::string current;
+  std::string faster;
+};
+
+std::optional<FasterRung> faster_rung(const StageConfig& stage) {
+  const auto* spec = stage.info ? stage.info->find_role(ParamRole::speed_ladder) : nullptr;
+  const auto* value = spec ? stage.params.find(spec->name) : nullptr;
+  if (!value || !spec->ladder) return std::nullopt;
+  const auto rungs = spec->ladder(stage.params);
+  const auto current = format_value(*value);
+  const auto at = std::find(rungs.begin(), rungs.end(), current);
+  if (at == rungs.end() || at == rungs.begin()) return std::nullopt;
+  return FasterRung{spec, current, *(at - 1)};
 }
 
 StageFigures figures_of(const StageRunStats& stage, const RunResult& result) {
@@ -51,7 +69,8 @@ StageFigures figures_of(const StageRunStats& stage, const RunResult& result) {
   f.cls = classify(f.busy_s, f.cpu_s);
   std::vector<std::int64_t> latencies;
   for (const auto& call : stage.invocations) {
-    if (call.frame >= 0 && !call.prepare) latencies.push_back(call.wall_ns);
+    if (call.frame >= 0 && call.kind != CallKind::prepare && call.kind != CallKind::convert)
+      latencies.push_back(call.wall_ns);
   }
   f.latency = percentiles(std::move(latencies));
   for (const auto& phase : stage.phases) {
@@ -90,17 +109,15 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
     if (analysis.limited_by == "stage") analysis.conclusions.push_back(std::move(conclusion));
   };
 
-  // A stage that keeps its own requests in flight (a `max_in_flight` parameter: HTTP, database
-  // sinks) overlaps its waiting with more requests, not with more threads or cores.
-  const auto* in_flight = param(stage_config, "max_in_flight");
-  const auto* in_flight_count = in_flight ? std::get_if<std::int64_t>(in_flight) : nullptr;
-  if (in_flight_count && figures.cls == "io-bound") {
-    const auto value = *in_flight_count;
-    const auto* spec = stage_config.info ? stage_config.info->find_param("max_in_flight") : nullptr;
-    const auto limit = spec && spec->max ? static_cast<std::int64_t>(*spec->max)
-                                         : std::max<std::int64_t>(1, value) * 4;
+  // A stage that keeps its own requests in flight (a parameter with the in-flight role: HTTP,
+  // database sinks) overlaps its waiting with more requests, not with more threads or cores.
+  const auto in_flight = integer_with_role(stage_config, ParamRole::in_flight);
+  if (in_flight && figures.cls == "io-bound") {
+    const auto value = in_flight->value;
+    const auto limit = in_flight->spec->max ? static_cast<std::int64_t>(*in_flight->spec->max)
+                                            : std::max<std::int64_t>(1, value) * 4;
     if (value < limit) {
-      advise(prefix + ".params.max_in_flight", std::to_string(value),
+      advise(prefix + ".params." + in_flight->spec->name, std::to_string(value),
              std::to_string(std::min(limit, std::max<std::int64_t>(1, value) * 4)),
              "`" + stage.name + "` waits " +
                  percent(figures.busy_s > 0 ? figures.off_cpu_s / figures.busy_s : 0) +
@@ -113,19 +130,28 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
     }
   }
 
+  // Threads the stage's library starts (a decoder's, an encoder's): set below the cores while
+  // cores are idle, more of them work on each frame or on more frames at once.
+  const auto helpers = integer_with_role(stage_config, ParamRole::helper_threads);
+  const bool few_helpers =
+      helpers && helpers->value > 0 && helpers->value < result.cores && idle_cores;
+  auto advise_helpers = [&](const std::string& doing) {
+    advise(prefix + ".params." + helpers->spec->name, std::to_string(helpers->value),
+           std::to_string(result.cores),
+           busy + doing + " with " + std::to_string(helpers->value) + " helper threads (`" +
+               helpers->spec->name + "`) while the process used " + cores +
+               ": more of them work on frames in parallel");
+  };
+
   if (stage.kind == StageKind::source) {
-    const auto* threads = param(stage_config, "threads");
-    const auto value = threads ? std::get<std::int64_t>(*threads) : 0;
-    if (threads && value > 0 && value < result.cores && idle_cores) {
-      advise(prefix + ".params.threads", std::to_string(value), std::to_string(result.cores),
-             busy + " producing frames with " + std::to_string(value) +
-                 " decoder threads while the process used " + cores +
-                 ": more decoder threads decode frames in parallel");
+    if (few_helpers) {
+      advise_helpers(" producing frames");
     } else {
-      conclude("decode-bound: " + busy +
-               (threads && value == 0 ? " with libav choosing its threads" : "") +
-               "; the pipeline downstream waits for frames. Decoding several files at once is what "
-               "would use more cores.");
+      conclude(
+          "source-bound: " + busy +
+          (helpers && helpers->value == 0 ? " with its library choosing its helper threads" : "") +
+          "; the pipeline downstream waits for frames. Reading several files at once is what "
+          "would use more cores.");
     }
     return;
   }
@@ -159,20 +185,13 @@ void advise_bottleneck(const Config& config, const RunResult& result, RunAnalysi
     return;
   }
 
-  const auto* preset = param(stage_config, "preset");
-  const auto* codec = param(stage_config, "codec");
-  const auto* threads = param(stage_config, "threads");
-  const auto thread_count = threads ? std::get<std::int64_t>(*threads) : 0;
-  if (threads && thread_count > 0 && thread_count < result.cores && idle_cores) {
-    advise(prefix + ".params.threads", std::to_string(thread_count), std::to_string(result.cores),
-           busy + ", one frame at a time, with " + std::to_string(thread_count) +
-               " threads while the process used " + cores);
-  } else if (preset && codec && std::get<std::string>(*codec) == "libx264" &&
-             !faster_preset(std::get<std::string>(*preset)).empty()) {
-    const auto& current = std::get<std::string>(*preset);
-    advise(prefix + ".params.preset", current, faster_preset(current),
-           busy + " encoding one frame at a time (" + figures.cls +
-               "): a faster x264 preset spends less time per frame, for a somewhat larger file");
+  if (few_helpers) {
+    advise_helpers(", one frame at a time,");
+  } else if (const auto rung = faster_rung(stage_config)) {
+    advise(prefix + ".params." + rung->spec->name, rung->current, rung->faster,
+           busy + " one frame at a time (" + figures.cls + "): the next `" + rung->spec->name +
+               "` down its speed ladder spends less time per frame; it changes the "
+               "output (for an encoder, a somewhat larger file)");
   } else {
     conclude("`" + stage.name + "` is " + to_string(stage.ordering) +
              " (one frame at a time) and " + "busy " + percent(figures.utilization) +

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "pipeline/analysis.h"
@@ -53,24 +54,34 @@ class BatchRun {
         // work there instead of blocking outside.
         arena_(threads_, static_cast<unsigned>(std::min(config.files_in_parallel, threads_))),
         budget_(config.max_frames_in_flight),
-        manifest_(config.output_dir, options.manifest_name),
+        manifest_(config.output_dir, options.manifest_name, options.resume),
         fingerprint_(config_fingerprint(config)),
         report_root_(batch_report_root(config)) {}
 
   BatchResult run() {
     const auto start = steady_now_ns();
     result_.flight_capacity = budget_.capacity();
-    std::thread sampler([&] { sample_budget(start); });
+    // When the system refuses a thread (std::system_error), the batch goes on with those it
+    // has: without budget samples, with fewer files at once, or on this thread alone.
+    std::thread sampler;
+    try {
+      sampler = std::thread([this, start] { sample_budget(start); });
+    } catch (const std::system_error&) {
+    }
     std::vector<std::thread> workers;
     const int parallel = std::max(1, std::min(config_.files_in_parallel, max_workers_));
-    for (int w = 0; w < parallel; ++w) workers.emplace_back([this] { work(); });
+    try {
+      for (int w = 0; w < parallel; ++w) workers.emplace_back([this] { work(); });
+    } catch (const std::system_error&) {
+      if (workers.empty()) work();
+    }
     for (auto& worker : workers) worker.join();
     {
       std::lock_guard lock(sampler_mutex_);
       done_ = true;
     }
     sampler_wake_.notify_all();
-    sampler.join();
+    if (sampler.joinable()) sampler.join();
     result_.wall_s = static_cast<double>(steady_now_ns() - start) / 1e9;
     result_.cancelled = cancelled();
     result_.files.assign(std::make_move_iterator(files_.begin()),
@@ -125,8 +136,8 @@ class BatchRun {
 
     outcome.frames = run.frames;
     outcome.wall_s = run.wall_s;
-    outcome.damaged_packets = run.counter("damaged_packets");
-    outcome.expected_frames = run.counter("expected_frames");
+    outcome.damaged_packets = run.counter(counter::damaged_packets);
+    outcome.expected_frames = run.counter(counter::expected_frames);
     if (!run.ok()) {
       outcome.status = run.cancelled ? "cancelled" : "failed";
       outcome.error = run.cancelled ? input.path.string() + ": cancelled; its outputs were removed"
@@ -135,7 +146,7 @@ class BatchRun {
     }
     outcome.status = run.status();
     outcome.outputs = run.outputs;
-    manifest_.record(key, input.path, fingerprint_, outcome.status, outcome.outputs);
+    record(key, outcome);
     if (!config_.profile) return;
     outcome.report_dir = report_root_ / input.relative;
     try {
@@ -144,6 +155,21 @@ class BatchRun {
     } catch (const std::exception& e) {
       outcome.error = "its report was not written: " + std::string(e.what());
       outcome.report_dir.clear();
+    }
+  }
+
+  // A manifest that cannot be saved fails the batch (BatchResult::manifest_error), not the
+  // file: its outputs are complete.
+  void record(const std::string& key, const FileOutcome& outcome) {
+    std::lock_guard lock(manifest_mutex_);
+    try {
+      manifest_.record(key, outcome.input.path, fingerprint_, outcome.status, outcome.outputs);
+      // A save writes every record so far: one that succeeds catches up on the failed ones.
+      result_.manifest_error.clear();
+      result_.unrecorded = 0;
+    } catch (const std::exception& e) {
+      result_.manifest_error = e.what();
+      ++result_.unrecorded;
     }
   }
 
@@ -174,6 +200,7 @@ class BatchRun {
   oneapi::tbb::task_arena arena_;
   FlightBudget budget_;
   Manifest manifest_;
+  std::mutex manifest_mutex_;
   const std::string fingerprint_;
   const fs::path report_root_;
   std::mutex take_mutex_;

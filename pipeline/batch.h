@@ -58,6 +58,11 @@ struct BatchResult {
   int flight_capacity = 0;
   std::vector<double> budget_t;  // sampled occupancy of the shared frames-in-flight budget
   std::vector<int> budget_in_use;
+  // Set when the manifest could not be saved after the last file that completed ("cannot
+  // write 'out/.framepipe-manifest.json': No space left on device"): `unrecorded` completed
+  // files are missing from it, so --resume would not skip them. The saved one is intact.
+  std::string manifest_error;
+  int unrecorded = 0;
 
   int count(const std::string& status) const;
   std::int64_t frames() const;
@@ -67,7 +72,8 @@ struct BatchResult {
 // and one frames-in-flight budget. Each file's outputs go to output.dir/<its relative folder>,
 // its report to <report dir>/<its relative path>/. A file that fails does so alone. Completed
 // files are recorded in the output folder's manifest; with options.resume, files complete from
-// an earlier run with the same config are skipped.
+// an earlier run with the same config are skipped, and an unreadable manifest throws
+// ManifestError (pipeline/manifest.h) before any file starts.
 BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
                       const BatchOptions& options);
 

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "pipeline/batch.h"
+#include "pipeline/json_text.h"
 #include "pipeline/safe_text.h"
 
 namespace framepipe {
@@ -108,8 +109,9 @@ nlohmann::json file_outcome_json(const FileOutcome& file,
 FileOutcome file_outcome_from_json(const nlohmann::json& entry,
                                    const std::filesystem::path& report_root) {
   FileOutcome file;
-  file.input.path = entry.at("input").get<std::string>();
-  file.input.relative = entry.at("relative").get<std::string>();
+  // Names come back as the bytes they were (json_text.h).
+  file.input.path = unescape_invalid_utf8(entry.at("input").get<std::string>());
+  file.input.relative = unescape_invalid_utf8(entry.at("relative").get<std::string>());
   file.status = entry.at("status").get<std::string>();
   if (entry.at("error").is_string()) file.error = entry["error"].get<std::string>();
   file.frames = entry.at("frames").get<std::int64_t>();
@@ -117,9 +119,9 @@ FileOutcome file_outcome_from_json(const nlohmann::json& entry,
   file.damaged_packets = entry.at("damaged_packets").get<std::int64_t>();
   file.wall_s = entry.at("wall_s").get<double>();
   for (const auto& output : entry.at("outputs"))
-    file.outputs.emplace_back(output.get<std::string>());
+    file.outputs.emplace_back(unescape_invalid_utf8(output.get<std::string>()));
   if (entry.at("report").is_string())
-    file.report_dir = report_root / entry["report"].get<std::string>();
+    file.report_dir = report_root / unescape_invalid_utf8(entry["report"].get<std::string>());
   return file;
 }
 

@@ -10,9 +10,16 @@
 #include <set>
 #include <sstream>
 
+#include "pipeline/settings.h"
+#include "pipeline/suggest.h"
+
 namespace framepipe {
 
 namespace {
+
+// The most threads the io stages of a batch may have at once: files_in_parallel x the sum of
+// the io stages' concurrency.
+constexpr int kMaxIoThreads = 1024;
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;
@@ -46,7 +53,8 @@ YAML::Node find_stage_node(const YAML::Node& stages, const std::string& name) {
 std::string apply_override(YAML::Node& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    return "--set " + assignment + ": expected KEY=VALUE, e.g. stages.blur.params.sigma=3";
+    return "--set " + assignment +
+           ": expected KEY=VALUE, e.g. pipeline.threads=4 or stages.NAME.params.KEY=VALUE";
   }
   const std::string key = assignment.substr(0, eq);
   const std::string value = assignment.substr(eq + 1);
@@ -81,6 +89,43 @@ std::string apply_override(YAML::Node& root, const std::string& assignment) {
   return "";
 }
 
+std::string location(const std::string& origin, const YAML::Mark& mark) {
+  return origin + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+// yaml-cpp keeps both entries of a key given twice in one map, and lookups find the first: a
+// second value would be silently ignored. Every such key is a problem naming both places.
+std::vector<std::string> duplicate_keys(const YAML::Node& root, const std::string& origin) {
+  std::map<std::pair<int, int>, std::string> problems;  // by line and column
+  std::vector<YAML::Node> pending = {root};  // a stack, not recursion: nesting may be deep
+  // Aliases share nodes, and one may even contain itself (&a [*a]): the walk stops after more
+  // nodes than any config has rather than expanding them without end.
+  for (int budget = 100000; !pending.empty() && budget > 0; --budget) {
+    const YAML::Node node = pending.back();
+    pending.pop_back();
+    if (node.IsSequence()) {
+      for (const auto& item : node) pending.push_back(item);
+      continue;
+    }
+    if (!node.IsMap()) continue;
+    std::map<std::string, YAML::Mark> seen;
+    for (const auto& item : node) {
+      pending.push_back(item.second);
+      if (!item.first.IsScalar()) continue;
+      const auto mark = item.first.Mark();
+      const auto [first, inserted] = seen.emplace(item.first.Scalar(), mark);
+      if (!inserted) {
+        problems[{mark.line, mark.column}] =
+            location(origin, mark) + ": duplicate key '" + item.first.Scalar() + "' (first at " +
+            location(origin, first->second) + "); give each key once";
+      }
+    }
+  }
+  std::vector<std::string> lines;
+  for (auto& [at, line] : problems) lines.push_back(std::move(line));
+  return lines;
+}
+
 class Validator {
  public:
   Validator(std::string origin, std::map<std::string, std::string> overrides,
@@ -94,22 +139,33 @@ class Validator {
       problem(root, "", "the config must be a map with keys pipeline, input, output, stages");
       throw ConfigError(problems_);
     }
-    check_keys(root, "", {"pipeline", "input", "output", "report", "stages"}, "top level");
-    if (const auto node = root["pipeline"]) read_pipeline(node, config);
-    if (const auto node = root["input"]) read_input(node, config);
-    if (const auto node = root["output"]) read_output(node, config);
-    if (const auto node = root["report"]) read_report(node, config);
+    std::vector<std::string> sections;
+    for (const auto& section : engine_settings()) sections.push_back(section.name);
+    sections.push_back("stages");
+    check_keys(root, "", sections, "top level");
+    for (const auto& section : engine_settings()) {
+      const auto node = root[section.name];
+      if (!node) continue;
+      // `input: clip.mp4` is short for `input: { path: clip.mp4 }`.
+      if (section.name == "input" && node.IsScalar()) {
+        config.input_path = node.Scalar();
+      } else {
+        read_section(node, section, config);
+      }
+    }
     if (const auto node = root["stages"]) {
       read_stages(node, config);
     } else {
       problem(root, "", "missing 'stages': list the stages to run, starting with a source");
     }
     if (problems_.empty()) check_graph(config);
+    if (problems_.empty()) check_io_threads(root, config);
     if (!problems_.empty()) throw ConfigError(problems_);
     return config;
   }
 
-  StageConfig validate_stage(const YAML::Node& entry) {
+  StageConfig validate_stage(const YAML::Node& entry, bool run_check) {
+    run_checks_ = run_check;
     YAML::Node list(YAML::NodeType::Sequence);
     list.push_back(entry);
     Config config;
@@ -124,7 +180,7 @@ class Validator {
     if (!node.IsDefined()) return origin_;
     const auto mark = node.Mark();
     if (mark.is_null()) return origin_;
-    return origin_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    return location(origin_, mark);
   }
 
   void problem(const YAML::Node& node, const std::string& path, const std::string& message) {
@@ -135,22 +191,11 @@ class Validator {
                   const std::vector<std::string>& allowed, const std::string& context) {
     for (const auto& item : map) {
       const auto key = item.first.Scalar();
-      bool known = false;
-      std::string closest;
-      std::size_t best = 3;
-      for (const auto& a : allowed) {
-        if (a == key) known = true;
-        if (auto d = edit_distance(key, a); d < best) {
-          best = d;
-          closest = a;
-        }
-      }
-      if (!known) {
-        std::string message = context + ": unknown key '" + key + "'";
-        message += closest.empty() ? "; expected one of: " + join(allowed)
-                                   : " (did you mean '" + closest + "'?)";
-        problem(item.first, path.empty() ? key : path + "." + key, message);
-      }
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      const auto hint = did_you_mean(key, allowed);
+      problem(item.first, path.empty() ? key : path + "." + key,
+              context + ": unknown key '" + key + "'" +
+                  (hint.empty() ? "; expected one of: " + join(allowed) : hint));
     }
   }
 
@@ -178,87 +223,41 @@ class Validator {
     return true;
   }
 
-  template <typename T>
-  void read_setting(const YAML::Node& map, const std::string& section, const ParamSpec& spec,
-                    T& field) {
-    const auto node = map[spec.name];
-    if (!node) return;
-    ParamValue value;
-    if (!read_scalar(node, section + "." + spec.name, spec, section + ": ", value)) return;
-    if constexpr (std::is_same_v<T, int>) {
-      field = static_cast<int>(std::get<std::int64_t>(value));
-    } else {
-      field = std::get<T>(value);
-    }
-  }
-
-  void read_pipeline(const YAML::Node& node, Config& config) {
-    if (!expect_map(node, "pipeline")) return;
-    check_keys(node, "pipeline",
-               {"name", "threads", "max_frames_in_flight", "profile", "files_in_parallel"},
-               "pipeline");
-    read_setting(node, "pipeline", ParamSpec::integer("files_in_parallel", 1, "-").range(1, 64),
-                 config.files_in_parallel);
-    read_setting(node, "pipeline", ParamSpec::string("name", "", "-"), config.name);
-    read_setting(node, "pipeline", ParamSpec::integer("threads", 0, "-").range(0, 1024),
-                 config.threads);
-    read_setting(node, "pipeline",
-                 ParamSpec::integer("max_frames_in_flight", 16, "-").range(1, 100000),
-                 config.max_frames_in_flight);
-    read_setting(node, "pipeline", ParamSpec::boolean("profile", true, "-"), config.profile);
-  }
-
-  void read_input(const YAML::Node& node, Config& config) {
-    if (node.IsScalar()) {
-      config.input_path = node.Scalar();
-      return;
-    }
-    if (!expect_map(node, "input")) return;
-    check_keys(node, "input", {"path", "include", "exclude", "recursive"}, "input");
-    read_setting(node, "input", ParamSpec::string("path", "", "-"), config.input_path);
-    read_setting(node, "input", ParamSpec::boolean("recursive", true, "-"),
-                 config.input_selection.recursive);
-    read_list(node["include"], "input", "include", config.input_selection.include);
-    read_list(node["exclude"], "input", "exclude", config.input_selection.exclude);
-  }
-
-  void read_output(const YAML::Node& node, Config& config) {
-    if (!expect_map(node, "output")) return;
-    check_keys(node, "output", {"dir", "overwrite"}, "output");
-    read_setting(node, "output", ParamSpec::string("dir", "", "-"), config.output_dir);
-    read_setting(node, "output", ParamSpec::boolean("overwrite", false, "-"), config.overwrite);
-  }
-
-  void read_report(const YAML::Node& node, Config& config) {
-    if (!expect_map(node, "report")) return;
-    check_keys(node, "report", {"dir", "formats"}, "report");
-    read_setting(node, "report", ParamSpec::string("dir", "", "-"), config.report_dir);
-    const auto formats = node["formats"];
-    read_list(formats, "report", "formats", config.report_formats);
-    for (const auto& format : config.report_formats) {
-      if (format != "json" && format != "html" && format != "trace") {
-        problem(formats, "report.formats",
-                "report: 'formats' lists '" + format + "'; each must be json, html or trace");
+  // One section of engine settings (pipeline/settings.h) into `config`.
+  void read_section(const YAML::Node& node, const SettingsSection& section, Config& config) {
+    if (!expect_map(node, section.name)) return;
+    check_keys(node, section.name, section.key_names(), section.name);
+    for (const auto& setting : section.keys) {
+      const auto value = node[setting.spec.name];
+      if (!value) continue;
+      const auto path = section.name + "." + setting.spec.name;
+      std::vector<ParamValue> values;
+      if (setting.list ? read_list(value, path, section.name, setting.spec, values)
+                       : read_scalar(value, path, setting.spec, section.name + ": ",
+                                     values.emplace_back())) {
+        if (!setting.if_empty.empty() && std::get<std::string>(values.front()).empty()) {
+          problem(value, path,
+                  section.name + ": '" + setting.spec.name + "' must not be empty; " +
+                      setting.if_empty);
+          continue;
+        }
+        setting.assign(config, values);
       }
     }
   }
 
-  // A list of strings ("include: ['*.mp4', '*.mkv']"); leaves `out` alone when absent.
-  void read_list(const YAML::Node& node, const std::string& section, const std::string& key,
-                 std::vector<std::string>& out) {
-    if (!node) return;
+  // A list ("include: ['*.mp4', '*.mkv']"), each item checked against `spec`.
+  bool read_list(const YAML::Node& node, const std::string& path, const std::string& section,
+                 const ParamSpec& spec, std::vector<ParamValue>& out) {
     if (!node.IsSequence()) {
-      problem(node, section + "." + key, section + ": '" + key + "' must be a list, e.g. [a, b]");
-      return;
+      problem(node, path, section + ": '" + spec.name + "' must be a list, e.g. [a, b]");
+      return false;
     }
-    out.clear();
+    const auto problems_before = problems_.size();
     for (const auto& item : node) {
-      if (item.IsScalar()) {
-        out.push_back(item.Scalar());
-      } else {
-        problem(item, section + "." + key, section + ": each of '" + key + "' must be a string");
-      }
+      read_scalar(item, path, spec, section + ": each of ", out.emplace_back());
     }
+    return problems_.size() == problems_before;
   }
 
   bool expect_map(const YAML::Node& node, const std::string& path) {
@@ -300,10 +299,9 @@ class Validator {
       }
       stage.info = registry_.find(stage.type);
       if (!stage.info) {
-        auto hint = registry_.closest(stage.type);
         problem(type, path + ".type",
                 "unknown stage type '" + stage.type + "'" +
-                    (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                    did_you_mean(stage.type, registry_.types()) +
                     "; `framepipe stages` lists them");
         continue;
       }
@@ -374,17 +372,8 @@ class Validator {
           const auto key = item.first.Scalar();
           const auto* spec = stage.info->find_param(key);
           if (!spec) {
-            std::string hint;
-            std::size_t best = 3;
-            for (const auto& a : allowed) {
-              if (auto d = edit_distance(key, a); d < best) {
-                best = d;
-                hint = a;
-              }
-            }
             problem(item.first, path + "." + key,
-                    context + "unknown parameter '" + key + "'" +
-                        (hint.empty() ? "" : " (did you mean '" + hint + "'?)") +
+                    context + "unknown parameter '" + key + "'" + did_you_mean(key, allowed) +
                         (allowed.empty() ? "; this stage takes no parameters"
                                          : "; parameters: " + join(allowed)));
             continue;
@@ -394,11 +383,43 @@ class Validator {
       }
     }
     stage.params = Params(std::move(values));
-    if (stage.info->check && problems_.size() == problems_before) {
+    if (run_checks_ && stage.info->check && problems_.size() == problems_before) {
       for (const auto& message : stage.info->check(stage.params)) {
         problem(node ? node : YAML::Node(), path, context + message);
       }
     }
+  }
+
+  // The registered types of one kind, "a, b or c", for hints: the engine names no stage itself.
+  std::string types_of(StageKind kind) const {
+    std::vector<std::string> types;
+    for (const auto* info : registry_.all()) {
+      if (info->kind == kind) types.push_back(info->type);
+    }
+    std::string text;
+    for (std::size_t i = 0; i < types.size(); ++i) {
+      text += (i == 0 ? "" : i + 1 == types.size() ? " or " : ", ") + types[i];
+    }
+    return text;
+  }
+
+  // Each io stage has `concurrency` threads of its own in every file of a batch at once; each
+  // setting is in range, but their product could ask the system for 65536 threads.
+  void check_io_threads(const YAML::Node& root, const Config& config) {
+    int per_file = 0;
+    for (const auto& stage : config.stages) {
+      if (stage.info->resource == ResourceClass::io && stage.info->kind != StageKind::source) {
+        per_file += stage.concurrency.count;
+      }
+    }
+    const auto total = static_cast<std::int64_t>(per_file) * config.files_in_parallel;
+    if (total <= kMaxIoThreads) return;
+    const auto node = root["pipeline"] ? root["pipeline"]["files_in_parallel"] : YAML::Node();
+    problem(node, "pipeline.files_in_parallel",
+            "pipeline.files_in_parallel (" + std::to_string(config.files_in_parallel) +
+                ") x the io stages' concurrency (" + std::to_string(per_file) +
+                " threads a file) = " + std::to_string(total) + " threads, more than " +
+                std::to_string(kMaxIoThreads) + ": lower one of them");
   }
 
   void check_graph(Config& config) {
@@ -416,7 +437,8 @@ class Validator {
                               "a source must be the first stage, and only one is supported");
         if (!stage.input.empty()) problems_.push_back(context + "a source takes no 'input'");
       } else if (i == 0) {
-        problems_.push_back(context + "the first stage must be a source (e.g. type: decode)");
+        problems_.push_back(context + "the first stage must be a source (type: " +
+                            types_of(StageKind::source) + ")");
       } else if (stage.input.empty()) {
         const auto& previous = stages[i - 1];
         if (previous.info->kind == StageKind::sink) {
@@ -435,15 +457,15 @@ class Validator {
       earlier[stage.name] = &stage;
     }
     if (!has_sink) {
-      problems_.push_back(config.origin +
-                          ": the pipeline has no sink: end it with one (e.g. type: "
-                          "encode, or type: discard to only measure)");
+      problems_.push_back(config.origin + ": the pipeline has no sink: end it with one (type: " +
+                          types_of(StageKind::sink) + ")");
     }
   }
 
   std::string origin_;
   std::map<std::string, std::string> overrides_;
   const Registry& registry_;
+  bool run_checks_ = true;  // false: a stage's own check is skipped (registration's example)
   std::vector<std::string> problems_;
 };
 
@@ -459,8 +481,10 @@ Config load_config_text(const std::string& yaml, const std::string& origin,
   try {
     root = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
-    throw ConfigError({origin + ":" + std::to_string(e.mark.line + 1) + ":" +
-                       std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg});
+    throw ConfigError({location(origin, e.mark) + ": YAML syntax error: " + e.msg});
+  }
+  if (auto duplicates = duplicate_keys(root, origin); !duplicates.empty()) {
+    throw ConfigError(std::move(duplicates));
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   std::vector<std::string> problems;
@@ -487,14 +511,17 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
   return load_config_text(text.str(), path, overrides, registry);
 }
 
-StageConfig load_stage_text(const std::string& yaml, const Registry& registry) {
+StageConfig load_stage_text(const std::string& yaml, const Registry& registry, bool run_check) {
   YAML::Node entry;
   try {
     entry = YAML::Load(yaml);
   } catch (const YAML::ParserException& e) {
     throw ConfigError({"stage: YAML syntax error: " + e.msg});
   }
-  return Validator("stage", {}, registry).validate_stage(entry);
+  if (auto duplicates = duplicate_keys(entry, "stage"); !duplicates.empty()) {
+    throw ConfigError(std::move(duplicates));
+  }
+  return Validator("stage", {}, registry).validate_stage(entry, run_check);
 }
 
 nlohmann::ordered_json config_json(const Config& config) {
@@ -511,20 +538,13 @@ nlohmann::ordered_json config_json(const Config& config) {
     if (!params.empty()) entry["params"] = params;
     stages.push_back(entry);
   }
-  return {{"pipeline",
-           {{"name", config.name},
-            {"threads", config.threads},
-            {"max_frames_in_flight", config.max_frames_in_flight},
-            {"profile", config.profile},
-            {"files_in_parallel", config.files_in_parallel}}},
-          {"input",
-           {{"path", config.input_path},
-            {"include", config.input_selection.include},
-            {"exclude", config.input_selection.exclude},
-            {"recursive", config.input_selection.recursive}}},
-          {"output", {{"dir", config.output_dir}, {"overwrite", config.overwrite}}},
-          {"report", {{"dir", config.report_dir}, {"formats", config.report_formats}}},
-          {"stages", stages}};
+  nlohmann::ordered_json json = nlohmann::ordered_json::object();
+  for (const auto& section : engine_settings()) {
+    auto& values = json[section.name] = nlohmann::ordered_json::object();
+    for (const auto& setting : section.keys) values[setting.spec.name] = setting.value(config);
+  }
+  json["stages"] = stages;
+  return json;
 }
 
 namespace {

@@ -45,7 +45,7 @@ struct Config {
 };
 
 // Every problem found in a config, each one line in the user's terms:
-// "configs/x.yaml:14:5: stage 'blur' (type gaussian_blur): 'sigma' must be a number > 0, got '-1'".
+// "configs/x.yaml:14:5: stage 'blur' (type smooth): 'sigma' must be a number > 0, got '-1'".
 class ConfigError : public std::runtime_error {
  public:
   explicit ConfigError(std::vector<std::string> problems);
@@ -63,8 +63,10 @@ Config load_config_text(const std::string& yaml, const std::string& origin,
                         const std::vector<std::string>& overrides, const Registry& registry);
 
 // One stage entry ("{type: resize, params: {width: 64}}"), validated alone: for tests and
-// tools that build a single stage.
-StageConfig load_stage_text(const std::string& yaml, const Registry& registry);
+// tools that build a single stage. With `run_check` false the stage's own check (which may load
+// a model) is skipped: only the entry's keys and each parameter's type and range are validated.
+StageConfig load_stage_text(const std::string& yaml, const Registry& registry,
+                            bool run_check = true);
 
 // The config with every default filled in: exactly what will run.
 nlohmann::ordered_json config_json(const Config& config);

@@ -2,14 +2,27 @@
 
 namespace framepipe {
 
-const cv::Mat& DeferredImage::image() const {
-  std::call_once(once_, [this] { image_ = convert(); });
+const cv::Mat& DeferredImage::image(const ConversionWatcher* watcher, std::int64_t frame) const {
+  std::call_once(once_, [&] {
+    if (!watcher) {
+      image_ = convert();
+      return;
+    }
+    watcher->conversion_started(frame);
+    try {
+      image_ = convert();
+    } catch (...) {
+      watcher->conversion_ended(frame, true);
+      throw;
+    }
+    watcher->conversion_ended(frame, false);
+  });
   return image_;
 }
 
 const cv::Mat& Frame::image() {
   if (image_.empty() && deferred_) {
-    image_ = deferred_->image();
+    image_ = deferred_->image(conversion_watcher_, index);
     deferred_.reset();
   }
   return image_;

@@ -18,13 +18,26 @@ struct Rational {
   bool valid() const { return num > 0 && den > 0; }
 };
 
+// Told around the conversion of a frame's deferred pixels, on the thread that runs it, so the
+// engine can report the conversion as the work of the source that deferred it rather than of
+// the call that happened to read the pixels first.
+class ConversionWatcher {
+ public:
+  virtual void conversion_started(std::int64_t frame) const = 0;
+  virtual void conversion_ended(std::int64_t frame, bool failed) const = 0;
+
+ protected:
+  ~ConversionWatcher() = default;
+};
+
 // Pixels that a source has not converted yet (a decoded YUV picture, say). The conversion
 // runs in whichever stage first asks for the image, so it happens in parallel and not at all
 // when no stage reads pixels. Shared between branch copies of a frame; converted once.
 class DeferredImage {
  public:
   virtual ~DeferredImage() = default;
-  const cv::Mat& image() const;
+  // The converted pixels; `watcher`, when set, is told around the conversion of frame `frame`.
+  const cv::Mat& image(const ConversionWatcher* watcher = nullptr, std::int64_t frame = -1) const;
   // The picture as 8-bit gray taken straight from the source's own pixels (a YUV picture's
   // planes) without the conversion to BGR, or an empty Mat when there is no such shortcut.
   // It must be the gray cv::cvtColor(image(), BGR2GRAY) would give, but for rounding and for
@@ -37,6 +50,13 @@ class DeferredImage {
  private:
   mutable std::once_flag once_;
   mutable cv::Mat image_;
+};
+
+// What a sink's prepare() makes for its own consume() (an encoder's converted picture): each
+// sink derives its own type and reads it back with Frame::prepared_as.
+class PreparedFrame {
+ public:
+  virtual ~PreparedFrame() = default;
 };
 
 // Something an ML stage found in a frame.
@@ -75,9 +95,14 @@ class Frame {
   // Results that stages attach and sinks write out; branch copies carry their own copy.
   std::vector<Detection> detections;      // what detectors found, in the order they added it
   std::map<std::string, double> scalars;  // per-frame measurements, e.g. "motion"
-  // What the sink's prepare() made for its own consume() (an encoder's converted picture); only
-  // that sink knows the type. Branch copies are made before prepare(), so each has its own.
-  std::shared_ptr<void> prepared;
+  // What the sink's prepare() made for its own consume(). Branch copies are made before
+  // prepare(), so each has its own.
+  std::shared_ptr<PreparedFrame> prepared;
+  // `prepared` as the sink's own type; null when there is none or it is of another type.
+  template <typename T>
+  T* prepared_as() const {
+    return dynamic_cast<T*>(prepared.get());
+  }
 
   // The pixels (BGR or single-channel 8-bit), converting deferred pixels on first use.
   const cv::Mat& image();
@@ -87,6 +112,9 @@ class Frame {
   void set_image(cv::Mat image);
   void set_deferred(std::shared_ptr<const DeferredImage> deferred);
   const std::shared_ptr<const DeferredImage>& deferred() const { return deferred_; }
+  // Set by the engine while something observes the run: told when image() converts deferred
+  // pixels. Branch copies keep it.
+  void watch_conversion(const ConversionWatcher* watcher) { conversion_watcher_ = watcher; }
 
   // A dropped frame keeps flowing (so in-order stages see every index) without pixels;
   // stages are not called with it.
@@ -102,6 +130,7 @@ class Frame {
   std::shared_ptr<const void> flight_slot_;
   cv::Mat image_;
   std::shared_ptr<const DeferredImage> deferred_;
+  const ConversionWatcher* conversion_watcher_ = nullptr;
   bool dropped_ = false;
 };
 

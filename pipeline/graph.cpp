@@ -7,10 +7,9 @@
 #include <exception>
 #include <map>
 #include <mutex>
-#include <set>
+#include <stdexcept>
+#include <system_error>
 #include <thread>
-
-#include "pipeline/threads.h"
 
 namespace framepipe {
 
@@ -31,44 +30,45 @@ std::string describe(const std::exception_ptr& error) {
   }
 }
 
-// Threads that ran a stage call, in any run of this process: oneTBB workers, io threads,
-// sources. Any other thread that appears during a stage's first call was started by that stage
-// (libav's or x264's workers). Process-wide, because runs of a batch share the workers.
-std::mutex engine_threads_mutex;
-std::set<int> engine_threads;
+// Tells the observers about conversions of the source's deferred pixels, as calls of the
+// source (stage 0), on whichever thread they run.
+class SourceConversions : public ConversionWatcher {
+ public:
+  explicit SourceConversions(const StageObservers& observers) : observers_(observers) {}
+  void conversion_started(std::int64_t frame) const override {
+    observers_.entry({0, CallKind::convert, frame, thread_number()});
+  }
+  void conversion_ended(std::int64_t frame, bool failed) const override {
+    observers_.exit({0, CallKind::convert, frame, thread_number(), failed});
+  }
 
-void note_engine_thread() {
-  thread_local bool noted = false;
-  if (noted) return;
-  noted = true;
-  std::lock_guard lock(engine_threads_mutex);
-  engine_threads.insert(current_tid());
-}
-
-std::set<int> engine_thread_ids() {
-  std::lock_guard lock(engine_threads_mutex);
-  return engine_threads;
-}
+ private:
+  const StageObservers& observers_;
+};
 
 class GraphRun {
  public:
   GraphRun(const std::vector<GraphStage>& stages, FlightBudget& budget,
-           FrameCompletions& completions, ThreadNames& names, std::string input_path,
-           const GraphOptions& options)
+           FrameCompletions& completions, ThreadNames& names, const StageObservers& observers,
+           std::string input_path, const GraphOptions& options)
       : stages_(stages),
         budget_(budget),
         completions_(completions),
         names_(names),
+        observers_(observers),
+        conversions_(observers),
         input_path_(std::move(input_path)),
         options_(options) {}
 
   GraphOutcome execute() {
     build();
     graph_.reserve_wait();  // held by the source thread until it ends
-    std::thread monitor([this] { run_monitor(); });
-    std::thread source([this] { run_source(); });
+    std::thread monitor = start_thread("its sampling", [this] { run_monitor(); });
+    std::thread source;
+    if (!stop_) source = start_thread("its source", [this] { run_source(); });
+    if (!source.joinable()) graph_.release_wait();
     graph_.wait_for_all();
-    source.join();
+    if (source.joinable()) source.join();
     for (auto& worker : io_workers_) {
       for (std::size_t i = 0; i < worker->threads.size(); ++i) worker->queue.push(nullptr);
       for (auto& thread : worker->threads) thread.join();
@@ -78,11 +78,9 @@ class GraphRun {
       graph_done_ = true;
     }
     monitor_wake_.notify_all();
-    monitor.join();
-    const auto engine_threads = engine_thread_ids();
-    for (const auto& stage : stages_) stage.metrics->forget_threads(engine_threads);
+    if (monitor.joinable()) monitor.join();
     std::lock_guard lock(error_mutex_);
-    return {error_, std::move(samples_), arena_busy_ns_.load()};
+    return {error_, std::move(samples_)};
   }
 
  private:
@@ -91,6 +89,18 @@ class GraphRun {
     std::vector<std::thread> threads;
     AsyncNode* node = nullptr;
   };
+
+  // A thread running `body`; when the system refuses one (std::system_error: too many threads
+  // for its limits), the run fails with that reason and an empty std::thread comes back.
+  template <typename Body>
+  std::thread start_thread(const std::string& what, Body&& body) {
+    try {
+      return std::thread(std::forward<Body>(body));
+    } catch (const std::system_error& e) {
+      fail(stages_.front(), -1, "cannot start a thread for " + what + ": " + e.what());
+      return {};
+    }
+  }
 
   void fail(const GraphStage& stage, std::int64_t frame, const std::string& message) {
     {
@@ -103,54 +113,32 @@ class GraphRun {
     budget_.wake_waiters();
   }
 
-  // Runs `call` (which returns the index of the frame it handled, or -1) measured.
-  template <typename Call>
-  std::int64_t measured_call(const GraphStage& stage, Call&& call) {
-    note_engine_thread();
-    std::set<int> threads_before;
-    const bool first = stage.metrics->claim_first_call();
-    if (first) threads_before = process_thread_ids();
-    const auto wall_start = steady_now_ns();
-    const auto cpu_start = thread_cpu_now_ns();
-    const std::int64_t frame = call();
-    const auto wall_ns = steady_now_ns() - wall_start;
-    stage.metrics->record(wall_start, wall_ns, thread_cpu_now_ns() - cpu_start, frame);
-    if (first) {
-      std::set<int> started;
-      for (int tid : process_thread_ids()) {
-        if (!threads_before.contains(tid)) started.insert(tid);
-      }
-      stage.metrics->adopt_threads(started);
-    }
-    return wall_ns;
-  }
-
   void hand_on(std::size_t producer) {
-    for (auto consumer : consumers_[producer]) stages_[consumer].metrics->arrive();
+    for (auto consumer : consumers_[producer]) {
+      stages_[consumer].counts->queued.fetch_add(1, std::memory_order_relaxed);
+    }
   }
 
-  // Calls the stage on one frame, measured; returns the frame to pass on.
+  // Calls the stage on one frame; returns the frame to pass on.
   FramePtr invoke(std::size_t index, FramePtr frame) {
     const auto& stage = stages_[index];
-    stage.metrics->start();
+    stage.counts->queued.fetch_sub(1, std::memory_order_relaxed);
     if (!stop_.load(std::memory_order_relaxed) && !frame->dropped()) {
-      const auto wall_ns = measured_call(stage, [&] {
-        try {
-          if (stage.config->info->kind == StageKind::transform) {
-            if (!static_cast<TransformStage*>(stage.stage)->process(*frame)) frame->drop();
-          } else {
-            static_cast<SinkStage*>(stage.stage)->consume(*frame);
-          }
-        } catch (...) {
-          fail(stage, frame->index, describe(std::current_exception()));
+      try {
+        if (stage.transform) {
+          bool keep = true;
+          observers_.observe({index, CallKind::process, frame->index},
+                             [&](StageCall&) { keep = stage.transform->process(*frame); });
+          if (!keep) frame->drop();
+        } else {
+          observers_.observe({index, CallKind::consume, frame->index},
+                             [&](StageCall&) { stage.sink->consume(*frame); });
         }
-        return frame->index;
-      });
-      if (stage.config->info->resource != ResourceClass::io) {
-        arena_busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
+      } catch (...) {
+        fail(stage, frame->index, describe(std::current_exception()));
       }
+      stage.counts->items.fetch_add(1, std::memory_order_relaxed);
     }
-    stage.metrics->end();
     hand_on(index);
     return frame;
   }
@@ -159,18 +147,12 @@ class GraphRun {
   FramePtr prepare(std::size_t index, FramePtr frame) {
     const auto& stage = stages_[index];
     if (stop_.load(std::memory_order_relaxed) || frame->dropped()) return frame;
-    note_engine_thread();
-    const auto wall_start = steady_now_ns();
-    const auto cpu_start = thread_cpu_now_ns();
     try {
-      static_cast<const SinkStage*>(stage.stage)->prepare(*frame);
+      observers_.observe({index, CallKind::prepare, frame->index},
+                         [&](StageCall&) { stage.sink->prepare(*frame); });
     } catch (...) {
       fail(stage, frame->index, describe(std::current_exception()));
     }
-    const auto wall_ns = steady_now_ns() - wall_start;
-    stage.metrics->record_prepare(wall_start, wall_ns, thread_cpu_now_ns() - cpu_start,
-                                  frame->index);
-    arena_busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
     return frame;
   }
 
@@ -249,48 +231,53 @@ class GraphRun {
           raw->queue.push(frame);
         });
     raw->node = node.get();
-    for (int t = 0; t < threads; ++t) {
-      raw->threads.emplace_back([this, raw, index, t] {
-        names_.name_current("io " + stages_[index].config->name + " #" + std::to_string(t));
-        const bool forwards = stages_[index].config->info->kind == StageKind::transform;
-        for (;;) {
-          FramePtr frame;
-          raw->queue.pop(frame);
-          if (!frame) return;
-          frame = invoke(index, std::move(frame));
-          if (forwards) raw->node->gateway().try_put(frame);
-          frame.reset();
-          raw->node->gateway().release_wait();
-        }
-      });
+    // Listed before its threads start, so that execute() stops the ones that did.
+    io_workers_.push_back(std::move(worker));
+    for (int t = 0; t < threads && !stop_; ++t) {
+      auto thread = start_thread(
+          "io thread #" + std::to_string(t) + " of stage '" + stage.config->name + "'",
+          [this, raw, index, t] {
+            names_.name_current("io " + stages_[index].config->name + " #" + std::to_string(t));
+            const bool forwards = stages_[index].transform != nullptr;
+            for (;;) {
+              FramePtr frame;
+              raw->queue.pop(frame);
+              if (!frame) return;
+              frame = invoke(index, std::move(frame));
+              if (forwards) raw->node->gateway().try_put(frame);
+              frame.reset();
+              raw->node->gateway().release_wait();
+            }
+          });
+      if (thread.joinable()) raw->threads.push_back(std::move(thread));
     }
     auto* async_node = node.get();
     nodes_.push_back(std::move(node));
-    io_workers_.push_back(std::move(worker));
     return async_node;
   }
 
   void run_source() {
     const auto& stage = stages_.front();
-    auto* source = static_cast<SourceStage*>(stage.stage);
     names_.name_current("source " + stage.config->name);
     for (std::int64_t index = 0;; ++index) {
       const auto wait_start = steady_now_ns();
       auto slot = budget_.acquire(stop_, completions_);
-      stage.metrics->add_blocked(steady_now_ns() - wait_start);
+      stage.counts->blocked_ns.fetch_add(steady_now_ns() - wait_start, std::memory_order_relaxed);
       if (!slot) break;
       std::optional<Frame> frame;
-      measured_call(stage, [&] {
-        try {
-          frame = source->next();
-        } catch (...) {
-          fail(stage, index, describe(std::current_exception()));
-        }
-        return frame ? index : std::int64_t{-1};
-      });
+      try {
+        observers_.observe({0, CallKind::next, index}, [&](StageCall& call) {
+          frame = stage.source->next();
+          if (!frame) call.frame = -1;
+        });
+      } catch (...) {
+        fail(stage, index, describe(std::current_exception()));
+      }
+      if (frame) stage.counts->items.fetch_add(1, std::memory_order_relaxed);
       if (!frame || stop_) break;
       frame->index = index;
       if (frame->source.empty()) frame->source = input_path_;
+      if (frame->deferred() && !observers_.empty()) frame->watch_conversion(&conversions_);
       frame->hold_flight_slot(std::move(slot));
       hand_on(0);
       entry_->try_put(std::make_shared<Frame>(std::move(*frame)));
@@ -305,8 +292,7 @@ class GraphRun {
     sample.process_cpu_ns = process_cpu_ns() - cpu_at_start;
     sample.in_flight = budget_.in_use();
     for (const auto& stage : stages_) {
-      sample.queued.push_back(stage.metrics->queued());
-      stage.metrics->sample_helper_threads();
+      sample.queued.push_back(stage.counts->queued.load(std::memory_order_relaxed));
     }
     samples_.push_back(std::move(sample));
   }
@@ -316,6 +302,7 @@ class GraphRun {
     std::unique_lock lock(monitor_mutex_);
     for (;;) {
       if (options_.sample) take_sample(cpu_at_start);
+      observers_.tick();
       if (options_.cancel && options_.cancel->load() && !stop_) {
         fail(stages_.front(), -1, "cancelled");
       }
@@ -331,12 +318,13 @@ class GraphRun {
   FlightBudget& budget_;
   FrameCompletions& completions_;
   ThreadNames& names_;
+  const StageObservers& observers_;
+  const SourceConversions conversions_;  // outlives the frames: they die inside execute()
   const std::string input_path_;
   const GraphOptions options_;
   std::vector<std::vector<std::size_t>> consumers_;
 
   std::atomic<bool> stop_{false};
-  std::atomic<std::int64_t> arena_busy_ns_{0};  // in cpu stages' calls and prepare()
   std::mutex error_mutex_;
   std::optional<RunError> error_;
   std::mutex monitor_mutex_;
@@ -354,10 +342,38 @@ class GraphRun {
 
 }  // namespace
 
+GraphStage bind_stage(const StageConfig& config, Stage& stage, StageCounts& counts) {
+  GraphStage bound;
+  bound.config = &config;
+  bound.counts = &counts;
+  const char* base = nullptr;
+  switch (config.info->kind) {
+    case StageKind::source:
+      bound.source = dynamic_cast<SourceStage*>(&stage);
+      if (!bound.source) base = "SourceStage";
+      break;
+    case StageKind::transform:
+      bound.transform = dynamic_cast<TransformStage*>(&stage);
+      if (!bound.transform) base = "TransformStage";
+      break;
+    case StageKind::sink:
+      bound.sink = dynamic_cast<SinkStage*>(&stage);
+      if (!bound.sink) base = "SinkStage";
+      break;
+  }
+  if (base) {
+    throw std::logic_error("stage type '" + config.info->type + "' is registered as a " +
+                           to_string(config.info->kind) + ", but its class does not derive from " +
+                           base);
+  }
+  return bound;
+}
+
 GraphOutcome execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,
                            FrameCompletions& completions, ThreadNames& thread_names,
-                           const std::string& input_path, const GraphOptions& options) {
-  GraphRun run(stages, budget, completions, thread_names, input_path, options);
+                           const StageObservers& observers, const std::string& input_path,
+                           const GraphOptions& options) {
+  GraphRun run(stages, budget, completions, thread_names, observers, input_path, options);
   return run.execute();
 }
 

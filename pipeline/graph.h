@@ -7,18 +7,34 @@
 
 #include "pipeline/config.h"
 #include "pipeline/flight_budget.h"
+#include "pipeline/observer.h"
 #include "pipeline/profiler.h"
 #include "pipeline/run_error.h"
 #include "pipeline/stage.h"
 
 namespace framepipe {
 
-// One opened stage, ready to be wired into the flow graph.
+// What the engine counts of each stage whether or not anything observes the run.
+struct StageCounts {
+  std::atomic<std::int64_t> items{0};       // frames the stage handled (a source: produced)
+  std::atomic<std::int64_t> blocked_ns{0};  // the source, waiting for a frames-in-flight slot
+  std::atomic<int> queued{0};               // frames handed to the stage and not yet started
+};
+
+// One created stage, ready to be wired into the flow graph: exactly one of source, transform
+// and sink is set, the one its StageInfo::kind names.
 struct GraphStage {
   const StageConfig* config = nullptr;
-  Stage* stage = nullptr;
-  StageMetrics* metrics = nullptr;
+  SourceStage* source = nullptr;
+  TransformStage* transform = nullptr;
+  SinkStage* sink = nullptr;
+  StageCounts* counts = nullptr;
 };
+
+// Binds a created stage to the kind its StageInfo declares. Throws std::logic_error naming the
+// type when the stage's class does not derive from that kind's base class (a registration
+// mistake), so it is caught before the stage is opened.
+GraphStage bind_stage(const StageConfig& config, Stage& stage, StageCounts& counts);
 
 struct GraphOptions {
   std::int64_t run_start_ns = 0;
@@ -31,7 +47,6 @@ struct GraphOptions {
 struct GraphOutcome {
   std::optional<RunError> error;
   std::vector<Sample> samples;
-  std::int64_t arena_busy_ns = 0;  // wall time the arena's threads spent calling stages
 };
 
 // Runs opened stages as a oneTBB flow graph until the source ends or a stage fails:
@@ -40,12 +55,14 @@ struct GraphOutcome {
 //   oneTBB arena; io stages are async_nodes served by `concurrency` dedicated threads;
 // - serial_in_order stages get a sequencer_node in front, so they see frames by index;
 // - a stage feeding several consumers hands each of them its own copy of the frame.
-// A monitor thread samples queue depths, frames in flight, throughput and process CPU every
-// options.sample_interval_ns, and watches options.cancel. Returns the first failure; on failure
-// every node drains without calling stages, so the run ends promptly. Must be called inside the
-// oneTBB arena the cpu stages should use.
+// Every stage call (and every conversion of the source's deferred pixels) goes through
+// observers.observe(). A monitor thread samples queue depths, frames in flight, throughput and
+// process CPU every options.sample_interval_ns, ticks the observers, and watches options.cancel.
+// Returns the first failure; on failure every node drains without calling stages, so the run ends
+// promptly. Must be called inside the oneTBB arena the cpu stages should use.
 GraphOutcome execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,
                            FrameCompletions& completions, ThreadNames& thread_names,
-                           const std::string& input_path, const GraphOptions& options);
+                           const StageObservers& observers, const std::string& input_path,
+                           const GraphOptions& options);
 
 }  // namespace framepipe

@@ -27,6 +27,10 @@ bool is_url(const std::string& path) {
              [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+'; });
 }
 
+bool is_standard_input(const std::string& path) {
+  return path == "-" || path == "pipe:" || path == "pipe:0";
+}
+
 std::string url_file_name(const std::string& url) {
   auto path = url.substr(url.find("://") + 3);
   path = path.substr(0, path.find_first_of("?#"));
@@ -42,9 +46,16 @@ std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
   namespace fs = std::filesystem;
   std::vector<BatchInput> inputs;
   std::error_code error;
+  // A matching name that is not a folder is an input even when it is no regular file (a FIFO,
+  // a dangling link, a symlink loop): its run then fails alone, with its name and the reason,
+  // instead of the file vanishing from the batch or its status ending the scan.
+  auto is_folder = [](const fs::directory_entry& entry) {
+    std::error_code ignored;
+    return entry.is_directory(ignored);
+  };
   auto consider = [&](const fs::directory_entry& entry) {
     const auto name = entry.path().filename().string();
-    if (!entry.is_regular_file(error) || name.starts_with(".")) return;
+    if (is_folder(entry) || name.starts_with(".")) return;
     if (!matches_any(selection.include, name) || matches_any(selection.exclude, name)) return;
     inputs.push_back({entry.path(), entry.path().lexically_relative(folder)});
   };
@@ -52,7 +63,7 @@ std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
     fs::recursive_directory_iterator it(folder, fs::directory_options::skip_permission_denied,
                                         error);
     for (; !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-      if (it->is_directory() && it->path().filename().string().starts_with(".")) {
+      if (is_folder(*it) && it->path().filename().string().starts_with(".")) {
         it.disable_recursion_pending();
         continue;
       }

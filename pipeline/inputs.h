@@ -23,7 +23,8 @@ struct InputSelection {
 
 // The files under `folder` whose names match an include glob and no exclude glob, sorted by
 // relative path. Hidden files (names starting with '.', like framepipe's partial outputs) are
-// never inputs. Throws std::runtime_error when the folder cannot be read.
+// never inputs. A matching name that is no regular file (a FIFO, a symlink loop) is listed, so
+// that its run fails with its name. Throws std::runtime_error when the folder cannot be read.
 std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
                                     const InputSelection& selection);
 
@@ -32,6 +33,12 @@ bool is_url(const std::string& path);
 // The last segment of a URL's path, without query or fragment: "clip.mp4" for
 // "http://host/videos/clip.mp4?token=1"; empty when the path is.
 std::string url_file_name(const std::string& url);
+
+// "-", "pipe:" or "pipe:0": the run reads its input from standard input (libav's pipe
+// protocol), once, without seeking.
+bool is_standard_input(const std::string& path);
+// What {stem} in an output name becomes for an input read from standard input.
+inline constexpr const char* kStandardInputStem = "stdin";
 
 // One path or URL per line ('#' starts a comment, blank lines skipped); relative paths are
 // taken from `base`. Each output goes under its file name alone (a URL's: the last segment of

@@ -1,9 +1,14 @@
 #include "pipeline/manifest.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+
+#include "pipeline/atomic_file.h"
+#include "pipeline/json_text.h"
 
 namespace framepipe {
 
@@ -34,7 +39,7 @@ std::string config_fingerprint(const Config& config) {
   json["report"].erase("dir");
   // FNV-1a: stable across builds and machines, unlike std::hash.
   std::uint64_t hash = 1469598103934665603ull;
-  for (unsigned char c : json.dump()) {
+  for (unsigned char c : dump_json(json)) {
     hash ^= c;
     hash *= 1099511628211ull;
   }
@@ -45,30 +50,55 @@ std::string config_fingerprint(const Config& config) {
 
 namespace {
 
-std::map<std::string, Manifest::Entry> read_manifest(const fs::path& path) {
+// The entries of the manifest at `path` (none when there is no file); throws ManifestError
+// naming it when it exists but is not a manifest this version wrote. `own`: this process's.
+std::map<std::string, Manifest::Entry> read_manifest(const fs::path& path, bool own) {
   std::map<std::string, Manifest::Entry> entries;
-  std::ifstream file(path);
-  if (!file) return entries;
-  try {
-    const auto json = nlohmann::json::parse(file);
-    for (const auto& [key, item] : json.at("files").items()) {
-      entries[key] = {item.at("size").get<std::uintmax_t>(),
-                      item.at("mtime_ns").get<std::int64_t>(), item.at("config").get<std::string>(),
-                      item.at("status").get<std::string>(),
-                      item.at("outputs").get<std::vector<std::string>>()};
+  std::error_code error;
+  if (!fs::exists(fs::symlink_status(path, error))) return entries;
+  std::string cause;
+  if (!fs::is_regular_file(fs::status(path, error))) {
+    cause = "it is not a regular file";
+  } else if (std::ifstream file(path); !file) {
+    cause = std::strerror(errno);
+  } else {
+    try {
+      const auto json = nlohmann::json::parse(file);
+      for (const auto& [key, item] : json.at("files").items()) {
+        // Names come back as the bytes they were (json_text.h).
+        auto outputs = item.at("outputs").get<std::vector<std::string>>();
+        for (auto& output : outputs) output = unescape_invalid_utf8(output);
+        entries[unescape_invalid_utf8(key)] = {
+            item.at("size").get<std::uintmax_t>(), item.at("mtime_ns").get<std::int64_t>(),
+            item.at("config").get<std::string>(), item.at("status").get<std::string>(),
+            std::move(outputs)};
+      }
+      return entries;
+    } catch (const nlohmann::json::exception& e) {
+      cause = e.what();
     }
-  } catch (const nlohmann::json::exception&) {
-    entries.clear();  // a damaged manifest only means nothing is skipped
   }
-  return entries;
+  throw ManifestError("manifest '" + path.string() + "' cannot be read (" + cause +
+                      "), so --resume cannot tell which files are complete: delete it to "
+                      "process every file again" +
+                      (own ? ", or run without --resume, which replaces it" : ""));
 }
 
 }  // namespace
 
-Manifest::Manifest(fs::path output_dir, const std::string& name)
+Manifest::Manifest(fs::path output_dir, const std::string& name, bool resume)
     : path_(output_dir / (name.empty() ? std::string(".framepipe-manifest.json")
                                        : ".framepipe-manifest-" + name + ".json")) {
-  entries_ = read_manifest(path_);
+  // Without --resume nothing is skipped: an unreadable manifest only loses its history.
+  const auto load = [&](const fs::path& path) {
+    try {
+      return read_manifest(path, path == path_);
+    } catch (const ManifestError&) {
+      if (resume) throw;
+      return std::map<std::string, Entry>{};
+    }
+  };
+  entries_ = load(path_);
   std::error_code error;
   for (const auto& entry : fs::directory_iterator(output_dir, error)) {
     const auto file = entry.path().filename().string();
@@ -76,7 +106,7 @@ Manifest::Manifest(fs::path output_dir, const std::string& name)
         !file.ends_with(".json")) {
       continue;
     }
-    for (auto& [key, item] : read_manifest(entry.path())) others_.emplace(key, std::move(item));
+    for (auto& [key, item] : load(entry.path())) others_.emplace(key, std::move(item));
   }
 }
 
@@ -87,8 +117,10 @@ bool Manifest::is_complete(const std::string& key, const fs::path& input,
         entry.mtime_ns != mtime_ns(input)) {
       return false;
     }
-    return std::all_of(entry.outputs.begin(), entry.outputs.end(),
-                       [](const std::string& output) { return fs::exists(output); });
+    return std::all_of(entry.outputs.begin(), entry.outputs.end(), [](const std::string& output) {
+      std::error_code error;
+      return fs::exists(output, error);
+    });
   };
   std::lock_guard lock(mutex_);
   if (const auto it = entries_.find(key); it != entries_.end() && complete(it->second)) return true;
@@ -114,13 +146,10 @@ void Manifest::save() const {
                   {"status", entry.status},
                   {"outputs", entry.outputs}};
   }
-  fs::create_directories(path_.parent_path());
-  const auto partial = path_.parent_path() / (path_.filename().string() + ".partial");
-  {
-    std::ofstream out(partial, std::ios::trunc);
-    out << nlohmann::json{{"version", 1}, {"files", files}}.dump(2) << "\n";
-  }
-  fs::rename(partial, path_);
+  std::error_code error;
+  fs::create_directories(path_.parent_path(), error);
+  if (error) throw std::runtime_error("cannot write '" + path_.string() + "': " + error.message());
+  write_file_atomically(path_, dump_json(nlohmann::json{{"version", 1}, {"files", files}}, 2) + "\n");
 }
 
 }  // namespace framepipe

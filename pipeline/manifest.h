@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -25,15 +26,21 @@ class Manifest {
     std::vector<std::string> outputs;
   };
 
-  // Loads every manifest in `output_dir`; a missing or unreadable one is empty. Records go to
+  // Loads every manifest in `output_dir`; a missing one is empty. Records go to
   // .framepipe-manifest.json, or .framepipe-manifest-<name>.json when `name` is not empty.
-  explicit Manifest(std::filesystem::path output_dir, const std::string& name = "");
+  // With `resume`, a manifest that exists but cannot be read (truncated, corrupt, a folder)
+  // throws ManifestError: skipping nothing would silently redo, or fail, every file. Without,
+  // this process's own manifest is replaced at the first record.
+  explicit Manifest(std::filesystem::path output_dir, const std::string& name = "",
+                    bool resume = false);
 
   // True when `input` (keyed by its relative path) was completed with this config and is
   // unchanged, and all its outputs still exist, by this process or any other.
   bool is_complete(const std::string& key, const std::filesystem::path& input,
                    const std::string& config_hash) const;
-  // Records a completed file and saves the manifest (atomically).
+  // Records a completed file and saves the manifest through an AtomicFile: when the save
+  // fails (full disk, a folder in its place) it throws one line naming the manifest and the
+  // cause, and the manifest on disk is the previous one, intact.
   void record(const std::string& key, const std::filesystem::path& input,
               const std::string& config_hash, const std::string& status,
               const std::vector<std::filesystem::path>& outputs);
@@ -46,6 +53,12 @@ class Manifest {
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;      // this manifest's, saved by record()
   std::multimap<std::string, Entry> others_;  // the other manifests' in the folder
+};
+
+// A manifest `--resume` cannot read; the message names it and says what to do.
+class ManifestError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // A stable fingerprint of what a config makes of a file: everything but the input's path and

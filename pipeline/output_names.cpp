@@ -75,7 +75,9 @@ std::vector<Destination> destinations(const Config& config, const BatchInput& in
 
 fs::path expand_output_name(const std::string& input_path, const std::string& pattern,
                             const std::string& stage_name, const fs::path& output_dir) {
-  const fs::path input(is_url(input_path) ? url_file_name(input_path) : input_path);
+  const fs::path input(is_standard_input(input_path) ? kStandardInputStem
+                       : is_url(input_path)          ? url_file_name(input_path)
+                                                     : input_path);
   auto extension = input.extension().string();
   if (!extension.empty()) extension.erase(0, 1);
   auto name = replace_all(pattern, "{stem}", input.stem().string());
@@ -104,7 +106,7 @@ std::vector<std::string> check_output_paths(const Config& config,
   std::map<fs::path, const BatchInput*> input_paths;
   std::map<std::pair<dev_t, ino_t>, const BatchInput*> input_files;
   for (const auto& input : inputs) {
-    if (is_url(input.path.string())) continue;
+    if (is_url(input.path.string()) || is_standard_input(input.path.string())) continue;
     input_paths.emplace(canonical_form(input.path), &input);
     if (const auto id = identity(input.path)) input_files.emplace(*id, &input);
   }

@@ -13,10 +13,11 @@
 namespace framepipe {
 
 // `pattern` for one input, relative to the output folder: {stem} = the input's file name (a
-// URL's last path segment) without extension, {ext} = its extension without the dot, {stage} =
-// the stage's name; other fields ({frame:06}) are left as they are. Throws std::runtime_error
-// when the name would leave the output folder (`output_dir`, for the message): an absolute
-// pattern, or '..' from the pattern or from {stem} (an input named '...mp4' has the stem '..').
+// URL's last path segment; "stdin" for standard input) without extension, {ext} = its extension
+// without the dot (none for standard input), {stage} = the stage's name; other fields
+// ({frame:06}) are left as they are. Throws std::runtime_error when the name would leave the
+// output folder (`output_dir`, for the message): an absolute pattern, or '..' from the pattern
+// or from {stem} (an input named '...mp4' has the stem '..').
 std::filesystem::path expand_output_name(const std::string& input_path, const std::string& pattern,
                                          const std::string& stage_name,
                                          const std::filesystem::path& output_dir);

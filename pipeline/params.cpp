@@ -37,32 +37,65 @@ std::string format_value(const ParamValue& value) {
   return std::visit(Formatter{}, value);
 }
 
+namespace {
+
+ParamSpec make_spec(std::string name, ParamType type, ParamValue default_value,
+                    std::vector<std::string> choices, std::string help) {
+  ParamSpec spec;
+  spec.name = std::move(name);
+  spec.type = type;
+  spec.default_value = std::move(default_value);
+  spec.choices = std::move(choices);
+  spec.help = std::move(help);
+  return spec;
+}
+
+}  // namespace
+
 ParamSpec ParamSpec::boolean(std::string name, bool default_value, std::string help) {
-  return {std::move(name), ParamType::boolean, default_value, {}, {}, {}, std::move(help)};
+  return make_spec(std::move(name), ParamType::boolean, default_value, {}, std::move(help));
 }
 
 ParamSpec ParamSpec::integer(std::string name, std::int64_t default_value, std::string help) {
-  return {std::move(name), ParamType::integer, default_value, {}, {}, {}, std::move(help)};
+  return make_spec(std::move(name), ParamType::integer, default_value, {}, std::move(help));
 }
 
 ParamSpec ParamSpec::number(std::string name, double default_value, std::string help) {
-  return {std::move(name), ParamType::number, default_value, {}, {}, {}, std::move(help)};
+  return make_spec(std::move(name), ParamType::number, default_value, {}, std::move(help));
 }
 
 ParamSpec ParamSpec::string(std::string name, std::string default_value, std::string help) {
-  return {std::move(name), ParamType::string, std::move(default_value), {}, {}, {},
-          std::move(help)};
+  return make_spec(std::move(name), ParamType::string, std::move(default_value), {},
+                   std::move(help));
 }
 
 ParamSpec ParamSpec::choice(std::string name, std::vector<std::string> choices,
                             std::string default_value, std::string help) {
-  return {std::move(name),    ParamType::choice, std::move(default_value), {}, {},
-          std::move(choices), std::move(help)};
+  return make_spec(std::move(name), ParamType::choice, std::move(default_value), std::move(choices),
+                   std::move(help));
 }
 
 ParamSpec&& ParamSpec::range(std::optional<double> lo, std::optional<double> hi) && {
   min = lo;
   max = hi;
+  return std::move(*this);
+}
+
+ParamSpec&& ParamSpec::in_flight() && {
+  role = ParamRole::in_flight;
+  changes_output = false;
+  return std::move(*this);
+}
+
+ParamSpec&& ParamSpec::helper_threads() && {
+  role = ParamRole::helper_threads;
+  changes_output = false;
+  return std::move(*this);
+}
+
+ParamSpec&& ParamSpec::speed_ladder(SpeedLadder rungs) && {
+  role = ParamRole::speed_ladder;
+  ladder = std::move(rungs);
   return std::move(*this);
 }
 
@@ -155,24 +188,14 @@ std::optional<ParamValue> ParamSpec::parse(const std::string& text, std::string&
 
 const ParamValue& Params::at(const std::string& name) const {
   auto it = values_.find(name);
-  if (it == values_.end()) throw std::logic_error("parameter '" + name + "' is not declared");
+  if (it == values_.end())
+    throw std::logic_error("parameter '" + name + "' is read but not listed in the stage's params");
   return it->second;
 }
 
-bool Params::boolean(const std::string& name) const { return std::get<bool>(at(name)); }
-std::int64_t Params::integer(const std::string& name) const {
-  return std::get<std::int64_t>(at(name));
-}
-double Params::number(const std::string& name) const { return std::get<double>(at(name)); }
-const std::string& Params::string(const std::string& name) const {
-  return std::get<std::string>(at(name));
-}
-
-void require_odd(const Params& params, const std::string& name,
-                 std::vector<std::string>& problems) {
-  const auto value = params.integer(name);
-  if (value % 2 == 0)
-    problems.push_back("'" + name + "' must be odd, got " + std::to_string(value));
+const ParamValue* Params::find(const std::string& name) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? nullptr : &it->second;
 }
 
 }  // namespace framepipe

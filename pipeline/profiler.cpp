@@ -1,30 +1,31 @@
 #include "pipeline/profiler.h"
 
-#include <time.h>
-
-#include <chrono>
-
-#include "pipeline/threads.h"
-
 namespace framepipe {
 
-std::int64_t steady_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+namespace {
+
+// The calls in progress on this thread, innermost last, shared by every Profiler: calls nest
+// strictly on a thread, whichever run they belong to.
+struct OpenCall {
+  std::int64_t wall_start = 0;
+  std::int64_t cpu_start = 0;
+  std::int64_t nested_wall_start = 0;
+  std::int64_t nested_cpu_start = 0;
+  bool watches_threads = false;
+  std::set<int> threads_before;  // filled only when watches_threads
+};
+thread_local std::vector<OpenCall> open_calls;
+
+// Time of the calls that have ended on this thread, undivided, summed: a call (or phase) takes
+// the growth of these during it out of its own time, since that time ran nested in it.
+thread_local std::int64_t nested_wall_ns = 0;
+thread_local std::int64_t nested_cpu_ns = 0;
+
+bool handles_frames(CallKind kind) {
+  return kind == CallKind::next || kind == CallKind::process || kind == CallKind::consume;
 }
 
-std::int64_t thread_cpu_now_ns() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
-int thread_number() {
-  static std::atomic<int> next{1};
-  thread_local const int number = next.fetch_add(1);
-  return number;
-}
+}  // namespace
 
 StageMetrics::StageMetrics(std::int64_t run_start_ns, const std::vector<std::string>& phase_names,
                            bool keep_invocations)
@@ -35,29 +36,30 @@ StageMetrics::StageMetrics(std::int64_t run_start_ns, const std::vector<std::str
   for (std::size_t i = 0; i < phase_count_; ++i) phases_[i].name = phase_names[i];
 }
 
-void StageMetrics::record(std::int64_t start_ns, std::int64_t wall_ns, std::int64_t cpu_ns,
-                          std::int64_t frame) {
-  if (frame >= 0) items_.fetch_add(1, std::memory_order_relaxed);
-  busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
-  cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed);
+void StageMetrics::keep(const Invocation& invocation) {
   if (!keep_invocations_) return;
   std::lock_guard lock(invocations_mutex_);
-  invocations_.push_back({start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number()});
+  invocations_.push_back(invocation);
 }
 
-void StageMetrics::record_prepare(std::int64_t start_ns, std::int64_t wall_ns, std::int64_t cpu_ns,
-                                  std::int64_t frame) {
+void StageMetrics::record(std::int64_t start_ns, std::int64_t span_ns, std::int64_t wall_ns,
+                          std::int64_t cpu_ns, std::int64_t frame, CallKind kind) {
+  busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
   cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed);
-  if (!keep_invocations_) return;
-  std::lock_guard lock(invocations_mutex_);
-  invocations_.push_back(
-      {start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number(), /*prepare=*/true});
+  keep({start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number(), span_ns, kind});
+}
+
+void StageMetrics::record_beside(std::int64_t start_ns, std::int64_t span_ns, std::int64_t wall_ns,
+                                 std::int64_t cpu_ns, std::int64_t frame, CallKind kind) {
+  cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed);
+  keep({start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number(), span_ns, kind});
 }
 
 void StageMetrics::add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns) {
   if (phase >= phase_count_) return;
   phases_[phase].wall_ns.fetch_add(wall_ns, std::memory_order_relaxed);
   phases_[phase].cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
+  phases_[phase].items.fetch_add(1, std::memory_order_relaxed);
 }
 
 void StageMetrics::adopt_threads(const std::set<int>& tids) {
@@ -87,7 +89,8 @@ std::int64_t StageMetrics::helper_cpu_ns() const {
 std::vector<PhaseTotals> StageMetrics::phases() const {
   std::vector<PhaseTotals> totals;
   for (std::size_t i = 0; i < phase_count_; ++i) {
-    totals.push_back({phases_[i].name, phases_[i].wall_ns.load(), phases_[i].cpu_ns.load()});
+    totals.push_back({phases_[i].name, phases_[i].wall_ns.load(), phases_[i].cpu_ns.load(),
+                      phases_[i].items.load()});
   }
   return totals;
 }
@@ -97,9 +100,99 @@ std::vector<Invocation> StageMetrics::invocations() const {
   return invocations_;
 }
 
+Profiler::Profiler(std::int64_t run_start_ns, const std::vector<ProfiledStage>& stages) {
+  for (const auto& stage : stages) {
+    auto phases = stage.phases;
+    if (stage.source) phases.push_back(kConversionPhase);
+    stages_.push_back({std::make_unique<StageMetrics>(run_start_ns, phases),
+                       stage.source ? phases.size() - 1 : 0, stage.source, stage.in_arena});
+  }
+}
+
+void Profiler::on_entry(const StageCall& call) {
+  EngineThreads::note_current();
+  if (open_calls.capacity() == 0) open_calls.reserve(8);
+  auto& open = open_calls.emplace_back();
+  // Threads a stage starts while opening or in its first call (libav's decoder threads) are
+  // its helpers.
+  open.watches_threads = call.kind == CallKind::open ||
+                         (handles_frames(call.kind) && metrics(call.stage).claim_first_call());
+  if (open.watches_threads) open.threads_before = process_thread_ids();
+  open.nested_wall_start = nested_wall_ns;
+  open.nested_cpu_start = nested_cpu_ns;
+  open.wall_start = steady_now_ns();
+  open.cpu_start = thread_cpu_now_ns();
+}
+
+void Profiler::on_exit(const StageCall& call) {
+  const auto wall_end = steady_now_ns();
+  const auto cpu_end = thread_cpu_now_ns();
+  OpenCall open = std::move(open_calls.back());
+  open_calls.pop_back();
+  const auto wall_ns = wall_end - open.wall_start;
+  const auto cpu_ns = cpu_end - open.cpu_start;
+  const auto own_wall_ns = wall_ns - (nested_wall_ns - open.nested_wall_start);
+  const auto own_cpu_ns = cpu_ns - (nested_cpu_ns - open.nested_cpu_start);
+  nested_wall_ns = open.nested_wall_start + wall_ns;
+  nested_cpu_ns = open.nested_cpu_start + cpu_ns;
+
+  auto& stage = stages_[call.stage];
+  auto& metrics = *stage.metrics;
+  switch (call.kind) {
+    case CallKind::prepare:
+      metrics.record_beside(open.wall_start, wall_ns, own_wall_ns, own_cpu_ns, call.frame,
+                            call.kind);
+      break;
+    case CallKind::convert:
+      metrics.record_beside(open.wall_start, wall_ns, own_wall_ns, own_cpu_ns, call.frame,
+                            call.kind);
+      metrics.add_phase(stage.conversion_phase, own_wall_ns, own_cpu_ns);
+      break;
+    default:
+      metrics.record(open.wall_start, wall_ns, own_wall_ns, own_cpu_ns, call.frame, call.kind);
+  }
+  // An outermost call on an arena thread kept that thread busy for all of its time.
+  const bool arena_work =
+      call.kind == CallKind::prepare || call.kind == CallKind::convert ||
+      (stage.in_arena && (call.kind == CallKind::process || call.kind == CallKind::consume));
+  if (arena_work && open_calls.empty()) {
+    arena_busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
+  }
+  if (open.watches_threads) {
+    std::set<int> started;
+    for (int tid : process_thread_ids()) {
+      if (!open.threads_before.contains(tid)) started.insert(tid);
+    }
+    metrics.adopt_threads(started);
+  }
+}
+
+void Profiler::on_tick() {
+  for (auto& stage : stages_) stage.metrics->sample_helper_threads();
+}
+
+void Profiler::finish_run() {
+  const auto engine_threads = EngineThreads::all();
+  for (auto& stage : stages_) {
+    stage.metrics->forget_threads(engine_threads);
+    stage.metrics->sample_helper_threads();
+  }
+}
+
+std::vector<PhaseTotals> Profiler::phases(std::size_t index) const {
+  const auto& stage = stages_[index];
+  auto phases = stage.metrics->phases();
+  if (stage.source && phases[stage.conversion_phase].items == 0) {
+    phases.erase(phases.begin() + static_cast<std::ptrdiff_t>(stage.conversion_phase));
+  }
+  return phases;
+}
+
 ScopedPhase::ScopedPhase(StageMetrics* metrics, std::size_t phase)
     : metrics_(metrics), phase_(phase) {
   if (metrics_) {
+    nested_wall_start_ = nested_wall_ns;
+    nested_cpu_start_ = nested_cpu_ns;
     wall_start_ = steady_now_ns();
     cpu_start_ = thread_cpu_now_ns();
   }
@@ -107,7 +200,9 @@ ScopedPhase::ScopedPhase(StageMetrics* metrics, std::size_t phase)
 
 ScopedPhase::~ScopedPhase() {
   if (metrics_) {
-    metrics_->add_phase(phase_, steady_now_ns() - wall_start_, thread_cpu_now_ns() - cpu_start_);
+    const auto wall_ns = steady_now_ns() - wall_start_ - (nested_wall_ns - nested_wall_start_);
+    const auto cpu_ns = thread_cpu_now_ns() - cpu_start_ - (nested_cpu_ns - nested_cpu_start_);
+    metrics_->add_phase(phase_, wall_ns, cpu_ns);
   }
 }
 

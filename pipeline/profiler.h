@@ -7,30 +7,41 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
+
+#include "pipeline/observer.h"
+#include "pipeline/threads.h"
 
 namespace framepipe {
 
-std::int64_t steady_now_ns();
-std::int64_t thread_cpu_now_ns();
-// A small, stable number for the calling thread (1, 2, ...), for traces and tables.
-int thread_number();
-
-// One call into a stage, as the engine measured it around the call.
+// One call into a stage, as the profiler measured it around the call. Its wall and CPU time
+// leave out what ran nested in it on the same thread (another stage's call, a conversion of
+// deferred pixels), which is billed where it belongs.
 struct Invocation {
   std::int64_t start_ns = 0;  // steady clock, relative to the run's start
   std::int64_t wall_ns = 0;
   std::int64_t cpu_ns = 0;  // CPU time of the calling thread during the call
   std::int64_t frame = -1;  // frame index, -1 when the call produced no frame
   int thread = 0;
-  bool prepare = false;  // a sink's prepare() on a oneTBB worker, not a call of the stage
+  // The call's whole interval on its thread, nested work included: where the trace draws it,
+  // with what ran nested drawn inside.
+  std::int64_t span_ns = 0;
+  // process/consume/next/open/finish/abort are the stage's own calls; a sink's `prepare` on a
+  // oneTBB worker and a source's deferred `convert` run beside them, off the stage's busy time.
+  CallKind kind = CallKind::process;
 };
 
 struct PhaseTotals {
   std::string name;
   std::int64_t wall_ns = 0;
   std::int64_t cpu_ns = 0;
+  std::int64_t items = 0;  // how many times the phase was entered
 };
+
+// The phase the profiler adds to every source: the conversion of the pixels it deferred
+// (decode's YUV to BGR), wherever it ran.
+inline constexpr const char* kConversionPhase = "convert";
 
 // The state of a run at one moment, taken by the engine's sampler several times a second.
 struct Sample {
@@ -41,49 +52,43 @@ struct Sample {
   std::vector<int> queued;          // per stage: frames handed to it and not yet started
 };
 
-// Raw measurements of one stage over a run. Written from many threads at once; read after.
+// The profiler's measurements of one stage over a run. Written from many threads at once; read
+// after.
 class StageMetrics {
  public:
-  // With `keep_invocations` false only totals are kept (profiling off).
+  // With `keep_invocations` false only totals are kept.
   StageMetrics(std::int64_t run_start_ns, const std::vector<std::string>& phase_names,
                bool keep_invocations = true);
 
-  void record(std::int64_t start_ns, std::int64_t wall_ns, std::int64_t cpu_ns, std::int64_t frame);
-  // A sink's parallel prepare() of one frame: its CPU is the stage's, but not its busy time,
-  // since it did not hold up the stage's own calls; kept as an invocation for the trace.
-  void record_prepare(std::int64_t start_ns, std::int64_t wall_ns, std::int64_t cpu_ns,
-                      std::int64_t frame);
+  // A call of the stage: its wall time is the stage's busy time, its CPU the stage's CPU.
+  // span_ns: the call's whole interval (Invocation::span_ns); wall_ns and cpu_ns: its own time.
+  void record(std::int64_t start_ns, std::int64_t span_ns, std::int64_t wall_ns,
+              std::int64_t cpu_ns, std::int64_t frame, CallKind kind);
+  // Work of the stage beside its calls (a sink's parallel prepare(), a source's deferred
+  // conversion): its CPU is the stage's, but not its busy time, since it did not hold up the
+  // stage's own calls; kept as an invocation for the trace.
+  void record_beside(std::int64_t start_ns, std::int64_t span_ns, std::int64_t wall_ns,
+                     std::int64_t cpu_ns, std::int64_t frame, CallKind kind);
   // Part of an invocation's time that a stage attributes to one of its declared phases
   // (decode: demux vs decode; encode: encode vs mux).
   void add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns);
-
-  // Queue bookkeeping, sampled for queue depth over time: a frame arrives when its producer
-  // hands it on, starts when the stage's call begins, ends when the call returns.
-  void arrive() { queued_.fetch_add(1, std::memory_order_relaxed); }
-  void start() {
-    queued_.fetch_sub(1, std::memory_order_relaxed);
-    active_.fetch_add(1, std::memory_order_relaxed);
-  }
-  void end() { active_.fetch_sub(1, std::memory_order_relaxed); }
-  int queued() const { return queued_.load(std::memory_order_relaxed); }
-
-  // Time spent waiting to hand output on (the source waiting for a frames-in-flight slot).
-  void add_blocked(std::int64_t ns) { blocked_ns_.fetch_add(ns, std::memory_order_relaxed); }
 
   // Threads the stage started (libav's decoder threads, x264's): their CPU time is the stage's
   // work too, though no call of the stage runs on them.
   void adopt_threads(const std::set<int>& tids);
   // Threads that ran calls of some stage are engine threads, not this stage's helpers.
   void forget_threads(const std::set<int>& tids);
-  // True for exactly one caller: the stage's first call, around which the engine looks for
+  // True for exactly one caller: the stage's first call, around which the profiler looks for
   // threads the stage starts.
-  bool claim_first_call() { return !first_call_claimed_.exchange(true); }
+  bool claim_first_call() {
+    // Read first: after the first call this costs no write to a line all workers share.
+    return !first_call_claimed_.load(std::memory_order_relaxed) &&
+           !first_call_claimed_.exchange(true);
+  }
   // Reads the adopted threads' CPU clocks; a thread that has exited keeps its last reading.
   void sample_helper_threads();
   std::int64_t helper_cpu_ns() const;
 
-  std::int64_t items() const { return items_.load(); }
-  std::int64_t blocked_ns() const { return blocked_ns_.load(); }
   std::int64_t busy_ns() const { return busy_ns_.load(); }
   std::int64_t cpu_ns() const { return cpu_ns_.load(); }
   std::vector<PhaseTotals> phases() const;
@@ -94,16 +99,15 @@ class StageMetrics {
     std::string name;
     std::atomic<std::int64_t> wall_ns{0};
     std::atomic<std::int64_t> cpu_ns{0};
+    std::atomic<std::int64_t> items{0};
   };
+  void keep(const Invocation& invocation);
+
   std::int64_t run_start_ns_;
   bool keep_invocations_;
-  std::atomic<int> queued_{0};
-  std::atomic<int> active_{0};
-  std::atomic<std::int64_t> blocked_ns_{0};
   std::atomic<bool> first_call_claimed_{false};
   mutable std::mutex helpers_mutex_;
   std::map<int, std::int64_t> helper_cpu_;  // tid -> CPU ns at its last reading
-  std::atomic<std::int64_t> items_{0};
   std::atomic<std::int64_t> busy_ns_{0};
   std::atomic<std::int64_t> cpu_ns_{0};
   std::unique_ptr<Phase[]> phases_;
@@ -112,11 +116,59 @@ class StageMetrics {
   std::vector<Invocation> invocations_;
 };
 
-// Measures the enclosing scope into one phase of a stage. A null metrics pointer measures
-// nothing, so stages run the same outside the engine (in unit tests).
+// What the profiler needs to know of each stage.
+struct ProfiledStage {
+  std::vector<std::string> phases;  // the stage's declared phases
+  bool source = false;              // gets kConversionPhase after its own phases
+  bool in_arena = false;            // its process()/consume() run on the oneTBB arena's threads
+};
+
+// The profiler is one observer of the engine's calls. Around each call it reads the steady
+// clock and the calling thread's CPU clock; what ran nested in the call on the same thread (a
+// conversion of deferred pixels, another stage's call taken by a waiting oneTBB worker) is
+// taken out of the call's time and billed to its own stage. It finds the threads a stage starts
+// during its open() and first call, and sums the arena threads' busy time.
+class Profiler : public StageObserver {
+ public:
+  Profiler(std::int64_t run_start_ns, const std::vector<ProfiledStage>& stages);
+
+  void on_entry(const StageCall& call) override;
+  void on_exit(const StageCall& call) override;
+  // Reads the helper threads' CPU clocks, so a thread that exits keeps its last reading.
+  void on_tick() override;
+
+  // For ScopedPhase in the stage's calls.
+  StageMetrics& metrics(std::size_t stage) { return *stages_[stage].metrics; }
+  // After the run: forgets helpers that turned out to be engine threads and reads the helpers'
+  // clocks one last time.
+  void finish_run();
+  // The stage's phases; a source's conversion phase only when it converted anything.
+  std::vector<PhaseTotals> phases(std::size_t stage) const;
+  // Wall time the arena's threads spent in cpu stages' calls, prepare() and conversions.
+  std::int64_t arena_busy_ns() const { return arena_busy_ns_.load(); }
+
+ private:
+  struct Stage {
+    std::unique_ptr<StageMetrics> metrics;
+    std::size_t conversion_phase = 0;  // index of kConversionPhase; sources only
+    bool source = false;
+    bool in_arena = false;
+  };
+  std::vector<Stage> stages_;
+  std::atomic<std::int64_t> arena_busy_ns_{0};
+};
+
+// Measures the enclosing scope into one phase of a stage, less what ran nested in it (as the
+// profiler does for calls: a conversion of deferred pixels it triggered is not its time). A
+// null metrics pointer measures nothing, so stages run the same outside the engine (in unit
+// tests) and with profiling off.
 class ScopedPhase {
  public:
   ScopedPhase(StageMetrics* metrics, std::size_t phase);
+  // A stage's own `Phase` enum (FRAMEPIPE_PHASES), whose values are its declared phases.
+  template <typename Phase>
+  requires std::is_enum_v<Phase> ScopedPhase(StageMetrics* metrics, Phase phase)
+      : ScopedPhase(metrics, static_cast<std::size_t>(phase)) {}
   ~ScopedPhase();
   ScopedPhase(const ScopedPhase&) = delete;
   ScopedPhase& operator=(const ScopedPhase&) = delete;
@@ -126,6 +178,8 @@ class ScopedPhase {
   std::size_t phase_;
   std::int64_t wall_start_ = 0;
   std::int64_t cpu_start_ = 0;
+  std::int64_t nested_wall_start_ = 0;
+  std::int64_t nested_cpu_start_ = 0;
 };
 
 // Names the threads that took part in a run ("source decode", "io video #0"); threads not

@@ -1,8 +1,12 @@
 #include "pipeline/registry.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
-#include <numeric>
+#include <set>
 #include <stdexcept>
+
+#include "pipeline/config.h"
 
 namespace framepipe {
 
@@ -41,21 +45,109 @@ const ParamSpec* StageInfo::find_param(const std::string& name) const {
   return nullptr;
 }
 
-void Registry::add(StageInfo info) {
-  if (info.type.empty() || !info.create || info.summary.empty()) {
-    throw std::logic_error("stage registration '" + info.type +
-                           "' lacks a type name, factory or summary");
+const ParamSpec* StageInfo::find_role(ParamRole role) const {
+  for (const auto& p : params) {
+    if (p.role == role) return &p;
   }
-  for (const auto& p : info.params) {
-    if (p.help.empty()) {
-      throw std::logic_error("stage '" + info.type + "' parameter '" + p.name + "' has no help");
+  return nullptr;
+}
+
+std::vector<std::string> phase_names(std::string_view phase_list) {
+  std::vector<std::string> names;
+  std::string name;
+  auto flush = [&] {
+    if (name.find('=') != std::string::npos) {
+      throw std::logic_error("phase '" + name + "': FRAMEPIPE_PHASES takes plain names");
+    }
+    if (!name.empty()) names.push_back(std::move(name));
+    name.clear();
+  };
+  for (char c : phase_list) {
+    if (c == ',') {
+      flush();
+    } else if (c != ' ') {
+      name += c;
     }
   }
+  flush();
+  return names;
+}
+
+namespace {
+
+// The checks of Registry::add that need only the description; each failure is a programming
+// error named for the stage's author.
+void check_description(const StageInfo& info) {
+  auto fail = [&](const std::string& what) {
+    throw std::logic_error("stage '" + info.type + "': " + what);
+  };
+  if (info.type.empty() || !info.create || info.summary.empty()) {
+    fail("registration lacks a type name, factory or summary");
+  }
+  if (info.example.empty()) fail("registration lacks an example");
+  std::set<std::string> names;
+  for (const auto& p : info.params) {
+    if (p.help.empty()) fail("parameter '" + p.name + "' has no help");
+    if (!names.insert(p.name).second) fail("parameter '" + p.name + "' declared twice");
+    if (p.type == ParamType::choice &&
+        std::find(p.choices.begin(), p.choices.end(), std::get<std::string>(p.default_value)) ==
+            p.choices.end()) {
+      fail("parameter '" + p.name + "' defaults to a value that is not one of its choices");
+    }
+    if (p.role == ParamRole::speed_ladder && !p.ladder) fail("'" + p.name + "' has no ladder");
+    if ((p.role == ParamRole::in_flight || p.role == ParamRole::helper_threads) &&
+        p.type != ParamType::integer) {
+      fail("parameter '" + p.name + "' counts requests or threads, so it must be an integer");
+    }
+  }
+  std::set<std::string> phases;
+  for (const auto& phase : info.phases) {
+    if (phase.empty() || !phases.insert(phase).second) fail("phase '" + phase + "' repeated");
+  }
+  if (!info.helper_threads_phase.empty() && !phases.contains(info.helper_threads_phase)) {
+    fail("helper_threads_phase '" + info.helper_threads_phase + "' is not one of its phases");
+  }
+  if (info.prepares && info.kind != StageKind::sink) fail("only a sink prepares frames");
+}
+
+// The example must be what a user can paste: a one-entry YAML list whose entry validates as a
+// stage of this type (keys, parameter types and ranges; not the stage's own check, which may
+// load a model the example only names).
+void check_example(const StageInfo& info, const Registry& registry) {
+  auto fail = [&](const std::string& what) {
+    throw std::logic_error("stage '" + info.type + "': example '" + info.example + "' " + what);
+  };
+  YAML::Node list;
+  try {
+    list = YAML::Load(info.example);
+  } catch (const YAML::Exception& e) {
+    fail("is not YAML: " + e.msg);
+  }
+  if (!list.IsSequence() || list.size() != 1) fail("is not a list of one stage entry");
+  StageConfig stage;
+  try {
+    stage = load_stage_text(YAML::Dump(list[0]), registry, false);
+  } catch (const ConfigError& e) {
+    fail("does not validate: " + e.problems().front());
+  }
+  if (stage.type != info.type) fail("is of another type, '" + stage.type + "'");
+}
+
+}  // namespace
+
+void Registry::add(StageInfo info) {
+  check_description(info);
   if (types_.contains(info.type)) {
     throw std::logic_error("stage type '" + info.type + "' registered twice");
   }
   auto type = info.type;
-  types_.emplace(std::move(type), std::move(info));
+  const auto& added = types_.emplace(type, std::move(info)).first->second;
+  try {
+    check_example(added, *this);
+  } catch (...) {
+    types_.erase(type);
+    throw;
+  }
 }
 
 const StageInfo* Registry::find(const std::string& type) const {
@@ -69,32 +161,10 @@ std::vector<const StageInfo*> Registry::all() const {
   return out;
 }
 
-std::string Registry::closest(const std::string& type) const {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(3, type.size() / 2) + 1;
-  for (const auto& [name, info] : types_) {
-    auto d = edit_distance(type, name);
-    if (d < best_distance) {
-      best_distance = d;
-      best = name;
-    }
-  }
-  return best;
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), 0);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
+std::vector<std::string> Registry::types() const {
+  std::vector<std::string> out;
+  for (const auto& [name, info] : types_) out.push_back(name);
+  return out;
 }
 
 }  // namespace framepipe

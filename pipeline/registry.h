@@ -17,14 +17,11 @@ class Registry {
   void add(StageInfo info);
   const StageInfo* find(const std::string& type) const;
   std::vector<const StageInfo*> all() const;
-  // The registered type closest to `type` by edit distance, for "did you mean" hints.
-  std::string closest(const std::string& type) const;
+  // Every registered type name, for "did you mean" hints (pipeline/suggest.h).
+  std::vector<std::string> types() const;
 
  private:
   std::map<std::string, StageInfo> types_;
 };
-
-// Levenshtein distance, for suggestions.
-std::size_t edit_distance(const std::string& a, const std::string& b);
 
 }  // namespace framepipe

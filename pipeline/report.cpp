@@ -4,6 +4,8 @@
 #include <set>
 #include <stdexcept>
 
+#include "pipeline/atomic_file.h"
+#include "pipeline/json_text.h"
 #include "pipeline/report_html.h"
 #include "pipeline/safe_text.h"
 
@@ -55,16 +57,6 @@ nlohmann::json series_json(const RunResult& result) {
           {"cpu_cores", cpu},
           {"frames_in_flight", in_flight},
           {"queues", queues}};
-}
-
-void write_atomically(const std::filesystem::path& path, const std::string& text) {
-  const auto partial = path.parent_path() / ("." + path.filename().string() + ".partial");
-  {
-    std::ofstream out(partial, std::ios::trunc | std::ios::binary);
-    out << text;
-    if (!out.flush()) throw std::runtime_error("cannot write '" + partial.string() + "'");
-  }
-  std::filesystem::rename(partial, path);
 }
 
 // What the stage counted (Stage::counters(): packets, damaged packets, dropped streams …).
@@ -156,7 +148,7 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
         {"mixed_share", share(analysis.mixed_s)}}},
       {"advice", advice},
       {"conclusions", analysis.conclusions},
-      {"config", nlohmann::json::parse(config_json(config).dump())},
+      {"config", nlohmann::json::parse(dump_json(config_json(config)))},
       {"series", series_json(result)}});
 }
 
@@ -170,13 +162,15 @@ nlohmann::json build_trace(const RunResult& result) {
       threads.insert(call.thread);
       nlohmann::json args = {{"cpu_ms", static_cast<double>(call.cpu_ns) / 1e6}};
       if (call.frame >= 0) args["frame"] = call.frame;
-      events.push_back({{"name", call.prepare ? stage.name + " prepare" : stage.name},
+      events.push_back({{"name", call.kind == CallKind::prepare || call.kind == CallKind::convert
+                                     ? stage.name + " " + to_string(call.kind)
+                                     : stage.name},
                         {"cat", stage.type},
                         {"ph", "X"},
                         {"pid", 1},
                         {"tid", call.thread},
                         {"ts", static_cast<double>(call.start_ns) / 1e3},
-                        {"dur", static_cast<double>(call.wall_ns) / 1e3},
+                        {"dur", static_cast<double>(call.span_ns) / 1e3},
                         {"args", args}});
     }
   }
@@ -222,13 +216,13 @@ std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir
     std::filesystem::path path;
     if (format == "json") {
       path = dir / "report.json";
-      write_atomically(path, report.dump(2) + "\n");
+      write_file_atomically(path, dump_json(report, 2) + "\n");
     } else if (format == "trace") {
       path = dir / "trace.json";
-      write_atomically(path, build_trace(result).dump() + "\n");
+      write_file_atomically(path, dump_json(build_trace(result)) + "\n");
     } else if (format == "html") {
       path = dir / "report.html";
-      write_atomically(path, render_html_report(report));
+      write_file_atomically(path, render_html_report(report));
     }
     written.push_back(path);
   }

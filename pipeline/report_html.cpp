@@ -1,5 +1,6 @@
 #include "pipeline/report_html.h"
 
+#include "pipeline/json_text.h"
 #include "pipeline/report_html_assets.h"
 
 namespace framepipe {
@@ -12,8 +13,8 @@ static_assert(kReportHtmlTemplate.find(kReportJsonMarker) != std::string_view::n
 // can throw into another parsing state; so '<', '>' and '&' must not appear literally. In JSON
 // they can only occur inside strings, where the \u escapes mean the same characters.
 std::string script_safe_json(const nlohmann::json& report) {
-  // Invalid UTF-8 (a file name is any bytes on Linux) becomes U+FFFD instead of throwing.
-  const std::string text = report.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Invalid UTF-8 (a file name is any bytes on Linux) is escaped reversibly (json_text.h).
+  const std::string text = dump_json(report);
   std::string safe;
   safe.reserve(text.size() + text.size() / 8);
   for (const char c : text) {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <exception>
 #include <optional>
-#include <set>
 #include <thread>
 
 #include "pipeline/graph.h"
@@ -32,18 +31,18 @@ RunError stage_error(const Config& config, const StageConfig& stage, const std::
   return {config.input_path, stage.name, stage.type, -1, message};
 }
 
-// Calls `action` measured as an invocation without a frame (open, finish).
-template <typename Action>
-void measured(StageMetrics& metrics, Action&& action) {
-  const auto wall_start = steady_now_ns();
-  const auto cpu_start = thread_cpu_now_ns();
-  try {
-    action();
-  } catch (...) {
-    metrics.record(wall_start, steady_now_ns() - wall_start, thread_cpu_now_ns() - cpu_start, -1);
-    throw;
+std::vector<ProfiledStage> profiled_stages(const Config& config) {
+  std::vector<ProfiledStage> stages;
+  for (const auto& stage : config.stages) {
+    stages.push_back({stage.info->phases, stage.info->kind == StageKind::source,
+                      stage.info->resource == ResourceClass::cpu});
   }
-  metrics.record(wall_start, steady_now_ns() - wall_start, thread_cpu_now_ns() - cpu_start, -1);
+  return stages;
+}
+
+// Calls a stage's abort(), observed; abort() does not throw.
+void abort_stage(const StageObservers& observers, std::size_t index, Stage& stage) {
+  observers.observe({index, CallKind::abort}, [&](StageCall&) { stage.abort(); });
 }
 
 }  // namespace
@@ -57,8 +56,8 @@ std::int64_t RunResult::counter(const std::string& name) const {
 }
 
 bool RunResult::damaged() const {
-  const auto expected = counter("expected_frames");
-  return ok() && (counter("damaged_packets") > 0 || (expected > 0 && frames < expected));
+  const auto expected = counter(counter::expected_frames);
+  return ok() && (counter(counter::damaged_packets) > 0 || (expected > 0 && frames < expected));
 }
 
 std::string RunResult::status() const {
@@ -68,8 +67,8 @@ std::string RunResult::status() const {
 }
 
 std::string RunResult::damage_summary() const {
-  return std::to_string(counter("damaged_packets")) + " damaged packets skipped, " +
-         std::to_string(frames) + " of " + std::to_string(counter("expected_frames")) +
+  return std::to_string(counter(counter::damaged_packets)) + " damaged packets skipped, " +
+         std::to_string(frames) + " of " + std::to_string(counter(counter::expected_frames)) +
          " frames decoded";
 }
 
@@ -78,32 +77,29 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   result.input_path = config.input_path;
   const auto run_start = steady_now_ns();
 
+  // profile: false attaches no profiler; the engine still counts frames and their latencies.
+  std::optional<Profiler> profiler;
+  if (config.profile) profiler.emplace(run_start, profiled_stages(config));
+  StageObservers observers;
+  if (profiler) observers.attach(*profiler);
+  for (auto* observer : environment.observers) observers.attach(*observer);
+
+  SideData side_data;  // outlives the stages, which may hold what it carries
   std::vector<std::unique_ptr<Stage>> instances;
-  std::vector<std::unique_ptr<StageMetrics>> metrics;
+  std::vector<StageCounts> counts(config.stages.size());
   std::vector<GraphStage> graph_stages;
   std::size_t opened = 0;
-  for (const auto& stage_config : config.stages) {
-    metrics.push_back(
-        std::make_unique<StageMetrics>(run_start, stage_config.info->phases, config.profile));
-    graph_stages.push_back({&stage_config, nullptr, metrics.back().get()});
-  }
-
   for (std::size_t i = 0; i < config.stages.size(); ++i) {
     const auto& stage_config = config.stages[i];
     try {
       instances.push_back(
           stage_config.info->create(StageSetup{stage_config.name, stage_config.params}));
-      graph_stages[i].stage = instances.back().get();
-      RunContext context{config.input_path, config.output_dir, config.overwrite,
-                         metrics[i].get(),  stage_config.name, environment.cancel};
-      // Threads the stage starts while opening (libav's decoder threads) are its helpers.
-      const auto threads_before = process_thread_ids();
-      measured(*metrics[i], [&] { instances.back()->open(context); });
-      std::set<int> started;
-      for (int tid : process_thread_ids()) {
-        if (!threads_before.contains(tid)) started.insert(tid);
-      }
-      metrics[i]->adopt_threads(started);
+      graph_stages.push_back(bind_stage(stage_config, *instances.back(), counts[i]));
+      RunContext context{config.input_path, config.output_dir,
+                         config.overwrite,  profiler ? &profiler->metrics(i) : nullptr,
+                         stage_config.name, environment.cancel,
+                         &side_data};
+      observers.observe({i, CallKind::open}, [&](StageCall&) { instances.back()->open(context); });
       ++opened;
     } catch (...) {
       result.error = stage_error(config, stage_config, describe_current_exception());
@@ -129,26 +125,25 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   const GraphOptions options{run_start, config.profile, kSampleIntervalNs, environment.cancel};
   if (!result.error) {
     arena.execute([&] {
-      auto outcome = execute_graph(graph_stages, budget, completions, thread_names,
+      auto outcome = execute_graph(graph_stages, budget, completions, thread_names, observers,
                                    config.input_path, options);
       result.error = std::move(outcome.error);
       result.samples = std::move(outcome.samples);
-      result.arena_busy_ns = outcome.arena_busy_ns;
     });
   }
 
   if (!result.error) {
     for (std::size_t i = 0; i < opened && !result.error; ++i) {
       try {
-        measured(*metrics[i], [&] { instances[i]->finish(); });
+        observers.observe({i, CallKind::finish}, [&](StageCall&) { instances[i]->finish(); });
       } catch (...) {
         result.error = stage_error(config, config.stages[i], describe_current_exception());
         // Stages already finished have committed their outputs; the rest discard theirs.
-        for (std::size_t j = i; j < opened; ++j) instances[j]->abort();
+        for (std::size_t j = i; j < opened; ++j) abort_stage(observers, j, *instances[j]);
       }
     }
   } else {
-    for (std::size_t i = opened; i-- > 0;) instances[i]->abort();
+    for (std::size_t i = opened; i-- > 0;) abort_stage(observers, i, *instances[i]);
   }
 
   if (!result.error) {
@@ -161,7 +156,10 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
     auto counters = instances[i]->counters();
     if (!counters.empty()) result.counters[config.stages[i].name] = std::move(counters);
   }
-  for (auto& m : metrics) m->sample_helper_threads();
+  if (profiler) {
+    profiler->finish_run();
+    result.arena_busy_ns = profiler->arena_busy_ns();
+  }
   result.process_cpu_ns = process_cpu_ns() - cpu_at_start;
   result.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   result.profiled = config.profile;
@@ -174,11 +172,26 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   result.main_thread = thread_number();
   for (std::size_t i = 0; i < config.stages.size(); ++i) {
     const auto& stage = config.stages[i];
-    const auto& m = *metrics[i];
-    result.stages.push_back({stage.name, stage.type, stage.info->kind, stage.info->resource,
-                             stage.info->ordering, stage.concurrency, m.items(), m.busy_ns(),
-                             m.cpu_ns(), m.helper_cpu_ns(), m.blocked_ns(), stage.input,
-                             stage.info->helper_threads_phase, m.phases(), m.invocations()});
+    StageRunStats stats;
+    stats.name = stage.name;
+    stats.type = stage.type;
+    stats.kind = stage.info->kind;
+    stats.resource = stage.info->resource;
+    stats.ordering = stage.info->ordering;
+    stats.concurrency = stage.concurrency;
+    stats.items = counts[i].items.load();
+    stats.blocked_ns = counts[i].blocked_ns.load();
+    stats.input = stage.input;
+    stats.helper_threads_phase = stage.info->helper_threads_phase;
+    if (profiler) {
+      const auto& m = profiler->metrics(i);
+      stats.busy_ns = m.busy_ns();
+      stats.cpu_ns = m.cpu_ns();
+      stats.helper_cpu_ns = m.helper_cpu_ns();
+      stats.phases = profiler->phases(i);
+      stats.invocations = m.invocations();
+    }
+    result.stages.push_back(std::move(stats));
   }
   result.frames = result.stages.empty() ? 0 : result.stages.front().items;
   return result;

@@ -11,6 +11,7 @@
 
 #include "pipeline/config.h"
 #include "pipeline/flight_budget.h"
+#include "pipeline/observer.h"
 #include "pipeline/profiler.h"
 #include "pipeline/run_error.h"
 
@@ -24,7 +25,8 @@ struct StageRunStats {
   ResourceClass resource = ResourceClass::cpu;
   Ordering ordering = Ordering::parallel;
   Concurrency concurrency;
-  std::int64_t items = 0;
+  std::int64_t items = 0;  // frames handled (the source: produced); counted always
+  // The rest is the profiler's, zero when profiling is off (pipeline.profile: false).
   std::int64_t busy_ns = 0;          // wall time inside the stage, summed over invocations
   std::int64_t cpu_ns = 0;           // CPU time of the calling threads inside the stage
   std::int64_t helper_cpu_ns = 0;    // CPU time of threads the stage started (libav, x264)
@@ -42,6 +44,7 @@ struct RunResult {
   std::int64_t frames = 0;  // frames the source produced
   int arena_threads = 0;
   std::int64_t arena_busy_ns = 0;  // wall time the arena's threads spent in cpu stages' calls
+                                   // (profiled runs only)
   int cores = 1;
   bool profiled = true;
   std::int64_t process_cpu_ns = 0;  // CPU the whole process used during the run
@@ -80,9 +83,13 @@ struct RunEnvironment {
   const std::atomic<bool>* cancel = nullptr;
   // Counts every frame that leaves the pipeline, for progress displays.
   std::atomic<std::int64_t>* frames_done = nullptr;
+  // Notified of every stage call, besides the profiler (which is attached when the config's
+  // profile is on). Must outlive the run.
+  std::vector<StageObserver*> observers{};
 };
 
-// Runs a validated config over config.input_path: creates and opens every stage, runs the
+// Runs a validated config over config.input_path: creates and opens every stage (a stage whose
+// class does not match its declared kind fails the run with a logic_error's message), runs the
 // graph in a oneTBB arena of config.threads, then finishes the stages (or aborts them all
 // when anything failed, so no partial output is left at a final path). Never throws for
 // failures of the media or the stages; they come back in RunResult::error.

@@ -13,7 +13,7 @@ struct RunError {
   std::int64_t frame = -1;  // -1: not tied to a frame (opening, flushing)
   std::string message;
 
-  // "in.mp4: frame 50: stage 'blur' (gaussian_blur): <message>"
+  // "in.mp4: frame 50: stage 'blur' (smooth): <message>"
   std::string to_string() const;
 };
 

@@ -7,11 +7,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "pipeline/frame.h"
 #include "pipeline/params.h"
 #include "pipeline/profiler.h"
+#include "pipeline/side_data.h"
 
 namespace framepipe {
 
@@ -39,6 +42,9 @@ struct RunContext {
   // Set when the run is being cancelled (SIGINT): a stage blocked in a long wait (a network
   // read) checks it and gives up. Null when nothing can cancel the run.
   const std::atomic<bool>* cancel = nullptr;
+  // The run's side data (pipeline/side_data.h), shared by its stages: what the source publishes
+  // for later stages. Null when the stage runs alone (a unit test without one).
+  SideData* side_data = nullptr;
 };
 
 // The threading contract, written once:
@@ -57,9 +63,19 @@ class Stage {
   virtual void abort() noexcept {}
   // The files this stage committed in finish(), for the user to find.
   virtual std::vector<std::filesystem::path> outputs() const { return {}; }
-  // Figures the stage counted over the run, for the report ("damaged_packets": 3).
+  // Figures the stage counted over the run, for the report ("frames": 300); those the engine
+  // reads itself are named in `counter` below.
   virtual std::map<std::string, double> counters() const { return {}; }
 };
+
+// Counters the engine reads from counters() (a batch's outcome per file): a stage that knows
+// these figures fills them under these names.
+namespace counter {
+// Frames the input should hold, from its container's header; 0 when it does not say.
+inline const std::string expected_frames = "expected_frames";
+// Packets the source found damaged and skipped: a file with any is reported as damaged.
+inline const std::string damaged_packets = "damaged_packets";
+}  // namespace counter
 
 class SourceStage : public Stage {
  public:
@@ -117,6 +133,48 @@ struct StageInfo {
   std::function<std::vector<std::string>(const Params&)> output_names{};
 
   const ParamSpec* find_param(const std::string& name) const;
+  // The first parameter with this role, or null.
+  const ParamSpec* find_role(ParamRole role) const;
 };
+
+// Declares a stage class's phases (StageInfo::phases), the named parts of its time, as
+// `enum class Phase` for ScopedPhase: `FRAMEPIPE_PHASES(demux, decode);`. stage_info<T> takes
+// the names from the same list, so every Phase value is a declared phase.
+#define FRAMEPIPE_PHASES(...)                     \
+  enum class Phase : std::size_t { __VA_ARGS__ }; \
+  static constexpr std::string_view phase_list = #__VA_ARGS__
+
+// "demux, decode" -> {"demux", "decode"}; throws std::logic_error on an enumerator with a value
+// of its own ("demux = 2"), which would break the enum-to-index mapping.
+std::vector<std::string> phase_names(std::string_view phase_list);
+
+// Completes the registration of stage class T: its kind from its base class, its phases from
+// FRAMEPIPE_PHASES, and, unless `info.create` is set, a factory that constructs T from its
+// StageSetup, from its Params, or from nothing, whichever T takes.
+template <typename T>
+StageInfo stage_info(StageInfo info) {
+  if constexpr (std::is_base_of_v<SourceStage, T>) {
+    info.kind = StageKind::source;
+  } else if constexpr (std::is_base_of_v<SinkStage, T>) {
+    info.kind = StageKind::sink;
+  } else {
+    static_assert(std::is_base_of_v<TransformStage, T>,
+                  "a stage derives from SourceStage, TransformStage or SinkStage");
+    info.kind = StageKind::transform;
+  }
+  if constexpr (requires { T::phase_list; }) info.phases = phase_names(T::phase_list);
+  if (!info.create) {
+    info.create = [](const StageSetup& setup) -> std::unique_ptr<Stage> {
+      if constexpr (std::is_constructible_v<T, const StageSetup&>) {
+        return std::make_unique<T>(setup);
+      } else if constexpr (std::is_constructible_v<T, const Params&>) {
+        return std::make_unique<T>(setup.params);
+      } else {
+        return std::make_unique<T>();
+      }
+    };
+  }
+  return info;
+}
 
 }  // namespace framepipe

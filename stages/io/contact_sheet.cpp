@@ -18,6 +18,13 @@ namespace fs = std::filesystem;
 
 constexpr int kGap = 4;       // pixels between thumbnails and around the grid
 constexpr int kPngLevel = 6;  // zlib's default: one image a run, so size matters more than time
+// The largest sheet the parameters may ask for (the grid of thumb_width x max_thumb_height
+// cells): ~300 MB as BGR, and the stage keeps up to twice the grid's thumbnails.
+constexpr std::int64_t kMaxSheetPixels = 100'000'000;
+
+std::int64_t sheet_side(std::int64_t cells, std::int64_t cell) {
+  return kGap + cells * (cell + kGap);
+}
 
 double seconds(const Frame& frame) {
   if (frame.time_base.valid()) return frame.pts * frame.time_base.value();
@@ -27,16 +34,37 @@ double seconds(const Frame& frame) {
 
 class ContactSheet : public SinkStage {
  public:
+  static inline const Param<std::string> path{
+      "path", "{stem}-sheet.jpg",
+      "image file under output.dir; {stem} is the input's name without "
+      "extension; .jpg or .png"};
+  static inline const auto columns = Param<int>{"columns", 4, "thumbnails per row"}.range(1, 64);
+  static inline const auto rows =
+      Param<int>{"rows", 4, "rows of thumbnails (fewer when the video has fewer frames)"}.range(1,
+                                                                                                64);
+  static inline const auto thumb_width = Param<int>{"thumb_width", 320,
+                                                    "thumbnail width in pixels; height keeps the "
+                                                    "frame's aspect ratio"}
+                                             .range(16, 4096);
+  static inline const auto max_thumb_height =
+      Param<int>{"max_thumb_height", 960,
+                 "tallest thumbnail in pixels: a frame taller than thumb_width's share gives a "
+                 "narrower thumbnail"}
+          .range(16, 4096);
+  static inline const Param<bool> timestamps{"timestamps", true,
+                                             "print each thumbnail's time (m:ss.ss)"};
+  static inline const auto jpeg_quality =
+      Param<int>{"jpeg_quality", 90, "JPEG quality, when the path is .jpg"}.range(0, 100);
+
   explicit ContactSheet(const Params& params)
-      : pattern_(params.string("path")),
-        columns_(static_cast<int>(params.integer("columns"))),
-        cells_(columns_ * static_cast<int>(params.integer("rows"))),
-        thumb_width_(static_cast<int>(params.integer("thumb_width"))),
-        timestamps_(params.boolean("timestamps")),
+      : pattern_(params[path]),
+        columns_(params[columns]),
+        cells_(columns_ * params[rows]),
+        thumb_width_(params[thumb_width]),
+        max_thumb_height_(params[max_thumb_height]),
+        timestamps_(params[timestamps]),
         format_(image_file::format_of(pattern_).value()),
-        setting_(format_ == image_file::Format::png
-                     ? kPngLevel
-                     : static_cast<int>(params.integer("jpeg_quality"))) {}
+        setting_(format_ == image_file::Format::png ? kPngLevel : params[jpeg_quality]) {}
 
   void open(const RunContext& context) override { output_.start(context, pattern_); }
 
@@ -48,11 +76,7 @@ class ContactSheet : public SinkStage {
   void consume(Frame& frame) override {
     if (frame.index % stride_ != 0) return;
     const cv::Mat& image = frame.image();
-    if (thumb_size_.empty()) {
-      thumb_size_ = {thumb_width_,
-                     std::max(1, static_cast<int>(std::lround(static_cast<double>(thumb_width_) *
-                                                              image.rows / image.cols)))};
-    }
+    if (thumb_size_.empty()) thumb_size_ = thumb_size_for(image.size());
     cv::Mat thumb;
     cv::resize(image, thumb, thumb_size_, 0, 0, cv::INTER_AREA);
     if (thumb.channels() == 1) cv::cvtColor(thumb, thumb, cv::COLOR_GRAY2BGR);
@@ -69,11 +93,13 @@ class ContactSheet : public SinkStage {
                                "' not written");
     }
     const cv::Mat sheet = compose();
+    std::vector<unsigned char> bytes;
     try {
-      image_file::write(output_.temp_path(), image_file::encode(sheet, format_, setting_));
+      bytes = image_file::encode(sheet, format_, setting_);
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + output_.final_path().string() + "': " + e.what());
     }
+    output_.write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
     output_.commit();
   }
 
@@ -86,6 +112,17 @@ class ContactSheet : public SinkStage {
     cv::Mat image;
     double time_s = 0;
   };
+
+  // thumb_width wide with the frame's aspect ratio, unless that is taller than
+  // max_thumb_height (a 2x2000 video would give 320x320000): then that tall, and narrower.
+  cv::Size thumb_size_for(cv::Size frame) const {
+    const double aspect = static_cast<double>(frame.height) / frame.width;
+    if (thumb_width_ * aspect <= max_thumb_height_) {
+      return {thumb_width_, std::max(1, static_cast<int>(std::lround(thumb_width_ * aspect)))};
+    }
+    return {std::max(1, static_cast<int>(std::lround(max_thumb_height_ / aspect))),
+            max_thumb_height_};
+  }
 
   // Picks up to `cells_` of the kept thumbnails, evenly spaced and starting with the first.
   cv::Mat compose() const {
@@ -122,6 +159,7 @@ class ContactSheet : public SinkStage {
   int columns_;
   int cells_;
   int thumb_width_;
+  int max_thumb_height_;
   bool timestamps_;
   image_file::Format format_;
   int setting_;  // the PNG level or the JPEG quality
@@ -134,42 +172,36 @@ class ContactSheet : public SinkStage {
 }  // namespace
 
 StageInfo contact_sheet_stage() {
-  return {
-      .type = "contact_sheet",
-      .kind = StageKind::sink,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::serial_out_of_order,
-      .summary =
-          "One image summarizing the video: a grid of thumbnails of frames sampled evenly over "
-          "its length (bounded memory), written when the run completes.",
-      .example = "- { name: sheet, type: contact_sheet, params: { columns: 4, rows: 4 } }",
-      .params = {ParamSpec::string(
-                     "path", "{stem}-sheet.jpg",
-                     "image file under output.dir; {stem} is the input's name without "
-                     "extension; .jpg or .png"),
-                 ParamSpec::integer("columns", 4, "thumbnails per row").range(1, 64),
-                 ParamSpec::integer("rows", 4,
-                                    "rows of thumbnails (fewer when the video has fewer frames)")
-                     .range(1, 64),
-                 ParamSpec::integer("thumb_width", 320,
-                                    "thumbnail width in pixels; height keeps the "
-                                    "frame's aspect ratio")
-                     .range(16, 4096),
-                 ParamSpec::boolean("timestamps", true, "print each thumbnail's time (m:ss.ss)"),
-                 ParamSpec::integer("jpeg_quality", 90, "JPEG quality, when the path is .jpg")
-                     .range(0, 100)},
-      .create =
-          [](const StageSetup& setup) { return std::make_unique<ContactSheet>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            if (!image_file::format_of(params.string("path"))) {
-              problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
-                                 params.string("path") + "'");
-            }
-            return problems;
-          },
-      .output_names = output_file::named_by_path};
+  return stage_info<ContactSheet>(
+      {.type = "contact_sheet",
+       .ordering = Ordering::serial_out_of_order,
+       .summary =
+           "One image summarizing the video: a grid of thumbnails of frames sampled evenly over "
+           "its length (bounded memory), written when the run completes.",
+       .example = "- { name: sheet, type: contact_sheet, params: { columns: 4, rows: 4 } }",
+       .params = {ContactSheet::path, ContactSheet::columns, ContactSheet::rows,
+                  ContactSheet::thumb_width, ContactSheet::max_thumb_height,
+                  ContactSheet::timestamps, ContactSheet::jpeg_quality},
+       .check =
+           [](const Params& params) {
+             std::vector<std::string> problems;
+             if (!image_file::format_of(params[ContactSheet::path])) {
+               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
+                                  params[ContactSheet::path] + "'");
+             }
+             const auto width =
+                 sheet_side(params[ContactSheet::columns], params[ContactSheet::thumb_width]);
+             const auto height =
+                 sheet_side(params[ContactSheet::rows], params[ContactSheet::max_thumb_height]);
+             if (width * height > kMaxSheetPixels) {
+               problems.push_back("the sheet could be " + std::to_string(width) + "x" +
+                                  std::to_string(height) + " pixels, more than " +
+                                  std::to_string(kMaxSheetPixels) +
+                                  ": lower columns, rows, thumb_width or max_thumb_height");
+             }
+             return problems;
+           },
+       .output_names = output_file::named_by(ContactSheet::path)});
 }
 
 }  // namespace framepipe::stages

@@ -1,9 +1,12 @@
-// decode: reads a media file with libav and decodes its video stream.
+// decode: reads a media file with libav and decodes its video stream. The only stage that opens
+// the input: it publishes the other streams and their packets for encode
+// (stages/io/demuxed_input.h).
 //   - { name: decode, type: decode, params: { threads: 2 } }
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <new>
@@ -11,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 extern "C" {
 #include <libavutil/display.h>
@@ -18,6 +22,7 @@ extern "C" {
 }
 
 #include "pipeline/stage.h"
+#include "stages/io/demuxed_input.h"
 #include "stages/io/libav_error.h"
 #include "stages/io/network_input.h"
 #include "stages/io/yuv_gray.h"
@@ -25,8 +30,6 @@ extern "C" {
 namespace framepipe::stages {
 
 namespace {
-
-enum Phase : std::size_t { kDemux, kDecode };
 
 // libav copies colour tags from the bitstream unchecked (a damaged file gave color_primaries
 // 205), and loading an enum from a value outside its range is undefined behaviour: read each tag
@@ -169,13 +172,48 @@ class DecodedImage : public DeferredImage {
 
 class Decode : public SourceStage {
  public:
+  FRAMEPIPE_PHASES(demux, decode);
+
+  static inline const auto threads =
+      Param<int>{"threads", 0,
+                 "decoder threads (frame and slice threading); 0 lets "
+                 "libav choose"}
+          .range(0, 64)
+          .helper_threads();
+  static inline const auto stream =
+      Param<std::int64_t>{"stream", -1,
+                          "index of the video stream to decode; -1 picks the "
+                          "best one"}
+          .range(-1, {});
+  static inline const auto on_decode_error =
+      Param<std::string>::choice("on_decode_error", {"skip", "fail"}, "skip",
+                                 "a damaged packet inside the stream: skip it and go on "
+                                 "(counted), or fail the file");
+  static inline const auto max_decode_error_rate =
+      Param<double>{"max_decode_error_rate", 0.05,
+                    "with skip: the file fails when more than this share of "
+                    "its packets were damaged"}
+          .range(0, 1);
+  static inline const Param<bool> autorotate{
+      "autorotate", true,
+      "turn pictures upright by the rotation the file's display "
+      "matrix gives (90, 180, 270 degrees), as the ffmpeg CLI "
+      "does; false keeps them as stored and encode writes the "
+      "same rotation into its output"};
+  static inline const auto max_pixels =
+      Param<std::int64_t>{"max_pixels", 7680 * 4320,
+                          "the largest picture (width x height) decoded; a file with larger "
+                          "pictures fails (default: 8K UHD)"}
+          .range(1, 16384LL * 16384);
+
   explicit Decode(const Params& params)
-      : threads_(static_cast<int>(params.integer("threads"))),
-        wanted_stream_(static_cast<int>(params.integer("stream"))),
-        skip_damage_(params.string("on_decode_error") == "skip"),
-        max_error_rate_(params.number("max_decode_error_rate")),
+      : threads_(params[threads]),
+        wanted_stream_(static_cast<int>(params[stream])),
+        skip_damage_(params[on_decode_error] == "skip"),
+        max_error_rate_(params[max_decode_error_rate]),
         network_(network_input::options_from(params)),
-        autorotate_(params.boolean("autorotate")) {}
+        autorotate_(params[autorotate]),
+        max_pixels_(params[max_pixels]) {}
 
   void open(const RunContext& context) override {
     libav::quiet_logging();
@@ -219,9 +257,16 @@ class Decode : public SourceStage {
     } else {
       display_rotation_ = rotation;
     }
-    // The demuxer can skip the packets of every other stream (audio, subtitles).
-    for (unsigned i = 0; i < format->nb_streams; ++i) {
-      if (format->streams[i] != stream_) format->streams[i]->discard = AVDISCARD_ALL;
+    publish(context, rotation);
+
+    // A few bytes of a crafted file can declare a 16000x16000 picture; every frame in flight
+    // would then hold ~1 GB.
+    const auto pixels = std::int64_t{stream_->codecpar->width} * stream_->codecpar->height;
+    if (pixels > max_pixels_) {
+      throw std::runtime_error(
+          "'" + path_ + "': its pictures are " + std::to_string(stream_->codecpar->width) + "x" +
+          std::to_string(stream_->codecpar->height) + " (" + std::to_string(pixels) +
+          " pixels), more than decode's max_pixels " + std::to_string(max_pixels_));
     }
 
     codec_.reset(avcodec_alloc_context3(decoder));
@@ -229,6 +274,7 @@ class Decode : public SourceStage {
     libav::check(avcodec_parameters_to_context(codec_.get(), stream_->codecpar),
                  "cannot set up the decoder");
     codec_->pkt_timebase = stream_->time_base;
+    codec_->max_pixels = max_pixels_;  // also pictures that grow mid-stream
     codec_->thread_count = threads_;
     codec_->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
     ret = avcodec_open2(codec_.get(), decoder, nullptr);
@@ -255,10 +301,11 @@ class Decode : public SourceStage {
   }
 
   std::optional<Frame> next() override {
+    if (!reading_) start_reading();
     for (;;) {
       int ret = 0;
       {
-        ScopedPhase phase(metrics_, kDecode);
+        ScopedPhase phase(metrics_, Phase::decode);
         ret = avcodec_receive_frame(codec_.get(), frame_.get());
       }
       if (ret == 0) {
@@ -280,22 +327,58 @@ class Decode : public SourceStage {
   }
 
  private:
+  // Publishes what the stages after this one need of the input, for them to read in their
+  // open(): they never open it again.
+  void publish(const RunContext& context, int rotation) {
+    const AVFormatContext& format = *format_;
+    input_ = std::make_shared<DemuxedInput>();
+    input_->path = path_;
+    AVDictionary* metadata = nullptr;
+    if (av_dict_copy(&metadata, format.metadata, 0) < 0) {
+      av_dict_free(&metadata);
+      throw std::bad_alloc();
+    }
+    input_->metadata.reset(metadata);
+    input_->video = InputStream::of(*stream_);
+    input_->display_rotation = rotation;
+    input_->autorotated = rotate_.has_value();
+    input_->stream_count = format.nb_streams;
+    for (unsigned i = 0; i < format.nb_streams; ++i) {
+      if (format.streams[i] != stream_)
+        input_->others.push_back(InputStream::of(*format.streams[i]));
+    }
+    if (context.side_data) context.side_data->put(kDemuxedInput, input_);
+  }
+
+  // Called before the first read, once every stage has opened and subscribed: the demuxer skips
+  // the packets of the other streams no stage asked for.
+  void start_reading() {
+    reading_ = true;
+    for (unsigned i = 0; i < format_->nb_streams; ++i) {
+      AVStream* stream = format_->streams[i];
+      if (stream == stream_) continue;
+      stream->discard = input_->wanted(static_cast<int>(i)) ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+    }
+  }
+
   // Feeds the decoder the next packet of our stream, or the end-of-stream signal that makes it
   // hand out the frames it still holds for reordering and threading.
   void send_packet() {
     int ret = 0;
     {
-      ScopedPhase phase(metrics_, kDemux);
+      ScopedPhase phase(metrics_, Phase::demux);
       do {
         av_packet_unref(packet_.get());
         ret = av_read_frame(format_.get(), packet_.get());
+        if (ret >= 0 && packet_->stream_index != stream_->index) input_->publish(*packet_);
       } while (ret >= 0 && packet_->stream_index != stream_->index);
+      if (ret == AVERROR_EOF) input_->end();
     }
     if (ret < 0 && ret != AVERROR_EOF) {
       throw std::runtime_error("cannot read '" + path_ + "': " + libav::error_string(ret));
     }
     const bool end = ret == AVERROR_EOF;
-    ScopedPhase phase(metrics_, kDecode);
+    ScopedPhase phase(metrics_, Phase::decode);
     // avcodec_receive_frame() said EAGAIN just before, so the decoder takes this packet: any
     // error here is the packet's.
     ret = avcodec_send_packet(codec_.get(), end ? nullptr : packet_.get());
@@ -339,9 +422,9 @@ class Decode : public SourceStage {
   std::map<std::string, double> counters() const override {
     std::map<std::string, double> counters{
         {"packets", static_cast<double>(packets_)},
-        {"damaged_packets", static_cast<double>(damaged_packets_)},
+        {counter::damaged_packets, static_cast<double>(damaged_packets_)},
         {"frames", static_cast<double>(frames_)},
-        {"expected_frames", static_cast<double>(expected_frames_)},
+        {counter::expected_frames, static_cast<double>(expected_frames_)},
         {"autorotated_degrees", autorotated_degrees_}};
     for (const auto& [format, frames] : frames_by_format_) {
       counters["pixel_format_" + format] = static_cast<double>(frames);
@@ -389,6 +472,7 @@ class Decode : public SourceStage {
   double max_error_rate_;
   network_input::Options network_;
   bool autorotate_;
+  std::int64_t max_pixels_;
   std::optional<cv::RotateFlags> rotate_;  // what turns this stream's pictures upright
   int display_rotation_ = 0;               // the rotation frames carry on, not applied
   double autorotated_degrees_ = 0;
@@ -405,6 +489,8 @@ class Decode : public SourceStage {
   std::unique_ptr<AVPacket, libav::PacketDeleter> packet_;
   std::unique_ptr<AVFrame, libav::FrameDeleter> frame_;
   const AVStream* stream_ = nullptr;
+  std::shared_ptr<DemuxedInput> input_;  // published in open(); its packets as they are read
+  bool reading_ = false;
   Rational time_base_;
   Rational frame_rate_;
   // For frames without a timestamp: one frame after the previous one.
@@ -416,37 +502,25 @@ class Decode : public SourceStage {
 }  // namespace
 
 StageInfo decode_stage() {
-  return {.type = "decode",
-          .kind = StageKind::source,
-          .resource = ResourceClass::io,
-          .ordering = Ordering::serial_in_order,
-          .summary = "Reads the input file and decodes its video stream with libav (FFmpeg).",
-          .example = "- { name: decode, type: decode, params: { threads: 2 } }",
-          .params = {ParamSpec::integer("threads", 0,
-                                        "decoder threads (frame and slice threading); 0 lets "
-                                        "libav choose")
-                         .range(0, 64),
-                     ParamSpec::integer("stream", -1,
-                                        "index of the video stream to decode; -1 picks the "
-                                        "best one")
-                         .range(-1, {}),
-                     ParamSpec::choice("on_decode_error", {"skip", "fail"}, "skip",
-                                       "a damaged packet inside the stream: skip it and go on "
-                                       "(counted), or fail the file"),
-                     ParamSpec::number("max_decode_error_rate", 0.05,
-                                       "with skip: the file fails when more than this share of "
-                                       "its packets were damaged")
-                         .range(0, 1),
-                     ParamSpec::boolean("autorotate", true,
-                                        "turn pictures upright by the rotation the file's display "
-                                        "matrix gives (90, 180, 270 degrees), as the ffmpeg CLI "
-                                        "does; false keeps them as stored and encode writes the "
-                                        "same rotation into its output"),
-                     network_input::timeout_param(), network_input::retries_param()},
-          .phases = {"demux", "decode"},
-          .helper_threads_phase = "decode",
-          .create = [](const StageSetup& setup) { return std::make_unique<Decode>(setup.params); },
-          .check = {}};
+  return stage_info<Decode>(
+      {.type = "decode",
+       .resource = ResourceClass::io,
+       .ordering = Ordering::serial_in_order,
+       .summary = "Reads the input file and decodes its video stream with libav (FFmpeg).",
+       .example = "- { name: decode, type: decode, params: { threads: 2 } }",
+       .params = {Decode::threads, Decode::stream, Decode::on_decode_error,
+                  Decode::max_decode_error_rate, Decode::autorotate, Decode::max_pixels, network_input::timeout_ms,
+                  network_input::retries, network_input::tls_ca_file},
+       .helper_threads_phase = "decode",
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         const auto& ca_file = params[network_input::tls_ca_file];
+         std::error_code ignored;
+         if (!ca_file.empty() && !std::filesystem::is_regular_file(ca_file, ignored)) {
+           problems.push_back("'tls_ca_file': no file '" + ca_file + "'");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -14,13 +14,10 @@ class Discard : public SinkStage {
 }  // namespace
 
 StageInfo discard_stage() {
-  return {.type = "discard",
-          .kind = StageKind::sink,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::parallel,
-          .summary = "Drops frames without reading their pixels: measures the stages before it.",
-          .example = "- { name: sink, type: discard }",
-          .create = [](const StageSetup&) { return std::make_unique<Discard>(); }};
+  return stage_info<Discard>(
+      {.type = "discard",
+       .summary = "Drops frames without reading their pixels: measures the stages before it.",
+       .example = "- { name: sink, type: discard }"});
 }
 
 }  // namespace framepipe::stages

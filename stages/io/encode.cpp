@@ -1,5 +1,6 @@
 // encode: encodes frames with a libav encoder into a media file, written under a temporary name
-// and renamed when complete. The input's audio, subtitles and metadata are copied alongside.
+// and renamed when complete. The input's audio, subtitles and metadata are copied alongside, from
+// the streams and packets decode publishes (stages/io/demuxed_input.h).
 //   - { name: video, type: encode, params: { codec: libx264, crf: 23, preset: veryfast } }
 
 #include <algorithm>
@@ -32,7 +33,63 @@ namespace {
 
 namespace fs = std::filesystem;
 
-enum Phase : std::size_t { kConvert, kEncode, kMux };
+// The stage's parameters, apart from the class because resolve() reads them too.
+struct EncodeParams {
+  static inline const Param<std::string> path{
+      "path", "{stem}.mp4",
+      "output file under output.dir; {stem}: the input's name without "
+      "extension, {ext}: its extension, {stage}: this stage's name; the "
+      "extension picks the container (mp4, mkv, mov, avi, webm)"};
+  static inline const Param<std::string> codec{
+      "codec", "libx264", "libav encoder name: libx264, mpeg4, ffv1, libvpx-vp9, ..."};
+  static inline const auto crf =
+      Param<int>{"crf", 23,
+                 "constant rate factor, for encoders that have one (libx264, "
+                 "libvpx-vp9): lower is better and larger"}
+          .range(0, 51);
+  // A speed ladder for the encoders whose presets we know, x264's and x265's (the same names).
+  static inline const auto preset =
+      Param<std::string>{"preset", "veryfast",
+                         "speed/size trade-off, for encoders that have presets (libx264: "
+                         "ultrafast ... veryslow)"}
+          .speed_ladder([](const Params& params) {
+            static const std::vector<std::string> x26x = {"ultrafast", "superfast", "veryfast",
+                                                          "faster",    "fast",      "medium",
+                                                          "slow",      "slower",    "veryslow"};
+            const auto& encoder = params[codec];
+            return encoder == "libx264" || encoder == "libx265" ? x26x : std::vector<std::string>{};
+          });
+  static inline const auto quality =
+      Param<int>{"quality", 5,
+                 "fixed quantizer for encoders without crf (mpeg4), like ffmpeg "
+                 "-q:v: lower is better and larger"}
+          .range(1, 31);
+  static inline const auto threads =
+      Param<int>{"threads", 0, "encoder threads; 0 lets libav choose"}
+          .range(0, 64)
+          .helper_threads();
+  static inline const Param<std::string> pix_fmt{
+      "pix_fmt", "yuv420p",
+      "pixel format the encoder gets: yuv420p plays everywhere, yuv444p "
+      "keeps full colour"};
+  static inline const auto odd_size =
+      Param<std::string>::choice("odd_size", {"pad", "crop"}, "pad",
+                                 "a width or height the pixel format's chroma subsampling does not "
+                                 "divide (641x359 in yuv420p): repeat the last column/row, or drop "
+                                 "it");
+  static inline const auto audio =
+      Param<std::string>::choice("audio", {"copy", "drop", "encode"}, "copy",
+                                 "the input's audio streams: copy them packet for packet (no "
+                                 "re-encode), in sync with the video, re-encoding (AAC where the "
+                                 "container holds it) only those the container cannot hold; drop "
+                                 "them; or always encode them. Subtitles are copied when the "
+                                 "container can hold them, else dropped, as are data streams "
+                                 "(counted)");
+  static inline const auto metadata =
+      Param<std::string>::choice("metadata", {"copy", "drop"}, "copy",
+                                 "the input's container and stream metadata (title, creation_time, "
+                                 "language)");
+};
 
 // What the parameters name in libav, with one message per problem. Shared by config validation
 // and open(), so a bad name fails before any frame is decoded either way.
@@ -45,7 +102,7 @@ struct Choices {
 
 Choices resolve(const Params& params) {
   Choices choices;
-  const auto& codec = params.string("codec");
+  const auto& codec = params[EncodeParams::codec];
   choices.codec = avcodec_find_encoder_by_name(codec.c_str());
   if (!choices.codec || choices.codec->type != AVMEDIA_TYPE_VIDEO) {
     choices.codec = nullptr;
@@ -53,7 +110,7 @@ Choices resolve(const Params& params) {
                                "' (try libx264, mpeg4, ffv1 or libvpx-vp9)");
   }
 
-  const auto& pix_fmt = params.string("pix_fmt");
+  const auto& pix_fmt = params[EncodeParams::pix_fmt];
   choices.pix_fmt = av_get_pix_fmt(pix_fmt.c_str());
   if (choices.pix_fmt == AV_PIX_FMT_NONE) {
     choices.problems.push_back("'pix_fmt': unknown pixel format '" + pix_fmt + "'");
@@ -70,7 +127,7 @@ Choices resolve(const Params& params) {
     }
   }
 
-  const auto& path = params.string("path");
+  const auto& path = params[EncodeParams::path];
   choices.container = av_guess_format(nullptr, path.c_str(), nullptr);
   if (!choices.container) {
     choices.problems.push_back("'path': no container format has the extension of '" + path +
@@ -211,15 +268,17 @@ class PicturePool {
 };
 
 // A frame converted to the encoder's format by prepare(), with the size it had before.
-struct PreparedPicture {
+struct PreparedPicture : PreparedFrame {
   std::unique_ptr<AVFrame, libav::FrameDeleter> picture;
   cv::Size source_size;
 };
 
-class Encode : public SinkStage {
+class Encode : public SinkStage, public EncodeParams {
  public:
+  FRAMEPIPE_PHASES(convert, encode, mux);
+
   explicit Encode(const Params& params)
-      : params_(params), pad_odd_sizes_(params.string("odd_size") == "pad") {}
+      : params_(params), pad_odd_sizes_(params[odd_size] == "pad") {}
   ~Encode() override { discard(); }
 
   void open(const RunContext& context) override {
@@ -228,7 +287,7 @@ class Encode : public SinkStage {
     choices_ = resolve(params_);
     if (!choices_.problems.empty()) throw std::runtime_error(choices_.problems.front());
 
-    output_.start(context, params_.string("path"));
+    output_.start(context, params_[path]);
     AVFormatContext* muxer = nullptr;
     // The container comes from the final name, chosen when the parameters were checked.
     libav::check(avformat_alloc_output_context2(&muxer, choices_.container, nullptr,
@@ -249,18 +308,17 @@ class Encode : public SinkStage {
     // when the first frame tells its size.
     stream_ = avformat_new_stream(muxer, nullptr);
     if (!stream_) throw std::bad_alloc();
-    if (!context.input_path.empty()) {
-      copy_.open(context.input_path, muxer, stream_,
-                 {.audio = audio_mode(params_.string("audio")),
-                  .metadata = params_.string("metadata") == "copy",
-                  .cancel = context.cancel});
+    // What decode published of the input; a run whose source is not decode copies nothing.
+    if (const auto input = context.side_data ? context.side_data->get(kDemuxedInput) : nullptr) {
+      copy_.open(*input, muxer, stream_,
+                 {.audio = audio_mode(params_[audio]), .metadata = params_[metadata] == "copy"});
     }
   }
 
   // The conversion to the encoder's pixel format, which needs none of the encoder's state: the
   // engine runs it on many frames at once, off the serial path that sets the pace.
   void prepare(Frame& frame) const override {
-    ScopedPhase phase(metrics_, kConvert);
+    ScopedPhase phase(metrics_, Phase::convert);
     const cv::Mat& image = frame.image();
     if (image.type() != CV_8UC3 && image.type() != CV_8UC1) {
       throw std::runtime_error("encode takes 8-bit BGR or gray frames, got " +
@@ -277,7 +335,8 @@ class Encode : public SinkStage {
   void consume(Frame& frame) override {
     // Called outside the engine (unit tests), a frame arrives unprepared.
     if (!frame.prepared) prepare(frame);
-    auto* prepared = static_cast<PreparedPicture*>(frame.prepared.get());
+    auto* prepared = frame.prepared_as<PreparedPicture>();
+    if (!prepared) throw std::logic_error("encode got a frame prepared by another stage");
     if (!encoder_) open_encoder(frame, prepared->source_size);
     if (prepared->source_size != input_size_) {
       throw std::runtime_error(
@@ -303,7 +362,7 @@ class Encode : public SinkStage {
     }
     encode(nullptr);
     {
-      ScopedPhase phase(metrics_, kMux);
+      ScopedPhase phase(metrics_, Phase::mux);
       copy_.write_rest();
       libav::check(av_write_trailer(muxer_.get()),
                    "cannot finish '" + output_.final_path().string() + "'");
@@ -363,7 +422,7 @@ class Encode : public SinkStage {
     ctx->pix_fmt = choices_.pix_fmt;
     ctx->time_base = time_base;
     if (frame.frame_rate.valid()) ctx->framerate = rate;
-    ctx->thread_count = static_cast<int>(params_.integer("threads"));
+    ctx->thread_count = params_[threads];
     if (muxer_->oformat->flags & AVFMT_GLOBALHEADER) ctx->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
     if (format.yuv) {
       ctx->colorspace = format.colorspace;
@@ -377,19 +436,19 @@ class Encode : public SinkStage {
     }
     AVDictionary* options = nullptr;
     if (has_option(codec, "crf")) {
-      av_dict_set_int(&options, "crf", params_.integer("crf"), 0);
+      av_dict_set_int(&options, "crf", params_[crf], 0);
     } else {
       // A fixed quantizer, as `ffmpeg -q:v` sets it; each frame carries it too (consume()).
       ctx->flags |= AV_CODEC_FLAG_QSCALE;
-      ctx->global_quality = static_cast<int>(FF_QP2LAMBDA * params_.integer("quality"));
+      ctx->global_quality = static_cast<int>(FF_QP2LAMBDA * params_[quality]);
     }
     if (has_option(codec, "preset")) {
-      av_dict_set(&options, "preset", params_.string("preset").c_str(), 0);
+      av_dict_set(&options, "preset", params_[preset].c_str(), 0);
     }
     int ret = avcodec_open2(ctx, codec, &options);
     av_dict_free(&options);
     if (ret < 0) {
-      throw std::runtime_error("cannot open encoder '" + params_.string("codec") + "' for " +
+      throw std::runtime_error("cannot open encoder '" + params_[EncodeParams::codec] + "' for " +
                                size_text(width, height) + " " + desc->name + " at time base " +
                                std::to_string(time_base.num) + "/" + std::to_string(time_base.den) +
                                ": " + libav::error_string(ret));
@@ -491,18 +550,18 @@ class Encode : public SinkStage {
   void encode(const AVFrame* picture) {
     int ret = 0;
     {
-      ScopedPhase phase(metrics_, kEncode);
+      ScopedPhase phase(metrics_, Phase::encode);
       ret = avcodec_send_frame(encoder_.get(), picture);
     }
-    libav::check(ret, "encoder '" + params_.string("codec") + "' refused a frame");
+    libav::check(ret, "encoder '" + params_[codec] + "' refused a frame");
     for (;;) {
       {
-        ScopedPhase phase(metrics_, kEncode);
+        ScopedPhase phase(metrics_, Phase::encode);
         ret = avcodec_receive_packet(encoder_.get(), packet_.get());
       }
       if (ret == AVERROR(EAGAIN) || ret == AVERROR_EOF) return;
-      libav::check(ret, "encoder '" + params_.string("codec") + "' failed");
-      ScopedPhase phase(metrics_, kMux);
+      libav::check(ret, "encoder '" + params_[codec] + "' failed");
+      ScopedPhase phase(metrics_, Phase::mux);
       packet_->stream_index = stream_->index;
       if (auto it = durations_.find(packet_->pts); it != durations_.end()) {
         packet_->duration = it->second;
@@ -547,58 +606,22 @@ class Encode : public SinkStage {
 }  // namespace
 
 StageInfo encode_stage() {
-  return {
-      .type = "encode",
-      .kind = StageKind::sink,
-      .resource = ResourceClass::io,
-      .ordering = Ordering::serial_in_order,
-      .summary =
-          "Encodes frames with libav (FFmpeg) into a video file, with the input's audio, "
-          "subtitles and metadata copied alongside (docs/config.md, media fidelity); renamed "
-          "into place when complete.",
-      .example = "- { name: video, type: encode, params: { codec: libx264, crf: 23 } }",
-      .params =
-          {ParamSpec::string("path", "{stem}.mp4",
-                             "output file under output.dir; {stem}: the input's name without "
-                             "extension, {ext}: its extension, {stage}: this stage's name; the "
-                             "extension picks the container (mp4, mkv, mov, avi, webm)"),
-           ParamSpec::string("codec", "libx264",
-                             "libav encoder name: libx264, mpeg4, ffv1, libvpx-vp9, ..."),
-           ParamSpec::integer("crf", 23,
-                              "constant rate factor, for encoders that have one (libx264, "
-                              "libvpx-vp9): lower is better and larger")
-               .range(0, 51),
-           ParamSpec::string("preset", "veryfast",
-                             "speed/size trade-off, for encoders that have presets (libx264: "
-                             "ultrafast ... veryslow)"),
-           ParamSpec::integer("quality", 5,
-                              "fixed quantizer for encoders without crf (mpeg4), like ffmpeg "
-                              "-q:v: lower is better and larger")
-               .range(1, 31),
-           ParamSpec::integer("threads", 0, "encoder threads; 0 lets libav choose").range(0, 64),
-           ParamSpec::string("pix_fmt", "yuv420p",
-                             "pixel format the encoder gets: yuv420p plays everywhere, yuv444p "
-                             "keeps full colour"),
-           ParamSpec::choice("odd_size", {"pad", "crop"}, "pad",
-                             "a width or height the pixel format's chroma subsampling does not "
-                             "divide (641x359 in yuv420p): repeat the last column/row, or drop "
-                             "it"),
-           ParamSpec::choice("audio", {"copy", "drop", "encode"}, "copy",
-                             "the input's audio streams: copy them packet for packet (no "
-                             "re-encode), in sync with the video, re-encoding (AAC where the "
-                             "container holds it) only those the container cannot hold; drop "
-                             "them; or always encode them. Subtitles are copied when the "
-                             "container can hold them, else dropped, as are data streams "
-                             "(counted)"),
-           ParamSpec::choice("metadata", {"copy", "drop"}, "copy",
-                             "the input's container and stream metadata (title, creation_time, "
-                             "language)")},
-      .phases = {"convert", "encode", "mux"},
-      .prepares = true,
-      .helper_threads_phase = "encode",
-      .create = [](const StageSetup& setup) { return std::make_unique<Encode>(setup.params); },
-      .check = [](const Params& params) { return resolve(params).problems; },
-      .output_names = output_file::named_by_path};
+  return stage_info<Encode>(
+      {.type = "encode",
+       .resource = ResourceClass::io,
+       .ordering = Ordering::serial_in_order,
+       .summary =
+           "Encodes frames with libav (FFmpeg) into a video file, with the input's audio, "
+           "subtitles and metadata copied alongside (docs/config.md, media fidelity); renamed "
+           "into place when complete.",
+       .example = "- { name: video, type: encode, params: { codec: libx264, crf: 23 } }",
+       .params = {Encode::path, Encode::codec, Encode::crf, Encode::preset, Encode::quality,
+                  Encode::threads, Encode::pix_fmt, Encode::odd_size, Encode::audio,
+                  Encode::metadata},
+       .prepares = true,
+       .helper_threads_phase = "encode",
+       .check = [](const Params& params) { return resolve(params).problems; },
+       .output_names = output_file::named_by(Encode::path)});
 }
 
 }  // namespace framepipe::stages

@@ -4,9 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <memory>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
@@ -103,16 +100,6 @@ std::optional<Format> format_of(const std::filesystem::path& path) {
 std::vector<unsigned char> encode(const cv::Mat& image, Format format, int setting) {
   require_8bit_gray_or_bgr(image);
   return format == Format::png ? encode_png(image, setting) : encode_jpeg(image, setting);
-}
-
-void write(const std::filesystem::path& path, const std::vector<unsigned char>& bytes) {
-  std::FILE* file = std::fopen(path.c_str(), "wb");
-  if (file == nullptr) throw std::runtime_error(std::strerror(errno));
-  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), file) == bytes.size();
-  const int write_error = errno;
-  const bool closed = std::fclose(file) == 0;
-  if (!written) throw std::runtime_error(std::strerror(write_error));
-  if (!closed) throw std::runtime_error(std::strerror(errno));
 }
 
 }  // namespace framepipe::stages::image_file

@@ -21,8 +21,4 @@ std::optional<Format> format_of(const std::filesystem::path& path);
 // with the cause.
 std::vector<unsigned char> encode(const cv::Mat& image, Format format, int setting);
 
-// Writes `bytes` to `path`, replacing what was there; throws std::runtime_error with the
-// system's cause ("File too large", "No space left on device").
-void write(const std::filesystem::path& path, const std::vector<unsigned char>& bytes);
-
 }  // namespace framepipe::stages::image_file

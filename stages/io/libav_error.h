@@ -18,8 +18,13 @@ std::string error_string(int code);
 int check(int code, const std::string& what);
 
 // libav prints encoder statistics, warnings and per-macroblock decode errors on stderr;
-// framepipe reports failures itself, one line each, so libav keeps only fatal messages.
+// framepipe reports failures itself, one line each, so libav keeps only fatal messages. Its
+// error messages are kept, per thread, for last_logged_error().
 void quiet_logging();
+
+// The last error message libav logged on this thread since the previous call (e.g. GnuTLS's
+// "Unable to verify peer certificate", which libav returns only as EIO); "" when none.
+std::string take_last_logged_error();
 
 struct InputFormatDeleter {
   void operator()(AVFormatContext* context) const { avformat_close_input(&context); }

@@ -1,29 +1,22 @@
 #pragma once
 
 // What the file-writing sinks share: naming outputs from a template, refusing to replace one
-// unless asked, and writing under a hidden temporary name that is renamed when complete.
-#include <unistd.h>
-
-#include <atomic>
+// unless asked, and writing through an AtomicFile (pipeline/atomic_file.h).
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "pipeline/atomic_file.h"
 #include "pipeline/output_names.h"
 #include "pipeline/stage.h"
 
 namespace framepipe::stages::output_file {
 
 namespace fs = std::filesystem;
-
-inline std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
 
 // Creates `folder` and its parents; throws one line naming it and the cause when it cannot.
 inline void create_output_folder(const fs::path& folder) {
@@ -44,8 +37,13 @@ inline fs::path resolve(const RunContext& context, const std::string& pattern) {
 }
 
 // StageInfo::output_names of a sink that writes one file named by its `path` parameter.
-inline std::vector<std::string> named_by_path(const Params& params) {
-  return {params.string("path")};
+inline auto named_by(const Param<std::string>& path) {
+  return [&path](const Params& params) { return std::vector<std::string>{params[path]}; };
+}
+
+// Outputs replace a file only when the run may overwrite.
+inline Replace replace_mode(const RunContext& context) {
+  return context.overwrite ? Replace::allowed : Replace::refused;
 }
 
 inline void refuse_existing(const fs::path& path, const RunContext& context) {
@@ -55,46 +53,32 @@ inline void refuse_existing(const fs::path& path, const RunContext& context) {
   }
 }
 
-// A hidden name beside `path`, unique across processes and within one (two runs of a batch may
-// write the same final name). It keeps the extension: image encoders pick the format by it.
-inline fs::path temporary_for(const fs::path& path) {
-  static std::atomic<int> counter{0};
-  return path.parent_path() / ("." + path.stem().string() + ".partial-" + std::to_string(getpid()) +
-                               "-" + std::to_string(counter++) + path.extension().string());
-}
-
-// One output file written under a hidden temporary name beside its final path: commit()
-// renames it into place; discard() removes it. Nothing half-written ever sits at the final
-// path, whether the run finishes, fails or is cancelled.
+// One output file written through an AtomicFile: a hidden temporary name beside its final
+// path, renamed into place by commit() (never over a file that appeared meanwhile unless the
+// run may overwrite); discard() removes it. Nothing half-written ever sits at the final path,
+// whether the run finishes, fails or is cancelled.
 class PendingOutput {
  public:
-  PendingOutput() = default;
-  PendingOutput(const PendingOutput&) = delete;
-  PendingOutput& operator=(const PendingOutput&) = delete;
-  ~PendingOutput() { discard(); }
-
   // Names the final path from `pattern`, refuses to replace an existing file unless the run
-  // may overwrite, creates its folder and picks the temporary name.
+  // may overwrite, creates its folder and the temporary file.
   void start(const RunContext& context, const std::string& pattern) {
     final_ = resolve(context, pattern);
     refuse_existing(final_, context);
     create_output_folder(final_.parent_path());
-    temp_ = temporary_for(final_);
+    file_.emplace(final_, replace_mode(context));
   }
+  // Appends to the temporary file; throws one line naming the output and the cause.
+  void write(std::string_view bytes) { file_->write(bytes); }
   void commit() {
-    fs::rename(temp_, final_);
-    temp_.clear();
+    file_->commit();
+    file_.reset();
     committed_ = true;
   }
-  void discard() noexcept {
-    if (temp_.empty()) return;
-    std::error_code ignored;
-    fs::remove(temp_, ignored);
-    temp_.clear();
-  }
+  void discard() noexcept { file_.reset(); }
 
   const fs::path& final_path() const { return final_; }
-  const fs::path& temp_path() const { return temp_; }
+  // For libraries that write by name (libav): see AtomicFile::temp_path().
+  const fs::path& temp_path() const { return file_->temp_path(); }
   // For Stage::outputs(): the final path once committed.
   std::vector<fs::path> committed() const {
     return committed_ ? std::vector<fs::path>{final_} : std::vector<fs::path>{};
@@ -102,7 +86,7 @@ class PendingOutput {
 
  private:
   fs::path final_;
-  fs::path temp_;  // empty before start() and once committed or discarded
+  std::optional<AtomicFile> file_;  // from start() until committed or discarded
   bool committed_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/json_text.h"
 #include "pipeline/stage.h"
 #include "stages/io/detection_records.h"
 
@@ -26,6 +28,8 @@ namespace {
 
 using nlohmann::ordered_json;
 using Clock = std::chrono::steady_clock;
+
+constexpr auto kCancelCheck = std::chrono::milliseconds(100);
 
 void init_curl() {
   static std::once_flag once;
@@ -74,19 +78,45 @@ struct Request {
 
 class PostEvents : public SinkStage {
  public:
+  static inline const Param<std::string> url{"url", "", "the endpoint, http:// or https://"};
+  static inline const auto per = Param<std::string>::choice(
+      "per", {"frame", "detection"}, "frame",
+      "frame: one event per frame (file, frame, pts, time_s, detections "
+      "[...], scalars {...}); detection: one per detection (file, frame, "
+      "pts, time_s, stage, label, score, box {x,y,w,h}, scalars)");
+  static inline const Param<std::string> from{
+      "from", "", "send only the detections of this stage; empty = all"};
+  static inline const auto batch_size =
+      Param<int>{"batch_size", 16, "events per request"}.range(1, 100000);
+  static inline const auto max_in_flight =
+      Param<int>{"max_in_flight", 4,
+                 "requests outstanding at once (more overlap a slow endpoint's "
+                 "latency); a frame waits only when this many are out"}
+          .range(1, 1024)
+          .in_flight();
+  static inline const auto retries =
+      Param<int>{"retries", 3,
+                 "retries of a request that timed out, failed to connect or got a "
+                 "5xx, 408 or 429 answer, after 0.1 s, 0.2 s, 0.4 s, …; then the "
+                 "file fails"}
+          .range(0, 20);
+  static inline const auto timeout_ms =
+      Param<int>{"timeout_ms", 10000, "how long one attempt may take"}.range(1, 3600000);
+
   explicit PostEvents(const Params& params)
-      : url_(params.string("url")),
-        per_frame_(params.string("per") == "frame"),
-        from_(params.string("from")),
-        batch_size_(static_cast<std::size_t>(params.integer("batch_size"))),
-        max_in_flight_(static_cast<std::size_t>(params.integer("max_in_flight"))),
-        retries_(static_cast<int>(params.integer("retries"))),
-        timeout_ms_(params.integer("timeout_ms")) {}
+      : url_(params[url]),
+        per_frame_(params[per] == "frame"),
+        from_(params[from]),
+        batch_size_(static_cast<std::size_t>(params[batch_size])),
+        max_in_flight_(static_cast<std::size_t>(params[max_in_flight])),
+        retries_(params[retries]),
+        timeout_ms_(params[timeout_ms]) {}
   ~PostEvents() override { abort(); }
 
   void open(const RunContext& context) override {
     init_curl();
     input_ = context.input_path;
+    cancel_ = context.cancel;
     multi_ = curl_multi_init();
     if (!multi_) throw std::runtime_error("cannot create a libcurl multi handle");
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, static_cast<long>(max_in_flight_));
@@ -130,7 +160,7 @@ class PostEvents : public SinkStage {
   void send_batch() {
     while (requests_.size() >= max_in_flight_) drive(true);
     auto request = std::make_unique<Request>();
-    request->body = pending_.dump();
+    request->body = dump_json(pending_);
     pending_ = ordered_json::array();
     // The same key on every attempt of this batch, so a server can drop a repeat whose first
     // answer was lost to a timeout.
@@ -170,8 +200,11 @@ class PostEvents : public SinkStage {
   // Moves the transfers on; with `wait`, first waits (off-CPU, in poll) until one of them has
   // something to do or a retry falls due.
   void drive(bool wait) {
+    // Every wait below is at most kCancelCheck: a cancelled run stops waiting for its transfers
+    // (which abort() drops) instead of waiting out their timeouts and retries.
+    if (cancel_ && cancel_->load()) throw std::runtime_error("cancelled while posting events");
     const auto now = Clock::now();
-    auto next_due = now + std::chrono::seconds(1);
+    auto next_due = now + kCancelCheck;
     for (auto& request : requests_) {
       if (request->easy) continue;
       if (request->due <= now) {
@@ -240,6 +273,7 @@ class PostEvents : public SinkStage {
   int retries_;
   std::int64_t timeout_ms_;
   std::string input_;
+  const std::atomic<bool>* cancel_ = nullptr;
   CURLM* multi_ = nullptr;
   ordered_json pending_ = ordered_json::array();
   std::deque<std::unique_ptr<Request>> requests_;  // in flight or waiting to retry
@@ -252,46 +286,24 @@ class PostEvents : public SinkStage {
 }  // namespace
 
 StageInfo post_events_stage() {
-  return {
-      .type = "post_events",
-      .kind = StageKind::sink,
-      .resource = ResourceClass::io,
-      .ordering = Ordering::serial_in_order,
-      .summary =
-          "POSTs detections and per-frame scalars as JSON events (a JSON array per "
-          "request) to an HTTP endpoint, up to `max_in_flight` requests at once on one "
-          "thread; retries 5xx answers and timeouts with backoff.",
-      .example =
-          "- { name: events, type: post_events, input: people, params: { url: "
-          "\"http://127.0.0.1:8080/events\", max_in_flight: 16 } }",
-      .params =
-          {ParamSpec::string("url", "", "the endpoint, http:// or https://"),
-           ParamSpec::choice("per", {"frame", "detection"}, "frame",
-                             "frame: one event per frame (file, frame, pts, time_s, detections "
-                             "[...], scalars {...}); detection: one per detection (file, frame, "
-                             "pts, time_s, stage, label, score, box {x,y,w,h}, scalars)"),
-           ParamSpec::string("from", "", "send only the detections of this stage; empty = all"),
-           ParamSpec::integer("batch_size", 16, "events per request").range(1, 100000),
-           ParamSpec::integer("max_in_flight", 4,
-                              "requests outstanding at once (more overlap a slow endpoint's "
-                              "latency); a frame waits only when this many are out")
-               .range(1, 1024),
-           ParamSpec::integer("retries", 3,
-                              "retries of a request that timed out, failed to connect or got a "
-                              "5xx, 408 or 429 answer, after 0.1 s, 0.2 s, 0.4 s, …; then the "
-                              "file fails")
-               .range(0, 20),
-           ParamSpec::integer("timeout_ms", 10000, "how long one attempt may take")
-               .range(1, 3600000)},
-      .create = [](const StageSetup& setup) { return std::make_unique<PostEvents>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            const auto& url = params.string("url");
-            if (!url.starts_with("http://") && !url.starts_with("https://"))
-              problems.push_back("'url' must start with http:// or https://, got '" + url + "'");
-            return problems;
-          }};
+  return stage_info<PostEvents>(
+      {.type = "post_events",
+       .resource = ResourceClass::io,
+       .ordering = Ordering::serial_in_order,
+       .summary = "POSTs detections and per-frame scalars as JSON events (a JSON array per "
+                  "request) to an HTTP endpoint, up to `max_in_flight` requests at once on one "
+                  "thread; retries 5xx answers and timeouts with backoff.",
+       .example = "- { name: events, type: post_events, input: people, params: { url: "
+                  "\"http://127.0.0.1:8080/events\", max_in_flight: 16 } }",
+       .params = {PostEvents::url, PostEvents::per, PostEvents::from, PostEvents::batch_size,
+                  PostEvents::max_in_flight, PostEvents::retries, PostEvents::timeout_ms},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         const auto& url = params[PostEvents::url];
+         if (!url.starts_with("http://") && !url.starts_with("https://"))
+           problems.push_back("'url' must start with http:// or https://, got '" + url + "'");
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -10,8 +10,6 @@ extern "C" {
 #include <libavutil/audio_fifo.h>
 }
 
-#include "stages/io/network_input.h"
-
 namespace framepipe::stages {
 
 namespace {
@@ -99,9 +97,9 @@ struct AudioFifoDeleter {
 // audio: encode). Same rate and channels; timestamps continue from the first decoded frame's.
 class AudioTranscoder {
  public:
-  AudioTranscoder(const AVStream& input, AVStream* output, AVFormatContext* muxer,
+  AudioTranscoder(const InputStream& input, AVStream* output, AVFormatContext* muxer,
                   const std::string& path)
-      : input_(input), output_(output), muxer_(muxer), path_(path) {
+      : input_time_base_(input.time_base), output_(output), muxer_(muxer), path_(path) {
     const AVCodecParameters& source = *input.codecpar;
     const std::string what = "the " + std::string(avcodec_get_name(source.codec_id)) +
                              " audio of stream #" + std::to_string(input.index) + " of '" + path +
@@ -177,7 +175,7 @@ class AudioTranscoder {
       next_pts_ =
           frame.best_effort_timestamp == AV_NOPTS_VALUE
               ? 0
-              : av_rescale_q(frame.best_effort_timestamp, input_.time_base, encoder_->time_base);
+              : av_rescale_q(frame.best_effort_timestamp, input_time_base_, encoder_->time_base);
     }
     std::unique_ptr<AVFrame, libav::FrameDeleter> converted(av_frame_alloc());
     if (!converted) throw std::bad_alloc();
@@ -232,7 +230,7 @@ class AudioTranscoder {
     }
   }
 
-  const AVStream& input_;
+  AVRational input_time_base_;
   AVStream* output_;
   AVFormatContext* muxer_;
   std::string path_;
@@ -247,36 +245,21 @@ class AudioTranscoder {
 StreamCopy::StreamCopy() = default;
 StreamCopy::~StreamCopy() = default;
 
-void StreamCopy::open(const std::string& input_path, AVFormatContext* muxer, AVStream* video,
+void StreamCopy::open(DemuxedInput& input, AVFormatContext* muxer, AVStream* video,
                       Options options) {
-  path_ = input_path;
+  path_ = input.path;
   muxer_ = muxer;
-  AVFormatContext* input = nullptr;
-  int ret = network_input::open(&input, path_, {.cancel = options.cancel});
-  if (ret < 0) {
-    throw std::runtime_error("cannot open '" + path_ +
-                             "' to copy its audio and metadata: " + libav::error_string(ret));
-  }
-  input_.reset(input);
-  libav::check(avformat_find_stream_info(input, nullptr),
-               "cannot read the streams of '" + path_ + "'");
-  packet_.reset(av_packet_alloc());
-  if (!packet_) throw std::bad_alloc();
-
-  const int decoded_video = av_find_best_stream(input, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   if (options.metadata) {
-    copy_metadata(&muxer->metadata, input->metadata);
-    if (decoded_video >= 0)
-      copy_metadata(&video->metadata, input->streams[decoded_video]->metadata);
+    copy_metadata(&muxer->metadata, input.metadata.get());
+    copy_metadata(&video->metadata, input.video.metadata.get());
   }
-  output_of_.assign(input->nb_streams, nullptr);
+  output_of_.assign(input.stream_count, nullptr);
+  time_base_of_.assign(input.stream_count, AVRational{0, 1});
   transcoder_of_.clear();
-  transcoder_of_.resize(input->nb_streams);
-  for (unsigned i = 0; i < input->nb_streams; ++i) {
-    AVStream* stream = input->streams[i];
-    stream->discard = AVDISCARD_ALL;
-    if (static_cast<int>(i) == decoded_video) continue;
-    const AVCodecParameters& codec = *stream->codecpar;
+  transcoder_of_.resize(input.stream_count);
+  std::vector<int> copied;
+  for (const InputStream& stream : input.others) {
+    const AVCodecParameters& codec = *stream.codecpar;
     const bool audio = codec.codec_type == AVMEDIA_TYPE_AUDIO && options.audio != Audio::drop;
     const bool subtitle = codec.codec_type == AVMEDIA_TYPE_SUBTITLE;
     if (!audio && !(subtitle && container_holds(muxer, codec.codec_id))) {
@@ -285,87 +268,83 @@ void StreamCopy::open(const std::string& input_path, AVFormatContext* muxer, AVS
     }
     AVStream* copy = avformat_new_stream(muxer, nullptr);
     if (!copy) throw std::bad_alloc();
+    const auto index = static_cast<std::size_t>(stream.index);
     const bool encode =
         audio && (options.audio == Audio::encode || !container_holds(muxer, codec.codec_id));
     if (encode) {
-      transcoder_of_[i] = std::make_unique<AudioTranscoder>(*stream, copy, muxer, path_);
+      transcoder_of_[index] = std::make_unique<AudioTranscoder>(stream, copy, muxer, path_);
       ++encoded_audio_;
     } else {
       libav::check(avcodec_parameters_copy(copy->codecpar, &codec),
                    "cannot copy stream parameters");
       // The source container's tag may mean nothing in this one; the muxer picks its own.
       copy->codecpar->codec_tag = 0;
-      copy->time_base = stream->time_base;  // a hint; the muxer may pick another
+      copy->time_base = stream.time_base;  // a hint; the muxer may pick another
       ++(audio ? copied_audio_ : copied_subtitles_);
     }
-    copy->disposition = stream->disposition;
-    if (options.metadata) copy_metadata(&copy->metadata, stream->metadata);
-    stream->discard = AVDISCARD_DEFAULT;
-    output_of_[i] = copy;
+    copy->disposition = stream.disposition;
+    if (options.metadata) copy_metadata(&copy->metadata, stream.metadata.get());
+    output_of_[index] = copy;
+    time_base_of_[index] = stream.time_base;
+    copied.push_back(stream.index);
   }
+  if (!copied.empty()) packets_ = input.subscribe(copied);
 }
 
-bool StreamCopy::read_packet() {
-  for (;;) {
-    const int ret = av_read_frame(input_.get(), packet_.get());
-    if (ret == AVERROR_EOF) return false;
-    libav::check(ret, "cannot read '" + path_ + "' for the streams copied from it");
-    // Streams that appear mid-file (MPEG-TS) were not there to be mapped: skipped.
-    const auto index = static_cast<std::size_t>(packet_->stream_index);
-    if (index < output_of_.size() && output_of_[index]) return true;
-    av_packet_unref(packet_.get());
+bool StreamCopy::take_packet() {
+  if (packets_->overflowed()) {
+    throw std::runtime_error("the streams copied from '" + path_ + "' fell more than " +
+                             std::to_string(PacketQueue::kMaxBytes >> 20) +
+                             " MiB behind the video (does the video end long before the "
+                             "audio?); set audio: drop to leave them out");
   }
+  packet_ = packets_->take();
+  return packet_ != nullptr;
 }
 
 void StreamCopy::write_packet() {
-  holding_ = false;
-  if (const auto& transcoder = transcoder_of_[packet_->stream_index]) {
+  const auto index = static_cast<std::size_t>(packet_->stream_index);
+  if (const auto& transcoder = transcoder_of_[index]) {
     transcoder->send(packet_.get());
-    av_packet_unref(packet_.get());
+    packet_.reset();
     return;
   }
-  const AVStream* from = input_->streams[packet_->stream_index];
-  const AVStream* to = output_of_[packet_->stream_index];
-  av_packet_rescale_ts(packet_.get(), from->time_base, to->time_base);
+  const AVStream* to = output_of_[index];
+  av_packet_rescale_ts(packet_.get(), time_base_of_[index], to->time_base);
   packet_->stream_index = to->index;
   packet_->pos = -1;
   // Takes over the packet's data and leaves it blank.
-  libav::check(av_interleaved_write_frame(muxer_, packet_.get()),
-               "cannot write the streams copied from '" + path_ + "'");
+  const int ret = av_interleaved_write_frame(muxer_, packet_.get());
+  packet_.reset();
+  libav::check(ret, "cannot write the streams copied from '" + path_ + "'");
 }
 
 void StreamCopy::write_until(std::int64_t until, AVRational time_base) {
-  if (!input_) return;
-  while (!ended_) {
-    if (!holding_) {
-      holding_ = read_packet();
-      ended_ = !holding_;
-      if (ended_) return;
-    }
+  if (!packets_) return;
+  while (packet_ || take_packet()) {
     const std::int64_t at = packet_->dts != AV_NOPTS_VALUE ? packet_->dts : packet_->pts;
-    const AVRational at_base = input_->streams[packet_->stream_index]->time_base;
+    const AVRational at_base = time_base_of_[static_cast<std::size_t>(packet_->stream_index)];
     if (at != AV_NOPTS_VALUE && av_compare_ts(at, at_base, until, time_base) > 0) return;
     write_packet();
   }
 }
 
 void StreamCopy::write_rest() {
-  if (!input_) return;
-  if (holding_) write_packet();
-  while (read_packet()) write_packet();
-  ended_ = true;
+  if (!packets_) return;
+  while (packet_ || take_packet()) write_packet();
   for (const auto& transcoder : transcoder_of_) {
     if (transcoder) transcoder->send(nullptr);
   }
+  packets_.reset();
 }
 
 void StreamCopy::close() noexcept {
-  input_.reset();
+  packets_.reset();
   packet_.reset();
   output_of_.clear();
+  time_base_of_.clear();
   transcoder_of_.clear();
   muxer_ = nullptr;
-  holding_ = false;
 }
 
 std::map<std::string, double> StreamCopy::counters() const {

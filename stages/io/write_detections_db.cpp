@@ -308,14 +308,40 @@ class Postgres : public Database {
 
 class WriteDetectionsDb : public SinkStage {
  public:
+  static inline const Param<std::string> path{
+      "path", "detections.sqlite",
+      "SQLite database file, under output.dir unless absolute; shared by "
+      "every file of a batch"};
+  static inline const Param<std::string> url{
+      "url", "",
+      "a PostgreSQL connection URL (postgresql://user@host:port/db); when "
+      "set, used instead of `path`"};
+  static inline const Param<std::string> table{"table", "detections",
+                                               "table name (letters, digits, _)"};
+  static inline const Param<std::string> from{
+      "from", "", "write only the detections of this stage; empty = all"};
+  static inline const auto batch_size =
+      Param<int>{"batch_size", 200, "rows per transaction"}.range(1, 5000);
+  static inline const auto max_in_flight =
+      Param<int>{"max_in_flight", 4,
+                 "PostgreSQL: batches sent before the first is answered (pipeline "
+                 "mode); SQLite writes each batch at once"}
+          .range(1, 256)
+          .in_flight();
+  static inline const auto timeout_ms =
+      Param<int>{"timeout_ms", 10000,
+                 "how long to wait to connect (PostgreSQL) or for a locked "
+                 "database (SQLite)"}
+          .range(1, 3600000);
+
   explicit WriteDetectionsDb(const Params& params)
-      : path_(params.string("path")),
-        url_(params.string("url")),
-        table_(params.string("table")),
-        from_(params.string("from")),
-        batch_size_(static_cast<std::size_t>(params.integer("batch_size"))),
-        max_in_flight_(static_cast<int>(params.integer("max_in_flight"))),
-        timeout_ms_(static_cast<int>(params.integer("timeout_ms"))) {}
+      : path_(params[path]),
+        url_(params[url]),
+        table_(params[table]),
+        from_(params[from]),
+        batch_size_(static_cast<std::size_t>(params[batch_size])),
+        max_in_flight_(params[max_in_flight]),
+        timeout_ms_(params[timeout_ms]) {}
 
   void open(const RunContext& context) override {
     file_ = context.input_path;
@@ -390,61 +416,39 @@ bool is_identifier(const std::string& name) {
 }  // namespace
 
 StageInfo write_detections_db_stage() {
-  return {
-      .type = "write_detections_db",
-      .kind = StageKind::sink,
-      .resource = ResourceClass::io,
-      .ordering = Ordering::serial_in_order,
-      .summary =
-          "Writes detections as rows (file, frame, pts, time_s, stage, label, score, x, y, "
-          "w, h) into SQLite or PostgreSQL, in batched transactions; a file processed "
-          "again replaces its rows, a failed one leaves none. Creates the table when "
-          "missing (docs/network.md).",
-      .example =
-          "- { name: db, type: write_detections_db, input: people, params: { path: "
-          "people.sqlite } }",
-      .params =
-          {ParamSpec::string("path", "detections.sqlite",
-                             "SQLite database file, under output.dir unless absolute; shared by "
-                             "every file of a batch"),
-           ParamSpec::string("url", "",
-                             "a PostgreSQL connection URL (postgresql://user@host:port/db); when "
-                             "set, used instead of `path`"),
-           ParamSpec::string("table", "detections", "table name (letters, digits, _)"),
-           ParamSpec::string("from", "", "write only the detections of this stage; empty = all"),
-           ParamSpec::integer("batch_size", 200, "rows per transaction").range(1, 5000),
-           ParamSpec::integer("max_in_flight", 4,
-                              "PostgreSQL: batches sent before the first is answered (pipeline "
-                              "mode); SQLite writes each batch at once")
-               .range(1, 256),
-           ParamSpec::integer("timeout_ms", 10000,
-                              "how long to wait to connect (PostgreSQL) or for a locked "
-                              "database (SQLite)")
-               .range(1, 3600000)},
-      .create =
-          [](const StageSetup& setup) { return std::make_unique<WriteDetectionsDb>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            const auto& url = params.string("url");
-            if (!url.empty() && !url.starts_with("postgresql://") &&
-                !url.starts_with("postgres://"))
-              problems.push_back("'url' must start with postgresql:// or postgres://, got '" +
-                                 redacted(url) + "'");
-            if (url.empty() && params.string("path").empty())
-              problems.push_back("'path' must name a SQLite file when 'url' is empty");
-            if (const auto path = fs::path(params.string("path")).lexically_normal();
-                path.is_relative() && !path.empty() && *path.begin() == "..")
-              problems.push_back("'path' '" + params.string("path") +
-                                 "' climbs out of output.dir with '..'; a relative path stays "
-                                 "under output.dir (an absolute one names any place)");
-            if (!is_identifier(params.string("table")))
-              problems.push_back(
-                  "'table' must be letters, digits and _, not starting with a digit, "
-                  "got '" +
-                  params.string("table") + "'");
-            return problems;
-          }};
+  return stage_info<WriteDetectionsDb>(
+      {.type = "write_detections_db",
+       .resource = ResourceClass::io,
+       .ordering = Ordering::serial_in_order,
+       .summary = "Writes detections as rows (file, frame, pts, time_s, stage, label, score, x, y, "
+                  "w, h) into SQLite or PostgreSQL, in batched transactions; a file processed "
+                  "again replaces its rows, a failed one leaves none. Creates the table when "
+                  "missing (docs/network.md).",
+       .example = "- { name: db, type: write_detections_db, input: people, params: { path: "
+                  "people.sqlite } }",
+       .params = {WriteDetectionsDb::path, WriteDetectionsDb::url, WriteDetectionsDb::table,
+                  WriteDetectionsDb::from, WriteDetectionsDb::batch_size,
+                  WriteDetectionsDb::max_in_flight, WriteDetectionsDb::timeout_ms},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         const auto& url = params[WriteDetectionsDb::url];
+         if (!url.empty() && !url.starts_with("postgresql://") && !url.starts_with("postgres://"))
+           problems.push_back("'url' must start with postgresql:// or postgres://, got '" +
+                              redacted(url) + "'");
+         if (url.empty() && params[WriteDetectionsDb::path].empty())
+           problems.push_back("'path' must name a SQLite file when 'url' is empty");
+         if (const auto path = fs::path(params[WriteDetectionsDb::path]).lexically_normal();
+             path.is_relative() && !path.empty() && *path.begin() == "..")
+           problems.push_back("'path' '" + params[WriteDetectionsDb::path] +
+                              "' climbs out of output.dir with '..'; a relative path stays "
+                              "under output.dir (an absolute one names any place)");
+         if (!is_identifier(params[WriteDetectionsDb::table]))
+           problems.push_back(
+               "'table' must be letters, digits and _, not starting with a digit, "
+               "got '" +
+               params[WriteDetectionsDb::table] + "'");
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

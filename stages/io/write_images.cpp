@@ -2,6 +2,7 @@
 //   - { name: stills, type: write_images, params: { every: 25, path: "{stem}/{frame:06}.jpg" } }
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 
 #include "pipeline/stage.h"
@@ -37,12 +38,23 @@ FrameField find_frame_field(const std::string& text, std::size_t from = 0) {
 
 class WriteImages : public SinkStage {
  public:
+  static inline const Param<std::string> path{
+      "path", "{stem}-frames/{frame:06}.png",
+      "image file under output.dir: {stem} is the input's name without "
+      "extension, {frame} the frame index, {frame:06} zero-padded to 6 "
+      "digits; .png or .jpg/.jpeg"};
+  static inline const auto every =
+      Param<int>{"every", 1, "write frames whose index is a multiple of this"}.range(1, 1000000);
+  static inline const auto jpeg_quality =
+      Param<int>{"jpeg_quality", 95, "JPEG quality"}.range(0, 100);
+  static inline const auto png_compression =
+      Param<int>{"png_compression", 3, "PNG zlib level: higher is smaller and slower"}.range(0, 9);
+
   explicit WriteImages(const Params& params)
-      : pattern_(params.string("path")),
-        every_(params.integer("every")),
+      : pattern_(params[path]),
+        every_(params[every]),
         format_(image_file::format_of(pattern_).value()),
-        setting_(static_cast<int>(params.integer(
-            format_ == image_file::Format::png ? "png_compression" : "jpeg_quality"))) {}
+        setting_(params[format_ == image_file::Format::png ? png_compression : jpeg_quality]) {}
   ~WriteImages() override { discard(); }
 
   void open(const RunContext& context) override {
@@ -58,37 +70,34 @@ class WriteImages : public SinkStage {
     const fs::path path = name_for(frame.index);
     output_file::refuse_existing(path, context_);
     create_folder(path.parent_path());
-    const fs::path temp = output_file::temporary_for(path);
-    {
-      std::lock_guard lock(mutex_);
-      pending_.push_back({temp, path});
-    }
+    std::vector<unsigned char> bytes;
     try {
-      image_file::write(temp, image_file::encode(frame.image(), format_, setting_));
+      bytes = image_file::encode(frame.image(), format_, setting_);
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
     }
+    auto file = std::make_unique<AtomicFile>(path, output_file::replace_mode(context_));
+    file->write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    file->close();
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(file));
   }
 
   // The images move to their final names only now, all together: a run that fails before this
   // leaves the images of an earlier run (output.overwrite: true) as they were.
   void finish() override {
     std::sort(pending_.begin(), pending_.end(),
-              [](const auto& a, const auto& b) { return a.final_path < b.final_path; });
+              [](const auto& a, const auto& b) { return a->final_path() < b->final_path(); });
     for (const auto& image : pending_) {
-      std::error_code error;
-      fs::rename(image.temp_path, image.final_path, error);
-      if (error) {
-        throw std::runtime_error("cannot rename '" + image.temp_path.string() + "' to '" +
-                                 image.final_path.string() + "': " + error.message());
-      }
-      written_.push_back(image.final_path);
+      image->commit();
+      written_.push_back(image->final_path());
     }
     pending_.clear();
     committed_ = true;
   }
 
-  // Removes every image this run has not put in place, so a failed run leaves none of them.
+  // Removes every image this run wrote, hidden or already renamed, so a failed run leaves none
+  // of them.
   void abort() noexcept override { discard(); }
 
   std::vector<fs::path> outputs() const override {
@@ -122,12 +131,13 @@ class WriteImages : public SinkStage {
   void discard() noexcept {
     if (committed_) return;
     std::error_code ignored;
-    for (const auto& image : pending_) fs::remove(image.temp_path, ignored);
+    for (const auto& path : written_) fs::remove(path, ignored);
+    pending_.clear();  // removes the hidden files
     // Deepest first; fs::remove leaves a folder that still holds something.
     std::sort(created_folders_.begin(), created_folders_.end(),
               [](const auto& a, const auto& b) { return a.native().size() > b.native().size(); });
     for (const auto& folder : created_folders_) fs::remove(folder, ignored);
-    pending_.clear();
+    written_.clear();
     created_folders_.clear();
   }
 
@@ -138,12 +148,10 @@ class WriteImages : public SinkStage {
   RunContext context_;
   std::string resolved_;
   std::mutex mutex_;
-  struct PendingImage {
-    fs::path temp_path;   // hidden, beside its final name; written by consume()
-    fs::path final_path;  // renamed to in finish()
-  };
-  std::vector<PendingImage> pending_;
-  std::vector<fs::path> written_;  // final names, in order, once finish() renamed them
+  // Complete images under hidden names beside their final ones, written by consume() and
+  // renamed in finish().
+  std::vector<std::unique_ptr<AtomicFile>> pending_;
+  std::vector<fs::path> written_;  // final names, renamed into place by finish()
   std::vector<fs::path> created_folders_;
   bool committed_ = false;
 };
@@ -151,45 +159,33 @@ class WriteImages : public SinkStage {
 }  // namespace
 
 StageInfo write_images_stage() {
-  return {
-      .type = "write_images",
-      .kind = StageKind::sink,
-      .resource = ResourceClass::io,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Saves every Nth frame as an image (PNG or JPEG by the path's extension) under a hidden "
-          "name, all renamed into place when the run completes; a failed run removes them and "
-          "leaves the images of an earlier run as they were.",
-      .example =
-          "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
-          "\"{stem}/{frame:06}.jpg\" } }",
-      .params = {ParamSpec::string(
-                     "path", "{stem}-frames/{frame:06}.png",
-                     "image file under output.dir: {stem} is the input's name without "
-                     "extension, {frame} the frame index, {frame:06} zero-padded to 6 "
-                     "digits; .png or .jpg/.jpeg"),
-                 ParamSpec::integer("every", 1, "write frames whose index is a multiple of this")
-                     .range(1, 1000000),
-                 ParamSpec::integer("jpeg_quality", 95, "JPEG quality").range(0, 100),
-                 ParamSpec::integer("png_compression", 3,
-                                    "PNG zlib level: higher is smaller and slower")
-                     .range(0, 9)},
-      .create = [](const StageSetup& setup) { return std::make_unique<WriteImages>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            const auto& path = params.string("path");
-            if (find_frame_field(path).at == std::string::npos) {
-              problems.push_back(
-                  "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
-                  "image would get the same name");
-            }
-            if (!image_file::format_of(path)) {
-              problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
-            }
-            return problems;
-          },
-      .output_names = output_file::named_by_path};
+  return stage_info<WriteImages>(
+      {.type = "write_images",
+       .resource = ResourceClass::io,
+       .summary =
+           "Saves every Nth frame as an image (PNG or JPEG by the path's extension) under a hidden "
+           "name, all renamed into place when the run completes; a failed run removes them and "
+           "leaves the images of an earlier run as they were.",
+       .example =
+           "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
+           "\"{stem}/{frame:06}.jpg\" } }",
+       .params = {WriteImages::path, WriteImages::every, WriteImages::jpeg_quality,
+                  WriteImages::png_compression},
+       .check =
+           [](const Params& params) {
+             std::vector<std::string> problems;
+             const auto& path = params[WriteImages::path];
+             if (find_frame_field(path).at == std::string::npos) {
+               problems.push_back(
+                   "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
+                   "image would get the same name");
+             }
+             if (!image_file::format_of(path)) {
+               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
+             }
+             return problems;
+           },
+       .output_names = output_file::named_by(WriteImages::path)});
 }
 
 }  // namespace framepipe::stages

@@ -13,12 +13,27 @@ namespace {
 
 class BlurDetections : public TransformStage {
  public:
+  static inline const auto method = Param<std::string>::choice(
+      "method", {"gaussian", "pixelate"}, "gaussian", "gaussian blur, or mosaic of flat cells");
+  static inline const auto strength =
+      Param<double>{"strength", 0.25, "gaussian: sigma as a fraction of the box's shorter side"}
+          .range(0.01, 2);
+  static inline const auto blocks =
+      Param<int>{"blocks", 8, "pixelate: cells across the box's longer side"}.range(1, 256);
+  static inline const auto grow =
+      Param<double>{"grow", 0.2,
+                    "enlarge each box by this fraction of its size before hiding "
+                    "it (face boxes are tight)"}
+          .range(0, 4);
+  static inline const Param<std::string> from{
+      "from", "", "hide only the detections of this stage; empty = all"};
+
   explicit BlurDetections(const Params& params)
-      : pixelate_(params.string("method") == "pixelate"),
-        strength_(params.number("strength")),
-        blocks_(static_cast<int>(params.integer("blocks"))),
-        grow_(params.number("grow")),
-        from_(params.string("from")) {}
+      : pixelate_(params[method] == "pixelate"),
+        strength_(params[strength]),
+        blocks_(params[blocks]),
+        grow_(params[grow]),
+        from_(params[from]) {}
 
   bool process(Frame& frame) override {
     const cv::Mat& image = frame.image();
@@ -77,31 +92,13 @@ class BlurDetections : public TransformStage {
 }  // namespace
 
 StageInfo blur_detections_stage() {
-  return {
-      .type = "blur_detections",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Blurs or pixelates each detection's box (clamped to the frame) on a copy of the "
-          "frame: anonymizes faces and the like.",
-      .example = "- { name: anonymize, type: blur_detections, params: { method: pixelate } }",
-      .params = {ParamSpec::choice("method", {"gaussian", "pixelate"}, "gaussian",
-                                   "gaussian blur, or mosaic of flat cells"),
-                 ParamSpec::number("strength", 0.25,
-                                   "gaussian: sigma as a fraction of the box's shorter side")
-                     .range(0.01, 2),
-                 ParamSpec::integer("blocks", 8, "pixelate: cells across the box's longer side")
-                     .range(1, 256),
-                 ParamSpec::number("grow", 0.2,
-                                   "enlarge each box by this fraction of its size before hiding "
-                                   "it (face boxes are tight)")
-                     .range(0, 4),
-                 ParamSpec::string("from", "",
-                                   "hide only the detections of this stage; empty = all")},
-      .create = [](const StageSetup& setup) {
-        return std::make_unique<BlurDetections>(setup.params);
-      }};
+  return stage_info<BlurDetections>(
+      {.type = "blur_detections",
+       .summary = "Blurs or pixelates each detection's box (clamped to the frame) on a copy of the "
+                  "frame: anonymizes faces and the like.",
+       .example = "- { name: anonymize, type: blur_detections, params: { method: pixelate } }",
+       .params = {BlurDetections::method, BlurDetections::strength, BlurDetections::blocks,
+                  BlurDetections::grow, BlurDetections::from}});
 }
 
 }  // namespace framepipe::stages

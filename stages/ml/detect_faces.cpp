@@ -43,16 +43,37 @@ std::unique_ptr<cv::CascadeClassifier> load_cascade(const std::string& path, std
 
 class DetectFaces : public TransformStage {
  public:
+  static inline const Param<std::string> cascade{
+      "cascade", kDefaultCascade,
+      "cascade XML file; the default is the frontal face Haar cascade of "
+      "Debian's opencv-data"};
+  static inline const auto scale_factor =
+      Param<double>{"scale_factor", 1.1,
+                    "factor between successive image pyramid levels: smaller finds more "
+                    "sizes, slower"}
+          .range(1.01, 2);
+  static inline const auto min_neighbors =
+      Param<int>{"min_neighbors", 3,
+                 "overlapping windows a face needs to be kept: higher means fewer, "
+                 "surer faces"}
+          .range(0, 100);
+  static inline const auto min_size =
+      Param<int>{"min_size", 30, "smallest face side in pixels"}.range(1, 16384);
+  static inline const auto max_size =
+      Param<int>{"max_size", 0, "largest face side in pixels; 0 = no limit"}.range(0, 16384);
+  static inline const Param<bool> equalize{
+      "equalize", false,
+      "equalize the gray image's histogram first (helps dim or low-contrast "
+      "video)"};
+
   DetectFaces(const StageSetup& setup)
       : name_(setup.name),
-        path_(setup.params.string("cascade")),
-        scale_factor_(setup.params.number("scale_factor")),
-        min_neighbors_(static_cast<int>(setup.params.integer("min_neighbors"))),
-        min_size_(static_cast<int>(setup.params.integer("min_size")),
-                  static_cast<int>(setup.params.integer("min_size"))),
-        max_size_(static_cast<int>(setup.params.integer("max_size")),
-                  static_cast<int>(setup.params.integer("max_size"))),
-        equalize_(setup.params.boolean("equalize")),
+        path_(setup.params[cascade]),
+        scale_factor_(setup.params[scale_factor]),
+        min_neighbors_(setup.params[min_neighbors]),
+        min_size_(setup.params[min_size], setup.params[min_size]),
+        max_size_(setup.params[max_size], setup.params[max_size]),
+        equalize_(setup.params[equalize]),
         pool_([this] { return load_or_throw(); }) {}
 
   void open(const RunContext&) override { pool_.add(load_or_throw()); }
@@ -108,48 +129,26 @@ class DetectFaces : public TransformStage {
 }  // namespace
 
 StageInfo detect_faces_stage() {
-  return {
-      .type = "detect_faces",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Finds faces (cv::CascadeClassifier, Haar or LBP cascade) and adds a 'face' detection "
-          "per box; score = how many overlapping windows voted for it.",
-      .example = "- { name: faces, type: detect_faces, concurrency: 2, params: { min_size: 40 } }",
-      .params =
-          {ParamSpec::string("cascade", kDefaultCascade,
-                             "cascade XML file; the default is the frontal face Haar cascade of "
-                             "Debian's opencv-data"),
-           ParamSpec::number("scale_factor", 1.1,
-                             "factor between successive image pyramid levels: smaller finds more "
-                             "sizes, slower")
-               .range(1.01, 2),
-           ParamSpec::integer("min_neighbors", 3,
-                              "overlapping windows a face needs to be kept: higher means fewer, "
-                              "surer faces")
-               .range(0, 100),
-           ParamSpec::integer("min_size", 30, "smallest face side in pixels").range(1, 16384),
-           ParamSpec::integer("max_size", 0, "largest face side in pixels; 0 = no limit")
-               .range(0, 16384),
-           ParamSpec::boolean(
-               "equalize", false,
-               "equalize the gray image's histogram first (helps dim or low-contrast "
-               "video)")},
-      .create = [](const StageSetup& setup) { return std::make_unique<DetectFaces>(setup); },
-      // Loading a cascade takes milliseconds, so a missing or broken file is a config error,
-      // reported before anything runs.
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            std::string error;
-            if (!load_cascade(params.string("cascade"), error)) problems.push_back(error);
-            const auto max_size = params.integer("max_size");
-            if (max_size > 0 && max_size < params.integer("min_size")) {
-              problems.push_back("'max_size' must be 0 or at least 'min_size'");
-            }
-            return problems;
-          }};
+  return stage_info<DetectFaces>(
+      {.type = "detect_faces",
+       .summary =
+           "Finds faces (cv::CascadeClassifier, Haar or LBP cascade) and adds a 'face' detection "
+           "per box; score = how many overlapping windows voted for it.",
+       .example = "- { name: faces, type: detect_faces, concurrency: 2, params: { min_size: 40 } }",
+       .params = {DetectFaces::cascade, DetectFaces::scale_factor, DetectFaces::min_neighbors,
+                  DetectFaces::min_size, DetectFaces::max_size, DetectFaces::equalize},
+       // Loading a cascade takes milliseconds, so a missing or broken file is a config error,
+       // reported before anything runs.
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         std::string error;
+         if (!load_cascade(params[DetectFaces::cascade], error)) problems.push_back(error);
+         const auto max_size = params[DetectFaces::max_size];
+         if (max_size > 0 && max_size < params[DetectFaces::min_size]) {
+           problems.push_back("'max_size' must be 0 or at least 'min_size'");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -1,5 +1,7 @@
 // detect_people: finds standing people with OpenCV's HOG + linear SVM people detector.
 //   - { name: people, type: detect_people, concurrency: 2, params: { scale: 1.05 } }
+#include <atomic>
+#include <map>
 #include <opencv2/dnn.hpp>
 #include <opencv2/objdetect.hpp>
 
@@ -12,17 +14,45 @@ namespace {
 
 class DetectPeople : public TransformStage {
  public:
+  static inline const auto scale =
+      Param<double>{"scale", 1.05,
+                    "factor between successive image pyramid levels: smaller finds "
+                    "more sizes, slower"}
+          .range(1.01, 2);
+  static inline const auto win_stride =
+      Param<int>{"win_stride", 8,
+                 "window step in pixels, a multiple of 8 (the block stride): smaller "
+                 "is slower and finds more"}
+          .range(8, 128);
+  static inline const auto padding =
+      Param<int>{"padding", 0, "pixels of padding around the image for the search"}.range(0, 128);
+  static inline const auto hit_threshold =
+      Param<double>{"hit_threshold", 0,
+                    "SVM distance a window needs to count: higher means fewer, surer "
+                    "hits"}
+          .range(-10, 10);
+  static inline const auto group_threshold =
+      Param<int>{"group_threshold", 2,
+                 "cv::groupRectangles: overlapping windows a box needs to be kept; 0 "
+                 "keeps every window ungrouped"}
+          .range(0, 100);
+  static inline const auto min_score =
+      Param<double>{"min_score", 0, "drop boxes whose weight is below this"}.range(-10, 100);
+  static inline const auto nms =
+      Param<double>{"nms", 0,
+                    "non-maximum suppression IoU threshold applied after grouping (e.g. "
+                    "0.4 with group_threshold 0); 0 = off"}
+          .range(0, 1);
+
   DetectPeople(const StageSetup& setup)
       : name_(setup.name),
-        hit_threshold_(setup.params.number("hit_threshold")),
-        win_stride_(static_cast<int>(setup.params.integer("win_stride")),
-                    static_cast<int>(setup.params.integer("win_stride"))),
-        padding_(static_cast<int>(setup.params.integer("padding")),
-                 static_cast<int>(setup.params.integer("padding"))),
-        scale_(setup.params.number("scale")),
-        group_threshold_(static_cast<int>(setup.params.integer("group_threshold"))),
-        min_score_(setup.params.number("min_score")),
-        nms_(setup.params.number("nms")) {
+        hit_threshold_(setup.params[hit_threshold]),
+        win_stride_(setup.params[win_stride], setup.params[win_stride]),
+        padding_(setup.params[padding], setup.params[padding]),
+        scale_(setup.params[scale]),
+        group_threshold_(setup.params[group_threshold]),
+        min_score_(setup.params[min_score]),
+        nms_(setup.params[nms]) {
     hog_.setSVMDetector(cv::HOGDescriptor::getDefaultPeopleDetector());
   }
 
@@ -34,6 +64,12 @@ class DetectPeople : public TransformStage {
     // A colour image is used as it is: HOG takes each pixel's strongest channel gradient,
     // which finds more people than a gray conversion would.
     const cv::Mat& image = frame.image();
+    // OpenCV's HOG reads out of bounds on an image smaller than its window (a 64x64 frame
+    // crashed it), and no person fits in one: such frames are skipped, counted, unpadded.
+    if (image.cols < hog_.winSize.width || image.rows < hog_.winSize.height) {
+      ++frames_too_small_;
+      return true;
+    }
     std::vector<cv::Rect> boxes;
     std::vector<double> weights;
     hog_.detectMultiScale(image, boxes, weights, hit_threshold_, win_stride_, padding_, scale_,
@@ -60,6 +96,10 @@ class DetectPeople : public TransformStage {
     return true;
   }
 
+  std::map<std::string, double> counters() const override {
+    return {{"frames_too_small", static_cast<double>(frames_too_small_.load())}};
+  }
+
  private:
   std::string name_;
   cv::HOGDescriptor hog_;
@@ -70,55 +110,30 @@ class DetectPeople : public TransformStage {
   int group_threshold_;
   double min_score_;
   double nms_;
+  std::atomic<std::int64_t> frames_too_small_{0};
 };
 
 }  // namespace
 
 StageInfo detect_people_stage() {
-  return {
-      .type = "detect_people",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Finds standing people (cv::HOGDescriptor with OpenCV's default people detector, "
-          "64x128 windows) and adds a 'person' detection per box; score = SVM weight.",
-      .example = "- { name: people, type: detect_people, concurrency: 2, params: { scale: 1.05 } }",
-      .params =
-          {ParamSpec::number("scale", 1.05,
-                             "factor between successive image pyramid levels: smaller finds "
-                             "more sizes, slower")
-               .range(1.01, 2),
-           ParamSpec::integer("win_stride", 8,
-                              "window step in pixels, a multiple of 8 (the block stride): smaller "
-                              "is slower and finds more")
-               .range(8, 128),
-           ParamSpec::integer("padding", 0, "pixels of padding around the image for the search")
-               .range(0, 128),
-           ParamSpec::number("hit_threshold", 0,
-                             "SVM distance a window needs to count: higher means fewer, surer "
-                             "hits")
-               .range(-10, 10),
-           ParamSpec::integer("group_threshold", 2,
-                              "cv::groupRectangles: overlapping windows a box needs to be kept; 0 "
-                              "keeps every window ungrouped")
-               .range(0, 100),
-           ParamSpec::number("min_score", 0, "drop boxes whose weight is below this")
-               .range(-10, 100),
-           ParamSpec::number("nms", 0,
-                             "non-maximum suppression IoU threshold applied after grouping (e.g. "
-                             "0.4 with group_threshold 0); 0 = off")
-               .range(0, 1)},
-      .create = [](const StageSetup& setup) { return std::make_unique<DetectPeople>(setup); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            if (params.integer("win_stride") % 8 != 0) {
-              problems.push_back("'win_stride' must be a multiple of 8 (HOG's block stride), got " +
-                                 std::to_string(params.integer("win_stride")));
-            }
-            return problems;
-          }};
+  return stage_info<DetectPeople>(
+      {.type = "detect_people",
+       .summary = "Finds standing people (cv::HOGDescriptor with OpenCV's default people detector, "
+                  "64x128 windows) and adds a 'person' detection per box; score = SVM weight. "
+                  "Frames smaller than a window are skipped (counter frames_too_small).",
+       .example =
+           "- { name: people, type: detect_people, concurrency: 2, params: { scale: 1.05 } }",
+       .params = {DetectPeople::scale, DetectPeople::win_stride, DetectPeople::padding,
+                  DetectPeople::hit_threshold, DetectPeople::group_threshold,
+                  DetectPeople::min_score, DetectPeople::nms},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         if (params[DetectPeople::win_stride] % 8 != 0) {
+           problems.push_back("'win_stride' must be a multiple of 8 (HOG's block stride), got " +
+                              std::to_string(params[DetectPeople::win_stride]));
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -74,83 +74,81 @@ std::vector<std::string> read_labels(const std::string& path) {
   return labels;
 }
 
-std::unique_ptr<cv::dnn::Net> load_net(const Params& params) {
-  auto net = std::make_unique<cv::dnn::Net>(
-      cv::dnn::readNet(params.string("model"), params.string("config")));
-  if (net->empty()) {
-    throw std::runtime_error("'model': '" + params.string("model") + "' holds no network");
-  }
-  net->setPreferableBackend(kBackends.at(params.string("backend")));
-  net->setPreferableTarget(kTargets.at(params.string("target")));
-  return net;
-}
-
-std::vector<std::string> check_params(const Params& params) {
-  std::vector<std::string> problems;
-  std::error_code ignored;
-  const auto& model = params.string("model");
-  bool files_ok = true;
-  if (model.empty()) {
-    problems.push_back(
-        "'model' is required: a network file (.onnx, .caffemodel, .pb, .weights, "
-        ".t7)");
-    files_ok = false;
-  } else if (!fs::is_regular_file(model, ignored)) {
-    problems.push_back("'model': no file '" + model + "'");
-    files_ok = false;
-  }
-  for (const char* key : {"config", "labels"}) {
-    const auto& path = params.string(key);
-    if (!path.empty() && !fs::is_regular_file(path, ignored)) {
-      problems.push_back("'" + std::string(key) + "': no file '" + path + "'");
-      files_ok = false;
-    }
-  }
-  if (!parse_mean(params.string("mean"))) {
-    problems.push_back("'mean' must be one to four comma-separated numbers, got '" +
-                       params.string("mean") + "'");
-  }
-  const auto backend = kBackends.at(params.string("backend"));
-  const auto target = kTargets.at(params.string("target"));
-  if (backend != cv::dnn::DNN_BACKEND_DEFAULT) {
-    const auto available = cv::dnn::getAvailableBackends();
-    if (std::find(available.begin(), available.end(), std::make_pair(backend, target)) ==
-        available.end()) {
-      problems.push_back("this OpenCV cannot run backend '" + params.string("backend") +
-                         "' on target '" + params.string("target") + "'");
-    }
-  }
-  // Reading the network is the only way to know the file is one; a broken model is a config
-  // error like a missing one, reported before anything runs.
-  if (files_ok) {
-    try {
-      load_net(params);
-    } catch (const cv::Exception& e) {
-      problems.push_back("'model': cannot read '" + model + "': " + e.err);
-    } catch (const std::exception& e) {
-      problems.push_back(e.what());
-    }
-  }
-  return problems;
-}
-
 class Dnn : public TransformStage {
  public:
+  static inline const Param<std::string> model{
+      "model", "",
+      "network file for cv::dnn::readNet: .onnx, .caffemodel, .pb, "
+      ".weights, .t7 (required)"};
+  static inline const Param<std::string> config{
+      "config", "",
+      "second file some formats need: .prototxt (Caffe), .pbtxt "
+      "(TensorFlow), .cfg (Darknet)"};
+  static inline const auto mode = Param<std::string>::choice(
+      "mode", {"classify", "detect"}, "classify",
+      "what the output holds: class scores, or SSD rows [image_id, class, "
+      "confidence, x1, y1, x2, y2] with corners in 0..1");
+  static inline const auto width =
+      Param<int>{"width", 224, "network input width in pixels"}.range(1, 8192);
+  static inline const auto height =
+      Param<int>{"height", 224, "network input height in pixels"}.range(1, 8192);
+  static inline const auto scale =
+      Param<double>{"scale", 1.0,
+                    "multiplies pixel values after the mean is subtracted (1/255 = "
+                    "0.00392157 for 0..1 inputs)"}
+          .range(0, 1000);
+  static inline const Param<std::string> mean{
+      "mean", "0",
+      "subtracted from each channel, in the network's channel order (R,G,B "
+      "when swap_rb): 'r,g,b' or one number for all"};
+  static inline const Param<bool> swap_rb{"swap_rb", false, "feed RGB instead of the frame's BGR"};
+  static inline const Param<bool> crop{
+      "crop", false,
+      "keep the aspect ratio: scale to cover the input size and take the "
+      "centre, instead of stretching"};
+  static inline const Param<std::string> output{
+      "output", "", "output layer to read; empty = the network's output"};
+  static inline const auto top_k =
+      Param<int>{"top_k", 1, "classify: how many classes to report, best first"}.range(1, 1000);
+  static inline const Param<std::string> labels{
+      "labels", "", "text file, line N (from 0) names class N; empty = class numbers"};
+  static inline const auto confidence =
+      Param<double>{"confidence", 0.5, "detect: drop boxes below this confidence"}.range(0, 1);
+  static inline const auto nms =
+      Param<double>{"nms", 0.45, "detect: per-class non-maximum suppression IoU threshold; 0 = off"}
+          .range(0, 1);
+  static inline const auto backend =
+      Param<std::string>::choice("backend", keys(kBackends), "default",
+                                 "cv::dnn backend; default is OpenCV's own (Debian's OpenCV has no "
+                                 "other)");
+  static inline const auto target =
+      Param<std::string>::choice("target", keys(kTargets), "cpu", "device the backend runs on");
+
+  // The network with its backend and target set; used by check() too, to prove the files load.
+  static std::unique_ptr<cv::dnn::Net> load_net(const Params& params) {
+    auto net = std::make_unique<cv::dnn::Net>(cv::dnn::readNet(params[model], params[config]));
+    if (net->empty()) {
+      throw std::runtime_error("'model': '" + params[model] + "' holds no network");
+    }
+    net->setPreferableBackend(kBackends.at(params[backend]));
+    net->setPreferableTarget(kTargets.at(params[target]));
+    return net;
+  }
+
   explicit Dnn(const StageSetup& setup)
       : name_(setup.name),
         params_(setup.params),
-        detect_(setup.params.string("mode") == "detect"),
-        size_(static_cast<int>(setup.params.integer("width")),
-              static_cast<int>(setup.params.integer("height"))),
-        scale_(setup.params.number("scale")),
-        mean_(*parse_mean(setup.params.string("mean"))),
-        swap_rb_(setup.params.boolean("swap_rb")),
-        crop_(setup.params.boolean("crop")),
-        output_(setup.params.string("output")),
-        top_k_(static_cast<int>(setup.params.integer("top_k"))),
-        confidence_(static_cast<float>(setup.params.number("confidence"))),
-        nms_(static_cast<float>(setup.params.number("nms"))),
-        labels_(read_labels(setup.params.string("labels"))),
+        detect_(setup.params[mode] == "detect"),
+        size_(setup.params[width], setup.params[height]),
+        scale_(setup.params[scale]),
+        mean_(*parse_mean(setup.params[mean])),
+        swap_rb_(setup.params[swap_rb]),
+        crop_(setup.params[crop]),
+        output_(setup.params[output]),
+        top_k_(setup.params[top_k]),
+        confidence_(static_cast<float>(setup.params[confidence])),
+        nms_(static_cast<float>(setup.params[nms])),
+        labels_(read_labels(setup.params[labels])),
         pool_([this] { return load_net(params_); }) {}
 
   void open(const RunContext&) override { pool_.add(load_net(params_)); }
@@ -264,61 +262,72 @@ class Dnn : public TransformStage {
   InstancePool<cv::dnn::Net> pool_;
 };
 
+std::vector<std::string> check_params(const Params& params) {
+  std::vector<std::string> problems;
+  std::error_code ignored;
+  const auto& model = params[Dnn::model];
+  bool files_ok = true;
+  if (model.empty()) {
+    problems.push_back(
+        "'model' is required: a network file (.onnx, .caffemodel, .pb, .weights, "
+        ".t7)");
+    files_ok = false;
+  } else if (!fs::is_regular_file(model, ignored)) {
+    problems.push_back("'model': no file '" + model + "'");
+    files_ok = false;
+  }
+  for (const auto* file : {&Dnn::config, &Dnn::labels}) {
+    const auto& path = params[*file];
+    if (!path.empty() && !fs::is_regular_file(path, ignored)) {
+      problems.push_back("'" + file->name() + "': no file '" + path + "'");
+      files_ok = false;
+    }
+  }
+  if (!parse_mean(params[Dnn::mean])) {
+    problems.push_back("'mean' must be one to four comma-separated numbers, got '" +
+                       params[Dnn::mean] + "'");
+  }
+  const auto backend = kBackends.at(params[Dnn::backend]);
+  const auto target = kTargets.at(params[Dnn::target]);
+  if (backend != cv::dnn::DNN_BACKEND_DEFAULT) {
+    const auto available = cv::dnn::getAvailableBackends();
+    if (std::find(available.begin(), available.end(), std::make_pair(backend, target)) ==
+        available.end()) {
+      problems.push_back("this OpenCV cannot run backend '" + params[Dnn::backend] +
+                         "' on target '" + params[Dnn::target] + "'");
+    }
+  }
+  // Reading the network is the only way to know the file is one; a broken model is a config
+  // error like a missing one, reported before anything runs.
+  if (files_ok) {
+    try {
+      Dnn::load_net(params);
+    } catch (const cv::Exception& e) {
+      problems.push_back("'model': cannot read '" + model + "': " + e.err);
+    } catch (const std::exception& e) {
+      problems.push_back(e.what());
+    }
+  }
+  return problems;
+}
+
 }  // namespace
 
 StageInfo dnn_stage() {
-  return {
-      .type = "dnn",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Runs a network with cv::dnn (ONNX, Caffe, TensorFlow, Darknet, Torch). classify: the "
-          "top_k classes become detections whose box is the whole frame, score = the network's "
-          "output (add a softmax to the model for probabilities); detect: an SSD-style "
-          "[1,1,N,7] output becomes one detection per box.",
-      .example =
-          "- { name: objects, type: dnn, params: { model: ssd.onnx, mode: detect, width: 300, "
-          "height: 300, labels: classes.txt } }",
-      .params =
-          {ParamSpec::string("model", "",
-                             "network file for cv::dnn::readNet: .onnx, .caffemodel, .pb, "
-                             ".weights, .t7 (required)"),
-           ParamSpec::string("config", "",
-                             "second file some formats need: .prototxt (Caffe), .pbtxt "
-                             "(TensorFlow), .cfg (Darknet)"),
-           ParamSpec::choice("mode", {"classify", "detect"}, "classify",
-                             "what the output holds: class scores, or SSD rows [image_id, class, "
-                             "confidence, x1, y1, x2, y2] with corners in 0..1"),
-           ParamSpec::integer("width", 224, "network input width in pixels").range(1, 8192),
-           ParamSpec::integer("height", 224, "network input height in pixels").range(1, 8192),
-           ParamSpec::number("scale", 1.0,
-                             "multiplies pixel values after the mean is subtracted (1/255 = "
-                             "0.00392157 for 0..1 inputs)")
-               .range(0, 1000),
-           ParamSpec::string("mean", "0",
-                             "subtracted from each channel, in the network's channel order (R,G,B "
-                             "when swap_rb): 'r,g,b' or one number for all"),
-           ParamSpec::boolean("swap_rb", false, "feed RGB instead of the frame's BGR"),
-           ParamSpec::boolean("crop", false,
-                              "keep the aspect ratio: scale to cover the input size and take the "
-                              "centre, instead of stretching"),
-           ParamSpec::string("output", "", "output layer to read; empty = the network's output"),
-           ParamSpec::integer("top_k", 1, "classify: how many classes to report, best first")
-               .range(1, 1000),
-           ParamSpec::string("labels", "",
-                             "text file, line N (from 0) names class N; empty = class numbers"),
-           ParamSpec::number("confidence", 0.5, "detect: drop boxes below this confidence")
-               .range(0, 1),
-           ParamSpec::number("nms", 0.45,
-                             "detect: per-class non-maximum suppression IoU threshold; 0 = off")
-               .range(0, 1),
-           ParamSpec::choice("backend", keys(kBackends), "default",
-                             "cv::dnn backend; default is OpenCV's own (Debian's OpenCV has no "
-                             "other)"),
-           ParamSpec::choice("target", keys(kTargets), "cpu", "device the backend runs on")},
-      .create = [](const StageSetup& setup) { return std::make_unique<Dnn>(setup); },
-      .check = check_params};
+  return stage_info<Dnn>(
+      {.type = "dnn",
+       .summary =
+           "Runs a network with cv::dnn (ONNX, Caffe, TensorFlow, Darknet, Torch). classify: the "
+           "top_k classes become detections whose box is the whole frame, score = the network's "
+           "output (add a softmax to the model for probabilities); detect: an SSD-style "
+           "[1,1,N,7] output becomes one detection per box.",
+       .example =
+           "- { name: objects, type: dnn, params: { model: ssd.onnx, mode: detect, width: 300, "
+           "height: 300, labels: classes.txt } }",
+       .params = {Dnn::model, Dnn::config, Dnn::mode, Dnn::width, Dnn::height, Dnn::scale,
+                  Dnn::mean, Dnn::swap_rb, Dnn::crop, Dnn::output, Dnn::top_k, Dnn::labels,
+                  Dnn::confidence, Dnn::nms, Dnn::backend, Dnn::target},
+       .check = check_params});
 }
 
 }  // namespace framepipe::stages

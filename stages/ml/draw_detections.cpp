@@ -25,12 +25,22 @@ std::optional<cv::Scalar> parse_color(const std::string& text) {
 
 class DrawDetections : public TransformStage {
  public:
+  static inline const Param<std::string> color{"color", "#00ff00",
+                                               "box and label colour, as #rrggbb"};
+  static inline const auto thickness =
+      Param<int>{"thickness", 2, "box line width in pixels"}.range(1, 50);
+  static inline const Param<bool> labels{"labels", true, "write 'label score' above each box"};
+  static inline const auto font_scale =
+      Param<double>{"font_scale", 0.5, "label text size (OpenCV font scale)"}.range(0.1, 10);
+  static inline const Param<std::string> from{
+      "from", "", "draw only the detections of this stage; empty = all"};
+
   explicit DrawDetections(const Params& params)
-      : color_(*parse_color(params.string("color"))),
-        thickness_(static_cast<int>(params.integer("thickness"))),
-        labels_(params.boolean("labels")),
-        font_scale_(params.number("font_scale")),
-        from_(params.string("from")) {}
+      : color_(*parse_color(params[color])),
+        thickness_(params[thickness]),
+        labels_(params[labels]),
+        font_scale_(params[font_scale]),
+        from_(params[from]) {}
 
   bool process(Frame& frame) override {
     const cv::Mat& image = frame.image();
@@ -81,33 +91,22 @@ class DrawDetections : public TransformStage {
 }  // namespace
 
 StageInfo draw_detections_stage() {
-  return {
-      .type = "draw_detections",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Draws the frame's detections (boxes, labels, scores) onto a copy of the frame; gray "
-          "frames become BGR.",
-      .example = "- { name: boxes, type: draw_detections, params: { color: \"#ff0000\" } }",
-      .params = {ParamSpec::string("color", "#00ff00", "box and label colour, as #rrggbb"),
-                 ParamSpec::integer("thickness", 2, "box line width in pixels").range(1, 50),
-                 ParamSpec::boolean("labels", true, "write 'label score' above each box"),
-                 ParamSpec::number("font_scale", 0.5, "label text size (OpenCV font scale)")
-                     .range(0.1, 10),
-                 ParamSpec::string("from", "",
-                                   "draw only the detections of this stage; empty = all")},
-      .create =
-          [](const StageSetup& setup) { return std::make_unique<DrawDetections>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            if (!parse_color(params.string("color"))) {
-              problems.push_back("'color' must be #rrggbb (e.g. #00ff00), got '" +
-                                 params.string("color") + "'");
-            }
-            return problems;
-          }};
+  return stage_info<DrawDetections>(
+      {.type = "draw_detections",
+       .summary =
+           "Draws the frame's detections (boxes, labels, scores) onto a copy of the frame; gray "
+           "frames become BGR.",
+       .example = "- { name: boxes, type: draw_detections, params: { color: \"#ff0000\" } }",
+       .params = {DrawDetections::color, DrawDetections::thickness, DrawDetections::labels,
+                  DrawDetections::font_scale, DrawDetections::from},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         if (!parse_color(params[DrawDetections::color])) {
+           problems.push_back("'color' must be #rrggbb (e.g. #00ff00), got '" +
+                              params[DrawDetections::color] + "'");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -33,12 +33,25 @@ bool drawn(double probability, std::int64_t seed, std::int64_t index) {
 
 class Fail : public TransformStage {
  public:
+  static inline const auto at_frame =
+      Param<std::int64_t>{"at_frame", -1, "index of the frame that fails; -1 = none"}.range(-1, {});
+  static inline const auto probability =
+      Param<double>{"probability", 0,
+                    "chance that any one frame fails, drawn from `seed` and the frame index"}
+          .range(0, 1);
+  static inline const Param<std::int64_t> seed{"seed", 0, "seed of the random failures"};
+  static inline const Param<std::string> message{"message", "injected failure", "the error's text"};
+  static inline const auto crash = Param<std::string>::choice(
+      "crash", {"none", "segfault", "abort"}, "none",
+      "instead of throwing, crash the whole process: raise SIGSEGV or call abort() (for process "
+      "isolation drills)");
+
   explicit Fail(const Params& params)
-      : at_frame_(params.integer("at_frame")),
-        probability_(params.number("probability")),
-        seed_(params.integer("seed")),
-        message_(params.string("message")),
-        crash_(params.string("crash")) {}
+      : at_frame_(params[at_frame]),
+        probability_(params[probability]),
+        seed_(params[seed]),
+        message_(params[message]),
+        crash_(params[crash]) {}
 
   bool process(Frame& frame) override {
     if (frame.index == at_frame_ || drawn(probability_, seed_, frame.index)) {
@@ -60,34 +73,20 @@ class Fail : public TransformStage {
 }  // namespace
 
 StageInfo fail_stage() {
-  return {.type = "fail",
-          .kind = StageKind::transform,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::parallel,
-          .summary =
-              "Throws at frame `at_frame`, and at each frame with `probability` (synthetic, for "
-              "failure drills; the same `seed` fails at the same frames).",
-          .example = "- { name: boom, type: fail, params: { at_frame: 50 } }",
-          .params = {ParamSpec::integer("at_frame", -1, "index of the frame that fails; -1 = none")
-                         .range(-1, {}),
-                     ParamSpec::number("probability", 0,
-                                       "chance that any one frame fails, drawn from `seed` and the "
-                                       "frame index")
-                         .range(0, 1),
-                     ParamSpec::integer("seed", 0, "seed of the random failures"),
-                     ParamSpec::string("message", "injected failure", "the error's text"),
-                     ParamSpec::choice("crash", {"none", "segfault", "abort"}, "none",
-                                       "instead of throwing, crash the whole process: raise "
-                                       "SIGSEGV or call abort() (for process isolation drills)")},
-          .create = [](const StageSetup& setup) { return std::make_unique<Fail>(setup.params); },
-          .check =
-              [](const Params& params) {
-                std::vector<std::string> problems;
-                if (params.integer("at_frame") < 0 && params.number("probability") == 0) {
-                  problems.push_back("set 'at_frame' or 'probability': as it is, nothing fails");
-                }
-                return problems;
-              }};
+  return stage_info<Fail>(
+      {.type = "fail",
+       .summary =
+           "Throws at frame `at_frame`, and at each frame with `probability` (synthetic, for "
+           "failure drills; the same `seed` fails at the same frames).",
+       .example = "- { name: boom, type: fail, params: { at_frame: 50 } }",
+       .params = {Fail::at_frame, Fail::probability, Fail::seed, Fail::message, Fail::crash},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         if (params[Fail::at_frame] < 0 && params[Fail::probability] == 0) {
+           problems.push_back("set 'at_frame' or 'probability': as it is, nothing fails");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -12,7 +12,10 @@ namespace {
 
 class Sleep : public TransformStage {
  public:
-  explicit Sleep(const Params& params) : duration_(params.number("ms")) {}
+  static inline const auto ms =
+      Param<double>{"ms", 5, "milliseconds to block per frame"}.range(0, 60000);
+
+  explicit Sleep(const Params& params) : duration_(params[ms]) {}
 
   bool process(Frame&) override {
     std::this_thread::sleep_for(duration_);
@@ -26,15 +29,12 @@ class Sleep : public TransformStage {
 }  // namespace
 
 StageInfo sleep_stage() {
-  return {
-      .type = "sleep",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::io,
-      .ordering = Ordering::parallel,
-      .summary = "Blocks `ms` per frame without using CPU, like IO (synthetic, for what-if runs).",
-      .example = "- { name: wait, type: sleep, concurrency: 4, params: { ms: 20 } }",
-      .params = {ParamSpec::number("ms", 5, "milliseconds to block per frame").range(0, 60000)},
-      .create = [](const StageSetup& setup) { return std::make_unique<Sleep>(setup.params); }};
+  return stage_info<Sleep>(
+      {.type = "sleep",
+       .resource = ResourceClass::io,
+       .summary = "Blocks `ms` per frame without using CPU, like IO (synthetic, for what-if runs).",
+       .example = "- { name: wait, type: sleep, concurrency: 4, params: { ms: 20 } }",
+       .params = {Sleep::ms}});
 }
 
 }  // namespace framepipe::stages

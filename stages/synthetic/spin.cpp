@@ -10,8 +10,10 @@ namespace {
 
 class Spin : public TransformStage {
  public:
-  explicit Spin(const Params& params)
-      : cpu_ns_(static_cast<std::int64_t>(params.number("ms") * 1e6)) {}
+  static inline const auto ms =
+      Param<double>{"ms", 5, "milliseconds of CPU time per frame"}.range(0, 60000);
+
+  explicit Spin(const Params& params) : cpu_ns_(static_cast<std::int64_t>(params[ms] * 1e6)) {}
 
   bool process(Frame&) override {
     // Counts this thread's CPU time, not wall time, so a preempted spin still burns `ms` of CPU.
@@ -30,15 +32,11 @@ class Spin : public TransformStage {
 }  // namespace
 
 StageInfo spin_stage() {
-  return {
-      .type = "spin",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary = "Burns `ms` of CPU time per frame (synthetic, for what-if runs).",
-      .example = "- { name: work, type: spin, concurrency: 2, params: { ms: 30 } }",
-      .params = {ParamSpec::number("ms", 5, "milliseconds of CPU time per frame").range(0, 60000)},
-      .create = [](const StageSetup& setup) { return std::make_unique<Spin>(setup.params); }};
+  return stage_info<Spin>(
+      {.type = "spin",
+       .summary = "Burns `ms` of CPU time per frame (synthetic, for what-if runs).",
+       .example = "- { name: work, type: spin, concurrency: 2, params: { ms: 30 } }",
+       .params = {Spin::ms}});
 }
 
 }  // namespace framepipe::stages

@@ -15,12 +15,29 @@ namespace {
 
 class BackgroundSubtraction : public TransformStage {
  public:
+  static inline const auto history =
+      Param<int>{"history", 500, "frames the background model remembers"}.range(1, 100000);
+  static inline const auto var_threshold =
+      Param<double>{"var_threshold", 16,
+                    "squared distance from the model beyond which a pixel is "
+                    "foreground; higher marks less"}
+          .range(0.1, 10000);
+  static inline const Param<bool> detect_shadows{
+      "detect_shadows", true, "mark shadows (gray, 127) apart from foreground; a little slower"};
+  static inline const auto learning_rate =
+      Param<double>{"learning_rate", -1,
+                    "how fast the model adapts, 0 to 1; -1 picks it from history"}
+          .range(-1, 1);
+  static inline const auto output =
+      Param<std::string>::choice("output", {"mask", "masked"}, "mask",
+                                 "mask: the MOG2 mask; masked: the frame, black outside the "
+                                 "foreground");
+
   explicit BackgroundSubtraction(const Params& params)
-      : model_(cv::createBackgroundSubtractorMOG2(static_cast<int>(params.integer("history")),
-                                                  params.number("var_threshold"),
-                                                  params.boolean("detect_shadows"))),
-        learning_rate_(params.number("learning_rate")),
-        masked_(params.string("output") == "masked") {}
+      : model_(cv::createBackgroundSubtractorMOG2(params[history], params[var_threshold],
+                                                  params[detect_shadows])),
+        learning_rate_(params[learning_rate]),
+        masked_(params[output] == "masked") {}
 
   bool process(Frame& frame) override {
     const cv::Mat& image = frame.image();
@@ -48,45 +65,24 @@ class BackgroundSubtraction : public TransformStage {
 }  // namespace
 
 StageInfo background_subtraction_stage() {
-  return {
-      .type = "background_subtraction",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::serial_in_order,
-      .summary =
-          "MOG2 background subtraction: the foreground mask or the masked frame, and "
-          "scalars[\"foreground\"].",
-      .example =
-          "- { name: fg, type: background_subtraction, params: { history: 300, output: "
-          "masked } }",
-      .params = {ParamSpec::integer("history", 500, "frames the background model remembers")
-                     .range(1, 100000),
-                 ParamSpec::number("var_threshold", 16,
-                                   "squared distance from the model beyond which a pixel is "
-                                   "foreground; higher marks less")
-                     .range(0.1, 10000),
-                 ParamSpec::boolean(
-                     "detect_shadows", true,
-                     "mark shadows (gray, 127) apart from foreground; a little slower"),
-                 ParamSpec::number("learning_rate", -1,
-                                   "how fast the model adapts, 0 to 1; -1 picks it from history")
-                     .range(-1, 1),
-                 ParamSpec::choice("output", {"mask", "masked"}, "mask",
-                                   "mask: the MOG2 mask; masked: the frame, black outside the "
-                                   "foreground")},
-      .create =
-          [](const StageSetup& setup) {
-            return std::make_unique<BackgroundSubtraction>(setup.params);
-          },
-      .check =
-          [](const Params& params) {
-            const auto rate = params.number("learning_rate");
-            return rate >= 0 || rate == -1
-                       ? std::vector<std::string>{}
-                       : std::vector<std::string>{
-                             "'learning_rate' must be -1 (automatic) or in [0, 1], got " +
-                             format_value(rate)};
-          }};
+  return stage_info<BackgroundSubtraction>(
+      {.type = "background_subtraction",
+       .ordering = Ordering::serial_in_order,
+       .summary = "MOG2 background subtraction: the foreground mask or the masked frame, and "
+                  "scalars[\"foreground\"].",
+       .example = "- { name: fg, type: background_subtraction, params: { history: 300, output: "
+                  "masked } }",
+       .params = {BackgroundSubtraction::history, BackgroundSubtraction::var_threshold,
+                  BackgroundSubtraction::detect_shadows, BackgroundSubtraction::learning_rate,
+                  BackgroundSubtraction::output},
+       .check = [](const Params& params) {
+         const auto rate = params[BackgroundSubtraction::learning_rate];
+         return rate >= 0 || rate == -1
+                    ? std::vector<std::string>{}
+                    : std::vector<std::string>{
+                          "'learning_rate' must be -1 (automatic) or in [0, 1], got " +
+                          format_value(rate)};
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -11,10 +11,20 @@ namespace {
 
 class Bilateral : public TransformStage {
  public:
+  static inline const auto d =
+      Param<int>{"d", 9, "neighbourhood diameter in pixels: 5 is fast, 9 is strong"}.range(1, 50);
+  static inline const auto sigma_color =
+      Param<double>{"sigma_color", 75,
+                    "how different colors may be and still be mixed (0-255 scale)"}
+          .range(0.1, 1000);
+  static inline const auto sigma_space =
+      Param<double>{"sigma_space", 75, "how far apart pixels may be and still mix"}.range(0.1,
+                                                                                          1000);
+
   explicit Bilateral(const Params& params)
-      : diameter_(static_cast<int>(params.integer("d"))),
-        sigma_color_(params.number("sigma_color")),
-        sigma_space_(params.number("sigma_space")) {}
+      : diameter_(params[d]),
+        sigma_color_(params[sigma_color]),
+        sigma_space_(params[sigma_space]) {}
 
   bool process(Frame& frame) override {
     cv::Mat smoothed;
@@ -32,24 +42,12 @@ class Bilateral : public TransformStage {
 }  // namespace
 
 StageInfo bilateral_stage() {
-  return {
-      .type = "bilateral",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary = "Edge-preserving bilateral filter (cv::bilateralFilter).",
-      .example =
-          "- { name: smooth, type: bilateral, params: { d: 9, sigma_color: 75, "
-          "sigma_space: 75 } }",
-      .params = {ParamSpec::integer("d", 9,
-                                    "neighbourhood diameter in pixels: 5 is fast, 9 is strong")
-                     .range(1, 50),
-                 ParamSpec::number("sigma_color", 75,
-                                   "how different colors may be and still be mixed (0-255 scale)")
-                     .range(0.1, 1000),
-                 ParamSpec::number("sigma_space", 75, "how far apart pixels may be and still mix")
-                     .range(0.1, 1000)},
-      .create = [](const StageSetup& setup) { return std::make_unique<Bilateral>(setup.params); }};
+  return stage_info<Bilateral>(
+      {.type = "bilateral",
+       .summary = "Edge-preserving bilateral filter (cv::bilateralFilter).",
+       .example = "- { name: smooth, type: bilateral, params: { d: 9, sigma_color: 75, "
+                  "sigma_space: 75 } }",
+       .params = {Bilateral::d, Bilateral::sigma_color, Bilateral::sigma_space}});
 }
 
 }  // namespace framepipe::stages

@@ -10,11 +10,20 @@ namespace {
 
 class Canny : public TransformStage {
  public:
+  static inline const auto low =
+      Param<double>{"low", 50, "lower hysteresis threshold"}.range(0, 10000);
+  static inline const auto high =
+      Param<double>{"high", 150, "upper hysteresis threshold"}.range(0, 10000);
+  static inline const auto aperture =
+      Param<int>{"aperture", 3, "Sobel aperture size: 3, 5 or 7"}.range(3, 7);
+  static inline const Param<bool> l2_gradient{"l2_gradient", false,
+                                              "use the exact L2 gradient norm instead of L1"};
+
   explicit Canny(const Params& params)
-      : low_(params.number("low")),
-        high_(params.number("high")),
-        aperture_(static_cast<int>(params.integer("aperture"))),
-        l2_gradient_(params.boolean("l2_gradient")) {}
+      : low_(params[low]),
+        high_(params[high]),
+        aperture_(params[aperture]),
+        l2_gradient_(params[l2_gradient]) {}
 
   bool process(Frame& frame) override {
     cv::Mat edges;
@@ -33,29 +42,19 @@ class Canny : public TransformStage {
 }  // namespace
 
 StageInfo canny_stage() {
-  return {
-      .type = "canny",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary = "Canny edge detector (cv::Canny); outputs a one-channel edge map.",
-      .example = "- { name: edges, type: canny, params: { low: 50, high: 150 } }",
-      .params = {ParamSpec::number("low", 50, "lower hysteresis threshold").range(0, 10000),
-                 ParamSpec::number("high", 150, "upper hysteresis threshold").range(0, 10000),
-                 ParamSpec::integer("aperture", 3, "Sobel aperture size: 3, 5 or 7").range(3, 7),
-                 ParamSpec::boolean("l2_gradient", false,
-                                    "use the exact L2 gradient norm instead of L1")},
-      .create = [](const StageSetup& setup) { return std::make_unique<Canny>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            if (params.integer("aperture") % 2 == 0)
-              problems.push_back("'aperture' must be 3, 5 or 7");
-            if (params.number("low") > params.number("high")) {
-              problems.push_back("'low' must not exceed 'high'");
-            }
-            return problems;
-          }};
+  return stage_info<Canny>(
+      {.type = "canny",
+       .summary = "Canny edge detector (cv::Canny); outputs a one-channel edge map.",
+       .example = "- { name: edges, type: canny, params: { low: 50, high: 150 } }",
+       .params = {Canny::low, Canny::high, Canny::aperture, Canny::l2_gradient},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         if (params[Canny::aperture] % 2 == 0) problems.push_back("'aperture' must be 3, 5 or 7");
+         if (params[Canny::low] > params[Canny::high]) {
+           problems.push_back("'low' must not exceed 'high'");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -10,20 +10,21 @@ namespace framepipe::stages {
 
 namespace {
 
-// cv::cvtColor codes from BGR; -1 means the frame is already in that space.
-int code_from_bgr(const std::string& to) {
-  if (to == "gray") return cv::COLOR_BGR2GRAY;
-  if (to == "hsv") return cv::COLOR_BGR2HSV;
-  if (to == "lab") return cv::COLOR_BGR2Lab;
-  if (to == "ycrcb") return cv::COLOR_BGR2YCrCb;
-  if (to == "rgb") return cv::COLOR_BGR2RGB;
-  return -1;
-}
-
 class ConvertColor : public TransformStage {
  public:
+  // Read as the cv::cvtColor code from BGR; -1 means the frame is already in that space.
+  static inline const auto to =
+      Param<int>::choice("to",
+                         {{"gray", cv::COLOR_BGR2GRAY},
+                          {"hsv", cv::COLOR_BGR2HSV},
+                          {"lab", cv::COLOR_BGR2Lab},
+                          {"ycrcb", cv::COLOR_BGR2YCrCb},
+                          {"rgb", cv::COLOR_BGR2RGB},
+                          {"bgr", -1}},
+                         "gray", "target color space; hsv has hue in [0, 180)");
+
   explicit ConvertColor(const Params& params)
-      : to_gray_(params.string("to") == "gray"), code_(code_from_bgr(params.string("to"))) {}
+      : to_gray_(params[to] == cv::COLOR_BGR2GRAY), code_(params[to]) {}
 
   bool process(Frame& frame) override {
     const cv::Mat& image = frame.image();
@@ -49,19 +50,12 @@ class ConvertColor : public TransformStage {
 }  // namespace
 
 StageInfo convert_color_stage() {
-  return {.type = "convert_color",
-          .kind = StageKind::transform,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::parallel,
-          .summary =
-              "Converts BGR (or gray) frames to gray, hsv, lab, ycrcb, rgb or bgr "
-              "(cv::cvtColor).",
-          .example = "- { name: hsv, type: convert_color, params: { to: hsv } }",
-          .params = {ParamSpec::choice("to", {"gray", "hsv", "lab", "ycrcb", "rgb", "bgr"}, "gray",
-                                       "target color space; hsv has hue in [0, 180)")},
-          .create = [](const StageSetup& setup) {
-            return std::make_unique<ConvertColor>(setup.params);
-          }};
+  return stage_info<ConvertColor>(
+      {.type = "convert_color",
+       .summary = "Converts BGR (or gray) frames to gray, hsv, lab, ycrcb, rgb or bgr "
+                  "(cv::cvtColor).",
+       .example = "- { name: hsv, type: convert_color, params: { to: hsv } }",
+       .params = {ConvertColor::to}});
 }
 
 }  // namespace framepipe::stages

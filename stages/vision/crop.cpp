@@ -11,10 +11,13 @@ namespace {
 
 class Crop : public TransformStage {
  public:
+  static inline const auto x = Param<int>{"x", 0, "left edge in pixels"}.range(0, 16383);
+  static inline const auto y = Param<int>{"y", 0, "top edge in pixels"}.range(0, 16383);
+  static inline const auto width = Param<int>{"width", 640, "width in pixels"}.range(1, 16384);
+  static inline const auto height = Param<int>{"height", 360, "height in pixels"}.range(1, 16384);
+
   explicit Crop(const Params& params)
-      : rect_(static_cast<int>(params.integer("x")), static_cast<int>(params.integer("y")),
-              static_cast<int>(params.integer("width")),
-              static_cast<int>(params.integer("height"))) {}
+      : rect_(params[x], params[y], params[width], params[height]) {}
 
   bool process(Frame& frame) override {
     const cv::Mat& image = frame.image();
@@ -37,20 +40,12 @@ class Crop : public TransformStage {
 }  // namespace
 
 StageInfo crop_stage() {
-  return {
-      .type = "crop",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Keeps the rectangle x, y, width x height; a rectangle outside the frame is an "
-          "error.",
-      .example = "- { name: roi, type: crop, params: { x: 100, y: 50, width: 640, height: 360 } }",
-      .params = {ParamSpec::integer("x", 0, "left edge in pixels").range(0, 16383),
-                 ParamSpec::integer("y", 0, "top edge in pixels").range(0, 16383),
-                 ParamSpec::integer("width", 640, "width in pixels").range(1, 16384),
-                 ParamSpec::integer("height", 360, "height in pixels").range(1, 16384)},
-      .create = [](const StageSetup& setup) { return std::make_unique<Crop>(setup.params); }};
+  return stage_info<Crop>(
+      {.type = "crop",
+       .summary = "Keeps the rectangle x, y, width x height; a rectangle outside the frame is an "
+                  "error.",
+       .example = "- { name: roi, type: crop, params: { x: 100, y: 50, width: 640, height: 360 } }",
+       .params = {Crop::x, Crop::y, Crop::width, Crop::height}});
 }
 
 }  // namespace framepipe::stages

@@ -14,11 +14,27 @@ namespace {
 
 class Denoise : public TransformStage {
  public:
+  static inline const auto h =
+      Param<double>{"h", 3,
+                    "filter strength for luma (gray: the only one); higher "
+                    "removes more noise and more detail"}
+          .range(0, 100);
+  static inline const auto h_color =
+      Param<double>{"h_color", 3, "filter strength for the color components"}.range(0, 100);
+  static inline const auto template_window =
+      Param<int>{"template_window", 7, "side of the patch compared between pixels, odd"}.range(3,
+                                                                                               35);
+  static inline const auto search_window =
+      Param<int>{"search_window", 21,
+                 "side of the area searched for similar patches, odd; time "
+                 "grows with its square"}
+          .range(3, 101);
+
   explicit Denoise(const Params& params)
-      : h_(static_cast<float>(params.number("h"))),
-        h_color_(static_cast<float>(params.number("h_color"))),
-        template_window_(static_cast<int>(params.integer("template_window"))),
-        search_window_(static_cast<int>(params.integer("search_window"))) {}
+      : h_(static_cast<float>(params[h])),
+        h_color_(static_cast<float>(params[h_color])),
+        template_window_(params[template_window]),
+        search_window_(params[search_window]) {}
 
   bool process(Frame& frame) override {
     const cv::Mat& image = frame.image();
@@ -42,38 +58,23 @@ class Denoise : public TransformStage {
 
 std::vector<std::string> odd_windows(const Params& params) {
   std::vector<std::string> problems;
-  for (const char* name : {"template_window", "search_window"}) require_odd(params, name, problems);
+  for (const auto* window : {&Denoise::template_window, &Denoise::search_window}) {
+    require_odd(params, *window, problems);
+  }
   return problems;
 }
 
 }  // namespace
 
 StageInfo denoise_stage() {
-  return {.type = "denoise",
-          .kind = StageKind::transform,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::parallel,
-          .summary =
-              "Non-local means denoising (cv::fastNlMeansDenoisingColored); heavy: give it "
-              "concurrency.",
-          .example =
-              "- { name: clean, type: denoise, concurrency: unlimited, params: { h: 5, "
-              "h_color: 5 } }",
-          .params = {ParamSpec::number("h", 3,
-                                       "filter strength for luma (gray: the only one); higher "
-                                       "removes more noise and more detail")
-                         .range(0, 100),
-                     ParamSpec::number("h_color", 3, "filter strength for the color components")
-                         .range(0, 100),
-                     ParamSpec::integer("template_window", 7,
-                                        "side of the patch compared between pixels, odd")
-                         .range(3, 35),
-                     ParamSpec::integer("search_window", 21,
-                                        "side of the area searched for similar patches, odd; time "
-                                        "grows with its square")
-                         .range(3, 101)},
-          .create = [](const StageSetup& setup) { return std::make_unique<Denoise>(setup.params); },
-          .check = odd_windows};
+  return stage_info<Denoise>(
+      {.type = "denoise",
+       .summary = "Non-local means denoising (cv::fastNlMeansDenoisingColored); heavy: give it "
+                  "concurrency.",
+       .example = "- { name: clean, type: denoise, concurrency: unlimited, params: { h: 5, "
+                  "h_color: 5 } }",
+       .params = {Denoise::h, Denoise::h_color, Denoise::template_window, Denoise::search_window},
+       .check = odd_windows});
 }
 
 }  // namespace framepipe::stages

@@ -14,10 +14,18 @@ namespace {
 
 class Equalize : public TransformStage {
  public:
+  static inline const auto method =
+      Param<std::string>::choice("method", {"global", "clahe"}, "clahe",
+                                 "global: one histogram per frame; clahe: per tile, with "
+                                 "limited contrast");
+  static inline const auto clip_limit =
+      Param<double>{"clip_limit", 2.0, "clahe: contrast limit per tile (higher is stronger)"}.range(
+          0.1, 100);
+  static inline const auto tile =
+      Param<int>{"tile", 8, "clahe: tiles across and down the frame"}.range(1, 64);
+
   explicit Equalize(const Params& params)
-      : clahe_(params.string("method") == "clahe"),
-        clip_limit_(params.number("clip_limit")),
-        tile_(static_cast<int>(params.integer("tile"))) {}
+      : clahe_(params[method] == "clahe"), clip_limit_(params[clip_limit]), tile_(params[tile]) {}
 
   bool process(Frame& frame) override {
     const cv::Mat& image = frame.image();
@@ -58,26 +66,13 @@ class Equalize : public TransformStage {
 }  // namespace
 
 StageInfo equalize_stage() {
-  return {
-      .type = "equalize",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Histogram equalization (global or CLAHE); on BGR frames, of the luma "
-          "(Y of YCrCb) only.",
-      .example =
-          "- { name: contrast, type: equalize, params: { method: clahe, clip_limit: "
-          "2.0, tile: 8 } }",
-      .params =
-          {ParamSpec::choice("method", {"global", "clahe"}, "clahe",
-                             "global: one histogram per frame; clahe: per tile, with "
-                             "limited contrast"),
-           ParamSpec::number("clip_limit", 2.0,
-                             "clahe: contrast limit per tile (higher is stronger)")
-               .range(0.1, 100),
-           ParamSpec::integer("tile", 8, "clahe: tiles across and down the frame").range(1, 64)},
-      .create = [](const StageSetup& setup) { return std::make_unique<Equalize>(setup.params); }};
+  return stage_info<Equalize>(
+      {.type = "equalize",
+       .summary = "Histogram equalization (global or CLAHE); on BGR frames, of the luma "
+                  "(Y of YCrCb) only.",
+       .example = "- { name: contrast, type: equalize, params: { method: clahe, clip_limit: "
+                  "2.0, tile: 8 } }",
+       .params = {Equalize::method, Equalize::clip_limit, Equalize::tile}});
 }
 
 }  // namespace framepipe::stages

@@ -10,8 +10,12 @@ namespace {
 
 class GaussianBlur : public TransformStage {
  public:
-  explicit GaussianBlur(const Params& params)
-      : ksize_(static_cast<int>(params.integer("ksize"))), sigma_(params.number("sigma")) {}
+  static inline const auto ksize =
+      Param<int>{"ksize", 5, "kernel side in pixels, odd; 0 derives it from sigma"}.range(0, 99);
+  static inline const auto sigma =
+      Param<double>{"sigma", 2.0, "standard deviation in pixels (x and y)"}.range(0.01, 100);
+
+  explicit GaussianBlur(const Params& params) : ksize_(params[ksize]), sigma_(params[sigma]) {}
 
   bool process(Frame& frame) override {
     cv::Mat blurred;
@@ -28,27 +32,18 @@ class GaussianBlur : public TransformStage {
 }  // namespace
 
 StageInfo gaussian_blur_stage() {
-  return {.type = "gaussian_blur",
-          .kind = StageKind::transform,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::parallel,
-          .summary = "Gaussian smoothing (cv::GaussianBlur) with a square kernel.",
-          .example = "- { name: blur, type: gaussian_blur, params: { ksize: 5, sigma: 2 } }",
-          .params = {ParamSpec::integer("ksize", 5,
-                                        "kernel side in pixels, odd; 0 derives it from sigma")
-                         .range(0, 99),
-                     ParamSpec::number("sigma", 2.0, "standard deviation in pixels (x and y)")
-                         .range(0.01, 100)},
-          .create =
-              [](const StageSetup& setup) { return std::make_unique<GaussianBlur>(setup.params); },
-          .check =
-              [](const Params& params) {
-                const auto ksize = params.integer("ksize");
-                return ksize % 2 == 1 || ksize == 0
-                           ? std::vector<std::string>{}
-                           : std::vector<std::string>{"'ksize' must be odd or 0, got " +
-                                                      std::to_string(ksize)};
-              }};
+  return stage_info<GaussianBlur>(
+      {.type = "gaussian_blur",
+       .summary = "Gaussian smoothing (cv::GaussianBlur) with a square kernel.",
+       .example = "- { name: blur, type: gaussian_blur, params: { ksize: 5, sigma: 2 } }",
+       .params = {GaussianBlur::ksize, GaussianBlur::sigma},
+       .check = [](const Params& params) {
+         const auto ksize = params[GaussianBlur::ksize];
+         return ksize % 2 == 1 || ksize == 0
+                    ? std::vector<std::string>{}
+                    : std::vector<std::string>{"'ksize' must be odd or 0, got " +
+                                               std::to_string(ksize)};
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -18,18 +18,15 @@ class Grayscale : public TransformStage {
 }  // namespace
 
 StageInfo grayscale_stage() {
-  return {.type = "grayscale",
-          .kind = StageKind::transform,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::parallel,
-          .summary =
-              "Converts BGR frames to 8-bit gray (cv::cvtColor BGR2GRAY). Straight after decode "
-              "it computes that gray from the 8-bit YUV planes with no BGR conversion at all: "
-              "a BT.601 source's luma plane, as `ffmpeg -pix_fmt gray` gives it; for other "
-              "matrices (BT.709, BT.2020) the luma plus the share of Cb and Cr that BGR2GRAY's "
-              "weights give (within a level of BGR2GRAY on average).",
-          .example = "- { name: gray, type: grayscale }",
-          .create = [](const StageSetup&) { return std::make_unique<Grayscale>(); }};
+  return stage_info<Grayscale>(
+      {.type = "grayscale",
+       .summary =
+           "Converts BGR frames to 8-bit gray (cv::cvtColor BGR2GRAY). Straight after decode "
+           "it computes that gray from the 8-bit YUV planes with no BGR conversion at all: "
+           "a BT.601 source's luma plane, as `ffmpeg -pix_fmt gray` gives it; for other "
+           "matrices (BT.709, BT.2020) the luma plus the share of Cb and Cr that BGR2GRAY's "
+           "weights give (within a level of BGR2GRAY on average).",
+       .example = "- { name: gray, type: grayscale }"});
 }
 
 }  // namespace framepipe::stages

@@ -11,7 +11,10 @@ namespace {
 
 class MedianBlur : public TransformStage {
  public:
-  explicit MedianBlur(const Params& params) : ksize_(static_cast<int>(params.integer("ksize"))) {}
+  static inline const auto ksize =
+      Param<int>{"ksize", 5, "kernel side in pixels, odd"}.range(3, 255);
+
+  explicit MedianBlur(const Params& params) : ksize_(params[ksize]) {}
 
   bool process(Frame& frame) override {
     cv::Mat blurred;
@@ -27,21 +30,16 @@ class MedianBlur : public TransformStage {
 }  // namespace
 
 StageInfo median_blur_stage() {
-  return {
-      .type = "median_blur",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary = "Median filter (cv::medianBlur) with a square kernel.",
-      .example = "- { name: despeckle, type: median_blur, params: { ksize: 5 } }",
-      .params = {ParamSpec::integer("ksize", 5, "kernel side in pixels, odd").range(3, 255)},
-      .create = [](const StageSetup& setup) { return std::make_unique<MedianBlur>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            require_odd(params, "ksize", problems);
-            return problems;
-          }};
+  return stage_info<MedianBlur>(
+      {.type = "median_blur",
+       .summary = "Median filter (cv::medianBlur) with a square kernel.",
+       .example = "- { name: despeckle, type: median_blur, params: { ksize: 5 } }",
+       .params = {MedianBlur::ksize},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         require_odd(params, MedianBlur::ksize, problems);
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

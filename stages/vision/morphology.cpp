@@ -29,13 +29,24 @@ int element_shape(const std::string& shape) {
 
 class Morphology : public TransformStage {
  public:
+  static inline const auto op = Param<std::string>::choice(
+      "op", {"erode", "dilate", "open", "close", "gradient", "tophat", "blackhat"}, "open",
+      "the operation");
+  static inline const auto shape = Param<std::string>::choice(
+      "shape", {"rect", "ellipse", "cross"}, "rect", "shape of the structuring element");
+  static inline const auto ksize = Param<int>{"ksize", 3,
+                                              "side of the structuring element in pixels, "
+                                              "odd so it has a centre"}
+                                       .range(1, 99);
+  static inline const auto iterations =
+      Param<int>{"iterations", 1, "times erosion and dilation are applied"}.range(1, 100);
+
   explicit Morphology(const Params& params)
-      : operation_(operation(params.string("op"))),
+      : operation_(operation(params[op])),
         // Built once and only read afterwards, so frames on many threads may share it.
-        kernel_(cv::getStructuringElement(element_shape(params.string("shape")),
-                                          cv::Size(static_cast<int>(params.integer("ksize")),
-                                                   static_cast<int>(params.integer("ksize"))))),
-        iterations_(static_cast<int>(params.integer("iterations"))) {}
+        kernel_(cv::getStructuringElement(element_shape(params[shape]),
+                                          cv::Size(params[ksize], params[ksize]))),
+        iterations_(params[iterations]) {}
 
   bool process(Frame& frame) override {
     cv::Mat result;
@@ -53,35 +64,18 @@ class Morphology : public TransformStage {
 }  // namespace
 
 StageInfo morphology_stage() {
-  return {
-      .type = "morphology",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Morphological operation (cv::morphologyEx): erode, dilate, open, close, "
-          "gradient, tophat, blackhat.",
-      .example =
-          "- { name: clean, type: morphology, params: { op: open, shape: ellipse, "
-          "ksize: 5 } }",
-      .params = {ParamSpec::choice(
-                     "op", {"erode", "dilate", "open", "close", "gradient", "tophat", "blackhat"},
-                     "open", "the operation"),
-                 ParamSpec::choice("shape", {"rect", "ellipse", "cross"}, "rect",
-                                   "shape of the structuring element"),
-                 ParamSpec::integer("ksize", 3,
-                                    "side of the structuring element in pixels, "
-                                    "odd so it has a centre")
-                     .range(1, 99),
-                 ParamSpec::integer("iterations", 1, "times erosion and dilation are applied")
-                     .range(1, 100)},
-      .create = [](const StageSetup& setup) { return std::make_unique<Morphology>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            require_odd(params, "ksize", problems);
-            return problems;
-          }};
+  return stage_info<Morphology>(
+      {.type = "morphology",
+       .summary = "Morphological operation (cv::morphologyEx): erode, dilate, open, close, "
+                  "gradient, tophat, blackhat.",
+       .example = "- { name: clean, type: morphology, params: { op: open, shape: ellipse, "
+                  "ksize: 5 } }",
+       .params = {Morphology::op, Morphology::shape, Morphology::ksize, Morphology::iterations},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         require_odd(params, Morphology::ksize, problems);
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -15,7 +15,13 @@ namespace {
 
 class Motion : public TransformStage {
  public:
-  explicit Motion(const Params& params) : threshold_(params.number("threshold")) {}
+  static inline const auto threshold =
+      Param<double>{"threshold", 0,
+                    "drop frames whose score is below this; 0 keeps every "
+                    "frame"}
+          .range(0, 1);
+
+  explicit Motion(const Params& params) : threshold_(params[threshold]) {}
 
   bool process(Frame& frame) override {
     // Kept for the next frame; nobody writes into frame pixels, so sharing them is safe.
@@ -39,19 +45,13 @@ class Motion : public TransformStage {
 }  // namespace
 
 StageInfo motion_stage() {
-  return {.type = "motion",
-          .kind = StageKind::transform,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::serial_in_order,
-          .summary =
-              "Frame-difference motion score in scalars[\"motion\"] (0-1); optionally "
-              "drops frames below a threshold.",
-          .example = "- { name: moving, type: motion, params: { threshold: 0.02 } }",
-          .params = {ParamSpec::number("threshold", 0,
-                                       "drop frames whose score is below this; 0 keeps every "
-                                       "frame")
-                         .range(0, 1)},
-          .create = [](const StageSetup& setup) { return std::make_unique<Motion>(setup.params); }};
+  return stage_info<Motion>(
+      {.type = "motion",
+       .ordering = Ordering::serial_in_order,
+       .summary = "Frame-difference motion score in scalars[\"motion\"] (0-1); optionally "
+                  "drops frames below a threshold.",
+       .example = "- { name: moving, type: motion, params: { threshold: 0.02 } }",
+       .params = {Motion::threshold}});
 }
 
 }  // namespace framepipe::stages

@@ -16,13 +16,32 @@ namespace {
 
 class OpticalFlow : public TransformStage {
  public:
+  static inline const auto pyr_scale =
+      Param<double>{"pyr_scale", 0.5, "each pyramid level's size relative to the one below"}.range(
+          0.1, 0.9);
+  static inline const auto levels =
+      Param<int>{"levels", 3, "pyramid levels; more follow faster motion (1: no pyramid)"}.range(
+          1, 10);
+  static inline const auto winsize =
+      Param<int>{"winsize", 15,
+                 "averaging window in pixels; larger is smoother and copes "
+                 "with noise"}
+          .range(3, 101);
+  static inline const auto iterations =
+      Param<int>{"iterations", 3, "iterations at each pyramid level"}.range(1, 50);
+  static inline const auto poly_n =
+      Param<int>{"poly_n", 5, "neighbourhood of the per-pixel polynomial fit: 5 or 7"}.range(5, 7);
+  static inline const auto poly_sigma =
+      Param<double>{"poly_sigma", 1.2, "smoothing of that fit: about 1.1 for poly_n 5, 1.5 for 7"}
+          .range(0.5, 3);
+
   explicit OpticalFlow(const Params& params)
-      : pyr_scale_(params.number("pyr_scale")),
-        levels_(static_cast<int>(params.integer("levels"))),
-        winsize_(static_cast<int>(params.integer("winsize"))),
-        iterations_(static_cast<int>(params.integer("iterations"))),
-        poly_n_(static_cast<int>(params.integer("poly_n"))),
-        poly_sigma_(params.number("poly_sigma")) {}
+      : pyr_scale_(params[pyr_scale]),
+        levels_(params[levels]),
+        winsize_(params[winsize]),
+        iterations_(params[iterations]),
+        poly_n_(params[poly_n]),
+        poly_sigma_(params[poly_sigma]) {}
 
   bool process(Frame& frame) override {
     // Kept for the next frame; nobody writes into frame pixels, so sharing them is safe.
@@ -68,39 +87,19 @@ class OpticalFlow : public TransformStage {
 }  // namespace
 
 StageInfo optical_flow_stage() {
-  return {
-      .type = "optical_flow",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::serial_in_order,
-      .summary =
-          "Farneback dense optical flow, drawn as hue = direction, brightness = speed; "
-          "scalars[\"flow_mean\"].",
-      .example = "- { name: flow, type: optical_flow, params: { levels: 3, winsize: 15 } }",
-      .params =
-          {ParamSpec::number("pyr_scale", 0.5,
-                             "each pyramid level's size relative to the one below")
-               .range(0.1, 0.9),
-           ParamSpec::integer("levels", 3,
-                              "pyramid levels; more follow faster motion (1: no pyramid)")
-               .range(1, 10),
-           ParamSpec::integer("winsize", 15,
-                              "averaging window in pixels; larger is smoother and copes "
-                              "with noise")
-               .range(3, 101),
-           ParamSpec::integer("iterations", 3, "iterations at each pyramid level").range(1, 50),
-           ParamSpec::integer("poly_n", 5, "neighbourhood of the per-pixel polynomial fit: 5 or 7")
-               .range(5, 7),
-           ParamSpec::number("poly_sigma", 1.2,
-                             "smoothing of that fit: about 1.1 for poly_n 5, 1.5 for 7")
-               .range(0.5, 3)},
-      .create = [](const StageSetup& setup) { return std::make_unique<OpticalFlow>(setup.params); },
-      .check =
-          [](const Params& params) {
-            const auto poly_n = params.integer("poly_n");
-            return poly_n != 6 ? std::vector<std::string>{}
-                               : std::vector<std::string>{"'poly_n' must be 5 or 7, got 6"};
-          }};
+  return stage_info<OpticalFlow>(
+      {.type = "optical_flow",
+       .ordering = Ordering::serial_in_order,
+       .summary = "Farneback dense optical flow, drawn as hue = direction, brightness = speed; "
+                  "scalars[\"flow_mean\"].",
+       .example = "- { name: flow, type: optical_flow, params: { levels: 3, winsize: 15 } }",
+       .params = {OpticalFlow::pyr_scale, OpticalFlow::levels, OpticalFlow::winsize,
+                  OpticalFlow::iterations, OpticalFlow::poly_n, OpticalFlow::poly_sigma},
+       .check = [](const Params& params) {
+         const auto poly_n = params[OpticalFlow::poly_n];
+         return poly_n != 6 ? std::vector<std::string>{}
+                            : std::vector<std::string>{"'poly_n' must be 5 or 7, got 6"};
+       }});
 }
 
 }  // namespace framepipe::stages

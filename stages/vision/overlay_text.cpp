@@ -76,14 +76,32 @@ std::optional<cv::Scalar> parse_color(const std::string& text) {
 
 class OverlayText : public TransformStage {
  public:
+  static inline const Param<std::string> text{
+      "text", "{frame} {time}s",
+      "template; {frame} index, {pts} timestamp, {time} seconds, "
+      "{source} file name"};
+  static inline const auto position = Param<std::string>::choice(
+      "position", {"top_left", "top_right", "bottom_left", "bottom_right"}, "top_left",
+      "the corner the text sits in");
+  static inline const auto margin =
+      Param<int>{"margin", 10, "distance from the frame's edges in pixels"}.range(0, 4096);
+  static inline const auto font_scale =
+      Param<double>{"font_scale", 1.0, "text size; 1 is about 22 pixels high"}.range(0.1, 20);
+  static inline const Param<std::string> color{
+      "color", "white",
+      "white, black, red, green, blue, yellow, cyan, magenta or "
+      "\"#rrggbb\""};
+  static inline const auto thickness =
+      Param<int>{"thickness", 2, "stroke width in pixels"}.range(1, 50);
+
   explicit OverlayText(const Params& params)
-      : position_(params.string("position")),
-        margin_(static_cast<int>(params.integer("margin"))),
-        font_scale_(params.number("font_scale")),
-        thickness_(static_cast<int>(params.integer("thickness"))) {
+      : position_(params[position]),
+        margin_(params[margin]),
+        font_scale_(params[font_scale]),
+        thickness_(params[thickness]) {
     std::string error;
-    pieces_ = *parse_template(params.string("text"), error);  // check() accepted it
-    color_ = *parse_color(params.string("color"));
+    pieces_ = *parse_template(params[text], error);  // check() accepted it
+    color_ = *parse_color(params[color]);
     const double luma = 0.114 * color_[0] + 0.587 * color_[1] + 0.299 * color_[2];
     gray_ = cv::Scalar::all(luma);
   }
@@ -146,43 +164,25 @@ class OverlayText : public TransformStage {
 }  // namespace
 
 StageInfo overlay_text_stage() {
-  return {
-      .type = "overlay_text",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Writes a text template ({frame}, {pts}, {time}, {source}) in a corner of "
-          "each frame (cv::putText).",
-      .example =
-          "- { name: ts, type: overlay_text, params: { text: \"{source} {time}\", position: "
-          "bottom_left } }",
-      .params = {ParamSpec::string("text", "{frame} {time}s",
-                                   "template; {frame} index, {pts} timestamp, {time} seconds, "
-                                   "{source} file name"),
-                 ParamSpec::choice("position",
-                                   {"top_left", "top_right", "bottom_left", "bottom_right"},
-                                   "top_left", "the corner the text sits in"),
-                 ParamSpec::integer("margin", 10, "distance from the frame's edges in pixels")
-                     .range(0, 4096),
-                 ParamSpec::number("font_scale", 1.0, "text size; 1 is about 22 pixels high")
-                     .range(0.1, 20),
-                 ParamSpec::string("color", "white",
-                                   "white, black, red, green, blue, yellow, cyan, magenta or "
-                                   "\"#rrggbb\""),
-                 ParamSpec::integer("thickness", 2, "stroke width in pixels").range(1, 50)},
-      .create = [](const StageSetup& setup) { return std::make_unique<OverlayText>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            std::string error;
-            if (!parse_template(params.string("text"), error)) problems.push_back(error);
-            if (!parse_color(params.string("color"))) {
-              problems.push_back("'color' must be a color name or \"#rrggbb\", got '" +
-                                 params.string("color") + "'");
-            }
-            return problems;
-          }};
+  return stage_info<OverlayText>(
+      {.type = "overlay_text",
+       .summary = "Writes a text template ({frame}, {pts}, {time}, {source}) in a corner of "
+                  "each frame (cv::putText).",
+       .example =
+           "- { name: ts, type: overlay_text, params: { text: \"{source} {time}\", position: "
+           "bottom_left } }",
+       .params = {OverlayText::text, OverlayText::position, OverlayText::margin,
+                  OverlayText::font_scale, OverlayText::color, OverlayText::thickness},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         std::string error;
+         if (!parse_template(params[OverlayText::text], error)) problems.push_back(error);
+         if (!parse_color(params[OverlayText::color])) {
+           problems.push_back("'color' must be a color name or \"#rrggbb\", got '" +
+                              params[OverlayText::color] + "'");
+         }
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -8,20 +8,23 @@ namespace framepipe::stages {
 
 namespace {
 
-int interpolation_flag(const std::string& name) {
-  if (name == "nearest") return cv::INTER_NEAREST;
-  if (name == "cubic") return cv::INTER_CUBIC;
-  if (name == "area") return cv::INTER_AREA;
-  if (name == "lanczos") return cv::INTER_LANCZOS4;
-  return cv::INTER_LINEAR;
-}
-
 class Resize : public TransformStage {
  public:
+  static inline const auto width =
+      Param<int>{"width", 640, "output width in pixels"}.range(1, 16384);
+  static inline const auto height =
+      Param<int>{"height", 360, "output height in pixels"}.range(1, 16384);
+  static inline const auto interpolation =
+      Param<int>::choice("interpolation",
+                         {{"nearest", cv::INTER_NEAREST},
+                          {"linear", cv::INTER_LINEAR},
+                          {"cubic", cv::INTER_CUBIC},
+                          {"area", cv::INTER_AREA},
+                          {"lanczos", cv::INTER_LANCZOS4}},
+                         "linear", "OpenCV interpolation: area is best for shrinking");
+
   explicit Resize(const Params& params)
-      : size_(static_cast<int>(params.integer("width")),
-              static_cast<int>(params.integer("height"))),
-        interpolation_(interpolation_flag(params.string("interpolation"))) {}
+      : size_(params[width], params[height]), interpolation_(params[interpolation]) {}
 
   bool process(Frame& frame) override {
     cv::Mat resized;
@@ -38,18 +41,11 @@ class Resize : public TransformStage {
 }  // namespace
 
 StageInfo resize_stage() {
-  return {.type = "resize",
-          .kind = StageKind::transform,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::parallel,
-          .summary = "Scales frames to width x height (cv::resize).",
-          .example = "- { name: small, type: resize, params: { width: 960, height: 540 } }",
-          .params = {ParamSpec::integer("width", 640, "output width in pixels").range(1, 16384),
-                     ParamSpec::integer("height", 360, "output height in pixels").range(1, 16384),
-                     ParamSpec::choice("interpolation",
-                                       {"nearest", "linear", "cubic", "area", "lanczos"}, "linear",
-                                       "OpenCV interpolation: area is best for shrinking")},
-          .create = [](const StageSetup& setup) { return std::make_unique<Resize>(setup.params); }};
+  return stage_info<Resize>(
+      {.type = "resize",
+       .summary = "Scales frames to width x height (cv::resize).",
+       .example = "- { name: small, type: resize, params: { width: 960, height: 540 } }",
+       .params = {Resize::width, Resize::height, Resize::interpolation}});
 }
 
 }  // namespace framepipe::stages

@@ -11,7 +11,12 @@ namespace {
 
 class Rotate : public TransformStage {
  public:
-  explicit Rotate(const Params& params) : angle_(params.integer("angle")) {}
+  static inline const auto angle = Param<int>{"angle", 90,
+                                              "clockwise degrees: 0, 90, 180 or 270 (270 = 90 "
+                                              "counter-clockwise)"}
+                                       .range(0, 270);
+
+  explicit Rotate(const Params& params) : angle_(params[angle]) {}
 
   bool process(Frame& frame) override {
     if (angle_ == 0) return true;
@@ -31,25 +36,18 @@ class Rotate : public TransformStage {
 }  // namespace
 
 StageInfo rotate_stage() {
-  return {.type = "rotate",
-          .kind = StageKind::transform,
-          .resource = ResourceClass::cpu,
-          .ordering = Ordering::parallel,
-          .summary = "Rotates frames clockwise by 0, 90, 180 or 270 degrees (cv::rotate).",
-          .example = "- { name: upright, type: rotate, params: { angle: 90 } }",
-          .params = {ParamSpec::integer("angle", 90,
-                                        "clockwise degrees: 0, 90, 180 or 270 (270 = 90 "
-                                        "counter-clockwise)")
-                         .range(0, 270)},
-          .create = [](const StageSetup& setup) { return std::make_unique<Rotate>(setup.params); },
-          .check =
-              [](const Params& params) {
-                const auto angle = params.integer("angle");
-                return angle % 90 == 0
-                           ? std::vector<std::string>{}
-                           : std::vector<std::string>{"'angle' must be 0, 90, 180 or 270, got " +
-                                                      std::to_string(angle)};
-              }};
+  return stage_info<Rotate>(
+      {.type = "rotate",
+       .summary = "Rotates frames clockwise by 0, 90, 180 or 270 degrees (cv::rotate).",
+       .example = "- { name: upright, type: rotate, params: { angle: 90 } }",
+       .params = {Rotate::angle},
+       .check = [](const Params& params) {
+         const auto angle = params[Rotate::angle];
+         return angle % 90 == 0
+                    ? std::vector<std::string>{}
+                    : std::vector<std::string>{"'angle' must be 0, 90, 180 or 270, got " +
+                                               std::to_string(angle)};
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -12,10 +12,21 @@ namespace {
 
 class Sharpen : public TransformStage {
  public:
+  static inline const auto sigma =
+      Param<double>{"sigma", 1.5,
+                    "standard deviation of the blur in pixels: the size of the "
+                    "details that get sharpened"}
+          .range(0.1, 100);
+  static inline const auto amount =
+      Param<double>{"amount", 1.0, "strength: 0 leaves the frame as it is"}.range(0, 20);
+  static inline const auto threshold =
+      Param<double>{"threshold", 0,
+                    "leave pixels whose difference from the blur is below this "
+                    "(0-255), to spare noise"}
+          .range(0, 255);
+
   explicit Sharpen(const Params& params)
-      : sigma_(params.number("sigma")),
-        amount_(params.number("amount")),
-        threshold_(params.number("threshold")) {}
+      : sigma_(params[sigma]), amount_(params[amount]), threshold_(params[threshold]) {}
 
   bool process(Frame& frame) override {
     const cv::Mat& image = frame.image();
@@ -41,28 +52,13 @@ class Sharpen : public TransformStage {
 }  // namespace
 
 StageInfo sharpen_stage() {
-  return {
-      .type = "sharpen",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary =
-          "Unsharp mask: in + amount x (in - gaussian_blur(in, sigma)), skipping "
-          "differences below threshold.",
-      .example =
-          "- { name: crisp, type: sharpen, params: { sigma: 1.5, amount: 1.0, threshold: 4 "
-          "} }",
-      .params =
-          {ParamSpec::number("sigma", 1.5,
-                             "standard deviation of the blur in pixels: the size of the "
-                             "details that get sharpened")
-               .range(0.1, 100),
-           ParamSpec::number("amount", 1.0, "strength: 0 leaves the frame as it is").range(0, 20),
-           ParamSpec::number("threshold", 0,
-                             "leave pixels whose difference from the blur is below this "
-                             "(0-255), to spare noise")
-               .range(0, 255)},
-      .create = [](const StageSetup& setup) { return std::make_unique<Sharpen>(setup.params); }};
+  return stage_info<Sharpen>(
+      {.type = "sharpen",
+       .summary = "Unsharp mask: in + amount x (in - gaussian_blur(in, sigma)), skipping "
+                  "differences below threshold.",
+       .example = "- { name: crisp, type: sharpen, params: { sigma: 1.5, amount: 1.0, threshold: 4 "
+                  "} }",
+       .params = {Sharpen::sigma, Sharpen::amount, Sharpen::threshold}});
 }
 
 }  // namespace framepipe::stages

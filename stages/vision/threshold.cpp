@@ -14,12 +14,27 @@ namespace {
 
 class Threshold : public TransformStage {
  public:
+  static inline const auto mode = Param<std::string>::choice(
+      "mode", {"binary", "binary_inv", "otsu", "adaptive_mean", "adaptive_gaussian"}, "binary",
+      "binary: > value becomes max_value; binary_inv: the opposite; "
+      "otsu: value chosen per frame; adaptive_*: per neighbourhood");
+  static inline const auto value =
+      Param<double>{"value", 127, "threshold for binary and binary_inv"}.range(0, 255);
+  static inline const auto max_value =
+      Param<double>{"max_value", 255, "the value of pixels that pass"}.range(0, 255);
+  static inline const auto block_size =
+      Param<int>{"block_size", 11, "adaptive modes: neighbourhood side in pixels, odd"}.range(3,
+                                                                                              255);
+  static inline const auto c =
+      Param<double>{"c", 2, "adaptive modes: subtracted from the neighbourhood mean"}.range(-255,
+                                                                                            255);
+
   explicit Threshold(const Params& params)
-      : mode_(params.string("mode")),
-        value_(params.number("value")),
-        max_value_(params.number("max_value")),
-        block_size_(static_cast<int>(params.integer("block_size"))),
-        c_(params.number("c")) {}
+      : mode_(params[mode]),
+        value_(params[value]),
+        max_value_(params[max_value]),
+        block_size_(params[block_size]),
+        c_(params[c]) {}
 
   bool process(Frame& frame) override {
     const cv::Mat gray = gray_of(frame);
@@ -49,34 +64,18 @@ class Threshold : public TransformStage {
 }  // namespace
 
 StageInfo threshold_stage() {
-  return {
-      .type = "threshold",
-      .kind = StageKind::transform,
-      .resource = ResourceClass::cpu,
-      .ordering = Ordering::parallel,
-      .summary = "Binarizes the gray frame (cv::threshold, Otsu or cv::adaptiveThreshold).",
-      .example =
-          "- { name: mask, type: threshold, params: { mode: adaptive_gaussian, block_size: "
-          "11, c: 2 } }",
-      .params =
-          {ParamSpec::choice("mode",
-                             {"binary", "binary_inv", "otsu", "adaptive_mean", "adaptive_gaussian"},
-                             "binary",
-                             "binary: > value becomes max_value; binary_inv: the opposite; "
-                             "otsu: value chosen per frame; adaptive_*: per neighbourhood"),
-           ParamSpec::number("value", 127, "threshold for binary and binary_inv").range(0, 255),
-           ParamSpec::number("max_value", 255, "the value of pixels that pass").range(0, 255),
-           ParamSpec::integer("block_size", 11, "adaptive modes: neighbourhood side in pixels, odd")
-               .range(3, 255),
-           ParamSpec::number("c", 2, "adaptive modes: subtracted from the neighbourhood mean")
-               .range(-255, 255)},
-      .create = [](const StageSetup& setup) { return std::make_unique<Threshold>(setup.params); },
-      .check =
-          [](const Params& params) {
-            std::vector<std::string> problems;
-            require_odd(params, "block_size", problems);
-            return problems;
-          }};
+  return stage_info<Threshold>(
+      {.type = "threshold",
+       .summary = "Binarizes the gray frame (cv::threshold, Otsu or cv::adaptiveThreshold).",
+       .example = "- { name: mask, type: threshold, params: { mode: adaptive_gaussian, block_size: "
+                  "11, c: 2 } }",
+       .params = {Threshold::mode, Threshold::value, Threshold::max_value, Threshold::block_size,
+                  Threshold::c},
+       .check = [](const Params& params) {
+         std::vector<std::string> problems;
+         require_odd(params, Threshold::block_size, problems);
+         return problems;
+       }});
 }
 
 }  // namespace framepipe::stages

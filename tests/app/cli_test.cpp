@@ -4,6 +4,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/registry.h"
+#include "stages/register_all.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -76,10 +78,11 @@ TEST_F(CliTest, VersionAndHelp) {
 TEST_F(CliTest, StagesListsEveryTypeWithParameters) {
   const auto listing = framepipe("stages");
   ASSERT_EQ(listing.exit_code, 0);
-  for (const char* type : {"decode", "encode", "discard", "resize", "grayscale", "gaussian_blur",
-                           "canny", "sleep", "spin", "fail"}) {
-    EXPECT_NE(("\n" + listing.output).find(std::string("\n") + type + "  ("), std::string::npos)
-        << type;
+  Registry registry;
+  stages::register_all(registry);
+  for (const auto* info : registry.all()) {
+    EXPECT_NE(("\n" + listing.output).find("\n" + info->type + "  ("), std::string::npos)
+        << info->type;
   }
   const auto resize = framepipe("stages resize");
   EXPECT_NE(resize.output.find("interpolation: "), std::string::npos);
@@ -229,6 +232,25 @@ TEST_F(CliTest, NoInputAnywhereIsAUsageError) {
   const auto result = framepipe("run " + shell_quote(config.string()));
   EXPECT_EQ(result.exit_code, 2);
   EXPECT_NE(result.output.find("no input"), std::string::npos);
+}
+
+// Standard input is one input, read once: the options that split or resume a batch of files
+// are refused before anything is read.
+TEST_F(CliTest, StandardInputRefusesBatchOptions) {
+  const auto config = shell_quote((kSource / "configs/default.yaml").string());
+  for (const std::string option : {"--resume", "--shard 0/2", "--input-list list.txt"}) {
+    SCOPED_TRACE(option);
+    const auto result =
+        framepipe("run " + config + " -i - -o " + shell_quote((dir_ / "out").string()) + " " +
+                  option + " < /dev/null");
+    EXPECT_EQ(result.exit_code, 2) << result.output;
+    const auto name = option.substr(0, option.find(' '));
+    EXPECT_NE(
+        result.output.find("-: standard input is one input, read once; " + name + " needs files"),
+        std::string::npos)
+        << result.output;
+    EXPECT_FALSE(fs::exists(dir_ / "out"));
+  }
 }
 
 }  // namespace

@@ -87,6 +87,41 @@ TEST_F(NetworkInputTest, SingleUrlDecodesEveryFrameAndNamesTheOutputAfterIt) {
   EXPECT_EQ(frame_count(url), 35);
 }
 
+// Decode is the only stage that reads the input: a URL run that copies the audio into its output
+// asks the server for the file once (before, encode opened it a second time for the audio).
+TEST_F(NetworkInputTest, AUrlIsRequestedOnceEvenWhenItsAudioIsCopied) {
+  // The index first, so reading the file front to back needs no Range request.
+  fs::copy_file(make_clip("net-faststart-av.mp4",
+                          "-f lavfi -i testsrc2=size=96x64:rate=10:duration=3 -f lavfi "
+                          "-i sine=frequency=440:sample_rate=44100:duration=3 -c:v libx264 "
+                          "-preset ultrafast -pix_fmt yuv420p -c:a aac -b:a 64k "
+                          "-movflags +faststart"),
+                root_ / "with-audio.mp4");
+  std::ofstream(config_) << "stages:\n"
+                            "  - {type: decode}\n"
+                            "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.mp4\"}}\n";
+  HttpTestServer server(root_);
+  const auto out = dir_ / "out";
+  const auto result = run("--input " + shell_quote(server.url("/files/with-audio.mp4")) +
+                          " --output " + shell_quote(out.string()));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(server.log().size(), 1u) << "requests: " << [&] {
+    std::string all;
+    for (const auto& entry : server.log()) all += entry.dump() + " ";
+    return all;
+  }();
+
+  const auto packets = [](const fs::path& path) {
+    return capture(
+        "ffprobe -v error -count_packets -select_streams a:0 -show_entries "
+        "stream=codec_name,nb_read_packets -of csv=p=0 " +
+        shell_quote(path.string()));
+  };
+  const auto local = root_ / "with-audio.mp4";
+  EXPECT_EQ(packets(out / "with-audio.mp4"), packets(local));
+  EXPECT_EQ(frame_count((out / "with-audio.mp4").string()), frame_count(local.string()));
+}
+
 TEST_F(NetworkInputTest, BatchMixesLocalFilesAndUrlsAndABrokenTransferFailsAlone) {
   // Every answer of the server comes 100 ms late.
   HttpTestServer server(root_, 100);
@@ -158,6 +193,39 @@ TEST_F(NetworkInputTest, StalledAndMissingUrlsFailWithTheirUrlWhileTheOthersFini
 
 // Ctrl-C while a server keeps the connection open without answering: the run ends as cancelled
 // at once, not after network_timeout_ms (a minute here), and leaves no output behind.
+// libav leaves TLS certificates unchecked unless asked: an https server with a self-signed
+// certificate must fail the run with a certificate error, and work once tls_ca_file names it.
+TEST_F(NetworkInputTest, HttpsVerifiesTheCertificateAndTrustsTlsCaFile) {
+  const auto cert = dir_ / "cert.pem";
+  const auto key = dir_ / "key.pem";
+  const auto made = run_shell(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout " +
+      shell_quote(key.string()) + " -out " + shell_quote(cert.string()) + " 2>&1");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  std::ofstream(dir_ / "server.pem") << std::ifstream(cert).rdbuf() << std::ifstream(key).rdbuf();
+  HttpTestServer server(root_, 0, 0, dir_ / "server.pem");
+  // decode alone: encode would open the input a second time, for its audio.
+  std::ofstream(config_) << "stages:\n"
+                            "  - {type: decode, params: {network_timeout_ms: 1500, "
+                            "network_retries: 1}}\n"
+                            "  - {type: discard}\n";
+  const auto url = server.url("/files/twenty.mp4");
+  ASSERT_TRUE(url.starts_with("https://"));
+
+  const auto refused = run("-i " + shell_quote(url) + " -o " + shell_quote((dir_ / "a").string()));
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("the server's TLS certificate is not trusted"), std::string::npos)
+      << refused.output;
+
+  const auto trusted =
+      run("-i " + shell_quote(url) + " -o " + shell_quote((dir_ / "b").string()) + " --set " +
+          shell_quote("stages.decode.params.tls_ca_file=" + cert.string()));
+  ASSERT_EQ(trusted.exit_code, 0) << trusted.output;
+  const auto report = json::parse(std::ifstream(dir_ / "b" / "report" / "report.json"));
+  EXPECT_EQ(report["frames"].get<std::size_t>(), ffprobe_pts(root_ / "twenty.mp4").size());
+}
+
 TEST_F(NetworkInputTest, SigintWhileWaitingForAStalledServerEndsTheRunAtOnce) {
   using namespace std::chrono_literals;
   HttpTestServer server(root_);

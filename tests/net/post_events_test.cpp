@@ -3,10 +3,13 @@
 // retry budget), and a slow server makes the stage io-bound with advice on max_in_flight.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <thread>
 
 #include "tests/support/loopback_servers.h"
 #include "tests/support/media.h"
@@ -149,6 +152,30 @@ TEST_F(PostEventsTest, ARefusedConnectionFailsWithTheUrl) {
               std::string::npos)
         << e.what();
   }
+}
+
+// A cancelled run stops waiting for its transfers at once: before, a stalled endpoint held the
+// run for curl's whole timeout (27 s observed), then its retries.
+TEST_F(PostEventsTest, CancellationReachesTransfersWaitingForAStalledServer) {
+  using namespace std::chrono_literals;
+  HttpTestServer server(dir_, 0, 60000);
+  std::atomic<bool> cancel{false};
+  RunContext stalled = context();
+  stalled.cancel = &cancel;
+  StageHarness harness("{type: post_events, params: {url: '" + server.url("/events") +
+                           "', batch_size: 1, max_in_flight: 1, retries: 5, timeout_ms: 30000}}",
+                       stalled);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(500ms);
+    cancel = true;
+  });
+  const auto start = std::chrono::steady_clock::now();
+  // The second frame's request waits for the first, which the server holds for 60 s.
+  EXPECT_THROW(push_frames(harness, 3), std::runtime_error);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  EXPECT_LT(waited, 2500ms);
+  sink(harness).abort();
 }
 
 TEST_F(PostEventsTest, ASlowServerMakesTheSinkIoBoundAndTheReportAdvisesMaxInFlight) {

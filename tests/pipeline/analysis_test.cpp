@@ -171,5 +171,84 @@ TEST_F(AnalysisTest, NoBusyStageLimitsNothing) {
   EXPECT_EQ(analysis.limited_by, "");
 }
 
+// The advice on a stage's own parameters comes from the roles its ParamSpecs declare. Same
+// figures as above with 4.0 CPU-s (67% of the cores, cores to spare): the serial encoder, busy
+// 78% of the run, sets the pace.
+class RoleAdviceTest : public AnalysisTest {
+ protected:
+  void use_sink(const std::string& entry) {
+    config_ = load_config_text(
+        "pipeline: {threads: 2}\n"
+        "stages:\n"
+        "  - {name: decode, type: decode}\n"
+        "  - {name: blur, type: gaussian_blur, concurrency: unlimited}\n"
+        "  - {name: edges, type: canny, concurrency: unlimited}\n"
+        "  - " +
+            entry + "\n",
+        "analysis.yaml", {}, registry_);
+  }
+
+  static std::vector<Advice> advice_on(const RunAnalysis& analysis, const std::string& key) {
+    std::vector<Advice> found;
+    for (const auto& advice : analysis.advice) {
+      if (advice.key == key) found.push_back(advice);
+    }
+    return found;
+  }
+};
+
+TEST_F(RoleAdviceTest, ASpeedLadderThatAppliesGivesTheNextFasterRung) {
+  use_sink("{name: video, type: encode, params: {codec: libx264, preset: medium, path: o.mp4}}");
+  const auto advice = advice_on(analyze_with_process_cpu(4.0), "stages.video.params.preset");
+  ASSERT_EQ(advice.size(), 1u);
+  EXPECT_EQ(advice[0].from, "medium");
+  EXPECT_EQ(advice[0].to, "fast") << "x264's ladder: ... fast, medium, slow ...";
+  EXPECT_NE(advice[0].reason.find("changes the output"), std::string::npos) << advice[0].reason;
+}
+
+TEST_F(RoleAdviceTest, NoRungFasterThanTheFastestAndNoLadderForOtherCodecs) {
+  use_sink("{name: video, type: encode, params: {codec: libx264, preset: ultrafast, path: o.mp4}}");
+  EXPECT_TRUE(advice_on(analyze_with_process_cpu(4.0), "stages.video.params.preset").empty());
+  // mpeg4 takes no x264 presets: the encode stage's ladder is empty for it.
+  use_sink("{name: video, type: encode, params: {codec: mpeg4, preset: medium, path: o.mp4}}");
+  const auto analysis = analyze_with_process_cpu(4.0);
+  EXPECT_TRUE(advice_on(analysis, "stages.video.params.preset").empty());
+  EXPECT_TRUE(says(analysis, "sets the pace"));
+}
+
+TEST_F(RoleAdviceTest, HelperThreadsBelowTheCoresComeFirst) {
+  use_sink("{name: video, type: encode, params: {threads: 1, preset: medium, path: o.mp4}}");
+  const auto analysis = analyze_with_process_cpu(4.0);
+  const auto advice = advice_on(analysis, "stages.video.params.threads");
+  ASSERT_EQ(advice.size(), 1u);
+  EXPECT_EQ(advice[0].from, "1");
+  EXPECT_EQ(advice[0].to, "2") << "the machine's cores";
+  EXPECT_TRUE(advice_on(analysis, "stages.video.params.preset").empty()) << "one change at a time";
+}
+
+// A stage the engine has never heard of, whose in-flight parameter has a name of its own: the
+// analysis finds it by its role.
+class Outstanding : public SinkStage {
+ public:
+  static inline const auto requests =
+      Param<int>{"requests", 2, "requests kept outstanding"}.range(1, 64).in_flight();
+  void consume(Frame&) override {}
+};
+
+TEST_F(RoleAdviceTest, AnInFlightParameterIsFoundByItsRoleNotItsName) {
+  registry_.add(stage_info<Outstanding>({.type = "outstanding",
+                                         .resource = ResourceClass::io,
+                                         .ordering = Ordering::serial_in_order,
+                                         .summary = "test sink",
+                                         .example = "- { type: outstanding }",
+                                         .params = {Outstanding::requests}}));
+  use_sink("{name: video, type: outstanding}");
+  result_.stages.back().cpu_ns = ns(0.2);  // 0.2 of 2.34 s on a CPU: io-bound
+  const auto advice = advice_on(analyze_with_process_cpu(2.0), "stages.video.params.requests");
+  ASSERT_EQ(advice.size(), 1u);
+  EXPECT_EQ(advice[0].from, "2");
+  EXPECT_EQ(advice[0].to, "8") << "x4, within its range";
+}
+
 }  // namespace
 }  // namespace framepipe::testing

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/settings.h"
+#include "pipeline/suggest.h"
 #include "stages/register_all.h"
 
 namespace framepipe {
@@ -52,8 +54,9 @@ TEST(ConfigSanity, GoodConfigLoadsWithDefaultsFilledIn) {
   ASSERT_EQ(config.stages.size(), 3u);
   EXPECT_EQ(config.stages[1].input, "decode") << "a stage consumes the one before it";
   EXPECT_EQ(config.stages[1].concurrency.count, 3);
-  EXPECT_DOUBLE_EQ(config.stages[1].params.number("sigma"), 1.5);
-  EXPECT_EQ(config.stages[1].params.integer("ksize"), 5) << "default filled in";
+  EXPECT_DOUBLE_EQ(std::get<double>(config.stages[1].params.values().at("sigma")), 1.5);
+  EXPECT_EQ(std::get<std::int64_t>(config.stages[1].params.values().at("ksize")), 5)
+      << "default filled in";
   EXPECT_EQ(config.stages[2].concurrency.to_string(), "1") << "encode is serial";
 }
 
@@ -61,7 +64,7 @@ TEST_F(ConfigTest, SetOverridesNestedKeysAndStageParamsByName) {
   const auto config = load(kGood, {"pipeline.threads=4", "stages.blur.params.sigma=3",
                                    "stages.blur.concurrency=unlimited", "output.overwrite=true"});
   EXPECT_EQ(config.threads, 4);
-  EXPECT_DOUBLE_EQ(config.stages[1].params.number("sigma"), 3.0);
+  EXPECT_DOUBLE_EQ(std::get<double>(config.stages[1].params.values().at("sigma")), 3.0);
   EXPECT_TRUE(config.stages[1].concurrency.unlimited);
   EXPECT_TRUE(config.overwrite);
 }
@@ -78,9 +81,8 @@ TEST_F(ConfigTest, SetErrorsNameTheOverride) {
             "--set stages.video.params.path={stem}-x.mp4: stage 'video' (type encode): 'path' "
             "must be a string, got a YAML map (quote a value that starts with { or [, e.g. "
             "\"{stem}.mp4\")");
-  EXPECT_EQ(
-      load(kGood, {"stages.video.params.path=\"{stem}-x.mp4\""}).stages[2].params.string("path"),
-      "{stem}-x.mp4");
+  const auto quoted = load(kGood, {"stages.video.params.path=\"{stem}-x.mp4\""});
+  EXPECT_EQ(std::get<std::string>(quoted.stages[2].params.values().at("path")), "{stem}-x.mp4");
   const auto missing = problems(kGood, {"stages.nope.params.sigma=2"});
   ASSERT_EQ(missing.size(), 1u);
   EXPECT_EQ(missing[0], "--set stages.nope.params.sigma=2: no stage named 'nope'");
@@ -155,8 +157,8 @@ TEST_F(ConfigTest, SerialStageRefusesConcurrency) {
 TEST_F(ConfigTest, GraphShapeErrors) {
   EXPECT_EQ(problems("stages:\n  - {type: resize}\n  - {type: discard}\n"),
             std::vector<std::string>{
-                "x.yaml: stage 'resize' (type resize): the first stage must be a source (e.g. "
-                "type: decode)"});
+                "x.yaml: stage 'resize' (type resize): the first stage must be a source (type: "
+                "decode)"});
   EXPECT_EQ(
       problems(
           "stages:\n  - {type: decode}\n  - {type: resize, input: nowhere}\n  - {type: discard}\n"),
@@ -165,8 +167,8 @@ TEST_F(ConfigTest, GraphShapeErrors) {
           "before this one"});
   EXPECT_EQ(problems("stages:\n  - {type: decode}\n  - {type: resize}\n"),
             std::vector<std::string>{
-                "x.yaml: the pipeline has no sink: end it with one (e.g. type: encode, or type: "
-                "discard to only measure)"});
+                "x.yaml: the pipeline has no sink: end it with one (type: contact_sheet, discard, "
+                "encode, post_events, write_detections, write_detections_db or write_images)"});
   EXPECT_EQ(problems("stages:\n  - {type: decode}\n  - {type: discard}\n  - {type: discard}\n")[0],
             "x.yaml:4:5: duplicate stage name 'discard'; give each stage a unique name");
 }
@@ -208,6 +210,87 @@ TEST_F(ConfigTest, EffectiveYamlRoundTripsToTheSameConfig) {
   }
   EXPECT_EQ(again.threads, config.threads);
   EXPECT_NE(effective_yaml(config).find("ksize: 9"), std::string::npos);
+}
+
+TEST_F(ConfigTest, DuplicateKeysAreErrorsNamingBothPlaces) {
+  const auto p = problems(
+      "pipeline: {threads: 2}\n"
+      "output: {dir: a}\n"
+      "pipeline: {threads: 4}\n"
+      "stages:\n"
+      "  - {type: decode}\n"
+      "  - {type: resize, params: {width: 64, width: 32}}\n"
+      "  - {type: discard}\n");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0], "x.yaml:3:1: duplicate key 'pipeline' (first at x.yaml:1:1); give each key once");
+  EXPECT_EQ(p[1], "x.yaml:6:40: duplicate key 'width' (first at x.yaml:6:29); give each key once");
+}
+
+TEST_F(ConfigTest, AnAliasThatContainsItselfDoesNotHang) {
+  // yaml-cpp registers an anchor before its node's children, so this node holds itself.
+  const auto p = problems("a: &x [*x]\nstages:\n  - {type: decode}\n  - {type: discard}\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_NE(p[0].find("unknown key 'a'"), std::string::npos) << p[0];
+}
+
+TEST_F(ConfigTest, AnEmptyOutputFolderIsRefused) {
+  const auto p = problems("output: {dir: ''}\nstages:\n  - {type: decode}\n  - {type: discard}\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rfind("x.yaml:1:15: output: 'dir' must not be empty; ", 0), 0u) << p[0];
+  const auto set =
+      problems("stages:\n  - {type: decode}\n  - {type: discard}\n", {"output.dir=\"\""});
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_EQ(set[0].rfind("--set output.dir=\"\": output: 'dir' must not be empty", 0), 0u)
+      << set[0];
+}
+
+TEST_F(ConfigTest, ListSettingsCheckEachItem) {
+  const auto p = problems(
+      "report: {formats: [json, pdf]}\ninput: {include: '*.mp4'}\n"
+      "stages:\n  - {type: decode}\n  - {type: discard}\n");
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0], "x.yaml:2:18: input: 'include' must be a list, e.g. [a, b]");
+  EXPECT_EQ(p[1],
+            "x.yaml:1:26: report: each of 'formats' must be one of: json, html, trace, got 'pdf'");
+}
+
+// The settings table's declared defaults are the ones a Config starts with, and config_json
+// (what --effective prints and the resume fingerprint hashes) lists exactly its keys, in the
+// order the fingerprints of earlier runs were taken with.
+TEST(EngineSettings, TableMatchesConfigDefaultsAndKeys) {
+  const auto json = config_json(Config{});
+  std::vector<std::string> sections;
+  for (const auto& section : engine_settings()) {
+    sections.push_back(section.name);
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : json.at(section.name).items()) keys.push_back(key);
+    EXPECT_EQ(keys, section.key_names()) << section.name;
+    for (const auto& setting : section.keys) {
+      if (setting.list) continue;
+      nlohmann::ordered_json declared;
+      std::visit([&](const auto& v) { declared = v; }, setting.spec.default_value);
+      EXPECT_EQ(declared, json[section.name][setting.spec.name])
+          << section.name << "." << setting.spec.name;
+      EXPECT_GT(setting.spec.help.size(), 10u) << section.name << "." << setting.spec.name;
+    }
+  }
+  EXPECT_EQ(sections, (std::vector<std::string>{"pipeline", "input", "output", "report"}));
+  EXPECT_EQ(json["pipeline"].dump(),
+            R"({"name":"pipeline","threads":0,"max_frames_in_flight":16,"profile":true,)"
+            R"("files_in_parallel":1})");
+}
+
+TEST(Suggestions, OneRuleForEveryName) {
+  EXPECT_EQ(edit_distance("widht", "width"), 2u);
+  EXPECT_EQ(closest_match("widht", {"width", "height"}), "width");
+  EXPECT_EQ(closest_match("resise", {"resize", "rotate"}), "resize");
+  // Two edits are always allowed; longer words allow a third of their length.
+  EXPECT_EQ(closest_match("ab", {"xyz"}), "");
+  EXPECT_EQ(closest_match("gasian_blr", {"gaussian_blur"}), "gaussian_blur");  // 3 edits, 10 long
+  EXPECT_EQ(closest_match("max_frame_flight", {"max_frames_in_flight"}), "max_frames_in_flight");
+  EXPECT_EQ(closest_match("blur", {"canny"}), "");
+  EXPECT_EQ(did_you_mean("tread", {"threads"}), " (did you mean 'threads'?)");
+  EXPECT_EQ(did_you_mean("zzz", {"threads"}), "");
 }
 
 }  // namespace

@@ -1,15 +1,19 @@
 // The engine's promises, tested with small fake stages at 1, 2 and 8 threads: in-order stages
 // see frames by index, serial stages never run concurrently, frames in flight never exceed the
-// cap, io stages stay off oneTBB workers, and a failure stops the run promptly and cleanly.
+// cap, io stages stay off oneTBB workers, a failure stops the run promptly and cleanly, and
+// observers are told of every stage call, in pairs, on the thread that makes it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "pipeline/config.h"
 #include "pipeline/run.h"
@@ -48,6 +52,18 @@ class CountingAllocator : public cv::MatAllocator {
   mutable std::atomic<int> peak_{0};
 };
 
+// Deferred pixels made on demand, as decode defers its conversion to BGR.
+class DeferredGray : public DeferredImage {
+ public:
+  explicit DeferredGray(int value) : value_(value) {}
+
+ protected:
+  cv::Mat convert() const override { return cv::Mat(8, 8, CV_8UC1, cv::Scalar(value_)); }
+
+ private:
+  int value_;
+};
+
 // What the fake stages saw, shared with the test.
 struct Probe {
   std::mutex mutex;
@@ -73,15 +89,26 @@ class ProbeStage {
 
 class FakeSource : public SourceStage, ProbeStage {
  public:
+  static inline const Param<std::int64_t> count{"count", 200, "frames"};
+  static inline const Param<std::int64_t> throw_at{"throw_at", -1, "index that throws"};
+  static inline const Param<bool> counted{"counted", false, "count pixel buffers"};
+  static inline const Param<bool> deferred{"deferred", false, "leave the pixels deferred"};
+
   FakeSource(Probe& probe, const Params& params)
       : ProbeStage(probe),
-        count_(params.integer("count")),
-        throw_at_(params.integer("throw_at")),
-        counted_(params.boolean("counted")) {}
+        count_(params[count]),
+        throw_at_(params[throw_at]),
+        counted_(params[counted]),
+        deferred_(params[deferred]) {}
   std::optional<Frame> next() override {
     if (produced_ == throw_at_) throw std::runtime_error("source broke");
     if (produced_ == count_) return std::nullopt;
     Frame frame;
+    if (deferred_) {
+      frame.set_deferred(std::make_shared<DeferredGray>(static_cast<int>(produced_ % 200)));
+      frame.pts = produced_++;
+      return frame;
+    }
     cv::Mat image;
     if (counted_) image.allocator = &probe_.allocator;
     image.create(8, 8, CV_8UC1);
@@ -98,11 +125,14 @@ class FakeSource : public SourceStage, ProbeStage {
   std::int64_t count_;
   std::int64_t throw_at_;
   bool counted_;
+  bool deferred_;
 };
 
 class Jitter : public TransformStage {
  public:
-  explicit Jitter(const Params& params) : max_us_(params.integer("max_us")) {}
+  static inline const Param<std::int64_t> max_us{"max_us", 3000, "longest sleep"};
+
+  explicit Jitter(const Params& params) : max_us_(params[max_us]) {}
   bool process(Frame&) override {
     thread_local std::mt19937 random(std::random_device{}());
     std::this_thread::sleep_for(
@@ -142,7 +172,9 @@ class Overlap : public TransformStage, ProbeStage {
 
 class Thrower : public TransformStage, ProbeStage {
  public:
-  Thrower(Probe& probe, const Params& params) : ProbeStage(probe), at_(params.integer("at")) {}
+  static inline const Param<std::int64_t> at{"at", 50, "index that throws"};
+
+  Thrower(Probe& probe, const Params& params) : ProbeStage(probe), at_(params[at]) {}
   bool process(Frame& frame) override {
     if (frame.index == at_) {
       probe_.threw_at_ns = steady_now_ns();
@@ -197,15 +229,24 @@ class CheckUnmarked : public SinkStage, ProbeStage {
   }
 };
 
-// An io sink in index order whose prepare() runs in parallel: prepare leaves a value derived
-// from the frame index in Frame::prepared (or throws at `throw_at`); consume records the index
-// only when the value it finds is the one prepared for that very frame.
+struct PreparedIndex : PreparedFrame {
+  explicit PreparedIndex(std::int64_t v) : value(v) {}
+  std::int64_t value;
+};
+
+// An io sink in index order whose prepare() runs in parallel: prepare reads the pixels and
+// leaves a value derived from the frame index in Frame::prepared (or throws at `throw_at`);
+// consume records the index only when the value it finds is the one prepared for that very
+// frame.
 class PreparingSink : public SinkStage, ProbeStage {
  public:
+  static inline const Param<std::int64_t> throw_at{"throw_at", -1, "index whose prepare() throws"};
+
   PreparingSink(Probe& probe, const Params& params)
-      : ProbeStage(probe), throw_at_(params.integer("throw_at")) {}
+      : ProbeStage(probe), throw_at_(params[throw_at]) {}
   void prepare(Frame& frame) const override {
     if (frame.index == throw_at_) throw std::runtime_error("prepare broke");
+    if (frame.image().empty()) throw std::runtime_error("prepare found no pixels");
     const int now = ++probe_.inside;
     int seen = probe_.max_inside.load();
     while (now > seen && !probe_.max_inside.compare_exchange_weak(seen, now)) {
@@ -216,28 +257,94 @@ class PreparingSink : public SinkStage, ProbeStage {
       std::lock_guard lock(probe_.mutex);
       probe_.prepare_threads.insert(thread_number());
     }
-    frame.prepared = std::make_shared<std::int64_t>(frame.index * 7 + 1);
+    frame.prepared = std::make_shared<PreparedIndex>(frame.index * 7 + 1);
   }
   void consume(Frame& frame) override {
-    const auto* value = static_cast<const std::int64_t*>(frame.prepared.get());
+    const auto* prepared = frame.prepared_as<PreparedIndex>();
     std::lock_guard lock(probe_.mutex);
     probe_.io_threads.insert(thread_number());
-    probe_.recorded.push_back(value && *value == frame.index * 7 + 1 ? frame.index : -1);
+    probe_.recorded.push_back(prepared && prepared->value == frame.index * 7 + 1 ? frame.index
+                                                                                 : -1);
   }
 
  private:
   std::int64_t throw_at_;
 };
 
+// An observer that checks the contract as calls come: entry and exit in pairs, nested as calls
+// nest, each notified on the thread that makes the call. Serialised by a mutex: a test probe.
+class CallProbe : public StageObserver {
+ public:
+  using Key = std::pair<std::size_t, CallKind>;  // stage, call kind
+
+  void on_entry(const StageCall& call) override {
+    std::lock_guard lock(mutex_);
+    if (call.thread != thread_number()) ++wrong_thread;
+    auto& open = open_[call.thread];
+    // A conversion runs inside the call that first read the pixels.
+    if (call.kind == CallKind::convert && (open.empty() || open.back().kind == CallKind::convert)) {
+      ++conversions_outside_calls;
+    }
+    open.push_back(call);
+    ++entries[{call.stage, call.kind}];
+  }
+  void on_exit(const StageCall& call) override {
+    std::lock_guard lock(mutex_);
+    if (call.thread != thread_number()) ++wrong_thread;
+    auto& open = open_[call.thread];
+    const bool pairs =
+        !open.empty() && open.back().stage == call.stage && open.back().kind == call.kind &&
+        (open.back().frame == call.frame || (call.kind == CallKind::next && call.frame == -1));
+    if (!pairs) {
+      ++unpaired;
+      return;
+    }
+    open.pop_back();
+    ++exits[{call.stage, call.kind}];
+    threads[{call.stage, call.kind}].insert(call.thread);
+    frames[{call.stage, call.kind}].push_back(call.frame);
+    if (call.failed) failed.push_back(call);
+  }
+  int left_open() const {
+    int count = 0;
+    for (const auto& [thread, open] : open_) count += static_cast<int>(open.size());
+    return count;
+  }
+
+  std::map<Key, int> entries;
+  std::map<Key, int> exits;
+  std::map<Key, std::set<int>> threads;
+  std::map<Key, std::vector<std::int64_t>> frames;  // on exit
+  std::vector<StageCall> failed;
+  int wrong_thread = 0;
+  int unpaired = 0;
+  int conversions_outside_calls = 0;
+
+ private:
+  std::mutex mutex_;
+  std::map<int, std::vector<StageCall>> open_;  // per thread, innermost last
+};
+
+// Every index from 0 to count - 1, once each, in any order.
+bool each_index_once(std::vector<std::int64_t> frames, std::int64_t count) {
+  std::sort(frames.begin(), frames.end());
+  if (frames.size() != static_cast<std::size_t>(count)) return false;
+  for (std::int64_t i = 0; i < count; ++i) {
+    if (frames[static_cast<std::size_t>(i)] != i) return false;
+  }
+  return true;
+}
+
 StageInfo info(std::string type, StageKind kind, ResourceClass resource, Ordering ordering,
                std::function<std::unique_ptr<Stage>(const StageSetup&)> create,
                std::vector<ParamSpec> params = {}) {
+  const auto example = "- { type: " + type + " }";
   return {.type = std::move(type),
           .kind = kind,
           .resource = resource,
           .ordering = ordering,
           .summary = "test stage",
-          .example = "-",
+          .example = example,
           .params = std::move(params),
           .create = std::move(create)};
 }
@@ -252,12 +359,11 @@ class EngineTest : public ::testing::TestWithParam<int> {
     registry_.add(
         info("fake_source", K::source, R::io, O::serial_in_order,
              [&p](const StageSetup& s) { return std::make_unique<FakeSource>(p, s.params); },
-             {ParamSpec::integer("count", 200, "frames"),
-              ParamSpec::integer("throw_at", -1, "index that throws"),
-              ParamSpec::boolean("counted", false, "count pixel buffers")}));
+             {FakeSource::count, FakeSource::throw_at, FakeSource::counted,
+              FakeSource::deferred}));
     registry_.add(info("jitter", K::transform, R::cpu, O::parallel,
                        [](const StageSetup& s) { return std::make_unique<Jitter>(s.params); },
-                       {ParamSpec::integer("max_us", 3000, "longest sleep")}));
+                       {Jitter::max_us}));
     registry_.add(info("record", K::sink, R::cpu, O::serial_in_order,
                        [&p](const StageSetup&) { return std::make_unique<Recorder>(p); }));
     registry_.add(info("record_io", K::sink, R::io, O::serial_in_order,
@@ -268,7 +374,7 @@ class EngineTest : public ::testing::TestWithParam<int> {
                        [&p](const StageSetup&) { return std::make_unique<Overlap>(p); }));
     registry_.add(info("thrower", K::transform, R::cpu, O::parallel,
                        [&p](const StageSetup& s) { return std::make_unique<Thrower>(p, s.params); },
-                       {ParamSpec::integer("at", 50, "index that throws")}));
+                       {Thrower::at}));
     registry_.add(info("slow_sink", K::sink, R::cpu, O::parallel,
                        [](const StageSetup&) { return std::make_unique<SlowSink>(); }));
     registry_.add(info("io_probe", K::transform, R::io, O::parallel,
@@ -280,21 +386,29 @@ class EngineTest : public ::testing::TestWithParam<int> {
     auto preparing =
         info("preparing_sink", K::sink, R::io, O::serial_in_order,
              [&p](const StageSetup& s) { return std::make_unique<PreparingSink>(p, s.params); },
-             {ParamSpec::integer("throw_at", -1, "index whose prepare() throws")});
+             {PreparingSink::throw_at});
     preparing.prepares = true;
     registry_.add(std::move(preparing));
     registry_.add(info("check_unmarked", K::sink, R::cpu, O::parallel,
                        [&p](const StageSetup&) { return std::make_unique<CheckUnmarked>(p); }));
+    // Registered as a transform, but its class is a sink: a registration mistake.
+    registry_.add(info("miskinded", K::transform, R::cpu, O::parallel,
+                       [&p](const StageSetup&) { return std::make_unique<Recorder>(p); }));
   }
 
   // Runs a pipeline whose `stages:` list is given, at the test's thread count; fails the test
   // instead of hanging when the run does not end within 60 s.
-  RunResult run(const std::string& stages, int max_in_flight = 16) {
+  RunResult run(const std::string& stages, int max_in_flight = 16,
+                std::vector<StageObserver*> observers = {}, bool profile = true) {
     const auto yaml = "pipeline: {threads: " + std::to_string(GetParam()) +
                       ", max_frames_in_flight: " + std::to_string(max_in_flight) +
+                      ", profile: " + (profile ? "true" : "false") +
                       "}\ninput: {path: fake.mp4}\nstages:\n" + stages;
     config_ = load_config_text(yaml, "test.yaml", {}, registry_);
-    auto future = std::async(std::launch::async, [this] { return run_pipeline(config_); });
+    RunEnvironment environment;
+    environment.observers = std::move(observers);
+    auto future = std::async(std::launch::async,
+                             [this, environment] { return run_pipeline(config_, environment); });
     if (future.wait_for(60s) != std::future_status::ready) {
       ADD_FAILURE() << "run did not end within 60 s (deadlock?)";
       std::abort();
@@ -484,6 +598,106 @@ TEST_P(EngineTest, EveryInvocationIsMeasured) {
   EXPECT_EQ(busy, jitter.busy_ns);
   EXPECT_LT(jitter.cpu_ns, jitter.busy_ns) << "sleeping is off-CPU time";
   EXPECT_EQ(result.stages[0].items, 40) << "the source's items are the frames it produced";
+}
+
+TEST_P(EngineTest, ObserversSeeEveryCallInPairsOnTheCallingThread) {
+  CallProbe calls;
+  const auto result =
+      run("  - {type: fake_source, params: {count: 100, deferred: true}}\n"
+          "  - {type: jitter, concurrency: unlimited, params: {max_us: 300}}\n"
+          "  - {type: preparing_sink}\n",
+          16, {&calls});
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  using K = CallKind;
+  EXPECT_EQ(calls.wrong_thread, 0) << "notified on another thread than the call's";
+  EXPECT_EQ(calls.unpaired, 0) << "an exit without its entry";
+  EXPECT_EQ(calls.left_open(), 0) << "an entry without its exit";
+  EXPECT_EQ(calls.entries, calls.exits);
+  const std::map<CallProbe::Key, int> expected = {
+      {{0, K::open}, 1},      {{1, K::open}, 1},      {{2, K::open}, 1},
+      {{0, K::next}, 101},  // 100 frames, then the end of the stream
+      {{0, K::convert}, 100}, {{1, K::process}, 100}, {{2, K::prepare}, 100},
+      {{2, K::consume}, 100}, {{0, K::finish}, 1},    {{1, K::finish}, 1},
+      {{2, K::finish}, 1}};
+  EXPECT_EQ(calls.exits, expected) << "each call once; no abort in a run that succeeds";
+  auto next_frames = calls.frames[{0, K::next}];
+  EXPECT_EQ(next_frames.back(), -1) << "the last next() produced no frame";
+  next_frames.pop_back();
+  EXPECT_TRUE(each_index_once(next_frames, 100));
+  for (auto kind : {K::convert, K::process, K::prepare, K::consume}) {
+    const std::size_t stage = kind == K::convert ? 0 : kind == K::process ? 1 : 2;
+    EXPECT_TRUE(each_index_once(calls.frames[{stage, kind}], 100)) << to_string(kind);
+  }
+  EXPECT_EQ(calls.conversions_outside_calls, 0) << "the conversion runs inside a stage's call";
+  // The stages recorded their own threads: the observer saw the same ones.
+  EXPECT_EQ((calls.threads[{2, K::prepare}]), probe_.prepare_threads);
+  EXPECT_EQ((calls.threads[{2, K::consume}]), probe_.io_threads);
+  // The profiler, the other observer, saw them too: a conversion is the source's, beside its
+  // calls, in its conversion phase.
+  EXPECT_EQ(result.stages[0].phases.back().name, kConversionPhase);
+  EXPECT_EQ(result.stages[0].phases.back().items, 100);
+}
+
+TEST_P(EngineTest, ObserversSeeAFailedCallAndTheAborts) {
+  CallProbe calls;
+  const auto result =
+      run("  - {type: fake_source, params: {count: 1000000}}\n"
+          "  - {name: explode, type: thrower, params: {at: 50}}\n"
+          "  - {type: record}\n",
+          16, {&calls});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(calls.unpaired, 0);
+  EXPECT_EQ(calls.left_open(), 0);
+  ASSERT_EQ(calls.failed.size(), 1u);
+  EXPECT_EQ(calls.failed[0].stage, 1u);
+  EXPECT_EQ(calls.failed[0].kind, CallKind::process);
+  EXPECT_EQ(calls.failed[0].frame, 50);
+  for (std::size_t stage = 0; stage < 3; ++stage) {
+    EXPECT_EQ((calls.exits[{stage, CallKind::abort}]), 1) << "stage " << stage;
+    EXPECT_EQ((calls.exits[{stage, CallKind::finish}]), 0) << "stage " << stage;
+  }
+}
+
+TEST_P(EngineTest, ProfileOffAttachesNoProfilerButCountsFramesAndLatencies) {
+  CallProbe calls;
+  const auto result =
+      run("  - {type: fake_source, params: {count: 80, deferred: true}}\n"
+          "  - {type: jitter, params: {max_us: 300}}\n"
+          "  - {type: preparing_sink}\n",
+          16, {&calls}, /*profile=*/false);
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  EXPECT_FALSE(result.profiled);
+  EXPECT_EQ(result.frames, 80);
+  // Every frame's latency, from the engine. (One more entry today: the slot the source takes
+  // for the next() that finds the end of the stream is recorded as a completion too.)
+  EXPECT_GE(result.latencies_ns.size(), 80u);
+  EXPECT_TRUE(result.samples.empty());
+  EXPECT_EQ(result.arena_busy_ns, 0);
+  for (const auto& stage : result.stages) {
+    EXPECT_EQ(stage.items, 80) << stage.name;
+    EXPECT_TRUE(stage.invocations.empty()) << stage.name << ": no profiler, no invocations";
+    EXPECT_TRUE(stage.phases.empty()) << stage.name;
+    EXPECT_EQ(stage.busy_ns, 0) << stage.name;
+    EXPECT_EQ(stage.cpu_ns, 0) << stage.name;
+  }
+  // Observers still work without the profiler.
+  EXPECT_EQ((calls.exits[{1, CallKind::process}]), 80);
+  EXPECT_EQ((calls.exits[{0, CallKind::convert}]), 80);
+  EXPECT_EQ(calls.unpaired, 0);
+}
+
+TEST_P(EngineTest, StageWhoseClassIsNotItsKindFailsBeforeOpening) {
+  const auto result =
+      run("  - {type: fake_source, params: {count: 10}}\n"
+          "  - {name: liar, type: miskinded}\n"
+          "  - {type: record}\n");
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error->stage, "liar");
+  EXPECT_EQ(result.error->message,
+            "stage type 'miskinded' is registered as a transform, but its class does not derive "
+            "from TransformStage");
+  EXPECT_EQ(probe_.aborted.load(), 1) << "the opened source is aborted";
+  EXPECT_TRUE(probe_.recorded.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Threads, EngineTest, ::testing::Values(1, 2, 8),

@@ -128,15 +128,23 @@ TEST_F(ReportTest, TraceHasExactlyOneSlicePerInvocation) {
     }
   }
   for (const auto& stage : result_.stages) {
-    const auto prepares = static_cast<std::size_t>(
-        std::count_if(stage.invocations.begin(), stage.invocations.end(),
-                      [](const Invocation& call) { return call.prepare; }));
-    EXPECT_EQ(slices[stage.name], stage.invocations.size() - prepares) << stage.name;
+    const auto count = [&](CallKind kind) {
+      return static_cast<std::size_t>(
+          std::count_if(stage.invocations.begin(), stage.invocations.end(),
+                        [kind](const Invocation& call) { return call.kind == kind; }));
+    };
+    const auto prepares = count(CallKind::prepare);
+    const auto converts = count(CallKind::convert);
+    const auto own_calls = stage.invocations.size() - prepares - converts;
+    EXPECT_EQ(slices[stage.name], own_calls) << stage.name;
     EXPECT_EQ(slices[stage.name + " prepare"], prepares) << stage.name;
-    EXPECT_GE(stage.invocations.size() - prepares, static_cast<std::size_t>(stage.items));
+    EXPECT_EQ(slices[stage.name + " convert"], converts) << stage.name;
+    EXPECT_GE(own_calls, static_cast<std::size_t>(stage.items));
   }
   // The encoder converts every frame on the workers before its serial call.
   EXPECT_EQ(slices["video prepare"], static_cast<std::size_t>(result_.stages[3].items));
+  // Every decoded picture is converted to BGR once (blur reads it), as decode's own work.
+  EXPECT_EQ(slices["decode convert"], static_cast<std::size_t>(result_.frames));
   EXPECT_EQ(slice_threads, named_threads) << "every track has a name";
   EXPECT_GT(counters, 0u);
 }

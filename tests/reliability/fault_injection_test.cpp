@@ -181,7 +181,8 @@ TEST_F(FaultTest, OutputFolderThatCannotBeMadeIsAClearError) {
       {"encode", "{type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}"},
       {"write_images", "{type: write_images, params: {every: 5, path: \"{stem}/{frame}.png\"}}"},
       {"write_detections", "{type: write_detections, params: {path: \"{stem}.jsonl\"}}"},
-      {"write_detections_db", "{type: write_detections_db, params: {path: d.sqlite}}"}};
+      {"write_detections_db", "{type: write_detections_db, params: {path: d.sqlite}}"},
+      {"contact_sheet", "{type: contact_sheet, params: {path: \"{stem}.jpg\"}}"}};
   for (const auto& [stage, entry] : sinks) {
     const auto config =
         write_file(dir_ / "p.yaml", "stages:\n  - {type: decode}\n  - " + entry + "\n");

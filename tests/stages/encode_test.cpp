@@ -61,18 +61,20 @@ double psnr(const fs::path& encoded, const fs::path& reference) {
   return std::stod(log.substr(at + 8));
 }
 
-// The encoder reads its run's input for the audio and metadata it copies, so even tests that
-// feed it made-up frames name a real input.
+// `side_data` is the run's: decode publishes the input's other streams there for encode to copy.
 RunContext context_in(const fs::path& dir, bool overwrite = false,
-                      const fs::path& input = source_clip()) {
-  return RunContext{input.string(), dir, overwrite, nullptr};
+                      const fs::path& input = source_clip(), SideData* side_data = nullptr) {
+  RunContext context{input.string(), dir, overwrite, nullptr};
+  context.side_data = side_data;
+  return context;
 }
 
 // Decodes `input` and encodes every frame with the given encode entry; returns the frame count.
 int transcode(const fs::path& input, const std::string& encode_entry, const fs::path& out_dir,
               bool overwrite = false) {
-  StageHarness decode("{type: decode}", context_in(out_dir, false, input));
-  StageHarness encode(encode_entry, context_in(out_dir, overwrite, input));
+  SideData side_data;
+  StageHarness decode("{type: decode}", context_in(out_dir, false, input, &side_data));
+  StageHarness encode(encode_entry, context_in(out_dir, overwrite, input, &side_data));
   auto& source = dynamic_cast<SourceStage&>(decode.stage());
   auto& sink = dynamic_cast<SinkStage&>(encode.stage());
   int frames = 0;
@@ -288,6 +290,68 @@ TEST_F(EncodeTest, FitsOddSizesTo420ByPaddingOrCropping) {
   }
   EXPECT_EQ(probe(dir_ / "pad.mp4", "stream=width,height"), "642,360");
   EXPECT_EQ(probe(dir_ / "crop.mp4", "stream=width,height"), "640,358");
+}
+
+// The audio stream's codec and its packet count, as ffprobe counts them.
+std::string audio_codec_and_packets(const fs::path& path) {
+  auto text = capture(
+      "ffprobe -v error -count_packets -select_streams a:0 -show_entries "
+      "stream=codec_name,nb_read_packets -of csv=p=0 " +
+      shell_quote(path.string()));
+  while (!text.empty() && (text.back() == '\n' || text.back() == ',')) text.pop_back();
+  return text;
+}
+
+// `framepipe run configs/default.yaml -i - -o out < clip.mkv`: decode reads standard input (the
+// only time the input is read) and encode copies the audio from the packets decode publishes;
+// outputs are named after "stdin". libav's name for standard input, pipe:0, works the same.
+TEST_F(EncodeTest, StandardInputIsEncodedWithItsAudioCopied) {
+  const auto input = testing::make_clip(
+      "io_stdin_av.mkv",
+      "-f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -f lavfi "
+      "-i sine=frequency=440:sample_rate=44100:duration=2 -c:v libx264 -preset veryfast "
+      "-pix_fmt yuv420p -c:a aac -b:a 64k");
+  const auto config = fs::path(FRAMEPIPE_SOURCE_DIR) / "configs/default.yaml";
+  const auto expected_audio = audio_codec_and_packets(input);
+  ASSERT_EQ(expected_audio.substr(0, 4), "aac,") << expected_audio;
+  for (const std::string name : {"-", "pipe:0"}) {
+    SCOPED_TRACE(name);
+    const auto out = dir_ / (name == "-" ? "dash" : "pipe");
+    const auto result = testing::run_shell(
+        shell_quote(FRAMEPIPE_BINARY) + " run " + shell_quote(config.string()) + " -i " + name +
+        " -o " + shell_quote(out.string()) + " -q < " + shell_quote(input.string()));
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    const auto output = out / "stdin-edges.mp4";
+    ASSERT_TRUE(fs::exists(output)) << result.output;
+    EXPECT_EQ(frame_count(output), frame_count(input));
+    EXPECT_EQ(frame_count(output), 50);
+    EXPECT_EQ(audio_codec_and_packets(output), expected_audio);
+  }
+}
+
+// Two encoders of one run each get every audio packet decode read: neither takes the other's.
+TEST_F(EncodeTest, TwoEncodersBothCopyTheWholeAudio) {
+  const auto input = testing::make_clip(
+      "io_stdin_av.mkv",
+      "-f lavfi -i testsrc2=size=160x120:rate=25:duration=2 -f lavfi "
+      "-i sine=frequency=440:sample_rate=44100:duration=2 -c:v libx264 -preset veryfast "
+      "-pix_fmt yuv420p -c:a aac -b:a 64k");
+  const auto config = dir_ / "two.yaml";
+  std::ofstream(config) << "stages:\n"
+                           "  - {name: decode, type: decode}\n"
+                           "  - {name: first, type: encode, params: {codec: mpeg4, path: a.mp4}}\n"
+                           "  - {name: second, type: encode, input: decode, "
+                           "params: {codec: mpeg4, path: b.mkv}}\n";
+  const auto out = dir_ / "out";
+  const auto result = testing::run_shell(
+      shell_quote(FRAMEPIPE_BINARY) + " run " + shell_quote(config.string()) + " -i " +
+      shell_quote(input.string()) + " -o " + shell_quote(out.string()) + " -q");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto expected_audio = audio_codec_and_packets(input);
+  EXPECT_EQ(audio_codec_and_packets(out / "a.mp4"), expected_audio);
+  EXPECT_EQ(audio_codec_and_packets(out / "b.mkv"), expected_audio);
+  EXPECT_EQ(frame_count(out / "a.mp4"), 50);
+  EXPECT_EQ(frame_count(out / "b.mkv"), 50);
 }
 
 }  // namespace

@@ -47,8 +47,12 @@ fs::path rotated_clip(int degrees) {
                        " -c copy -metadata:s:v:0 rotate=" + std::to_string(degrees));
 }
 
-RunContext context_for(const fs::path& input, const fs::path& out_dir = {}) {
-  return RunContext{input.string(), out_dir, false, nullptr};
+// `side_data` is the run's: decode publishes the input's other streams there for encode to copy.
+RunContext context_for(const fs::path& input, const fs::path& out_dir = {},
+                       SideData* side_data = nullptr) {
+  RunContext context{input.string(), out_dir, false, nullptr};
+  context.side_data = side_data;
+  return context;
 }
 
 // What a decode -> encode run left: the frames decoded and both stages' counters.
@@ -60,8 +64,9 @@ struct Transcoded {
 
 Transcoded transcode(const fs::path& input, const std::string& encode_entry,
                      const fs::path& out_dir, const std::string& decode_entry = "{type: decode}") {
-  StageHarness decode(decode_entry, context_for(input, out_dir));
-  StageHarness encode(encode_entry, context_for(input, out_dir));
+  SideData side_data;
+  StageHarness decode(decode_entry, context_for(input, out_dir, &side_data));
+  StageHarness encode(encode_entry, context_for(input, out_dir, &side_data));
   auto& source = dynamic_cast<SourceStage&>(decode.stage());
   auto& sink = dynamic_cast<SinkStage&>(encode.stage());
   Transcoded result;
@@ -244,9 +249,11 @@ TEST_F(FidelityTest, AudioDropLeavesVideoOnly) {
 // resampler that fails at open, naming the stream, the container and the reason.
 TEST_F(FidelityTest, AudioThatCannotBeEncodedForTheContainerFailsAtOpen) {
   const auto input = clip_with_audio();
+  SideData side_data;
+  StageHarness decode("{type: decode}", context_for(input, dir_, &side_data));
   try {
     StageHarness encode("{type: encode, params: {codec: libvpx-vp9, path: '{stem}.webm'}}",
-                        context_for(input, dir_));
+                        context_for(input, dir_, &side_data));
     FAIL() << "open() accepted 44.1 kHz AAC audio for a webm output";
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()).rfind("cannot encode the aac audio of stream #1 of '" +

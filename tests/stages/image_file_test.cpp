@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -79,21 +78,6 @@ TEST(ImageFileTest, FormatFromTheExtension) {
   EXPECT_EQ(image_file::format_of("b.JPeg"), image_file::Format::jpeg);
   EXPECT_EQ(image_file::format_of("b.bmp"), std::nullopt);
   EXPECT_EQ(image_file::format_of("png"), std::nullopt);
-}
-
-TEST(ImageFileTest, WriteReplacesTheFileOrSaysWhyItCannot) {
-  const auto dir = make_temp_dir("image-file");
-  const auto path = dir / "x.png";
-  std::ofstream(path) << "an older and longer file";
-  image_file::write(path, {'a', 'b', 'c'});
-  EXPECT_EQ(read_text(path), "abc");
-  try {
-    image_file::write(dir / "missing" / "x.png", {'a'});
-    ADD_FAILURE() << "wrote into a folder that does not exist";
-  } catch (const std::runtime_error& e) {
-    EXPECT_STREQ(e.what(), "No such file or directory");
-  }
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

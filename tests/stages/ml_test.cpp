@@ -14,6 +14,7 @@
 #include "pipeline/config.h"
 #include "stages/register_all.h"
 #include "tests/support/media.h"
+#include "tests/support/onnx_models.h"
 #include "tests/support/opencv_samples.h"
 #include "tests/support/stage_harness.h"
 
@@ -204,6 +205,21 @@ TEST(DetectPeopleStage, RejectsAStrideHogCannotUse) {
 
 // ---- detect_faces ------------------------------------------------------------------------
 
+// OpenCV's HOG reads out of bounds on an image smaller than its 64x128 window (issue 19: a
+// 64x64 clip crashed the run); such frames are skipped and counted.
+TEST(DetectPeopleStage, FramesSmallerThanItsWindowAreSkippedNotCrashedOn) {
+  StageHarness harness("{type: detect_people, params: {padding: 16}}");
+  const std::vector<cv::Size> small = {{320, 100}, {64, 64}, {16, 16}, {63, 128}, {64, 127}};
+  for (const auto size : small) {
+    EXPECT_TRUE(detect(harness, make_frame(structured_image(size.width, size.height))).empty())
+        << size;
+  }
+  EXPECT_EQ(harness.stage().counters().at("frames_too_small"), 5.0);
+  // A frame of exactly one window is searched.
+  detect(harness, make_frame(structured_image(64, 128)));
+  EXPECT_EQ(harness.stage().counters().at("frames_too_small"), 5.0);
+}
+
 TEST(DetectFacesStage, FindsTheFaceInOpenCvsFootballPhoto) {
   // messi5.jpg, 548x342: the player's face (eyes to chin) spans x 228..262, y 88..130, read off
   // the photo magnified with a 10-pixel grid.
@@ -281,28 +297,17 @@ TEST(DetectFacesStage, AMissingOrBrokenCascadeIsAConfigError) {
 
 // ---- dnn ---------------------------------------------------------------------------------
 
-// The models and expected outputs that tests/support/make_onnx_models.py writes (once).
-fs::path models() {
-  const auto dir = fixture_dir() / "onnx-models";
-  if (!fs::exists(dir)) {
-    capture("/usr/bin/python3 " +
-            shell_quote(std::string(FRAMEPIPE_SOURCE_DIR) + "/tests/support/make_onnx_models.py") +
-            " " + shell_quote(dir.string()));
-  }
-  return dir;
-}
-
 cv::Mat classify_input() {
   cv::Mat image(8, 8, CV_8UC3);
-  std::ifstream in(models() / "classify_input.bgr", std::ios::binary);
+  std::ifstream in(onnx_models() / "classify_input.bgr", std::ios::binary);
   in.read(reinterpret_cast<char*>(image.data), static_cast<std::streamsize>(image.total() * 3));
   EXPECT_TRUE(in);
   return image;
 }
 
 std::string classifier_entry(const std::string& extra = "") {
-  return "{name: cls, type: dnn, params: {model: '" + (models() / "classifier.onnx").string() +
-         "', labels: '" + (models() / "labels.txt").string() +
+  return "{name: cls, type: dnn, params: {model: '" + (onnx_models() / "classifier.onnx").string() +
+         "', labels: '" + (onnx_models() / "labels.txt").string() +
          "', width: 8, height: 8, scale: 0.02, mean: '10, 20, 30', swap_rb: true, top_k: 3" +
          extra + "}}";
 }
@@ -310,7 +315,7 @@ std::string classifier_entry(const std::string& extra = "") {
 // numpy's softmax for the image, top 3 by probability. labels.txt names classes 0-3 only, so
 // class 4 keeps its number.
 void expect_top3(const std::vector<Detection>& found, cv::Size frame_size) {
-  const auto expected = read_json(models() / "classify_expected.json")["probabilities"];
+  const auto expected = read_json(onnx_models() / "classify_expected.json")["probabilities"];
   ASSERT_EQ(expected.size(), 5u);
   const char* names[] = {"background", "person", "car", "dog", "4"};
   std::vector<int> order = {0, 1, 2, 3, 4};
@@ -347,13 +352,13 @@ TEST(DnnStage, ResizesToTheNetworksInputAndCropsWhenAsked) {
   expect_top3(detect(crop, make_frame(wide)), {32, 16});
   const auto squeezed = detect(stretch, make_frame(wide));
   ASSERT_EQ(squeezed.size(), 3u);
-  const auto expected = read_json(models() / "classify_expected.json")["probabilities"];
+  const auto expected = read_json(onnx_models() / "classify_expected.json")["probabilities"];
   EXPECT_GT(std::abs(squeezed[0].score - expected[2].get<double>()), 1e-3);
 }
 
 std::string detector_entry(const std::string& extra) {
-  return "{name: det, type: dnn, params: {model: '" + (models() / "detector.onnx").string() +
-         "', labels: '" + (models() / "labels.txt").string() +
+  return "{name: det, type: dnn, params: {model: '" + (onnx_models() / "detector.onnx").string() +
+         "', labels: '" + (onnx_models() / "labels.txt").string() +
          "', mode: detect, width: 16, height: 16, scale: 0.01" + extra + "}}";
 }
 
@@ -369,7 +374,7 @@ TEST(DnnStage, DetectorRowsMatchNumpyAndMapToPixels) {
   const cv::Mat grey(240, 320, CV_8UC3, cv::Scalar::all(100));
   StageHarness harness(detector_entry(", confidence: 0, nms: 0"));
   const auto found = sorted(detect(harness, make_frame(grey)));
-  const auto rows = read_json(models() / "detector_expected.json")["1"];
+  const auto rows = read_json(onnx_models() / "detector_expected.json")["1"];
   // Every row but the padding one (image id -1), corners times 320x240, clamped to the frame.
   struct Expected {
     int row;
@@ -437,8 +442,8 @@ TEST(DnnStage, ParallelCallsMatchSerial) {
 TEST(DnnStage, BadModelLabelsOrMeanAreConfigErrors) {
   Registry registry;
   stages::register_all(registry);
-  const auto model = (models() / "classifier.onnx").string();
-  const auto not_a_model = (models() / "labels.txt").string();
+  const auto model = (onnx_models() / "classifier.onnx").string();
+  const auto not_a_model = (onnx_models() / "labels.txt").string();
   const std::pair<std::string, std::string> cases[] = {
       {"{type: dnn}", "'model' is required"},
       {"{type: dnn, params: {model: /nonexistent/net.onnx}}", "no file"},
@@ -553,6 +558,22 @@ TEST(BlurDetectionsStage, PixelatesIntoFlatCellsAndClampsToTheFrame) {
   mask(cv::Rect(20, 20, 40, 40)) = 0;
   mask(cv::Rect(140, 100, 20, 20)) = 0;
   EXPECT_EQ(cv::norm(image, input, cv::NORM_INF, mask), 0.0);
+}
+
+// The other detectors on frames far smaller than what they look for: no detections, no crash.
+TEST(DetectorStages, TinyFramesGiveNothingAndDoNotCrash) {
+  StageHarness faces("{type: detect_faces}");
+  StageHarness classifier(classifier_entry());
+  StageHarness detector(detector_entry(", confidence: 0"));
+  for (const cv::Size size : {cv::Size(2, 2), cv::Size(16, 16), cv::Size(320, 2)}) {
+    const cv::Mat image = structured_image(size.width, size.height);
+    EXPECT_TRUE(detect(faces, make_frame(image)).empty()) << size;
+    // The network sees the frame resized to its input, whatever the frame's size.
+    EXPECT_EQ(detect(classifier, make_frame(image)).size(), 3u) << size;
+    for (const auto& found : detect(detector, make_frame(image))) {
+      EXPECT_TRUE((cv::Rect({0, 0}, size) & found.box) == found.box) << size;
+    }
+  }
 }
 
 }  // namespace

@@ -298,41 +298,6 @@ TEST(OverlayTextStage, DrawsTheColorsGrayLevelOnGrayFrames) {
                    with_text(gray, "#0", "top_left", 10, 1.0, cv::Scalar::all(0.299 * 255), 2));
 }
 
-TEST(VisionStages, LeaveTheInputPixelsUntouched) {
-  // Branches share pixels, so a stage must build a new image rather than write in place.
-  const auto input = structured_image(64, 48);
-  const auto pristine = input.clone();
-  for (const char* yaml :
-       {"{type: crop, params: {width: 32, height: 16}}", "{type: rotate, params: {angle: 90}}",
-        "{type: flip}", "{type: convert_color, params: {to: hsv}}", "{type: median_blur}",
-        "{type: bilateral}", "{type: sharpen, params: {threshold: 3}}", "{type: sobel}",
-        "{type: threshold, params: {mode: otsu}}", "{type: morphology, params: {op: gradient}}",
-        "{type: equalize}", "{type: denoise, params: {search_window: 7}}", "{type: overlay_text}",
-        "{type: background_subtraction, params: {output: masked}}",
-        "{type: motion, params: {threshold: 0.5}}", "{type: optical_flow}"}) {
-    SCOPED_TRACE(yaml);
-    StageHarness harness(yaml);
-    // Two frames, so stateful stages also run their frame-to-frame path.
-    for (int index = 0; index < 2; ++index) harness.push(make_frame(input, index));
-    EXPECT_EQ(cv::norm(input, pristine, cv::NORM_INF), 0.0);
-  }
-}
-
-TEST(VisionStages, ExamplesAreValidStageEntries) {
-  // The example is what `framepipe stages` tells users to paste.
-  Registry registry;
-  stages::register_all(registry);
-  for (const char* type : {"crop", "rotate", "flip", "convert_color", "median_blur", "bilateral",
-                           "sharpen", "sobel", "threshold", "morphology", "equalize", "denoise",
-                           "overlay_text", "background_subtraction", "motion", "optical_flow"}) {
-    SCOPED_TRACE(type);
-    const auto* info = registry.find(type);
-    ASSERT_NE(info, nullptr);
-    ASSERT_TRUE(info->example.starts_with("- "));
-    EXPECT_EQ(load_stage_text(info->example.substr(2), registry).type, type);
-  }
-}
-
 TEST(VisionStages, BadParametersFailConfigValidation) {
   Registry registry;
   stages::register_all(registry);

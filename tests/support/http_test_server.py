@@ -2,8 +2,10 @@
 """A loopback HTTP server for framepipe's network tests.
 
     http_test_server.py --root DIR --port-file FILE --log FILE [--delay-ms N] [--post-delay-ms N]
+                        [--tls-cert PEM]
 
-Listens on 127.0.0.1, on a port the system picks; writes that port to --port-file once it
+Listens on 127.0.0.1 (https with --tls-cert, a PEM holding certificate and key), on a port the
+system picks; writes that port to --port-file once it
 accepts connections. Every request is logged to --log as one JSON line (method, path,
 Idempotency-Key, status, and a POST's events), so tests check what the server really saw.
 
@@ -20,6 +22,7 @@ import argparse
 import json
 import os
 import re
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -123,8 +126,13 @@ def main():
     parser.add_argument("--log", required=True)
     parser.add_argument("--delay-ms", type=int, default=0)
     parser.add_argument("--post-delay-ms", type=int, default=0)
+    parser.add_argument("--tls-cert", help="PEM with the certificate and its key: serve https")
     args = parser.parse_args()
     server = Server(("127.0.0.1", 0), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     partial = args.port_file + ".partial"
     with open(partial, "w", encoding="utf-8") as out:
         out.write(str(server.server_address[1]))

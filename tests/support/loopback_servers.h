@@ -28,15 +28,20 @@ namespace framepipe::testing {
 // when destroyed. Every request it saw is in log().
 class HttpTestServer {
  public:
+  // With `tls_cert` (a PEM holding a certificate and its key) it serves https.
   explicit HttpTestServer(const std::filesystem::path& root, int delay_ms = 0,
-                          int post_delay_ms = 0)
-      : dir_(make_temp_dir("framepipe-http")) {
+                          int post_delay_ms = 0, const std::filesystem::path& tls_cert = {})
+      : dir_(make_temp_dir("framepipe-http")), scheme_(tls_cert.empty() ? "http" : "https") {
     const auto script =
         std::filesystem::path(FRAMEPIPE_SOURCE_DIR) / "tests/support/http_test_server.py";
     std::vector<std::string> args = {
         "python3",     script.string(),          "--root",          root.string(),
         "--port-file", (dir_ / "port").string(), "--log",           (dir_ / "log.jsonl").string(),
         "--delay-ms",  std::to_string(delay_ms), "--post-delay-ms", std::to_string(post_delay_ms)};
+    if (!tls_cert.empty()) {
+      args.push_back("--tls-cert");
+      args.push_back(tls_cert.string());
+    }
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -59,7 +64,7 @@ class HttpTestServer {
   }
 
   std::string url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path;
   }
   std::vector<nlohmann::json> log() const {
     std::vector<nlohmann::json> entries;
@@ -70,6 +75,7 @@ class HttpTestServer {
 
  private:
   std::filesystem::path dir_;
+  std::string scheme_;
   pid_t pid_ = 0;
   int port_ = 0;
 };

@@ -17,10 +17,36 @@ StageHarness::StageHarness(const std::string& yaml_entry, RunContext context) {
 }
 
 std::optional<Frame> StageHarness::push(Frame frame) {
+  if (auto* sink = dynamic_cast<SinkStage*>(stage_.get())) {
+    if (info().prepares) sink->prepare(frame);
+    sink->consume(frame);
+    return frame;
+  }
   auto* transform = dynamic_cast<TransformStage*>(stage_.get());
-  if (!transform) throw std::logic_error("StageHarness::push needs a transform stage");
+  if (!transform) throw std::logic_error("StageHarness::push needs a transform or a sink");
   if (!transform->process(frame)) return std::nullopt;
   return frame;
+}
+
+std::optional<Frame> StageHarness::pull() {
+  auto* source = dynamic_cast<SourceStage*>(stage_.get());
+  if (!source) throw std::logic_error("StageHarness::pull needs a source");
+  return source->next();
+}
+
+void run_to_end(StageHarness& harness, const std::vector<Frame>& frames, bool abort) {
+  for (const auto& frame : frames) {
+    if (harness.info().kind == StageKind::source) {
+      if (!harness.pull()) break;
+    } else {
+      harness.push(frame);
+    }
+  }
+  if (abort) {
+    harness.abort();
+  } else {
+    harness.finish();
+  }
 }
 
 Frame make_frame(cv::Mat image, std::int64_t index) {

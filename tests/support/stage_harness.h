@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pipeline/config.h"
 #include "pipeline/registry.h"
@@ -11,22 +12,35 @@
 namespace framepipe::testing {
 
 // Builds one catalogue stage from a YAML entry ("{type: resize, params: {width: 64}}"), opens
-// it, and pushes frames through it by hand, the way the engine would.
+// it, and drives it by hand through its whole life, the way the engine would: open (here) ->
+// frames (pull() from a source, push() into a transform or a sink) -> finish() or abort().
 class StageHarness {
  public:
   explicit StageHarness(const std::string& yaml_entry, RunContext context = {});
   StageHarness(const StageHarness&) = delete;
   StageHarness& operator=(const StageHarness&) = delete;
 
-  // Runs a transform on the frame; nullopt when the stage dropped it.
+  // A transform runs on the frame: nullopt when it dropped it. A sink gets it as the engine
+  // hands it over: prepare() first when its StageInfo::prepares, then consume(); the frame
+  // comes back as consume() left it.
   std::optional<Frame> push(Frame frame);
+  // A source's next frame; nullopt at the end of its stream.
+  std::optional<Frame> pull();
+  void finish() { stage_->finish(); }
+  void abort() noexcept { stage_->abort(); }
   Stage& stage() { return *stage_; }
+  const StageInfo& info() const { return *config_.info; }
 
  private:
   Registry registry_;
   StageConfig config_;
   std::unique_ptr<Stage> stage_;
 };
+
+// Drives the stage as the engine does, whatever its kind, up to the end of its life: a source
+// gives up to `frames.size()` frames (the given ones are not used), a transform or a sink gets
+// each of `frames`; then finish() or, with `abort` set, abort().
+void run_to_end(StageHarness& harness, const std::vector<Frame>& frames, bool abort);
 
 // A frame holding `image`, as a source would make it.
 Frame make_frame(cv::Mat image, std::int64_t index = 0);

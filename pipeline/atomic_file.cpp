@@ -1,0 +1,117 @@
+#include "pipeline/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+
+namespace framepipe {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A hidden name beside `path`, unique across processes and within one (two files of a batch
+// may write the same final name). It keeps the extension: some writers pick a format by it.
+fs::path temporary_name(const fs::path& path) {
+  static std::atomic<unsigned> counter{0};
+  return path.parent_path() / ("." + path.stem().string() + ".partial-" + std::to_string(getpid()) +
+                               "-" + std::to_string(counter++) + path.extension().string());
+}
+
+// rename() that fails with EEXIST instead of replacing: renameat2's RENAME_NOREPLACE, or, on a
+// filesystem without it, link() (which never replaces) and unlink().
+int rename_without_replacing(const fs::path& from, const fs::path& to) {
+  if (renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) == 0) return 0;
+  if (errno != EINVAL && errno != ENOSYS) return -1;
+  if (link(from.c_str(), to.c_str()) == 0) {
+    unlink(from.c_str());
+    return 0;
+  }
+  if (errno != EPERM && errno != EOPNOTSUPP) return -1;
+  // No hard links either (FAT): only a check before the rename is left.
+  if (access(to.c_str(), F_OK) == 0) {
+    errno = EEXIST;
+    return -1;
+  }
+  return std::rename(from.c_str(), to.c_str());
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(fs::path final_path, Replace replace)
+    : final_(std::move(final_path)), replace_(replace) {
+  // A leftover of a killed process that had the same id takes the next number.
+  for (int attempt = 0; fd_ < 0; ++attempt) {
+    temp_ = temporary_name(final_);
+    fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd_ < 0 && (errno != EEXIST || attempt == 100)) {
+      const int error = errno;
+      temp_.clear();
+      fail(std::strerror(error));
+    }
+  }
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const auto written = ::write(fd_, bytes.data(), bytes.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      fail(std::strerror(errno));
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(written));
+  }
+}
+
+void AtomicFile::close() {
+  if (fd_ < 0) return;
+  if (::fsync(fd_) != 0) fail(std::strerror(errno));
+  const int fd = fd_;
+  fd_ = -1;
+  // A network filesystem may report a failed write only here.
+  if (::close(fd) != 0) fail(std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  close();
+  rename_into_place();
+  temp_.clear();
+}
+
+void AtomicFile::rename_into_place() {
+  if (replace_ == Replace::allowed) {
+    if (std::rename(temp_.c_str(), final_.c_str()) != 0) fail(std::strerror(errno));
+    return;
+  }
+  if (rename_without_replacing(temp_, final_) != 0) {
+    if (errno == EEXIST) {
+      fail("a file appeared there while it was being written, and it was not replaced");
+    }
+    fail(std::strerror(errno));
+  }
+}
+
+void AtomicFile::abort() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!temp_.empty()) ::unlink(temp_.c_str());
+  temp_.clear();
+}
+
+void AtomicFile::fail(const std::string& cause) {
+  abort();
+  throw std::runtime_error("cannot write '" + final_.string() + "': " + cause);
+}
+
+void write_file_atomically(const fs::path& path, std::string_view text, Replace replace) {
+  AtomicFile file(path, replace);
+  file.write(text);
+  file.commit();
+}
+
+}  // namespace framepipe

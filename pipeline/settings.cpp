@@ -1,0 +1,176 @@
+#include "pipeline/settings.h"
+
+#include <type_traits>
+#include <utility>
+
+#include "pipeline/config.h"
+
+namespace framepipe {
+
+namespace {
+
+// A setting kept in the Config field `field` returns: an int, bool or string, or a list of
+// strings. `field` takes a Config& or const Config& (a generic lambda) and returns a reference.
+template <typename Field>
+SettingSpec bound(ParamSpec spec, Field field, std::string if_empty = "") {
+  using T = std::remove_cvref_t<decltype(field(std::declval<Config&>()))>;
+  SettingSpec setting;
+  setting.spec = std::move(spec);
+  setting.list = std::is_same_v<T, std::vector<std::string>>;
+  setting.if_empty = std::move(if_empty);
+  setting.assign = [field](Config& config, const std::vector<ParamValue>& values) {
+    auto& target = field(config);
+    if constexpr (std::is_same_v<T, std::vector<std::string>>) {
+      target.clear();
+      for (const auto& value : values) target.push_back(std::get<std::string>(value));
+    } else if constexpr (std::is_same_v<T, int>) {
+      target = static_cast<int>(std::get<std::int64_t>(values.front()));
+    } else {
+      target = std::get<T>(values.front());
+    }
+  };
+  setting.value = [field](const Config& config) { return nlohmann::ordered_json(field(config)); };
+  return setting;
+}
+
+std::vector<SettingsSection> make_settings() {
+  // The order of each section's keys is config_json()'s, which config_fingerprint() hashes:
+  // reordering them would make --resume redo every file of an earlier run.
+  return {
+      {"pipeline",
+       {bound(
+            ParamSpec::string("name", "pipeline", "a label for the run, shown in its report"),
+            [](auto& c) -> auto& { return c.name; }),
+        bound(
+            ParamSpec::integer("threads", 0,
+                               "size of the oneTBB arena the `cpu` stages run in; `0` = all "
+                               "cores")
+                .range(0, 1024),
+            [](auto& c) -> auto& { return c.threads; }),
+        bound(
+            ParamSpec::integer("max_frames_in_flight", 16,
+                               "at most this many frames exist at once (the source waits for a "
+                               "free slot); bounds memory whatever the video's length")
+                .range(1, 100000),
+            [](auto& c) -> auto& { return c.max_frames_in_flight; }),
+        bound(
+            ParamSpec::boolean("profile", true,
+                               "record every stage call, sample the run and write the report; "
+                               "`false` attaches no profiler: the terminal table shows frames, "
+                               "items, fps and latency, without times"),
+            [](auto& c) -> auto& { return c.profile; }),
+        bound(
+            ParamSpec::integer("files_in_parallel", 1,
+                               "a batch processes this many files at once, in one oneTBB arena "
+                               "and one frames-in-flight budget; times the io stages' summed "
+                               "`concurrency` (their threads per file) at most 1024")
+                .range(1, 64),
+            [](auto& c) -> auto& { return c.files_in_parallel; })},
+       ""},
+      {"input",
+       {bound(
+            ParamSpec::string("path", "",
+                              "a video, an `http://` / `https://` URL ([network.md](network.md)), "
+                              "`-` (or `pipe:0`) for standard input, "
+                              "or a folder to process as a batch (overridden by `--input`; "
+                              "`--input-list FILE` or `-` reads paths and URLs from a file or "
+                              "stdin instead)"),
+            [](auto& c) -> auto& { return c.input_path; }),
+        bound(
+            ParamSpec::string("include", "",
+                              "globs (case-insensitive) a folder's files must match"),
+            [](auto& c) -> auto& { return c.input_selection.include; }),
+        bound(
+            ParamSpec::string("exclude", "", "globs of a folder's files to leave out"),
+            [](auto& c) -> auto& { return c.input_selection.exclude; }),
+        bound(
+            ParamSpec::boolean("recursive", true,
+                               "look into subfolders (hidden ones and hidden files are never "
+                               "inputs)"),
+            [](auto& c) -> auto& { return c.input_selection.recursive; })},
+       "`input: clip.mp4` is short for `input: { path: clip.mp4 }`."},
+      {"output",
+       {bound(
+            ParamSpec::string("dir", "out",
+                              "folder the sinks and the batch manifest write into (overridden "
+                              "by `--output`); created when missing; `.` for the current folder"),
+            [](auto& c) -> auto& { return c.output_dir; }, "use . for the current folder"),
+        bound(
+            ParamSpec::boolean("overwrite", false,
+                               "replace existing outputs; otherwise a sink whose output exists "
+                               "fails before any frame is decoded, and an output never replaces "
+                               "a file that appears while it is written"),
+            [](auto& c) -> auto& { return c.overwrite; })},
+       ""},
+      {"report",
+       {bound(
+            ParamSpec::string("dir", "",
+                              "folder the report files go to; empty: `<output.dir>/report`; "
+                              "shard K of N (`--shard`, [distributed.md](distributed.md)) "
+                              "writes into its `shard-K-of-N/` subfolder"),
+            [](auto& c) -> auto& { return c.report_dir; }),
+        bound(
+            ParamSpec::choice("formats", {"json", "html", "trace"}, "json",
+                              "which of `report.json`, `report.html`, `trace.json` to write; "
+                              "`[]` for none"),
+            [](auto& c) -> auto& { return c.report_formats; })},
+       "See [report.md](report.md)."}};
+}
+
+std::string type_text(const SettingSpec& setting) {
+  if (!setting.list) return setting.spec.expectation();
+  return setting.spec.type == ParamType::string ? "a list of strings"
+                                                : "a list, each " + setting.spec.expectation();
+}
+
+// `[ "*.mp4", "*.mkv" ]` as `["*.mp4", "*.mkv"]`; a scalar as YAML writes it.
+std::string default_text(const nlohmann::ordered_json& value) {
+  if (value.is_string())
+    return value.get<std::string>().empty() ? "\"\"" : value.get<std::string>();
+  if (!value.is_array()) return value.dump();
+  std::string text = "[";
+  for (std::size_t i = 0; i < value.size(); ++i) text += (i ? ", " : "") + value[i].dump();
+  return text + "]";
+}
+
+}  // namespace
+
+std::vector<std::string> SettingsSection::key_names() const {
+  std::vector<std::string> names;
+  for (const auto& key : keys) names.push_back(key.spec.name);
+  return names;
+}
+
+const std::vector<SettingsSection>& engine_settings() {
+  static const std::vector<SettingsSection> settings = make_settings();
+  return settings;
+}
+
+std::string settings_markdown() {
+  const Config defaults;
+  std::string text;
+  for (const auto& section : engine_settings()) {
+    text += "## `" + section.name + "`\n\n| key | type | default | meaning |\n|---|---|---|---|\n";
+    for (const auto& key : section.keys) {
+      text += "| `" + key.spec.name + "` | " + type_text(key) + " | `" +
+              default_text(key.value(defaults)) + "` | " + key.spec.help + " |\n";
+    }
+    if (!section.note.empty()) text += "\n" + section.note + "\n";
+    text += "\n";
+  }
+  return text;
+}
+
+std::string settings_text() {
+  const Config defaults;
+  std::string text;
+  for (const auto& section : engine_settings()) {
+    for (const auto& key : section.keys) {
+      text += section.name + "." + key.spec.name + "  (" + type_text(key) + "; default " +
+              default_text(key.value(defaults)) + ")\n    " + key.spec.help + "\n";
+    }
+  }
+  return text;
+}
+
+}  // namespace framepipe

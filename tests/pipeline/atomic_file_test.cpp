@@ -1,0 +1,110 @@
+// The one writer of every file: the final path holds the previous file or the whole new one,
+// a failure names the file and the cause, and no temporary is left behind.
+#include "pipeline/atomic_file.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/support/media.h"
+
+namespace framepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AtomicFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir("atomic-file"); }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // The names in the folder, sorted.
+  std::vector<std::string> names() const {
+    std::vector<std::string> found;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      found.push_back(entry.path().filename().string());
+    }
+    std::sort(found.begin(), found.end());
+    return found;
+  }
+
+  // What `action` throws, or "" when it does not.
+  template <typename Action>
+  static std::string error_of(Action action) {
+    try {
+      action();
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(AtomicFileTest, CommitReplacesTheWholeFileAndLeavesNoTemporary) {
+  const auto path = dir_ / "report.json";
+  std::ofstream(path) << "an older and longer file";
+  AtomicFile file(path);
+  EXPECT_EQ(file.temp_path().parent_path(), dir_);
+  EXPECT_TRUE(file.temp_path().filename().string().starts_with(".report.partial-"));
+  EXPECT_EQ(file.temp_path().extension(), ".json") << "the extension is kept";
+  file.write("ab");
+  file.write("c");
+  EXPECT_EQ(read_text(path), "an older and longer file") << "replaced before commit";
+  file.commit();
+  EXPECT_EQ(read_text(path), "abc");
+  EXPECT_EQ(names(), std::vector<std::string>{"report.json"});
+}
+
+TEST_F(AtomicFileTest, AbortAndDestructionLeaveThePreviousFile) {
+  const auto path = dir_ / "x.txt";
+  std::ofstream(path) << "previous";
+  {
+    AtomicFile file(path);
+    file.write("half");
+  }
+  AtomicFile aborted(path);
+  aborted.write("half");
+  aborted.abort();
+  EXPECT_EQ(read_text(path), "previous");
+  EXPECT_EQ(names(), std::vector<std::string>{"x.txt"});
+}
+
+TEST_F(AtomicFileTest, ALibraryWritesTheTemporaryByName) {
+  const auto path = dir_ / "video.mp4";
+  AtomicFile file(path);
+  std::ofstream(file.temp_path(), std::ios::binary) << "written by name";
+  file.commit();
+  EXPECT_EQ(read_text(path), "written by name");
+  EXPECT_EQ(names(), std::vector<std::string>{"video.mp4"});
+}
+
+TEST_F(AtomicFileTest, NoReplaceKeepsAFileThatAppearedMeanwhile) {
+  const auto path = dir_ / "out.jsonl";
+  AtomicFile file(path, Replace::refused);
+  file.write("mine");
+  std::ofstream(path) << "theirs";  // another process, after our existence check
+  EXPECT_EQ(error_of([&] { file.commit(); }),
+            "cannot write '" + path.string() +
+                "': a file appeared there while it was being written, and it was not replaced");
+  EXPECT_EQ(read_text(path), "theirs");
+  EXPECT_EQ(names(), std::vector<std::string>{"out.jsonl"});
+  // With nothing in the way it is renamed as usual.
+  write_file_atomically(dir_ / "new.jsonl", "fresh", Replace::refused);
+  EXPECT_EQ(read_text(dir_ / "new.jsonl"), "fresh");
+}
+
+TEST_F(AtomicFileTest, FailuresNameTheFileAndTheCause) {
+  EXPECT_EQ(
+      error_of([&] { write_file_atomically(dir_ / "missing" / "x.json", "{}"); }),
+      "cannot write '" + (dir_ / "missing" / "x.json").string() + "': No such file or directory");
+  // A folder in the file's place: the rename fails, and the temporary goes.
+  fs::create_directories(dir_ / "manifest.json");
+  EXPECT_EQ(error_of([&] { write_file_atomically(dir_ / "manifest.json", "{}"); }),
+            "cannot write '" + (dir_ / "manifest.json").string() + "': Is a directory");
+  EXPECT_EQ(names(), std::vector<std::string>{"manifest.json"});
+}
+
+}  // namespace
+}  // namespace framepipe::testing

@@ -19,7 +19,7 @@ namespace {
 
 // The most threads the io stages of a batch may have at once: files_in_parallel x the sum of
 // the io stages' concurrency.
-constexpr int kMaxIoThreads = 1024;
+constexpr int kMaxIoThreads = 4096;
 
 std::string join(const std::vector<std::string>& items) {
   std::string out;

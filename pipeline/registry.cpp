@@ -123,10 +123,14 @@ void check_example(const StageInfo& info, const Registry& registry) {
   } catch (const YAML::Exception& e) {
     fail("is not YAML: " + e.msg);
   }
-  if (!list.IsSequence() || list.size() != 1) fail("is not a list of one stage entry");
+  const auto dash = info.example.find("- ");
+  if (!list.IsSequence() || list.size() != 1 || dash == std::string::npos) {
+    fail("is not a list of one stage entry");
+  }
   StageConfig stage;
   try {
-    stage = load_stage_text(YAML::Dump(list[0]), registry, false);
+    // The entry as written, after its dash (re-emitting the parsed node could quote otherwise).
+    stage = load_stage_text(info.example.substr(dash + 2), registry, false);
   } catch (const ConfigError& e) {
     fail("does not validate: " + e.problems().front());
   }

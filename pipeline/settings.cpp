@@ -63,7 +63,7 @@ std::vector<SettingsSection> make_settings() {
             ParamSpec::integer("files_in_parallel", 1,
                                "a batch processes this many files at once, in one oneTBB arena "
                                "and one frames-in-flight budget; times the io stages' summed "
-                               "`concurrency` (their threads per file) at most 1024")
+                               "`concurrency` (their threads per file) at most 4096")
                 .range(1, 64),
             [](auto& c) -> auto& { return c.files_in_parallel; })},
        ""},

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "pipeline/json_text.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -232,11 +233,16 @@ TEST(ReportHtml, FailedRunWithNoFramesCarriesItsError) {
   }
 }
 
+// Escaped reversibly (pipeline/json_text.h): each invalid byte as U+FFFD and its hex digits.
 TEST(ReportHtml, FileNamesThatAreNotUtf8DoNotThrow) {
   json report = realistic_report();
   report["input"] = "clip-\xff\xfe.mp4";
   const json data = json::parse(embedded_json(render_html_report(report)));
-  EXPECT_EQ(data["input"], "clip-\xEF\xBF\xBD\xEF\xBF\xBD.mp4");  // U+FFFD twice
+  EXPECT_EQ(data["input"],
+            "clip-\xEF\xBF\xBD"
+            "FF\xEF\xBF\xBD"
+            "FE.mp4");
+  EXPECT_EQ(unescape_invalid_utf8(data["input"].get<std::string>()), "clip-\xff\xfe.mp4");
 }
 
 // The page after headless Chromium ran its scripts, and what Chromium logged.

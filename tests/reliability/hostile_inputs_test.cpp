@@ -188,7 +188,7 @@ TEST_F(HostileInputTest, IoThreadsOfABatchAreBoundedInValidation) {
       run_shell(shell_quote(kBinary) + " validate " + shell_quote(config_.string()) + " 2>&1");
   EXPECT_EQ(result.exit_code, 2) << result.output;
   EXPECT_NE(result.output.find("p.yaml:1:"), std::string::npos) << result.output;
-  EXPECT_NE(result.output.find("= 65536 threads, more than 1024"), std::string::npos)
+  EXPECT_NE(result.output.find("= 65536 threads, more than 4096"), std::string::npos)
       << result.output;
 }
 

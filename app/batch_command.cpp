@@ -13,8 +13,9 @@
 #include "app/commands.h"
 #include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
-#include "pipeline/manifest.h"
 #include "pipeline/json_text.h"
+#include "pipeline/manifest.h"
+#include "pipeline/safe_text.h"
 #include "pipeline/shard.h"
 
 namespace framepipe::app {
@@ -46,8 +47,8 @@ std::string progress_line(const BatchProgress& progress, double elapsed) {
 }
 
 std::string file_line(const FileOutcome& file) {
-  return file.status + ": " + file.input.path.string() + " (" + std::to_string(file.frames) +
-         " frames" +
+  return file.status + ": " + safe_line(file.input.path.string()) + " (" +
+         std::to_string(file.frames) + " frames" +
          (file.damaged_packets > 0
               ? ", " + std::to_string(file.damaged_packets) + " damaged packets skipped"
               : "") +
@@ -127,7 +128,7 @@ int finish_batch(const Config& config, const nlohmann::json& batch) {
       std::filesystem::create_directories(report_root);
       write_file_atomically(report_root / "batch.json", dump_json(batch, 2) + "\n");
       write_file_atomically(report_root / "batch.html", batch_report_html(batch));
-      std::printf("report: %s\n", (report_root / "batch.html").c_str());
+      std::printf("report: %s\n", safe_line((report_root / "batch.html").string()).c_str());
     } catch (const std::exception& e) {
       spdlog::error("{}: cannot write the batch report: {}", report_root.string(), e.what());
     }

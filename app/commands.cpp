@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "pipeline/analysis.h"
 #include "pipeline/atomic_file.h"
@@ -16,8 +17,10 @@
 #include "pipeline/batch_merge.h"
 #include "pipeline/config.h"
 #include "pipeline/json_text.h"
+#include "pipeline/output_names.h"
 #include "pipeline/report.h"
 #include "pipeline/run.h"
+#include "pipeline/safe_text.h"
 #include "pipeline/settings.h"
 #include "pipeline/suggest.h"
 #include "pipeline/summary.h"
@@ -51,6 +54,15 @@ extern "C" void on_stop_grace_over(int) {
 
 void print_config_error(const ConfigError& error) {
   for (const auto& problem : error.problems()) spdlog::error("{}", problem);
+}
+
+// False (after printing every problem) when the inputs' outputs would collide with each other or
+// replace an input: nothing runs then.
+bool outputs_are_apart(const Config& config, const std::vector<BatchInput>& inputs, bool batch,
+                       const std::optional<std::filesystem::path>& scanned_folder = std::nullopt) {
+  const auto problems = check_output_paths(config, inputs, batch, scanned_folder);
+  for (const auto& problem : problems) spdlog::error("{}", problem);
+  return problems.empty();
 }
 
 std::string describe_params(const ParamSpec& spec) {
@@ -114,7 +126,9 @@ int run_command(const Registry& registry, const RunOptions& options) {
     const auto base = options.input_list == "-"
                           ? std::filesystem::current_path()
                           : std::filesystem::path(options.input_list).parent_path();
-    return run_batch_command(config, read_input_list(list, base), options);
+    const auto inputs = read_input_list(list, base);
+    if (!outputs_are_apart(config, inputs, true)) return kConfigError;
+    return run_batch_command(config, inputs, options);
   }
   if (config.input_path.empty()) {
     spdlog::error("{}: no input: set input.path in the config or pass --input FILE|FOLDER",
@@ -136,6 +150,7 @@ int run_command(const Registry& registry, const RunOptions& options) {
       spdlog::error("{}: no files match input.include in this folder", config.input_path);
       return kConfigError;
     }
+    if (!outputs_are_apart(config, inputs, true, config.input_path)) return kConfigError;
     return run_batch_command(config, inputs, options);
   }
 
@@ -144,6 +159,8 @@ int run_command(const Registry& registry, const RunOptions& options) {
                   options.mpi ? "--mpi" : "--shard");
     return kConfigError;
   }
+  const BatchInput single{config.input_path, std::filesystem::path(config.input_path).filename()};
+  if (!outputs_are_apart(config, {single}, false)) return kConfigError;
   const RunResult result = run_pipeline(config, {nullptr, nullptr, &cancel_requested(), nullptr});
   if (result.cancelled) {
     spdlog::error("{}: cancelled; its outputs were removed", config.input_path);
@@ -153,16 +170,22 @@ int run_command(const Registry& registry, const RunOptions& options) {
     spdlog::error("{}", result.error->to_string());
     return kRunFailed;
   }
+  if (result.damaged()) {
+    // Even with --quiet: the outputs are complete, but the input was not.
+    spdlog::warn("{}: damaged: {}; the report says status \"damaged\"", config.input_path,
+                 result.damage_summary());
+  }
   const auto report = build_report(config, result, analyze(config, result));
   if (!options.quiet) std::cout << format_summary(report);
-  for (const auto& output : result.outputs) std::cout << "output: " << output.string() << "\n";
+  for (const auto& output : result.outputs)
+    std::cout << "output: " << safe_line(output.string()) << "\n";
   const auto report_dir = config.report_dir.empty()
                               ? std::filesystem::path(config.output_dir) / "report"
                               : std::filesystem::path(config.report_dir);
   if (!config.profile) return kOk;
   try {
     for (const auto& path : write_report(report_dir, config.report_formats, report, result)) {
-      std::cout << "report: " << path.string() << "\n";
+      std::cout << "report: " << safe_line(path.string()) << "\n";
     }
   } catch (const std::exception& e) {
     spdlog::error("{}: cannot write the report: {}", report_dir.string(), e.what());

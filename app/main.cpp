@@ -1,4 +1,5 @@
 #include <malloc.h>
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -6,9 +7,26 @@
 #include <opencv2/core/utility.hpp>
 
 #include "app/commands.h"
+#include "pipeline/safe_text.h"
 #include "stages/register_all.h"
 
 namespace {
+
+// The message of a log line as the user may see it: a file name cannot start a new line or send
+// a terminal escape sequence, and a URL's password is "***" (pipeline/safe_text.h).
+class SafeMessage : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& message, const std::tm&,
+              spdlog::memory_buf_t& out) override {
+    const auto text =
+        framepipe::safe_line(std::string_view(message.payload.data(), message.payload.size()));
+    out.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<SafeMessage>();
+  }
+};
+
 #ifdef FRAMEPIPE_HAVE_MPI
 constexpr const char* kMpiHelp =
     "under mpirun: rank 0 hands the batch's files out, largest first, to the other ranks and "
@@ -24,7 +42,9 @@ int main(int argc, char** argv) {
   // Errors go to stderr (spdlog's default logger writes to stdout): stdout carries only the
   // results, the summary, output paths and the batch line.
   spdlog::set_default_logger(spdlog::stderr_color_mt("framepipe"));
-  spdlog::set_pattern("%^%l%$: %v");
+  auto formatter = std::make_unique<spdlog::pattern_formatter>();
+  formatter->add_flag<SafeMessage>('*').set_pattern("%^%l%$: %*");
+  spdlog::set_formatter(std::move(formatter));
   // framepipe runs frames in parallel itself; OpenCV's own parallel loops inside a stage would
   // enter a second oneTBB arena and block the calling worker while they wait for a slot.
   cv::setNumThreads(0);

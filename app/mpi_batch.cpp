@@ -18,6 +18,7 @@
 #include "app/commands.h"
 #include "pipeline/batch.h"
 #include "pipeline/json_text.h"
+#include "pipeline/safe_text.h"
 #include "pipeline/shard.h"
 
 namespace framepipe::app {
@@ -139,8 +140,8 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
         auto file = file_outcome_from_json(json.at("file"), report_root);
         if (file.status == "failed") spdlog::error("{}", file.error);
         if (options.verbose)
-          std::fprintf(stderr, "%s: %s (rank %d)\n", file.status.c_str(), file.input.path.c_str(),
-                       message->from);
+          std::fprintf(stderr, "%s: %s (rank %d)\n", file.status.c_str(),
+                       safe_line(file.input.path.string()).c_str(), message->from);
         worker.running.erase(i);
         ++worker.files;
         worker.frames += file.frames;

@@ -68,12 +68,17 @@ void AtomicFile::write(std::string_view bytes) {
   }
 }
 
-void AtomicFile::commit() {
+void AtomicFile::close() {
+  if (fd_ < 0) return;
   if (::fsync(fd_) != 0) fail(std::strerror(errno));
   const int fd = fd_;
   fd_ = -1;
   // A network filesystem may report a failed write only here.
   if (::close(fd) != 0) fail(std::strerror(errno));
+}
+
+void AtomicFile::commit() {
+  close();
   rename_into_place();
   temp_.clear();
 }

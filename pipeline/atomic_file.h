@@ -26,10 +26,14 @@ class AtomicFile {
   // left on device", "File too large") when not all of them were written.
   void write(std::string_view bytes);
 
-  // Flushes the data to disk, closes the file and renames it onto the final path; with
-  // Replace::refused, fails when a file is there, also one that appeared while this one was
-  // written. Throws one line naming the final file and the cause; the temporary is then gone.
-  // Data a library wrote to temp_path() is flushed too.
+  // Flushes the data to disk and closes the file, which stays under its temporary name until
+  // commit() or abort(): for a writer that finishes many files and puts them in place together
+  // (write_images). Throws like write(). Idempotent.
+  void close();
+  // Flushes the data to disk, closes the file (unless close() did) and renames it onto the
+  // final path; with Replace::refused, fails when a file is there, also one that appeared while
+  // this one was written. Throws one line naming the final file and the cause; the temporary is
+  // then gone. Data a library wrote to temp_path() is flushed too.
   void commit();
   // Removes the temporary file; the final path is left as it was.
   void abort() noexcept;

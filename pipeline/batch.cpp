@@ -29,6 +29,18 @@ std::uintmax_t size_of(const fs::path& path) {
   return error ? 0 : size;
 }
 
+// Why a file's relative name cannot place its outputs and report ("" when it can): a name that
+// is empty, "." or climbs out with ".." (a URL ending in "/..") would put them outside the output
+// and report folders, or on top of the batch's own.
+std::string unsafe_relative_name(const fs::path& relative) {
+  const auto normal = relative.lexically_normal();
+  if (normal.empty() || normal == "." || *normal.begin() == ".." || normal.is_absolute()) {
+    return "its name '" + relative.string() +
+           "' would put its outputs and report outside their folders; give it a file name";
+  }
+  return "";
+}
+
 class BatchRun {
  public:
   BatchRun(const Config& config, const InputProvider& next, const BatchOptions& options,
@@ -108,6 +120,11 @@ class BatchRun {
       outcome.status = "skipped";
       return;
     }
+    if (const auto problem = unsafe_relative_name(input.relative); !problem.empty()) {
+      outcome.status = "failed";
+      outcome.error = input.path.string() + ": " + problem;
+      return;
+    }
     Config file_config = config_;
     file_config.input_path = input.path.string();
     file_config.output_dir = (fs::path(config_.output_dir) / input.relative.parent_path()).string();
@@ -119,21 +136,15 @@ class BatchRun {
 
     outcome.frames = run.frames;
     outcome.wall_s = run.wall_s;
-    for (const auto& [stage, counters] : run.counters) {
-      if (auto it = counters.find(counter::damaged_packets); it != counters.end()) {
-        outcome.damaged_packets = static_cast<std::int64_t>(it->second);
-      }
-      if (auto it = counters.find(counter::expected_frames); it != counters.end()) {
-        outcome.expected_frames = static_cast<std::int64_t>(it->second);
-      }
-    }
+    outcome.damaged_packets = run.counter(counter::damaged_packets);
+    outcome.expected_frames = run.counter(counter::expected_frames);
     if (!run.ok()) {
       outcome.status = run.cancelled ? "cancelled" : "failed";
       outcome.error = run.cancelled ? input.path.string() + ": cancelled; its outputs were removed"
                                     : run.error->to_string();
       return;
     }
-    outcome.status = outcome.damaged_packets > 0 ? "damaged" : "ok";
+    outcome.status = run.status();
     outcome.outputs = run.outputs;
     record(key, outcome);
     if (!config_.profile) return;

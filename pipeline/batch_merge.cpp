@@ -21,6 +21,109 @@ nlohmann::json read_json(const fs::path& path) {
   }
 }
 
+enum class Kind { string, integer, number, boolean, object, array, string_or_null };
+
+bool has_kind(const nlohmann::json& value, Kind kind) {
+  switch (kind) {
+    case Kind::string:
+      return value.is_string();
+    case Kind::integer:
+      return value.is_number_integer();
+    case Kind::number:
+      return value.is_number();
+    case Kind::boolean:
+      return value.is_boolean();
+    case Kind::object:
+      return value.is_object();
+    case Kind::array:
+      return value.is_array();
+    case Kind::string_or_null:
+      return value.is_string() || value.is_null();
+  }
+  return false;
+}
+
+const char* kind_name(Kind kind) {
+  switch (kind) {
+    case Kind::string:
+      return "a string";
+    case Kind::integer:
+      return "an integer";
+    case Kind::number:
+      return "a number";
+    case Kind::boolean:
+      return "true or false";
+    case Kind::object:
+      return "an object";
+    case Kind::array:
+      return "an array";
+    case Kind::string_or_null:
+      return "a string or null";
+  }
+  return "";
+}
+
+// `object[key]`, which must be there with `kind`; throws naming the file and the key otherwise.
+const nlohmann::json& require(const nlohmann::json& object, const std::string& key, Kind kind,
+                              const fs::path& file, const std::string& where) {
+  const auto name = where.empty() ? key : where + "." + key;
+  const auto it = object.find(key);
+  if (it == object.end()) throw std::runtime_error(file.string() + ": '" + name + "' is missing");
+  if (!has_kind(*it, kind)) {
+    throw std::runtime_error(file.string() + ": '" + name + "' must be " + kind_name(kind) +
+                             ", got " + it->dump());
+  }
+  return *it;
+}
+
+// Throws naming the file and the key unless `batch` has every key of a framepipe-batch/1 report
+// (docs/report.md) that the merge and batch.html read, each of its type: what follows reads
+// only keys that are there, and a file's status is one batch.html knows.
+void validate_batch(const nlohmann::json& batch, const fs::path& file) {
+  if (!batch.is_object() || !batch.contains("schema") || batch["schema"] != "framepipe-batch/1") {
+    throw std::runtime_error(file.string() +
+                             ": not a framepipe batch report (schema framepipe-batch/1)");
+  }
+  require(batch, "pipeline", Kind::string, file, "");
+  require(batch, "input", Kind::string, file, "");
+  require(batch, "files_in_parallel", Kind::integer, file, "");
+  require(batch, "cancelled", Kind::boolean, file, "");
+  const auto& totals = require(batch, "totals", Kind::object, file, "");
+  for (const auto* key : {"files", "ok", "damaged", "failed", "skipped", "cancelled", "frames"}) {
+    require(totals, key, Kind::integer, file, "totals");
+  }
+  require(totals, "wall_s", Kind::number, file, "totals");
+  require(totals, "fps", Kind::number, file, "totals");
+  require(require(batch, "budget", Kind::object, file, ""), "capacity", Kind::integer, file,
+          "budget");
+  if (batch.contains("shard")) {
+    require(require(batch, "shard", Kind::object, file, ""), "name", Kind::string, file, "shard");
+  }
+  const auto& files = require(batch, "files", Kind::array, file, "");
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto where = "files[" + std::to_string(i) + "]";
+    if (!files[i].is_object())
+      throw std::runtime_error(file.string() + ": '" + where + "' must be an object");
+    for (const auto* key : {"input", "relative", "status"}) {
+      require(files[i], key, Kind::string, file, where);
+    }
+    for (const auto* key : {"frames", "expected_frames", "damaged_packets"}) {
+      require(files[i], key, Kind::integer, file, where);
+    }
+    require(files[i], "wall_s", Kind::number, file, where);
+    require(files[i], "error", Kind::string_or_null, file, where);
+    require(files[i], "report", Kind::string_or_null, file, where);
+    require(files[i], "outputs", Kind::array, file, where);
+    const auto& status = files[i]["status"].get_ref<const std::string&>();
+    if (status != "ok" && status != "damaged" && status != "failed" && status != "skipped" &&
+        status != "cancelled") {
+      throw std::runtime_error(file.string() + ": '" + where +
+                               ".status' must be ok, damaged, failed, skipped or cancelled, got " +
+                               files[i]["status"].dump());
+    }
+  }
+}
+
 fs::path normal(const fs::path& path) { return fs::absolute(path).lexically_normal(); }
 
 struct StageSum {
@@ -34,18 +137,25 @@ void add_stages(const fs::path& report, std::map<std::string, StageSum>& sums,
   std::ifstream file(report);
   if (!file) return;  // no report for this file (failed, skipped, or profile: false)
   const auto json = nlohmann::json::parse(file, nullptr, false);
-  if (json.is_discarded() || !json.contains("stages")) return;
+  if (!json.is_object() || !json.contains("stages") || !json["stages"].is_array()) return;
   for (const auto& stage : json["stages"]) {
-    const auto name = stage.value("name", std::string());
+    if (!stage.is_object()) continue;
+    // A report.json is input too: a figure that is missing or not a number counts 0.
+    const auto figure = [&](const char* key) {
+      return stage.contains(key) && stage[key].is_number() ? stage[key].get<double>() : 0.0;
+    };
+    const auto name = stage.contains("name") && stage["name"].is_string()
+                          ? stage["name"].get<std::string>()
+                          : std::string();
     if (!sums.contains(name)) order.push_back(name);
     auto& sum = sums[name];
     ++sum.files;
-    sum.items += stage.value("items", 0.0);
-    sum.busy_s += stage.value("busy_s", 0.0);
-    sum.cpu_s += stage.value("cpu_s", 0.0);
-    sum.off_cpu_s += stage.value("off_cpu_s", 0.0);
-    sum.starved_s += stage.value("starved_s", 0.0);
-    sum.blocked_s += stage.value("blocked_s", 0.0);
+    sum.items += figure("items");
+    sum.busy_s += figure("busy_s");
+    sum.cpu_s += figure("cpu_s");
+    sum.off_cpu_s += figure("off_cpu_s");
+    sum.starved_s += figure("starved_s");
+    sum.blocked_s += figure("blocked_s");
   }
 }
 
@@ -91,10 +201,7 @@ nlohmann::json merge_batch_reports(const std::vector<fs::path>& dirs, const fs::
   double slowest_wall = -1;
   for (const auto& dir : dirs) {
     const auto batch = read_json(dir / "batch.json");
-    if (batch.value("schema", std::string()) != "framepipe-batch/1") {
-      throw std::runtime_error((dir / "batch.json").string() +
-                               ": not a framepipe batch report (schema framepipe-batch/1)");
-    }
+    validate_batch(batch, dir / "batch.json");
     if (first.is_null()) first = batch;
     const auto root = normal(dir);
     const auto name = batch.contains("shard") ? batch["shard"].value("name", dir.string())

@@ -2,6 +2,7 @@
 
 #include "pipeline/batch.h"
 #include "pipeline/json_text.h"
+#include "pipeline/safe_text.h"
 
 namespace framepipe {
 
@@ -129,33 +130,34 @@ nlohmann::json batch_report_json(const Config& config, const BatchResult& result
   const auto report_root = batch_report_root(config);
   for (const auto& file : result.files) files.push_back(file_outcome_json(file, report_root));
   const auto frames = result.frames();
-  return {{"schema", "framepipe-batch/1"},
-          {"pipeline", config.name},
-          {"input", config.input_path},
-          {"files_in_parallel", config.files_in_parallel},
-          {"cancelled", result.cancelled},
-          {"totals",
-           {{"files", result.files.size()},
-            {"ok", result.count("ok")},
-            {"damaged", result.count("damaged")},
-            {"failed", result.count("failed")},
-            {"skipped", result.count("skipped")},
-            {"cancelled", result.count("cancelled")},
-            {"frames", frames},
-            {"wall_s", result.wall_s},
-            {"fps", result.wall_s > 0 ? static_cast<double>(frames) / result.wall_s : 0.0}}},
-          {"budget",
-           {{"capacity", result.flight_capacity},
-            {"t", result.budget_t},
-            {"in_use", result.budget_in_use}}},
-          {"files", files}};
+  return redact_json_credentials(nlohmann::json{
+      {"schema", "framepipe-batch/1"},
+      {"pipeline", config.name},
+      {"input", config.input_path},
+      {"files_in_parallel", config.files_in_parallel},
+      {"cancelled", result.cancelled},
+      {"totals",
+       {{"files", result.files.size()},
+        {"ok", result.count("ok")},
+        {"damaged", result.count("damaged")},
+        {"failed", result.count("failed")},
+        {"skipped", result.count("skipped")},
+        {"cancelled", result.count("cancelled")},
+        {"frames", frames},
+        {"wall_s", result.wall_s},
+        {"fps", result.wall_s > 0 ? static_cast<double>(frames) / result.wall_s : 0.0}}},
+      {"budget",
+       {{"capacity", result.flight_capacity},
+        {"t", result.budget_t},
+        {"in_use", result.budget_in_use}}},
+      {"files", files}});
 }
 
 std::string batch_report_html(const nlohmann::json& batch) {
   const auto& totals = batch["totals"];
   std::string rows;
   for (const auto& file : batch["files"]) {
-    const auto status = file["status"].get<std::string>();
+    const auto status = html_escape(file["status"].get<std::string>());
     std::string name = html_escape(file["relative"].get<std::string>());
     if (file["report"].is_string()) {
       name = "<a href=\"" +

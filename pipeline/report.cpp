@@ -7,6 +7,7 @@
 #include "pipeline/atomic_file.h"
 #include "pipeline/json_text.h"
 #include "pipeline/report_html.h"
+#include "pipeline/safe_text.h"
 
 namespace framepipe {
 
@@ -109,12 +110,15 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
   }
   const double staged = analysis.cpu_bound_s + analysis.io_bound_s + analysis.mixed_s;
   auto share = [&](double s) { return staged > 0 ? s / staged : 0.0; };
-  return {
+  // Credentials in URLs (the input, a database or an endpoint in the config, an error) stay
+  // out of every report.
+  return redact_json_credentials(nlohmann::json{
       {"schema", kReportSchema},
       {"framepipe_version", FRAMEPIPE_VERSION},
       {"pipeline", config.name},
       {"input", result.input_path},
       {"ok", result.ok()},
+      {"status", result.status()},
       {"error", result.error ? nlohmann::json(result.error->to_string()) : nlohmann::json()},
       {"wall_s", result.wall_s},
       {"frames", result.frames},
@@ -146,7 +150,7 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
       {"advice", advice},
       {"conclusions", analysis.conclusions},
       {"config", nlohmann::json::parse(dump_json(config_json(config)))},
-      {"series", series_json(result)}};
+      {"series", series_json(result)}});
 }
 
 nlohmann::json build_trace(const RunResult& result) {

@@ -47,6 +47,31 @@ void abort_stage(const StageObservers& observers, std::size_t index, Stage& stag
 
 }  // namespace
 
+std::int64_t RunResult::counter(const std::string& name) const {
+  double total = 0;
+  for (const auto& [stage, values] : counters) {
+    if (const auto it = values.find(name); it != values.end()) total += it->second;
+  }
+  return static_cast<std::int64_t>(total);
+}
+
+bool RunResult::damaged() const {
+  const auto expected = counter(counter::expected_frames);
+  return ok() && (counter(counter::damaged_packets) > 0 || (expected > 0 && frames < expected));
+}
+
+std::string RunResult::status() const {
+  if (cancelled) return "cancelled";
+  if (!ok()) return "failed";
+  return damaged() ? "damaged" : "ok";
+}
+
+std::string RunResult::damage_summary() const {
+  return std::to_string(counter(counter::damaged_packets)) + " damaged packets skipped, " +
+         std::to_string(frames) + " of " + std::to_string(counter(counter::expected_frames)) +
+         " frames decoded";
+}
+
 RunResult run_pipeline(const Config& config, const RunEnvironment& environment) {
   RunResult result;
   result.input_path = config.input_path;

@@ -62,6 +62,15 @@ struct RunResult {
   std::map<std::string, std::map<std::string, double>> counters;  // stage -> its counters()
 
   bool ok() const { return !error.has_value(); }
+  // A counter summed over the stages that count it ("damaged_packets"); 0 when none does.
+  std::int64_t counter(const std::string& name) const;
+  // A run that finished although its input was damaged: decode skipped damaged packets, or
+  // gave fewer frames than the container announced (a truncated file).
+  bool damaged() const;
+  // "ok", "damaged", "failed" or "cancelled": what report.json and batch.json call the run.
+  std::string status() const;
+  // One line saying what was damaged: "3 damaged packets skipped, 158 of 200 frames decoded".
+  std::string damage_summary() const;
   double fps() const { return wall_s > 0 ? static_cast<double>(frames) / wall_s : 0.0; }
 };
 

@@ -126,6 +126,11 @@ struct StageInfo {
   // message per problem. Runs during config validation: it may load a small file the stage
   // needs (a cascade, a model) to prove it usable, but never opens media.
   std::function<std::vector<std::string>(const Params&)> check{};
+  // The name templates of the files a sink writes for each input, under the output folder
+  // ("{stem}-edges.mp4"; see expand_output_name in pipeline/output_names.h), so that two inputs
+  // that would write one file, or an output that is an input, are found before a batch starts.
+  // Empty for stages that write no file of their own per input.
+  std::function<std::vector<std::string>(const Params&)> output_names{};
 
   const ParamSpec* find_param(const std::string& name) const;
   // The first parameter with this role, or null.

@@ -182,24 +182,26 @@ StageInfo contact_sheet_stage() {
        .params = {ContactSheet::path, ContactSheet::columns, ContactSheet::rows,
                   ContactSheet::thumb_width, ContactSheet::max_thumb_height,
                   ContactSheet::timestamps, ContactSheet::jpeg_quality},
-       .check = [](const Params& params) {
-         std::vector<std::string> problems;
-         if (!image_file::format_of(params[ContactSheet::path])) {
-           problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
-                              params[ContactSheet::path] + "'");
-         }
-         const auto width =
-             sheet_side(params[ContactSheet::columns], params[ContactSheet::thumb_width]);
-         const auto height =
-             sheet_side(params[ContactSheet::rows], params[ContactSheet::max_thumb_height]);
-         if (width * height > kMaxSheetPixels) {
-           problems.push_back("the sheet could be " + std::to_string(width) + "x" +
-                              std::to_string(height) + " pixels, more than " +
-                              std::to_string(kMaxSheetPixels) +
-                              ": lower columns, rows, thumb_width or max_thumb_height");
-         }
-         return problems;
-       }});
+       .check =
+           [](const Params& params) {
+             std::vector<std::string> problems;
+             if (!image_file::format_of(params[ContactSheet::path])) {
+               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
+                                  params[ContactSheet::path] + "'");
+             }
+             const auto width =
+                 sheet_side(params[ContactSheet::columns], params[ContactSheet::thumb_width]);
+             const auto height =
+                 sheet_side(params[ContactSheet::rows], params[ContactSheet::max_thumb_height]);
+             if (width * height > kMaxSheetPixels) {
+               problems.push_back("the sheet could be " + std::to_string(width) + "x" +
+                                  std::to_string(height) + " pixels, more than " +
+                                  std::to_string(kMaxSheetPixels) +
+                                  ": lower columns, rows, thumb_width or max_thumb_height");
+             }
+             return problems;
+           },
+       .output_names = output_file::named_by(ContactSheet::path)});
 }
 
 }  // namespace framepipe::stages

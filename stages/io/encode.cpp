@@ -311,8 +311,7 @@ class Encode : public SinkStage, public EncodeParams {
     // What decode published of the input; a run whose source is not decode copies nothing.
     if (const auto input = context.side_data ? context.side_data->get(kDemuxedInput) : nullptr) {
       copy_.open(*input, muxer, stream_,
-                 {.audio = audio_mode(params_[audio]),
-                  .metadata = params_[metadata] == "copy"});
+                 {.audio = audio_mode(params_[audio]), .metadata = params_[metadata] == "copy"});
     }
   }
 
@@ -621,7 +620,8 @@ StageInfo encode_stage() {
                   Encode::metadata},
        .prepares = true,
        .helper_threads_phase = "encode",
-       .check = [](const Params& params) { return resolve(params).problems; }});
+       .check = [](const Params& params) { return resolve(params).problems; },
+       .output_names = output_file::named_by(Encode::path)});
 }
 
 }  // namespace framepipe::stages

@@ -11,19 +11,12 @@
 #include <vector>
 
 #include "pipeline/atomic_file.h"
-#include "pipeline/inputs.h"
+#include "pipeline/output_names.h"
 #include "pipeline/stage.h"
 
 namespace framepipe::stages::output_file {
 
 namespace fs = std::filesystem;
-
-inline std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
 
 // Creates `folder` and its parents; throws one line naming it and the cause when it cannot.
 inline void create_output_folder(const fs::path& folder) {
@@ -36,27 +29,16 @@ inline void create_output_folder(const fs::path& folder) {
   }
 }
 
-// `pattern` under the output folder, with {stem} = the input's file name (a URL's last path
-// segment; "stdin" for standard input) without extension, {ext} = its extension without the dot
-// (none for standard input), {stage} = the stage's name.
-// Throws when the name would leave the output folder: an absolute pattern, or '..' from the pattern
-// or from {stem} (an input named '...mp4' has the stem '..').
+// `pattern` under the output folder, with {stem}, {ext} and {stage} filled in
+// (pipeline/output_names.h); throws when the name would leave the output folder.
 inline fs::path resolve(const RunContext& context, const std::string& pattern) {
-  const fs::path input(is_standard_input(context.input_path) ? kStandardInputStem
-                       : is_url(context.input_path)          ? url_file_name(context.input_path)
-                                                             : context.input_path);
-  auto extension = input.extension().string();
-  if (!extension.empty()) extension.erase(0, 1);
-  auto name = replace_all(pattern, "{stem}", input.stem().string());
-  name = replace_all(name, "{ext}", extension);
-  name = replace_all(name, "{stage}", context.stage_name);
-  const auto relative = fs::path(name).lexically_normal();
-  if (relative.is_absolute() || relative.empty() || *relative.begin() == "..") {
-    throw std::runtime_error("output name '" + name + "' (from '" + pattern +
-                             "') is outside the output folder '" + context.output_dir.string() +
-                             "'; outputs stay under output.dir");
-  }
-  return context.output_dir / relative;
+  return context.output_dir /
+         expand_output_name(context.input_path, pattern, context.stage_name, context.output_dir);
+}
+
+// StageInfo::output_names of a sink that writes one file named by its `path` parameter.
+inline auto named_by(const Param<std::string>& path) {
+  return [&path](const Params& params) { return std::vector<std::string>{params[path]}; };
 }
 
 // Outputs replace a file only when the run may overwrite.

@@ -68,7 +68,8 @@ StageInfo write_detections_stage() {
            "Writes detections and per-frame scalars as JSON Lines, in frame order; renamed into "
            "place when complete.",
        .example = "- { name: json, type: write_detections, input: people }",
-       .params = {WriteDetections::path, WriteDetections::per, WriteDetections::from}});
+       .params = {WriteDetections::path, WriteDetections::per, WriteDetections::from},
+       .output_names = output_file::named_by(WriteDetections::path)});
 }
 
 }  // namespace framepipe::stages

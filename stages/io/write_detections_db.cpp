@@ -437,6 +437,11 @@ StageInfo write_detections_db_stage() {
                               redacted(url) + "'");
          if (url.empty() && params[WriteDetectionsDb::path].empty())
            problems.push_back("'path' must name a SQLite file when 'url' is empty");
+         if (const auto path = fs::path(params[WriteDetectionsDb::path]).lexically_normal();
+             path.is_relative() && !path.empty() && *path.begin() == "..")
+           problems.push_back("'path' '" + params[WriteDetectionsDb::path] +
+                              "' climbs out of output.dir with '..'; a relative path stays "
+                              "under output.dir (an absolute one names any place)");
          if (!is_identifier(params[WriteDetectionsDb::table]))
            problems.push_back(
                "'table' must be letters, digits and _, not starting with a digit, "

@@ -2,6 +2,7 @@
 //   - { name: stills, type: write_images, params: { every: 25, path: "{stem}/{frame:06}.jpg" } }
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 
 #include "pipeline/stage.h"
@@ -75,23 +76,32 @@ class WriteImages : public SinkStage {
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
     }
-    AtomicFile file(path, output_file::replace_mode(context_));
-    file.write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
-    file.commit();
+    auto file = std::make_unique<AtomicFile>(path, output_file::replace_mode(context_));
+    file->write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    file->close();
     std::lock_guard lock(mutex_);
-    written_.push_back(path);
+    pending_.push_back(std::move(file));
   }
 
-  void finish() override { committed_ = true; }
+  // The images move to their final names only now, all together: a run that fails before this
+  // leaves the images of an earlier run (output.overwrite: true) as they were.
+  void finish() override {
+    std::sort(pending_.begin(), pending_.end(),
+              [](const auto& a, const auto& b) { return a->final_path() < b->final_path(); });
+    for (const auto& image : pending_) {
+      image->commit();
+      written_.push_back(image->final_path());
+    }
+    pending_.clear();
+    committed_ = true;
+  }
 
-  // Removes every image this run wrote, so a failed run leaves none of them behind.
+  // Removes every image this run wrote, hidden or already renamed, so a failed run leaves none
+  // of them.
   void abort() noexcept override { discard(); }
 
   std::vector<fs::path> outputs() const override {
-    if (!committed_) return {};
-    auto images = written_;
-    std::sort(images.begin(), images.end());
-    return images;
+    return committed_ ? written_ : std::vector<fs::path>{};
   }
 
  private:
@@ -122,6 +132,7 @@ class WriteImages : public SinkStage {
     if (committed_) return;
     std::error_code ignored;
     for (const auto& path : written_) fs::remove(path, ignored);
+    pending_.clear();  // removes the hidden files
     // Deepest first; fs::remove leaves a folder that still holds something.
     std::sort(created_folders_.begin(), created_folders_.end(),
               [](const auto& a, const auto& b) { return a.native().size() > b.native().size(); });
@@ -137,7 +148,10 @@ class WriteImages : public SinkStage {
   RunContext context_;
   std::string resolved_;
   std::mutex mutex_;
-  std::vector<fs::path> written_;  // final names, renamed into place
+  // Complete images under hidden names beside their final ones, written by consume() and
+  // renamed in finish().
+  std::vector<std::unique_ptr<AtomicFile>> pending_;
+  std::vector<fs::path> written_;  // final names, renamed into place by finish()
   std::vector<fs::path> created_folders_;
   bool committed_ = false;
 };
@@ -149,26 +163,29 @@ StageInfo write_images_stage() {
       {.type = "write_images",
        .resource = ResourceClass::io,
        .summary =
-           "Saves every Nth frame as an image (PNG or JPEG by the path's extension), each renamed "
-           "into place when complete; a failed run removes the images it wrote.",
+           "Saves every Nth frame as an image (PNG or JPEG by the path's extension) under a hidden "
+           "name, all renamed into place when the run completes; a failed run removes them and "
+           "leaves the images of an earlier run as they were.",
        .example =
            "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
            "\"{stem}/{frame:06}.jpg\" } }",
        .params = {WriteImages::path, WriteImages::every, WriteImages::jpeg_quality,
                   WriteImages::png_compression},
-       .check = [](const Params& params) {
-         std::vector<std::string> problems;
-         const auto& path = params[WriteImages::path];
-         if (find_frame_field(path).at == std::string::npos) {
-           problems.push_back(
-               "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
-               "image would get the same name");
-         }
-         if (!image_file::format_of(path)) {
-           problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
-         }
-         return problems;
-       }});
+       .check =
+           [](const Params& params) {
+             std::vector<std::string> problems;
+             const auto& path = params[WriteImages::path];
+             if (find_frame_field(path).at == std::string::npos) {
+               problems.push_back(
+                   "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
+                   "image would get the same name");
+             }
+             if (!image_file::format_of(path)) {
+               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
+             }
+             return problems;
+           },
+       .output_names = output_file::named_by(WriteImages::path)});
 }
 
 }  // namespace framepipe::stages

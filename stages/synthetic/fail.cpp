@@ -1,8 +1,11 @@
 // fail: throws at a chosen frame, or at random frames, to see how a pipeline stops and what it
-// leaves behind.
+// leaves behind; or crashes the process there, as a bug in a library would.
 //   - { name: boom, type: fail, params: { at_frame: 50 } }
 //   - { name: flaky, type: fail, params: { probability: 0.01, seed: 7 } }
+//   - { name: segv, type: fail, params: { at_frame: 5, crash: segfault } }
+#include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "pipeline/stage.h"
@@ -38,15 +41,22 @@ class Fail : public TransformStage {
           .range(0, 1);
   static inline const Param<std::int64_t> seed{"seed", 0, "seed of the random failures"};
   static inline const Param<std::string> message{"message", "injected failure", "the error's text"};
+  static inline const auto crash = Param<std::string>::choice(
+      "crash", {"none", "segfault", "abort"}, "none",
+      "instead of throwing, crash the whole process: raise SIGSEGV or call abort() (for process "
+      "isolation drills)");
 
   explicit Fail(const Params& params)
       : at_frame_(params[at_frame]),
         probability_(params[probability]),
         seed_(params[seed]),
-        message_(params[message]) {}
+        message_(params[message]),
+        crash_(params[crash]) {}
 
   bool process(Frame& frame) override {
     if (frame.index == at_frame_ || drawn(probability_, seed_, frame.index)) {
+      if (crash_ == "segfault") std::raise(SIGSEGV);
+      if (crash_ == "abort") std::abort();
       throw std::runtime_error(message_);
     }
     return true;
@@ -57,6 +67,7 @@ class Fail : public TransformStage {
   double probability_;
   std::int64_t seed_;
   std::string message_;
+  std::string crash_;
 };
 
 }  // namespace
@@ -68,7 +79,7 @@ StageInfo fail_stage() {
            "Throws at frame `at_frame`, and at each frame with `probability` (synthetic, for "
            "failure drills; the same `seed` fails at the same frames).",
        .example = "- { name: boom, type: fail, params: { at_frame: 50 } }",
-       .params = {Fail::at_frame, Fail::probability, Fail::seed, Fail::message},
+       .params = {Fail::at_frame, Fail::probability, Fail::seed, Fail::message, Fail::crash},
        .check = [](const Params& params) {
          std::vector<std::string> problems;
          if (params[Fail::at_frame] < 0 && params[Fail::probability] == 0) {

@@ -1,0 +1,139 @@
+#include "pipeline/output_names.h"
+
+#include <sys/stat.h>
+
+#include <map>
+#include <stdexcept>
+#include <system_error>
+
+#include "pipeline/batch.h"
+
+namespace framepipe {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// An absolute path with symlinks of its existing part resolved: two spellings of one place
+// compare equal.
+fs::path canonical_form(const fs::path& path) {
+  std::error_code error;
+  auto result = fs::weakly_canonical(fs::absolute(path), error);
+  return error ? fs::absolute(path).lexically_normal() : result;
+}
+
+// A file's identity (device and inode), when it exists: a hard link is the same file.
+std::optional<std::pair<dev_t, ino_t>> identity(const fs::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+  return std::pair{info.st_dev, info.st_ino};
+}
+
+// True when `path` is `folder` or inside it.
+bool inside(const fs::path& path, const fs::path& folder) {
+  const auto relative = canonical_form(path).lexically_relative(canonical_form(folder));
+  return !relative.empty() && *relative.begin() != "..";
+}
+
+struct Destination {
+  fs::path path;
+  std::string what;  // "'out/a.mp4' (stage 'video')", for messages
+};
+
+// Where one input's outputs and report would go.
+std::vector<Destination> destinations(const Config& config, const BatchInput& input, bool batch) {
+  std::vector<Destination> found;
+  const auto output_dir = batch ? fs::path(config.output_dir) / input.relative.parent_path()
+                                : fs::path(config.output_dir);
+  for (const auto& stage : config.stages) {
+    if (!stage.info->output_names) continue;
+    for (const auto& pattern : stage.info->output_names(stage.params)) {
+      try {
+        const auto path =
+            output_dir / expand_output_name(input.path.string(), pattern, stage.name, output_dir);
+        found.push_back({path, "'" + path.string() + "' (stage '" + stage.name + "')"});
+      } catch (const std::runtime_error&) {
+        // A name that leaves the output folder fails its own file when it runs, with its reason.
+      }
+    }
+  }
+  if (batch && config.profile && !config.report_formats.empty()) {
+    const auto report = batch_report_root(config) / input.relative;
+    found.push_back({report, "the report folder '" + report.string() + "'"});
+  }
+  return found;
+}
+
+}  // namespace
+
+fs::path expand_output_name(const std::string& input_path, const std::string& pattern,
+                            const std::string& stage_name, const fs::path& output_dir) {
+  const fs::path input(is_standard_input(input_path) ? kStandardInputStem
+                       : is_url(input_path)          ? url_file_name(input_path)
+                                                     : input_path);
+  auto extension = input.extension().string();
+  if (!extension.empty()) extension.erase(0, 1);
+  auto name = replace_all(pattern, "{stem}", input.stem().string());
+  name = replace_all(name, "{ext}", extension);
+  name = replace_all(name, "{stage}", stage_name);
+  const auto relative = fs::path(name).lexically_normal();
+  if (relative.is_absolute() || relative.empty() || *relative.begin() == "..") {
+    throw std::runtime_error("output name '" + name + "' (from '" + pattern +
+                             "') is outside the output folder '" + output_dir.string() +
+                             "'; outputs stay under output.dir");
+  }
+  return relative;
+}
+
+std::vector<std::string> check_output_paths(const Config& config,
+                                            const std::vector<BatchInput>& inputs, bool batch,
+                                            const std::optional<fs::path>& scanned_folder) {
+  std::vector<std::string> problems;
+  if (scanned_folder && inside(config.output_dir, *scanned_folder)) {
+    problems.push_back("output.dir '" + config.output_dir + "' is inside the input folder '" +
+                       scanned_folder->string() +
+                       "': its files would become inputs of the next run; choose an output "
+                       "folder outside it");
+  }
+  // The inputs by path and by identity, to find an output that would replace one.
+  std::map<fs::path, const BatchInput*> input_paths;
+  std::map<std::pair<dev_t, ino_t>, const BatchInput*> input_files;
+  for (const auto& input : inputs) {
+    if (is_url(input.path.string()) || is_standard_input(input.path.string())) continue;
+    input_paths.emplace(canonical_form(input.path), &input);
+    if (const auto id = identity(input.path)) input_files.emplace(*id, &input);
+  }
+  std::map<fs::path, const BatchInput*> owners;
+  for (const auto& input : inputs) {
+    for (const auto& destination : destinations(config, input, batch)) {
+      const auto key = canonical_form(destination.path);
+      const auto [owner, fresh] = owners.emplace(key, &input);
+      if (!fresh && owner->second != &input) {
+        problems.push_back("'" + owner->second->path.string() + "' and '" + input.path.string() +
+                           "' would both write " + destination.what +
+                           ": one would replace the other; name outputs apart (e.g. {ext} in "
+                           "the path template) or rename an input");
+      }
+      const BatchInput* replaced = nullptr;
+      if (const auto it = input_paths.find(key); it != input_paths.end()) replaced = it->second;
+      if (const auto id = identity(destination.path); id && !replaced) {
+        if (const auto it = input_files.find(*id); it != input_files.end()) replaced = it->second;
+      }
+      if (replaced) {
+        problems.push_back(destination.what + " is the input '" + replaced->path.string() +
+                           "': an output cannot replace an input; choose another output "
+                           "folder or path template");
+      }
+    }
+  }
+  return problems;
+}
+
+}  // namespace framepipe

@@ -157,8 +157,10 @@ TEST_F(NetworkInputTest, BatchMixesLocalFilesAndUrlsAndABrokenTransferFailsAlone
 }
 
 TEST_F(NetworkInputTest, StalledAndMissingUrlsFailWithTheirUrlWhileTheOthersFinish) {
+  // Its own name: two inputs named twenty.mp4 would map to one output, which is refused.
+  fs::copy_file(root_ / "twenty.mp4", root_ / "stalled.mp4");
   HttpTestServer server(root_);
-  const auto stalled = server.url("/stall/twenty.mp4");
+  const auto stalled = server.url("/stall/stalled.mp4");
   const auto missing = server.url("/files/no-such-clip.mp4");
   const auto out = dir_ / "out";
   const auto result = run_list({stalled, missing, server.url("/files/twenty.mp4")}, out);
@@ -184,7 +186,7 @@ TEST_F(NetworkInputTest, StalledAndMissingUrlsFailWithTheirUrlWhileTheOthersFini
   // retried.
   int stall_requests = 0, missing_requests = 0;
   for (const auto& entry : server.log()) {
-    stall_requests += entry["path"] == "/stall/twenty.mp4";
+    stall_requests += entry["path"] == "/stall/stalled.mp4";
     missing_requests += entry["path"] == "/files/no-such-clip.mp4";
   }
   EXPECT_EQ(stall_requests, 2);

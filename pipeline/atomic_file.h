@@ -28,7 +28,7 @@ class AtomicFile {
 
   // Flushes the data to disk and closes the file, which stays under its temporary name until
   // commit() or abort(): for a writer that finishes many files and puts them in place together
-  // (write_images). Throws like write(). Idempotent.
+  // (an image-sequence sink). Throws like write(). Idempotent.
   void close();
   // Flushes the data to disk, closes the file (unless close() did) and renames it onto the
   // final path; with Replace::refused, fails when a file is there, also one that appeared while

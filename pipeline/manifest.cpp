@@ -149,7 +149,8 @@ void Manifest::save() const {
   std::error_code error;
   fs::create_directories(path_.parent_path(), error);
   if (error) throw std::runtime_error("cannot write '" + path_.string() + "': " + error.message());
-  write_file_atomically(path_, dump_json(nlohmann::json{{"version", 1}, {"files", files}}, 2) + "\n");
+  write_file_atomically(path_,
+                        dump_json(nlohmann::json{{"version", 1}, {"files", files}}, 2) + "\n");
 }
 
 }  // namespace framepipe

@@ -509,8 +509,8 @@ StageInfo decode_stage() {
        .summary = "Reads the input file and decodes its video stream with libav (FFmpeg).",
        .example = "- { name: decode, type: decode, params: { threads: 2 } }",
        .params = {Decode::threads, Decode::stream, Decode::on_decode_error,
-                  Decode::max_decode_error_rate, Decode::autorotate, Decode::max_pixels, network_input::timeout_ms,
-                  network_input::retries, network_input::tls_ca_file},
+                  Decode::max_decode_error_rate, Decode::autorotate, Decode::max_pixels,
+                  network_input::timeout_ms, network_input::retries, network_input::tls_ca_file},
        .helper_threads_phase = "decode",
        .check = [](const Params& params) {
          std::vector<std::string> problems;

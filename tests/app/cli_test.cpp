@@ -231,10 +231,9 @@ TEST_F(CliTest, ReportCompareShowsTwoRunsAndTheKeysThatDiffer) {
 // zero times, classes or advice that would read as measurements.
 TEST_F(CliTest, UnprofiledRunShowsCountsWithoutTimes) {
   const auto config = write_config(dir_, "stages:\n  - {type: decode}\n  - {type: discard}\n");
-  const auto result = framepipe("run " + shell_quote(config.string()) + " -i " +
-                                shell_quote(small_clip().string()) + " -o " +
-                                shell_quote((dir_ / "out").string()) +
-                                " --set pipeline.profile=false");
+  const auto result = framepipe(
+      "run " + shell_quote(config.string()) + " -i " + shell_quote(small_clip().string()) + " -o " +
+      shell_quote((dir_ / "out").string()) + " --set pipeline.profile=false");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("not profiled (pipeline.profile: false)"), std::string::npos)
       << result.output;

@@ -55,7 +55,7 @@ TEST(ConversionBilling, DeferredConversionIsDecodesPhaseNotTheReadersTime) {
        .resource = ResourceClass::cpu,
        .ordering = Ordering::parallel,
        .summary = "test stage",
-       .example = "-",
+       .example = "- {name: reader, type: read_pixels}",
        .create = [&clock](const StageSetup&) { return std::make_unique<ReadPixels>(clock); }});
   auto config = load_config_text(
       "pipeline: {threads: 2}\n"

@@ -359,8 +359,7 @@ class EngineTest : public ::testing::TestWithParam<int> {
     registry_.add(
         info("fake_source", K::source, R::io, O::serial_in_order,
              [&p](const StageSetup& s) { return std::make_unique<FakeSource>(p, s.params); },
-             {FakeSource::count, FakeSource::throw_at, FakeSource::counted,
-              FakeSource::deferred}));
+             {FakeSource::count, FakeSource::throw_at, FakeSource::counted, FakeSource::deferred}));
     registry_.add(info("jitter", K::transform, R::cpu, O::parallel,
                        [](const StageSetup& s) { return std::make_unique<Jitter>(s.params); },
                        {Jitter::max_us}));

@@ -305,11 +305,11 @@ cv::Mat classify_input() {
   return image;
 }
 
-std::string classifier_entry(const std::string& extra = "") {
+std::string classifier_entry(const std::string& extra = "", int top_k = 3) {
   return "{name: cls, type: dnn, params: {model: '" + (onnx_models() / "classifier.onnx").string() +
          "', labels: '" + (onnx_models() / "labels.txt").string() +
-         "', width: 8, height: 8, scale: 0.02, mean: '10, 20, 30', swap_rb: true, top_k: 3" +
-         extra + "}}";
+         "', width: 8, height: 8, scale: 0.02, mean: '10, 20, 30', swap_rb: true, top_k: " +
+         std::to_string(top_k) + extra + "}}";
 }
 
 // numpy's softmax for the image, top 3 by probability. labels.txt names classes 0-3 only, so
@@ -435,7 +435,7 @@ TEST(DnnStage, ParallelCallsMatchSerial) {
     cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(256));
     frames.push_back(make_frame(image, i));
   }
-  StageHarness harness(classifier_entry(", top_k: 5"));
+  StageHarness harness(classifier_entry("", 5));
   expect_parallel_matches_serial(harness, frames, 4);
 }
 

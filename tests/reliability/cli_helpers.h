@@ -15,6 +15,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,14 @@ namespace framepipe::testing::reliability {
 namespace fs = std::filesystem;
 
 inline const std::string kBinary = FRAMEPIPE_BINARY;
+
+// The lines of a program's output.
+inline std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) lines.push_back(line);
+  return lines;
+}
 inline const fs::path kSourceDir = FRAMEPIPE_SOURCE_DIR;
 
 inline fs::path write_file(const fs::path& path, const std::string& text) {

@@ -3,19 +3,10 @@
 // fails, or pass a truncated input off as complete.
 #include <gtest/gtest.h>
 
-#include <sstream>
-
 #include "tests/reliability/cli_helpers.h"
 
 namespace framepipe::testing::reliability {
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);) lines.push_back(line);
-  return lines;
-}
 
 // small_clip() in a Matroska container: the same stem as a .mp4 beside it.
 fs::path small_mkv() {

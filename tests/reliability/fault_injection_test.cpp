@@ -18,13 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);) lines.push_back(line);
-  return lines;
-}
-
 // The frames of 0..count-1 on which a fail stage built from `yaml` throws.
 std::set<std::int64_t> failing_frames(const std::string& yaml, int count) {
   StageHarness harness(yaml);

@@ -3,8 +3,6 @@
 // a shard's batch.json, or forge a log line through a file name.
 #include <gtest/gtest.h>
 
-#include <sstream>
-
 #include "pipeline/batch.h"
 #include "pipeline/config.h"
 #include "stages/register_all.h"
@@ -13,13 +11,6 @@
 
 namespace framepipe::testing::reliability {
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);) lines.push_back(line);
-  return lines;
-}
 
 class LeaksTest : public FoldersTest {
  protected:

@@ -6,7 +6,7 @@ packages=(
   libopencv-dev libtbb-dev libturbojpeg0-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev ffmpeg
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
-  googletest libgtest-dev time chromium python3 python3-jsonschema
+  googletest libgtest-dev time chromium python3 python3-jsonschema openssl
   opencv-data opencv-doc python3-onnx python3-numpy
   clang libclang-rt-14-dev
   libcurl4-openssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql

@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <functional>
 #include <thread>
+#include <vector>
 
 #include "pipeline/analysis.h"
 #include "pipeline/report.h"
@@ -126,6 +128,36 @@ TEST_F(ProfilerTruth, SleepIsIoBoundAndSpinIsCpuBoundWithTrueFigures) {
     m.that(report["split"]["cpu_bound_s"].get<double>() >= 0.9 * truth_s, "split cpu_bound_s low");
     return m;
   });
+}
+
+// Two busy loops of the test's own compete for the cores for the whole run, so this never
+// depends on what else the machine is doing. What must stay true through that load: the CPU a
+// stage used (spin burns CPU time, not wall time), a sleep using none, and every frame counted.
+TEST_F(ProfilerTruth, CpuFiguresStayTrueUnderLoadTheTestMakesItself) {
+  std::atomic<bool> stop = false;
+  std::vector<std::thread> load;
+  for (int i = 0; i < 2; ++i) {
+    load.emplace_back([&stop] {
+      while (!stop.load(std::memory_order_relaxed)) {
+      }
+    });
+  }
+  const auto report =
+      run("  - {type: decode, params: {threads: 1}}\n"
+          "  - {name: wait, type: sleep, params: {ms: 5}}\n"
+          "  - {name: work, type: spin, concurrency: unlimited, params: {ms: 5}}\n"
+          "  - {type: discard}\n");
+  stop = true;
+  for (auto& thread : load) thread.join();
+  const double truth_s = 200 * 0.005;
+  const auto& wait = stage(report, "wait");
+  const auto& work = stage(report, "work");
+  EXPECT_EQ(report["frames"], 200);
+  EXPECT_EQ(work["items"], 200);
+  EXPECT_NEAR(work["cpu_s"].get<double>(), truth_s, 0.1 * truth_s);
+  EXPECT_LT(wait["cpu_s"].get<double>(), 0.1 * truth_s);
+  // A sleep can be late under load, never early.
+  EXPECT_GE(wait["busy_s"].get<double>(), 0.95 * truth_s);
 }
 
 TEST_F(ProfilerTruth, SlowSerialSpinIsTheBottleneckAndAdviceNamesItsConcurrency) {

@@ -164,8 +164,8 @@ class Profiler : public StageObserver {
 // tests) and with profiling off.
 class ScopedPhase {
  public:
-  ScopedPhase(StageMetrics* metrics, std::size_t phase);
-  // A stage's own `Phase` enum (FRAMEPIPE_PHASES), whose values are its declared phases.
+  // A stage's own `Phase` enum (FRAMEPIPE_PHASES), whose values are its declared phases; no
+  // other index can be named.
   template <typename Phase>
   requires std::is_enum_v<Phase> ScopedPhase(StageMetrics* metrics, Phase phase)
       : ScopedPhase(metrics, static_cast<std::size_t>(phase)) {}
@@ -174,6 +174,8 @@ class ScopedPhase {
   ScopedPhase& operator=(const ScopedPhase&) = delete;
 
  private:
+  ScopedPhase(StageMetrics* metrics, std::size_t phase);
+
   StageMetrics* metrics_;
   std::size_t phase_;
   std::int64_t wall_start_ = 0;

@@ -128,7 +128,8 @@ fs::path normal(const fs::path& path) { return fs::absolute(path).lexically_norm
 
 struct StageSum {
   int files = 0;
-  double items = 0, busy_s = 0, cpu_s = 0, off_cpu_s = 0, starved_s = 0, blocked_s = 0;
+  double items = 0, busy_s = 0, cpu_s = 0, runnable_s = 0, sleeping_s = 0, starved_s = 0,
+         waiting_for_thread_s = 0, blocked_s = 0;
 };
 
 // Adds a file's report.json stage figures to `sums`, in first-seen order in `order`.
@@ -153,8 +154,10 @@ void add_stages(const fs::path& report, std::map<std::string, StageSum>& sums,
     sum.items += figure("items");
     sum.busy_s += figure("busy_s");
     sum.cpu_s += figure("cpu_s");
-    sum.off_cpu_s += figure("off_cpu_s");
+    sum.runnable_s += figure("runnable_s");
+    sum.sleeping_s += figure("sleeping_s");
     sum.starved_s += figure("starved_s");
+    sum.waiting_for_thread_s += figure("waiting_for_thread_s");
     sum.blocked_s += figure("blocked_s");
   }
 }
@@ -252,8 +255,10 @@ nlohmann::json merge_batch_reports(const std::vector<fs::path>& dirs, const fs::
                           {"items", static_cast<std::int64_t>(sum.items)},
                           {"busy_s", sum.busy_s},
                           {"cpu_s", sum.cpu_s},
-                          {"off_cpu_s", sum.off_cpu_s},
+                          {"runnable_s", sum.runnable_s},
+                          {"sleeping_s", sum.sleeping_s},
                           {"starved_s", sum.starved_s},
+                          {"waiting_for_thread_s", sum.waiting_for_thread_s},
                           {"blocked_s", sum.blocked_s}});
   }
   return {{"schema", "framepipe-batch/1"},

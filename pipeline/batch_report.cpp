@@ -206,9 +206,9 @@ std::string batch_report_html(const nlohmann::json& batch) {
               ? "<p>Slowest shard: " + html_escape(batch["slowest_shard"].get<std::string>()) +
                     "</p>\n"
               : std::string()) +
-         section_html(
-             batch, "stages", "Stages, summed over the files",
-             {"name", "files", "items", "busy_s", "cpu_s", "off_cpu_s", "starved_s", "blocked_s"}) +
+         section_html(batch, "stages", "Stages, summed over the files",
+                      {"name", "files", "items", "busy_s", "cpu_s", "runnable_s", "sleeping_s",
+                       "starved_s", "waiting_for_thread_s", "blocked_s"}) +
          "</body></html>\n";
 }
 

@@ -123,6 +123,7 @@ class GraphRun {
   FramePtr invoke(std::size_t index, FramePtr frame) {
     const auto& stage = stages_[index];
     stage.counts->queued.fetch_sub(1, std::memory_order_relaxed);
+    const RunningCall running(*stage.counts);
     if (!stop_.load(std::memory_order_relaxed) && !frame->dropped()) {
       try {
         if (stage.transform) {
@@ -285,6 +286,38 @@ class GraphRun {
     graph_.release_wait();
   }
 
+  // Counts a stage's call in progress, for the monitor's view of free workers.
+  class RunningCall {
+   public:
+    explicit RunningCall(StageCounts& counts) : counts_(counts) {
+      counts_.running.fetch_add(1, std::memory_order_relaxed);
+    }
+    ~RunningCall() { counts_.running.fetch_sub(1, std::memory_order_relaxed); }
+    RunningCall(const RunningCall&) = delete;
+    RunningCall& operator=(const RunningCall&) = delete;
+
+   private:
+    StageCounts& counts_;
+  };
+
+  // Since the last look: each stage's free workers that had a frame queued spent that time
+  // waiting for a thread, not for input.
+  void account_thread_waits(std::int64_t& last_ns) {
+    const auto now = steady_now_ns();
+    const auto elapsed = now - last_ns;
+    last_ns = now;
+    for (const auto& stage : stages_) {
+      if (stage.source) continue;
+      const auto& concurrency = stage.config->concurrency;
+      const int workers = concurrency.unlimited ? options_.arena_threads : concurrency.count;
+      const int free = workers - stage.counts->running.load(std::memory_order_relaxed);
+      const int waiting = std::min(stage.counts->queued.load(std::memory_order_relaxed), free);
+      if (waiting > 0) {
+        stage.counts->waiting_for_thread_ns.fetch_add(waiting * elapsed, std::memory_order_relaxed);
+      }
+    }
+  }
+
   void take_sample(std::int64_t cpu_at_start) {
     Sample sample;
     sample.t_ns = steady_now_ns() - options_.run_start_ns;
@@ -299,9 +332,13 @@ class GraphRun {
 
   void run_monitor() {
     const auto cpu_at_start = process_cpu_ns();
+    auto waits_accounted_ns = steady_now_ns();
     std::unique_lock lock(monitor_mutex_);
     for (;;) {
-      if (options_.sample) take_sample(cpu_at_start);
+      if (options_.sample) {
+        take_sample(cpu_at_start);
+        account_thread_waits(waits_accounted_ns);
+      }
       observers_.tick();
       if (options_.cancel && options_.cancel->load() && !stop_) {
         fail(stages_.front(), -1, "cancelled");

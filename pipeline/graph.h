@@ -19,6 +19,10 @@ struct StageCounts {
   std::atomic<std::int64_t> items{0};       // frames the stage handled (a source: produced)
   std::atomic<std::int64_t> blocked_ns{0};  // the source, waiting for a frames-in-flight slot
   std::atomic<int> queued{0};               // frames handed to the stage and not yet started
+  std::atomic<int> running{0};              // calls of the stage in progress
+  // Frames queued for the stage while it had a free worker, summed over time (sampled): the
+  // input was there, waiting for a thread to run it (or, in-order, for an earlier frame).
+  std::atomic<std::int64_t> waiting_for_thread_ns{0};
 };
 
 // One created stage, ready to be wired into the flow graph: exactly one of source, transform
@@ -40,6 +44,7 @@ struct GraphOptions {
   std::int64_t run_start_ns = 0;
   bool sample = true;  // false: no samples kept (profiling off)
   std::int64_t sample_interval_ns = 25'000'000;
+  int arena_threads = 1;  // the workers of a stage of unlimited concurrency
   // Set from outside (a signal): the run stops reading frames and fails as "cancelled".
   const std::atomic<bool>* cancel = nullptr;
 };
@@ -57,7 +62,8 @@ struct GraphOutcome {
 // - a stage feeding several consumers hands each of them its own copy of the frame.
 // Every stage call (and every conversion of the source's deferred pixels) goes through
 // observers.observe(). A monitor thread samples queue depths, frames in flight, throughput and
-// process CPU every options.sample_interval_ns, ticks the observers, and watches options.cancel.
+// process CPU every options.sample_interval_ns, sums the time each stage's input waited for a
+// thread, ticks the observers, and watches options.cancel.
 // Returns the first failure; on failure every node drains without calling stages, so the run ends
 // promptly. Must be called inside the oneTBB arena the cpu stages should use.
 GraphOutcome execute_graph(const std::vector<GraphStage>& stages, FlightBudget& budget,

@@ -1,5 +1,7 @@
 #include "pipeline/profiler.h"
 
+#include "pipeline/sched_stats.h"
+
 namespace framepipe {
 
 namespace {
@@ -9,8 +11,10 @@ namespace {
 struct OpenCall {
   std::int64_t wall_start = 0;
   std::int64_t cpu_start = 0;
+  std::int64_t runnable_start = 0;
   std::int64_t nested_wall_start = 0;
   std::int64_t nested_cpu_start = 0;
+  std::int64_t nested_runnable_start = 0;
   bool watches_threads = false;
   std::set<int> threads_before;  // filled only when watches_threads
 };
@@ -20,6 +24,10 @@ thread_local std::vector<OpenCall> open_calls;
 // the growth of these during it out of its own time, since that time ran nested in it.
 thread_local std::int64_t nested_wall_ns = 0;
 thread_local std::int64_t nested_cpu_ns = 0;
+thread_local std::int64_t nested_runnable_ns = 0;
+
+// Zero where the kernel keeps no run delay: the call's time off-CPU then all reads as sleeping.
+std::int64_t run_delay_now() { return thread_run_delay_now_ns().value_or(0); }
 
 bool handles_frames(CallKind kind) {
   return kind == CallKind::next || kind == CallKind::process || kind == CallKind::consume;
@@ -36,53 +44,75 @@ StageMetrics::StageMetrics(std::int64_t run_start_ns, const std::vector<std::str
   for (std::size_t i = 0; i < phase_count_; ++i) phases_[i].name = phase_names[i];
 }
 
-void StageMetrics::keep(const Invocation& invocation) {
+void StageMetrics::keep(const CallTimes& times, std::int64_t frame, CallKind kind) {
   if (!keep_invocations_) return;
+  const Invocation invocation{times.start_ns - run_start_ns_,
+                              times.wall_ns,
+                              times.cpu_ns,
+                              times.runnable_ns,
+                              frame,
+                              thread_number(),
+                              times.span_ns,
+                              kind};
   std::lock_guard lock(invocations_mutex_);
   invocations_.push_back(invocation);
 }
 
-void StageMetrics::record(std::int64_t start_ns, std::int64_t span_ns, std::int64_t wall_ns,
-                          std::int64_t cpu_ns, std::int64_t frame, CallKind kind) {
-  busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
-  cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed);
-  keep({start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number(), span_ns, kind});
+void StageMetrics::record(const CallTimes& times, std::int64_t frame, CallKind kind) {
+  busy_ns_.fetch_add(times.wall_ns, std::memory_order_relaxed);
+  cpu_ns_.fetch_add(times.cpu_ns, std::memory_order_relaxed);
+  runnable_ns_.fetch_add(times.runnable_ns, std::memory_order_relaxed);
+  keep(times, frame, kind);
 }
 
-void StageMetrics::record_beside(std::int64_t start_ns, std::int64_t span_ns, std::int64_t wall_ns,
-                                 std::int64_t cpu_ns, std::int64_t frame, CallKind kind) {
-  cpu_ns_.fetch_add(cpu_ns, std::memory_order_relaxed);
-  keep({start_ns - run_start_ns_, wall_ns, cpu_ns, frame, thread_number(), span_ns, kind});
+void StageMetrics::record_beside(const CallTimes& times, std::int64_t frame, CallKind kind) {
+  cpu_ns_.fetch_add(times.cpu_ns, std::memory_order_relaxed);
+  keep(times, frame, kind);
 }
 
-void StageMetrics::add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns) {
+void StageMetrics::add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns,
+                             std::int64_t runnable_ns) {
   if (phase >= phase_count_) return;
   phases_[phase].wall_ns.fetch_add(wall_ns, std::memory_order_relaxed);
   phases_[phase].cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
+  phases_[phase].runnable_ns.fetch_add(runnable_ns, std::memory_order_relaxed);
   phases_[phase].items.fetch_add(1, std::memory_order_relaxed);
 }
 
 void StageMetrics::adopt_threads(const std::set<int>& tids) {
   std::lock_guard lock(helpers_mutex_);
-  for (int tid : tids) helper_cpu_.emplace(tid, thread_cpu_ns(tid).value_or(0));
+  for (int tid : tids) {
+    helpers_.emplace(
+        tid, HelperReading{thread_cpu_ns(tid).value_or(0), thread_run_delay_ns(tid).value_or(0)});
+  }
 }
 
 void StageMetrics::forget_threads(const std::set<int>& tids) {
   std::lock_guard lock(helpers_mutex_);
-  for (int tid : tids) helper_cpu_.erase(tid);
+  for (int tid : tids) helpers_.erase(tid);
 }
 
 void StageMetrics::sample_helper_threads() {
   std::lock_guard lock(helpers_mutex_);
-  for (auto& [tid, cpu] : helper_cpu_) {
-    if (auto now = thread_cpu_ns(tid)) cpu = *now;
+  for (auto& [tid, reading] : helpers_) {
+    const auto cpu = thread_cpu_ns(tid);
+    const auto runnable = thread_run_delay_ns(tid);
+    // Both or neither: a thread that exits between the two readings keeps its last pair.
+    if (cpu && runnable) reading = {*cpu, *runnable};
   }
 }
 
 std::int64_t StageMetrics::helper_cpu_ns() const {
   std::lock_guard lock(helpers_mutex_);
   std::int64_t total = 0;
-  for (const auto& [tid, cpu] : helper_cpu_) total += cpu;
+  for (const auto& [tid, reading] : helpers_) total += reading.cpu_ns;
+  return total;
+}
+
+std::int64_t StageMetrics::helper_runnable_ns() const {
+  std::lock_guard lock(helpers_mutex_);
+  std::int64_t total = 0;
+  for (const auto& [tid, reading] : helpers_) total += reading.runnable_ns;
   return total;
 }
 
@@ -90,7 +120,7 @@ std::vector<PhaseTotals> StageMetrics::phases() const {
   std::vector<PhaseTotals> totals;
   for (std::size_t i = 0; i < phase_count_; ++i) {
     totals.push_back({phases_[i].name, phases_[i].wall_ns.load(), phases_[i].cpu_ns.load(),
-                      phases_[i].items.load()});
+                      phases_[i].runnable_ns.load(), phases_[i].items.load()});
   }
   return totals;
 }
@@ -120,36 +150,41 @@ void Profiler::on_entry(const StageCall& call) {
   if (open.watches_threads) open.threads_before = process_thread_ids();
   open.nested_wall_start = nested_wall_ns;
   open.nested_cpu_start = nested_cpu_ns;
+  open.nested_runnable_start = nested_runnable_ns;
   open.wall_start = steady_now_ns();
   open.cpu_start = thread_cpu_now_ns();
+  open.runnable_start = run_delay_now();
 }
 
 void Profiler::on_exit(const StageCall& call) {
   const auto wall_end = steady_now_ns();
   const auto cpu_end = thread_cpu_now_ns();
+  const auto runnable_end = run_delay_now();
   OpenCall open = std::move(open_calls.back());
   open_calls.pop_back();
   const auto wall_ns = wall_end - open.wall_start;
   const auto cpu_ns = cpu_end - open.cpu_start;
-  const auto own_wall_ns = wall_ns - (nested_wall_ns - open.nested_wall_start);
-  const auto own_cpu_ns = cpu_ns - (nested_cpu_ns - open.nested_cpu_start);
+  const auto runnable_ns = runnable_end - open.runnable_start;
+  const StageMetrics::CallTimes own{
+      open.wall_start, wall_ns, wall_ns - (nested_wall_ns - open.nested_wall_start),
+      cpu_ns - (nested_cpu_ns - open.nested_cpu_start),
+      runnable_ns - (nested_runnable_ns - open.nested_runnable_start)};
   nested_wall_ns = open.nested_wall_start + wall_ns;
   nested_cpu_ns = open.nested_cpu_start + cpu_ns;
+  nested_runnable_ns = open.nested_runnable_start + runnable_ns;
 
   auto& stage = stages_[call.stage];
   auto& metrics = *stage.metrics;
   switch (call.kind) {
     case CallKind::prepare:
-      metrics.record_beside(open.wall_start, wall_ns, own_wall_ns, own_cpu_ns, call.frame,
-                            call.kind);
+      metrics.record_beside(own, call.frame, call.kind);
       break;
     case CallKind::convert:
-      metrics.record_beside(open.wall_start, wall_ns, own_wall_ns, own_cpu_ns, call.frame,
-                            call.kind);
-      metrics.add_phase(stage.conversion_phase, own_wall_ns, own_cpu_ns);
+      metrics.record_beside(own, call.frame, call.kind);
+      metrics.add_phase(stage.conversion_phase, own.wall_ns, own.cpu_ns, own.runnable_ns);
       break;
     default:
-      metrics.record(open.wall_start, wall_ns, own_wall_ns, own_cpu_ns, call.frame, call.kind);
+      metrics.record(own, call.frame, call.kind);
   }
   // An outermost call on an arena thread kept that thread busy for all of its time.
   const bool arena_work =
@@ -193,8 +228,10 @@ ScopedPhase::ScopedPhase(StageMetrics* metrics, std::size_t phase)
   if (metrics_) {
     nested_wall_start_ = nested_wall_ns;
     nested_cpu_start_ = nested_cpu_ns;
+    nested_runnable_start_ = nested_runnable_ns;
     wall_start_ = steady_now_ns();
     cpu_start_ = thread_cpu_now_ns();
+    runnable_start_ = run_delay_now();
   }
 }
 
@@ -202,7 +239,9 @@ ScopedPhase::~ScopedPhase() {
   if (metrics_) {
     const auto wall_ns = steady_now_ns() - wall_start_ - (nested_wall_ns - nested_wall_start_);
     const auto cpu_ns = thread_cpu_now_ns() - cpu_start_ - (nested_cpu_ns - nested_cpu_start_);
-    metrics_->add_phase(phase_, wall_ns, cpu_ns);
+    const auto runnable_ns =
+        run_delay_now() - runnable_start_ - (nested_runnable_ns - nested_runnable_start_);
+    metrics_->add_phase(phase_, wall_ns, cpu_ns, runnable_ns);
   }
 }
 

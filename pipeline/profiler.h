@@ -22,6 +22,8 @@ struct Invocation {
   std::int64_t start_ns = 0;  // steady clock, relative to the run's start
   std::int64_t wall_ns = 0;
   std::int64_t cpu_ns = 0;  // CPU time of the calling thread during the call
+  // Of the rest of its wall time, what the thread spent ready to run but waiting for a core.
+  std::int64_t runnable_ns = 0;
   std::int64_t frame = -1;  // frame index, -1 when the call produced no frame
   int thread = 0;
   // The call's whole interval on its thread, nested work included: where the trace draws it,
@@ -36,7 +38,8 @@ struct PhaseTotals {
   std::string name;
   std::int64_t wall_ns = 0;
   std::int64_t cpu_ns = 0;
-  std::int64_t items = 0;  // how many times the phase was entered
+  std::int64_t runnable_ns = 0;  // waiting for a core
+  std::int64_t items = 0;        // how many times the phase was entered
 };
 
 // The phase the profiler adds to every source: the conversion of the pixels it deferred
@@ -60,18 +63,25 @@ class StageMetrics {
   StageMetrics(std::int64_t run_start_ns, const std::vector<std::string>& phase_names,
                bool keep_invocations = true);
 
+  // One call's own time: its wall, its CPU, and its time waiting for a core.
+  struct CallTimes {
+    std::int64_t start_ns = 0;
+    std::int64_t span_ns = 0;  // the call's whole interval (Invocation::span_ns)
+    std::int64_t wall_ns = 0;
+    std::int64_t cpu_ns = 0;
+    std::int64_t runnable_ns = 0;
+  };
+
   // A call of the stage: its wall time is the stage's busy time, its CPU the stage's CPU.
-  // span_ns: the call's whole interval (Invocation::span_ns); wall_ns and cpu_ns: its own time.
-  void record(std::int64_t start_ns, std::int64_t span_ns, std::int64_t wall_ns,
-              std::int64_t cpu_ns, std::int64_t frame, CallKind kind);
+  void record(const CallTimes& times, std::int64_t frame, CallKind kind);
   // Work of the stage beside its calls (a sink's parallel prepare(), a source's deferred
   // conversion): its CPU is the stage's, but not its busy time, since it did not hold up the
   // stage's own calls; kept as an invocation for the trace.
-  void record_beside(std::int64_t start_ns, std::int64_t span_ns, std::int64_t wall_ns,
-                     std::int64_t cpu_ns, std::int64_t frame, CallKind kind);
+  void record_beside(const CallTimes& times, std::int64_t frame, CallKind kind);
   // Part of an invocation's time that a stage attributes to one of its declared phases
   // (decode: demux vs decode; encode: encode vs mux).
-  void add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns);
+  void add_phase(std::size_t phase, std::int64_t wall_ns, std::int64_t cpu_ns,
+                 std::int64_t runnable_ns);
 
   // Threads the stage started (libav's decoder threads, x264's): their CPU time is the stage's
   // work too, though no call of the stage runs on them.
@@ -85,12 +95,17 @@ class StageMetrics {
     return !first_call_claimed_.load(std::memory_order_relaxed) &&
            !first_call_claimed_.exchange(true);
   }
-  // Reads the adopted threads' CPU clocks; a thread that has exited keeps its last reading.
+  // Reads the adopted threads' CPU clocks and run delays; a thread that has exited keeps its
+  // last reading.
   void sample_helper_threads();
   std::int64_t helper_cpu_ns() const;
+  // Time the adopted threads spent ready to run but waiting for a core.
+  std::int64_t helper_runnable_ns() const;
 
   std::int64_t busy_ns() const { return busy_ns_.load(); }
   std::int64_t cpu_ns() const { return cpu_ns_.load(); }
+  // Of the busy time, what the calling threads spent waiting for a core.
+  std::int64_t runnable_ns() const { return runnable_ns_.load(); }
   std::vector<PhaseTotals> phases() const;
   std::vector<Invocation> invocations() const;
 
@@ -99,17 +114,23 @@ class StageMetrics {
     std::string name;
     std::atomic<std::int64_t> wall_ns{0};
     std::atomic<std::int64_t> cpu_ns{0};
+    std::atomic<std::int64_t> runnable_ns{0};
     std::atomic<std::int64_t> items{0};
   };
-  void keep(const Invocation& invocation);
+  struct HelperReading {
+    std::int64_t cpu_ns = 0;
+    std::int64_t runnable_ns = 0;
+  };
+  void keep(const CallTimes& times, std::int64_t frame, CallKind kind);
 
   std::int64_t run_start_ns_;
   bool keep_invocations_;
   std::atomic<bool> first_call_claimed_{false};
   mutable std::mutex helpers_mutex_;
-  std::map<int, std::int64_t> helper_cpu_;  // tid -> CPU ns at its last reading
+  std::map<int, HelperReading> helpers_;  // tid -> its last reading
   std::atomic<std::int64_t> busy_ns_{0};
   std::atomic<std::int64_t> cpu_ns_{0};
+  std::atomic<std::int64_t> runnable_ns_{0};
   std::unique_ptr<Phase[]> phases_;
   std::size_t phase_count_;
   mutable std::mutex invocations_mutex_;
@@ -124,10 +145,11 @@ struct ProfiledStage {
 };
 
 // The profiler is one observer of the engine's calls. Around each call it reads the steady
-// clock and the calling thread's CPU clock; what ran nested in the call on the same thread (a
-// conversion of deferred pixels, another stage's call taken by a waiting oneTBB worker) is
-// taken out of the call's time and billed to its own stage. It finds the threads a stage starts
-// during its open() and first call, and sums the arena threads' busy time.
+// clock, the calling thread's CPU clock and its run delay (time ready but without a core); what ran
+// nested in the call on the same thread (a conversion of deferred pixels, another stage's call
+// taken by a waiting oneTBB worker) is taken out of the call's time and billed to its own stage. It
+// finds the threads a stage starts during its open() and first call, and sums the arena threads'
+// busy time.
 class Profiler : public StageObserver {
  public:
   Profiler(std::int64_t run_start_ns, const std::vector<ProfiledStage>& stages);
@@ -180,8 +202,10 @@ class ScopedPhase {
   std::size_t phase_;
   std::int64_t wall_start_ = 0;
   std::int64_t cpu_start_ = 0;
+  std::int64_t runnable_start_ = 0;
   std::int64_t nested_wall_start_ = 0;
   std::int64_t nested_cpu_start_ = 0;
+  std::int64_t nested_runnable_start_ = 0;
 };
 
 // Names the threads that took part in a run ("source decode", "io video #0"); threads not

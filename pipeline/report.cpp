@@ -79,6 +79,8 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
                         {"wall_s", p.wall_s},
                         {"cpu_s", p.cpu_s},
                         {"off_cpu_s", p.off_cpu_s},
+                        {"runnable_s", p.runnable_s},
+                        {"sleeping_s", p.sleeping_s},
                         {"class", p.cls}});
     }
     stages.push_back(
@@ -96,7 +98,10 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
          {"cpu_s", f.cpu_s},
          {"helper_cpu_s", f.helper_cpu_s},
          {"off_cpu_s", f.off_cpu_s},
+         {"runnable_s", f.runnable_s},
+         {"sleeping_s", f.sleeping_s},
          {"starved_s", f.starved_s},
+         {"waiting_for_thread_s", f.waiting_for_thread_s},
          {"blocked_s", f.blocked_s},
          {"utilization", f.utilization},
          {"latency_ms", latency_json(f.latency)},
@@ -105,9 +110,28 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
   }
   nlohmann::json advice = nlohmann::json::array();
   for (const auto& a : analysis.advice) {
-    advice.push_back(
-        {{"stage", a.stage}, {"key", a.key}, {"from", a.from}, {"to", a.to}, {"reason", a.reason}});
+    advice.push_back({{"stage", a.stage},
+                      {"key", a.key},
+                      {"from", a.from},
+                      {"to", a.to},
+                      {"reason", a.reason},
+                      {"predicted_fps", a.predicted_fps},
+                      {"predicted_wall_s", a.predicted_wall_s}});
   }
+  nlohmann::json model;
+  if (analysis.model) {
+    nlohmann::json bounds = nlohmann::json::array();
+    for (const auto& bound : analysis.model->bounds)
+      bounds.push_back({{"what", bound.what}, {"fps", bound.fps}});
+    model = {{"measured_fps", analysis.model->measured_fps},
+             {"bound_fps", analysis.model->bound_fps},
+             {"limit", analysis.model->limit},
+             {"limit_stage", analysis.model->limit_stage.empty()
+                                 ? nlohmann::json()
+                                 : nlohmann::json(analysis.model->limit_stage)},
+             {"bounds", bounds}};
+  }
+  const auto& machine = analysis.machine;
   const double staged = analysis.cpu_bound_s + analysis.io_bound_s + analysis.mixed_s;
   auto share = [&](double s) { return staged > 0 ? s / staged : 0.0; };
   // Credentials in URLs (the input, a database or an endpoint in the config, an error) stay
@@ -134,6 +158,14 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
         {"threads_utilization", analysis.threads_utilization},
         {"stage_threads_cpu_s", analysis.stage_threads_cpu_s},
         {"helper_threads_cpu_s", analysis.helper_threads_cpu_s}}},
+      {"machine",
+       {{"measured", machine.measured},
+        {"cores", machine.cores},
+        {"busy_share", machine.busy_share},
+        {"process_share", machine.process_share},
+        {"other_cpu_share", machine.other_cpu_share},
+        {"runnable_measured", result.runnable_measured}}},
+      {"throughput_model", model},
       {"stages", stages},
       {"latency_ms", latency_json(analysis.latency)},
       {"bottleneck", analysis.bottleneck ? nlohmann::json(result.stages[*analysis.bottleneck].name)

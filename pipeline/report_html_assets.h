@@ -20,7 +20,8 @@ inline constexpr std::string_view kReportHtmlTemplate = R"html(<!DOCTYPE html>
 <style>
 :root {
   /* One colour per category, used by the charts, legends and badges alike. */
-  --cpu: #2563eb; --off-cpu: #f59e0b; --starved: #cbd5e1; --blocked: #e11d48;
+  --cpu: #2563eb; --runnable: #93c5fd; --off-cpu: #f59e0b; --starved: #cbd5e1;
+  --thread-wait: #94a3b8; --blocked: #e11d48;
   --mixed: #8b5cf6; --fps: #0d9488; --flight: #111827;
   --fg: #1f2937; --muted: #6b7280; --line: #e5e7eb; --bg: #f6f7f9; --card: #fff;
 }
@@ -105,7 +106,9 @@ svg.chart .series { fill: none; stroke: currentColor; stroke-width: 2; stroke-li
 svg.chart .limit { fill: none; stroke: currentColor; stroke-width: 1.5; stroke-dasharray: 6 4; }
 svg.chart .inside { fill: #fff; font-weight: 600; }
 .k-cpu, .k-cpu-bound { color: var(--cpu); }
-.k-off-cpu, .k-io-bound { color: var(--off-cpu); }
+.k-off-cpu, .k-sleeping, .k-io-bound { color: var(--off-cpu); }
+.k-runnable { color: var(--runnable); }
+.k-thread-wait { color: var(--thread-wait); }
 .k-starved, .k-idle { color: var(--starved); }
 .k-blocked { color: var(--blocked); }
 .k-mixed { color: var(--mixed); }
@@ -145,7 +148,8 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
         <thead>
           <tr>
             <th>stage</th><th>type</th><th>class</th><th>concurrency</th><th>items</th>
-            <th>busy s</th><th>cpu s</th><th>off-cpu s</th><th>starved s</th><th>blocked s</th>
+            <th>busy s</th><th>cpu s</th><th>runnable s</th><th>sleeping s</th><th>starved s</th>
+            <th>waiting for a thread s</th><th>blocked s</th>
             <th>util %</th><th>p50 ms</th><th>p95 ms</th><th>max ms</th>
           </tr>
         </thead>
@@ -156,7 +160,7 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
   <section class="card">
     <h2>Where each stage's time went</h2>
     <svg class="chart" data-chart="stage-bars" role="img"
-         aria-label="per-stage cpu, off-cpu, starved and blocked seconds"></svg>
+         aria-label="per-stage cpu, runnable, sleeping, starved, waiting for a thread and blocked seconds"></svg>
   </section>
   <section class="card">
     <h2>CPU-bound, IO-bound and mixed time</h2>
@@ -350,6 +354,11 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
        num(r.peak_frames_in_flight) + ' of ' + num(r.max_frames_in_flight)],
       ['process CPU',
        fixed(cpu.process_cpu_s, 2) + ' s · ' + percent(cpu.utilization) + ' of cores', 'two'],
+      ['other processes',
+       obj(r.machine).measured ? percent(obj(r.machine).other_cpu_share) + ' of cores' : '–'],
+      ['model bound',
+       r.throughput_model ? fixed(obj(r.throughput_model).bound_fps, 1) + ' fps · ' +
+                            str(obj(r.throughput_model).limit) : '–'],
       ['frame latency p50 / p95 / max',
        [latency.p50, latency.p95, latency.max].map((v) => fixed(v, 1)).join(' / ') + ' ms', 'two'],
       ['input', str(r.input), 'wide mono'],
@@ -381,6 +390,9 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
                                           h('code', null, [str(a.to)])]);
       const item = h('li', null, [change]);
       if (a.stage) item.appendChild(h('span', 'tag', [str(a.stage)]));
+      if (typeof a.predicted_fps === 'number' && a.predicted_fps > 0) {
+        item.appendChild(h('span', 'tag', ['predicted ' + fixed(a.predicted_fps, 1) + ' fps']));
+      }
       item.appendChild(h('div', 'reason', [str(a.reason)]));
       advice.appendChild(item);
     }
@@ -404,7 +416,8 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
                        h('span', 'sub', [workers + (workers === 1 ? ' worker' : ' workers')])]),
         h('td', null, [str(num(st.items))]),
         h('td', null, [fixed(st.busy_s, 3)]), h('td', null, [fixed(st.cpu_s, 3)]),
-        h('td', null, [fixed(st.off_cpu_s, 3)]), h('td', null, [fixed(st.starved_s, 3)]),
+        h('td', null, [fixed(st.runnable_s, 3)]), h('td', null, [fixed(st.sleeping_s, 3)]),
+        h('td', null, [fixed(st.starved_s, 3)]), h('td', null, [fixed(st.waiting_for_thread_s, 3)]),
         h('td', null, [fixed(st.blocked_s, 3)]),
         h('td', null, [fixed(typeof st.utilization === 'number' ? st.utilization * 100 : null, 0)]),
         h('td', null, [fixed(lat.p50, 1)]), h('td', null, [fixed(lat.p95, 1)]),
@@ -417,22 +430,25 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
           h('td', null, ['↳ ' + str(ph.name)]), h('td', null, ['phase']),
           h('td', null, [badge(str(ph.class))]), h('td', null, []), h('td', null, []),
           h('td', null, [fixed(ph.wall_s, 3)]), h('td', null, [fixed(ph.cpu_s, 3)]),
-          h('td', null, [fixed(ph.off_cpu_s, 3)]), h('td', null, []), h('td', null, []),
+          h('td', null, [fixed(ph.runnable_s, 3)]), h('td', null, [fixed(ph.sleeping_s, 3)]),
+          h('td', null, []), h('td', null, []), h('td', null, []),
           h('td', null, []), h('td', null, []), h('td', null, []), h('td', null, []),
         ]));
       }
     }
     if (!stages.length) {
       const cell = h('td', 'muted', ['No stages ran.']);
-      cell.colSpan = 14;
+      cell.colSpan = 16;
       tbody.appendChild(h('tr', null, [cell]));
     }
   }
 
   const TIME_KINDS = [
     { cls: 'cpu', label: 'cpu', key: 'cpu_s' },
-    { cls: 'off-cpu', label: 'off-cpu', key: 'off_cpu_s' },
-    { cls: 'starved', label: 'starved (waiting for input)', key: 'starved_s' },
+    { cls: 'runnable', label: 'runnable (waiting for a core)', key: 'runnable_s' },
+    { cls: 'sleeping', label: 'sleeping (IO, locks)', key: 'sleeping_s' },
+    { cls: 'starved', label: 'starved (no input)', key: 'starved_s' },
+    { cls: 'thread-wait', label: 'input waiting for a thread', key: 'waiting_for_thread_s' },
     { cls: 'blocked', label: 'blocked (waiting on downstream)', key: 'blocked_s' },
   ];
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "pipeline/graph.h"
+#include "pipeline/sched_stats.h"
 #include "pipeline/threads.h"
 
 namespace framepipe {
@@ -122,7 +123,9 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   FrameCompletions completions(environment.frames_done);
   ThreadNames thread_names;
   const auto cpu_at_start = process_cpu_ns();
-  const GraphOptions options{run_start, config.profile, kSampleIntervalNs, environment.cancel};
+  const auto machine_busy_at_start = machine_busy_ns();
+  const GraphOptions options{run_start, config.profile, kSampleIntervalNs, result.arena_threads,
+                             environment.cancel};
   if (!result.error) {
     arena.execute([&] {
       auto outcome = execute_graph(graph_stages, budget, completions, thread_names, observers,
@@ -161,6 +164,11 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
     result.arena_busy_ns = profiler->arena_busy_ns();
   }
   result.process_cpu_ns = process_cpu_ns() - cpu_at_start;
+  if (const auto machine_busy_at_end = machine_busy_ns();
+      machine_busy_at_start && machine_busy_at_end) {
+    result.machine_busy_ns = *machine_busy_at_end - *machine_busy_at_start;
+  }
+  result.runnable_measured = thread_run_delay_now_ns().has_value();
   result.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   result.profiled = config.profile;
   result.sample_interval_ns = options.sample_interval_ns;
@@ -188,6 +196,9 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
       stats.busy_ns = m.busy_ns();
       stats.cpu_ns = m.cpu_ns();
       stats.helper_cpu_ns = m.helper_cpu_ns();
+      stats.runnable_ns = m.runnable_ns();
+      stats.helper_runnable_ns = m.helper_runnable_ns();
+      stats.waiting_for_thread_ns = counts[i].waiting_for_thread_ns.load();
       stats.phases = profiler->phases(i);
       stats.invocations = m.invocations();
     }

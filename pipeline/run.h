@@ -27,9 +27,12 @@ struct StageRunStats {
   Concurrency concurrency;
   std::int64_t items = 0;  // frames handled (the source: produced); counted always
   // The rest is the profiler's, zero when profiling is off (pipeline.profile: false).
-  std::int64_t busy_ns = 0;          // wall time inside the stage, summed over invocations
-  std::int64_t cpu_ns = 0;           // CPU time of the calling threads inside the stage
-  std::int64_t helper_cpu_ns = 0;    // CPU time of threads the stage started (libav, x264)
+  std::int64_t busy_ns = 0;                // wall time inside the stage, summed over invocations
+  std::int64_t cpu_ns = 0;                 // CPU time of the calling threads inside the stage
+  std::int64_t helper_cpu_ns = 0;          // CPU time of threads the stage started (libav, x264)
+  std::int64_t runnable_ns = 0;            // of busy_ns, the calling threads waiting for a core
+  std::int64_t helper_runnable_ns = 0;     // the started threads' time waiting for a core
+  std::int64_t waiting_for_thread_ns = 0;  // free workers with a frame queued (sampled)
   std::int64_t blocked_ns = 0;       // waiting to hand frames on (the source, for a free slot)
   std::string input;                 // the stage it consumes; empty for the source
   std::string helper_threads_phase;  // the phase helper_cpu_ns belongs to, if any
@@ -48,6 +51,10 @@ struct RunResult {
   int cores = 1;
   bool profiled = true;
   std::int64_t process_cpu_ns = 0;  // CPU the whole process used during the run
+  // CPU every process used on this process's cores during the run (/proc/stat); nullopt when
+  // the system does not say.
+  std::optional<std::int64_t> machine_busy_ns;
+  bool runnable_measured = false;  // the kernel keeps run delays (/proc/<tid>/schedstat)
   std::int64_t sample_interval_ns = 0;
   std::vector<Sample> samples;             // the run over time; empty when not profiled
   std::vector<std::int64_t> latencies_ns;  // per finished frame, slot taken to last copy gone

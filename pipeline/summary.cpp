@@ -68,21 +68,24 @@ std::string format_unprofiled_stages(const nlohmann::json& report) {
 }
 
 std::string format_profiled_stages(const nlohmann::json& report) {
-  std::string out =
-      line("%-14s %-13s %-9s %5s %7s %8s %8s %8s %8s %8s %5s %8s\n", "stage", "type", "class",
-           "conc", "items", "busy s", "cpu s", "off-cpu", "starved", "blocked", "util", "p95 ms");
+  // Off-CPU time in two: runnable (waiting for a core) and sleeping (IO, locks); a stage's
+  // idle workers in two: starved (no input) and waiting for a thread (input queued).
+  std::string out = line("%-14s %-13s %-9s %5s %7s %8s %8s %8s %8s %8s %8s %8s %5s %8s\n", "stage",
+                         "type", "class", "conc", "items", "busy s", "cpu s", "runnable",
+                         "sleeping", "starved", "thr-wait", "blocked", "util", "p95 ms");
   for (const auto& stage : member(report, "stages")) {
     out +=
-        line("%-14s %-13s %-9s %5s %7lld %8.3f %8.3f %8.3f %8.3f %8.3f %4.0f%% %8.2f\n",
+        line("%-14s %-13s %-9s %5s %7lld %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %4.0f%% %8.2f\n",
              text(stage, "name").c_str(), text(stage, "type").c_str(), text(stage, "class").c_str(),
              text(stage, "concurrency").c_str(), static_cast<long long>(number(stage, "items")),
-             number(stage, "busy_s"), number(stage, "cpu_s"), number(stage, "off_cpu_s"),
-             number(stage, "starved_s"), number(stage, "blocked_s"),
+             number(stage, "busy_s"), number(stage, "cpu_s"), number(stage, "runnable_s"),
+             number(stage, "sleeping_s"), number(stage, "starved_s"),
+             number(stage, "waiting_for_thread_s"), number(stage, "blocked_s"),
              number(stage, "utilization") * 100, number(member(stage, "latency_ms"), "p95"));
     for (const auto& phase : member(stage, "phases")) {
-      out += line("  - %-26s %-9s %13s %8.3f %8.3f %8.3f\n", text(phase, "name").c_str(), "",
+      out += line("  - %-26s %-9s %13s %8.3f %8.3f %8.3f %8.3f\n", text(phase, "name").c_str(), "",
                   text(phase, "class").c_str(), number(phase, "wall_s"), number(phase, "cpu_s"),
-                  number(phase, "off_cpu_s"));
+                  number(phase, "runnable_s"), number(phase, "sleeping_s"));
     }
   }
   return out;
@@ -109,6 +112,7 @@ std::string format_summary(const nlohmann::json& report) {
     out += "advice: set " + text(advice, "key") + ": " + text(advice, "to") + " (now " +
            text(advice, "from") + ") - " + text(advice, "reason") + "\n";
   }
+
   return out;
 }
 

@@ -217,7 +217,8 @@ TEST_F(PostEventsTest, ASlowServerMakesTheSinkIoBoundAndTheReportAdvisesMaxInFli
       advised = true;
       EXPECT_EQ(advice["from"], "2");
       EXPECT_EQ(advice["to"], "8");
-      EXPECT_NE(advice["reason"].get<std::string>().find("`events` waits"), std::string::npos);
+      EXPECT_NE(advice["reason"].get<std::string>().find("`events` sleeps"), std::string::npos);
+      EXPECT_GT(advice["predicted_fps"].get<double>(), 1.05 * report["fps"].get<double>());
     }
   }
   EXPECT_TRUE(advised) << report["advice"].dump();

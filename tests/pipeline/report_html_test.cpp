@@ -24,7 +24,8 @@ json latency(double p50, double p95, double max) {
 
 json phase(const std::string& name, double wall, double cpu, const std::string& cls) {
   return {
-      {"name", name}, {"wall_s", wall}, {"cpu_s", cpu}, {"off_cpu_s", wall - cpu}, {"class", cls}};
+      {"name", name},      {"wall_s", wall},           {"cpu_s", cpu}, {"off_cpu_s", wall - cpu},
+      {"runnable_s", 0.0}, {"sleeping_s", wall - cpu}, {"class", cls}};
 }
 
 json stage(const std::string& name, const std::string& type, const std::string& kind,
@@ -43,7 +44,11 @@ json stage(const std::string& name, const std::string& type, const std::string& 
           {"busy_s", cpu + off_cpu},
           {"cpu_s", cpu},
           {"off_cpu_s", off_cpu},
-          {"starved_s", starved},
+          {"runnable_s", off_cpu / 3},
+          {"sleeping_s", off_cpu * 2 / 3},
+          // Only filters wait for a oneTBB thread; half their idle time here.
+          {"starved_s", kind == "transform" ? starved / 2 : starved},
+          {"waiting_for_thread_s", kind == "transform" ? starved / 2 : 0.0},
           {"blocked_s", blocked},
           {"utilization", (cpu + off_cpu) / (10.0 * workers)},
           {"latency_ms", latency(2.1, 4.8, 11.5)},
@@ -311,10 +316,12 @@ TEST_F(ReportHtmlBrowser, DrawsEverySectionAndChartOfARealisticRun) {
   const std::string& dom = page.dom;
 
   const std::string bars = chart(dom, "stage-bars");
-  for (const char* kind : {"k-cpu", "k-off-cpu", "k-starved", "k-blocked"}) {
+  for (const char* kind :
+       {"k-cpu", "k-runnable", "k-sleeping", "k-starved", "k-thread-wait", "k-blocked"}) {
     EXPECT_NE(bars.find(std::string("<rect class=\"") + kind + "\""), std::string::npos) << kind;
   }
-  EXPECT_EQ(count(bars, "<rect class=\"k-"), 15u);  // 4 stages x 4 kinds, less video's 0 s blocked
+  // 4 stages x 6 kinds, less the 0 s ones: video's blocked, decode's and video's thread waits.
+  EXPECT_EQ(count(bars, "<rect class=\"k-"), 21u);
   EXPECT_NE(bars.find("class=\"hot\">edges"), std::string::npos) << "bottleneck not marked";
 
   const std::string split = chart(dom, "split");
@@ -378,7 +385,7 @@ TEST_F(ReportHtmlBrowser, MarkupInNamesAndErrorsShowsAsText) {
   // The page still works: every chart drew.
   EXPECT_EQ(count(chart(dom, "queues"), "<polyline"), 4u);
   EXPECT_EQ(count(chart(dom, "timeline"), "<polyline"), 2u);
-  EXPECT_EQ(count(chart(dom, "stage-bars"), "<rect class=\"k-"), 15u);
+  EXPECT_EQ(count(chart(dom, "stage-bars"), "<rect class=\"k-"), 21u);
   EXPECT_EQ(count(chart(dom, "split"), "<rect class=\"k-"), 3u);
 }
 

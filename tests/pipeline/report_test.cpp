@@ -78,7 +78,9 @@ TEST_F(ReportTest, FiguresAddUpAndNameRealStages) {
     EXPECT_NEAR(off, std::max(0.0, busy - cpu), 1e-9) << stage["name"];
     const double capacity = report_["wall_s"].get<double>() * stage["workers"].get<double>();
     EXPECT_NEAR(stage["utilization"].get<double>(), busy / capacity, 1e-9);
-    EXPECT_NEAR(stage["starved_s"].get<double>(),
+    EXPECT_NEAR(stage["runnable_s"].get<double>() + stage["sleeping_s"].get<double>(), off, 1e-9);
+    // Idle workers: with no input (starved), or with input queued, waiting for a thread.
+    EXPECT_NEAR(stage["starved_s"].get<double>() + stage["waiting_for_thread_s"].get<double>(),
                 std::max(0.0, capacity - busy - stage["blocked_s"].get<double>()), 1e-9);
   }
   EXPECT_TRUE(bottleneck_is_a_stage);

@@ -185,7 +185,8 @@ StageInfo write_images_stage() {
              }
              return problems;
            },
-       .output_names = output_file::named_by(WriteImages::path)});
+       .output_names = output_file::named_by(WriteImages::path),
+       .name_fields = {"frame"}});
 }
 
 }  // namespace framepipe::stages

@@ -710,13 +710,13 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
   if (!file) {
     throw ConfigError({"cannot read config '" + path + "': " + std::strerror(errno)});
   }
-  std::stringstream text;
-  text << file.rdbuf();
-  // A video given where the config goes (`framepipe run clip.mp4`) would fail as YAML, with
-  // its bytes in the message.
+  // The first bytes first: a video given where the config goes (`framepipe run clip.mp4`) is
+  // named as one without being read whole, rather than failing as YAML with its bytes shown.
   constexpr std::size_t kHeadBytes = 512;
-  if (const auto kind = binary_kind(std::string_view(text.str()).substr(0, kHeadBytes));
-      !kind.category.empty()) {
+  std::string text(kHeadBytes, '\0');
+  file.read(text.data(), kHeadBytes);
+  text.resize(static_cast<std::size_t>(file.gcount()));
+  if (const auto kind = binary_kind(text); !kind.category.empty()) {
     const auto format = kind.format.empty() ? "" : " (" + kind.format + ")";
     if (kind.category == "binary") {
       throw ConfigError({path + ": not a YAML config: a binary file (it holds NUL bytes)"});
@@ -731,7 +731,9 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
     throw ConfigError(
         {path + ": that looks like " + what + format + ", not a YAML config: " + hint});
   }
-  return load_config_text(text.str(), path, overrides, registry);
+  std::stringstream rest;
+  rest << file.rdbuf();
+  return load_config_text(text + rest.str(), path, overrides, registry);
 }
 
 StageConfig load_stage_text(const std::string& yaml, const Registry& registry, bool run_check) {

@@ -291,6 +291,15 @@ TEST_F(ConfigTest, UnknownPlaceholderInAnOutputNameIsRefusedNamingKeyAndKnownOne
   EXPECT_NE(problems(kGood, {"stages.video.params.path=\"{frame}.mp4\""})[0].find(
                 "unknown placeholder {frame};"),
             std::string::npos);
+  // The stage checks the fields that are its own.
+  const auto spec = problems(
+      "stages:\n  - {type: decode}\n  - {type: write_images, params: {path: "
+      "\"{stem}/{frame}-{frame:6}.png\"}}\n");
+  ASSERT_EQ(spec.size(), 1u);
+  EXPECT_NE(spec[0].find("'path' has the field '{frame:6}': write {frame} or {frame:0N} (N = "
+                         "1..9)"),
+            std::string::npos)
+      << spec[0];
   // Every field the engine or the stage fills in passes.
   EXPECT_NO_THROW(load(kGood, {"stages.video.params.path=\"{stage}/{stem}.{ext}.mp4\""}));
   EXPECT_NO_THROW(

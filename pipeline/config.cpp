@@ -548,7 +548,9 @@ class Validator {
     }
     const auto total = static_cast<std::int64_t>(per_file) * config.files_in_parallel;
     if (total <= kMaxIoThreads) return;
-    const auto node = root["pipeline"] ? root["pipeline"]["files_in_parallel"] : YAML::Node();
+    // Checked with the other problems, so `pipeline` may not be a map.
+    const auto pipeline = root["pipeline"];
+    const auto node = pipeline && pipeline.IsMap() ? pipeline["files_in_parallel"] : YAML::Node();
     problem(node, "pipeline.files_in_parallel",
             "pipeline.files_in_parallel (" + std::to_string(config.files_in_parallel) +
                 ") x the io stages' concurrency (" + std::to_string(per_file) +

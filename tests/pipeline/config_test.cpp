@@ -403,6 +403,21 @@ TEST_F(ConfigTest, StructureErrorsComeWithFieldErrorsEachAtItsPlace) {
                 "before this one; stages before it: decode, b, discard"}));
 }
 
+// Every check runs whatever the others found: the io threads' with `pipeline` not a map.
+TEST_F(ConfigTest, PipelineChecksRunBesideABrokenSection) {
+  std::string yaml = "pipeline: 2\nstages:\n  - {type: decode}\n";
+  for (int i = 0; i < 5; ++i) {
+    yaml += "  - {name: w" + std::to_string(i) +
+            ", type: write_images, input: decode, concurrency: 1024}\n";
+  }
+  const auto p = problems(yaml);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0],
+            "x.yaml: pipeline.files_in_parallel (1) x the io stages' concurrency (5120 "
+            "threads a file) = 5120 threads, more than 4096: lower one of them");
+  EXPECT_EQ(p[1], "x.yaml:1:11: 'pipeline' must be a map of settings");
+}
+
 // The cores oneTBB may use: those of this process's CPU affinity.
 int affinity_cores() {
   cpu_set_t set;

@@ -3,6 +3,8 @@
 // the streams and packets decode publishes (stages/io/demuxed_input.h).
 //   - { name: video, type: encode, params: { codec: libx264, crf: 23, preset: veryfast } }
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -123,7 +125,7 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 // The named values libav lists for an encoder's option (nvenc's presets p1 ... p7), or its
-// range for a number (SVT-AV1's -2 to 13); "" when libav knows neither (x264's preset is text).
+// range for a number (SVT-AV1's); "" when libav knows neither (x264's preset is text).
 std::string option_values(const AVCodec* codec, const AVOption& option, const std::string& value) {
   const AVClass* priv_class = codec->priv_class;
   std::vector<std::string> names;
@@ -140,6 +142,15 @@ std::string option_values(const AVCodec* codec, const AVOption& option, const st
   return "";
 }
 
+// As x264 and x265 read a preset: a name, or its index (0 = ultrafast ... 9 = placebo); x264
+// ignores the case of a name.
+bool is_x26x_preset(const std::string& preset, bool ignore_case) {
+  if (preset.size() == 1 && preset[0] >= '0' && preset[0] <= '9') return true;
+  return std::any_of(kX26xPresets.begin(), kX26xPresets.end(), [&](const std::string& name) {
+    return ignore_case ? strcasecmp(name.c_str(), preset.c_str()) == 0 : name == preset;
+  });
+}
+
 // A preset the encoder does not have would fail when the encoder opens, at the first frame.
 // libav checks a preset with named values or a range itself; x264's and x265's are text only
 // the encoder reads, checked here against their list.
@@ -150,9 +161,7 @@ std::optional<std::string> preset_problem(const Params& params, const AVCodec* c
   const auto problem =
       "'preset': encoder '" + std::string(codec->name) + "' has no preset '" + preset + "'";
   if (is_x26x(params)) {
-    if (std::find(kX26xPresets.begin(), kX26xPresets.end(), preset) != kX26xPresets.end()) {
-      return std::nullopt;
-    }
+    if (is_x26x_preset(preset, params[EncodeParams::codec] == "libx264")) return std::nullopt;
     return problem + did_you_mean(preset, kX26xPresets) + "; presets: " + join(kX26xPresets);
   }
   std::unique_ptr<AVCodecContext, libav::CodecContextDeleter> context(

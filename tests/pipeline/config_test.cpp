@@ -345,7 +345,11 @@ TEST_F(ConfigTest, AnEncoderPresetTheEncoderLacksIsRefusedAtValidation) {
                          0),
             0u)
       << set[0];
-  EXPECT_NO_THROW(load(kGood, {"stages.video.params.preset=placebo"}));
+  // x264 also takes a preset's index and ignores the case of its name.
+  for (const char* preset : {"placebo", "Medium", "5"}) {
+    EXPECT_EQ(ffmpeg_with_preset("libx264", preset), 0) << preset;
+    EXPECT_NO_THROW(load(kGood, {std::string("stages.video.params.preset=") + preset})) << preset;
+  }
   // An encoder whose preset libav reads as a number: its range, as `ffmpeg -h` declares it.
   const auto help = testing::run_shell("ffmpeg -hide_banner -h encoder=libsvtav1").output;
   std::smatch range;

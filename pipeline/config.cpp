@@ -114,8 +114,11 @@ std::string location(const std::string& origin, const YAML::Mark& mark) {
 
 // yaml-cpp keeps both entries of a key given twice in one map, and lookups find the first: a
 // second value would be silently ignored. Every such key is a problem naming both places.
-std::vector<std::string> duplicate_keys(const YAML::Node& root, const std::string& origin) {
-  std::map<std::pair<int, int>, std::string> problems;  // by line and column
+// The problems by line and column (0-based), in that order.
+using LocatedProblems = std::map<std::pair<int, int>, std::string>;
+
+LocatedProblems duplicate_keys(const YAML::Node& root, const std::string& origin) {
+  LocatedProblems problems;
   std::vector<YAML::Node> pending = {root};  // a stack, not recursion: nesting may be deep
   // Aliases share nodes, and one may even contain itself (&a [*a]): the walk stops after more
   // nodes than any config has rather than expanding them without end.
@@ -140,9 +143,7 @@ std::vector<std::string> duplicate_keys(const YAML::Node& root, const std::strin
       }
     }
   }
-  std::vector<std::string> lines;
-  for (auto& [at, line] : problems) lines.push_back(std::move(line));
-  return lines;
+  return problems;
 }
 
 // What validation knows of a stage entry beyond its StageConfig, for the checks of the whole
@@ -162,8 +163,11 @@ class Validator {
             const Registry& registry)
       : origin_(std::move(origin)), overrides_(std::move(overrides)), registry_(registry) {}
 
-  // A problem found outside the tree (an override that could not be applied): after the file's.
-  void add_problem(std::string text) { problems_.push_back({kAfterFile, 0, std::move(text)}); }
+  // A problem found outside the validation: a key given twice, at its place in the file; an
+  // override that could not be applied, after the file's problems.
+  void add_problem(std::string text, std::pair<int, int> at = {kAfterFile, 0}) {
+    problems_.push_back({at.first, at.second, std::move(text)});
+  }
 
   Config validate(const YAML::Node& root) {
     Config config;
@@ -687,9 +691,8 @@ Config load_config_text(const std::string& yaml, const std::string& origin,
   } catch (const YAML::ParserException& e) {
     throw ConfigError({location(origin, e.mark) + ": YAML syntax error: " + e.msg});
   }
-  if (auto duplicates = duplicate_keys(root, origin); !duplicates.empty()) {
-    throw ConfigError(std::move(duplicates));
-  }
+  // A key given twice is reported with the rest; validation reads its first value.
+  const auto duplicates = duplicate_keys(root, origin);
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
   // An override that cannot be applied is reported with the config's own problems.
   std::vector<std::string> override_problems;
@@ -702,6 +705,7 @@ Config load_config_text(const std::string& yaml, const std::string& origin,
     }
   }
   Validator validator(origin, std::move(override_paths), registry);
+  for (const auto& [at, problem] : duplicates) validator.add_problem(problem, at);
   for (auto& problem : override_problems) validator.add_problem(std::move(problem));
   return validator.validate(root);
 }
@@ -745,8 +749,10 @@ StageConfig load_stage_text(const std::string& yaml, const Registry& registry, b
   } catch (const YAML::ParserException& e) {
     throw ConfigError({"stage: YAML syntax error: " + e.msg});
   }
-  if (auto duplicates = duplicate_keys(entry, "stage"); !duplicates.empty()) {
-    throw ConfigError(std::move(duplicates));
+  if (const auto duplicates = duplicate_keys(entry, "stage"); !duplicates.empty()) {
+    std::vector<std::string> problems;
+    for (const auto& [at, problem] : duplicates) problems.push_back(problem);
+    throw ConfigError(std::move(problems));
   }
   return Validator("stage", {}, registry).validate_stage(entry, run_check);
 }

@@ -230,6 +230,13 @@ TEST_F(ConfigTest, DuplicateKeysAreErrorsNamingBothPlaces) {
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0], "x.yaml:3:1: duplicate key 'pipeline' (first at x.yaml:1:1); give each key once");
   EXPECT_EQ(p[1], "x.yaml:6:40: duplicate key 'width' (first at x.yaml:6:29); give each key once");
+  // With the other problems, in the order of the file.
+  EXPECT_EQ(problems("stages:\n  - {type: decode}\n  - {type: resize, params: {width: 0}}\n"
+                     "  - {type: discard}\nstages: []\n"),
+            (std::vector<std::string>{
+                "x.yaml:3:36: stage 'resize' (type resize): 'width' must be an integer in [1, "
+                "16384], got '0'",
+                "x.yaml:5:1: duplicate key 'stages' (first at x.yaml:1:1); give each key once"}));
 }
 
 TEST_F(ConfigTest, AnAliasThatContainsItselfDoesNotHang) {

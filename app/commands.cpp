@@ -56,6 +56,12 @@ void print_config_error(const ConfigError& error) {
   for (const auto& problem : error.problems()) spdlog::error("{}", problem);
 }
 
+// Settings that cannot take effect here: said before anything runs, even with --quiet, since
+// the run will not be what the config asks for.
+void print_config_warnings(const Config& config) {
+  for (const auto& warning : config.warnings) spdlog::warn("{}", warning);
+}
+
 // False (after printing every problem) when the inputs' outputs would collide with each other or
 // replace an input: nothing runs then.
 bool outputs_are_apart(const Config& config, const std::vector<BatchInput>& inputs, bool batch,
@@ -98,6 +104,7 @@ int run_command(const Registry& registry, const RunOptions& options) {
     print_config_error(error);
     return kConfigError;
   }
+  print_config_warnings(config);
   if (!options.input.empty()) config.input_path = options.input;
   if (!options.output.empty()) config.output_dir = options.output;
   if (is_standard_input(config.input_path)) {
@@ -250,6 +257,7 @@ int validate_command(const Registry& registry, const std::string& config_path,
                      const std::vector<std::string>& overrides, bool effective) {
   try {
     const auto config = load_config_file(config_path, overrides, registry);
+    print_config_warnings(config);
     if (effective) {
       std::cout << effective_yaml(config);
     } else {

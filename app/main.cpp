@@ -82,8 +82,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-s,--set", run.overrides,
                       "override a config key, e.g. stages.blur.params.sigma=3 or "
                       "pipeline.threads=2 (repeatable)");
-  run_cmd->add_flag("-q,--quiet", run.quiet,
-                    "print only errors, the output paths and the batch line; no progress");
+  run_cmd->add_flag(
+      "-q,--quiet", run.quiet,
+      "print only errors, warnings, the output paths and the batch line; no progress");
   run_cmd->add_option(
       "--shard", run.shard,
       "run shard K of N (K from 0 to N-1) of a batch: files balanced by size, the report in "

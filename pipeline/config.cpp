@@ -1,15 +1,19 @@
 #include "pipeline/config.h"
 
+#include <oneapi/tbb/info.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "pipeline/file_kind.h"
+#include "pipeline/output_names.h"
 #include "pipeline/settings.h"
 #include "pipeline/suggest.h"
 
@@ -35,18 +39,29 @@ std::vector<std::string> split(const std::string& text, char separator) {
   return parts;
 }
 
-// The stage a `stages.<name>` override path addresses: by name, or by type when unnamed.
+// The name a stage entry is addressed by: its name, or its type when unnamed; "" when neither.
+std::string stage_name(const YAML::Node& stage) {
+  if (!stage.IsMap()) return "";
+  const auto named = stage["name"];
+  const auto type = stage["type"];
+  if (named) return named.IsScalar() ? named.Scalar() : "";
+  return type && type.IsScalar() ? type.Scalar() : "";
+}
+
+// The stage a `stages.<name>` override path addresses.
 YAML::Node find_stage_node(const YAML::Node& stages, const std::string& name) {
   for (const auto& stage : stages) {
-    if (!stage.IsMap()) continue;
-    const auto named = stage["name"];
-    const auto type = stage["type"];
-    if ((named && named.IsScalar() && named.Scalar() == name) ||
-        (!named && type && type.IsScalar() && type.Scalar() == name)) {
-      return stage;
-    }
+    if (stage_name(stage) == name) return stage;
   }
   return YAML::Node(YAML::NodeType::Undefined);
+}
+
+std::vector<std::string> stage_names(const YAML::Node& stages) {
+  std::vector<std::string> names;
+  for (const auto& stage : stages) {
+    if (auto name = stage_name(stage); !name.empty()) names.push_back(std::move(name));
+  }
+  return names;
 }
 
 // Applies "a.b.c=value" to the tree; returns an error message or "".
@@ -67,7 +82,11 @@ std::string apply_override(YAML::Node& root, const std::string& assignment) {
     YAML::Node next;
     if (current.IsSequence()) {
       next.reset(find_stage_node(current, segment));
-      if (!next.IsDefined()) return "--set " + assignment + ": no stage named '" + segment + "'";
+      if (!next.IsDefined()) {
+        const auto names = stage_names(current);
+        return "--set " + assignment + ": no stage named '" + segment + "'" +
+               did_you_mean(segment, names) + "; stages: " + join(names);
+      }
     } else if (current.IsMap() || current.IsNull() || !current.IsDefined()) {
       if (!current[segment] || current[segment].IsNull()) {
         current[segment] = YAML::Node(YAML::NodeType::Map);
@@ -95,8 +114,11 @@ std::string location(const std::string& origin, const YAML::Mark& mark) {
 
 // yaml-cpp keeps both entries of a key given twice in one map, and lookups find the first: a
 // second value would be silently ignored. Every such key is a problem naming both places.
-std::vector<std::string> duplicate_keys(const YAML::Node& root, const std::string& origin) {
-  std::map<std::pair<int, int>, std::string> problems;  // by line and column
+// The problems by line and column (0-based), in that order.
+using LocatedProblems = std::map<std::pair<int, int>, std::string>;
+
+LocatedProblems duplicate_keys(const YAML::Node& root, const std::string& origin) {
+  LocatedProblems problems;
   std::vector<YAML::Node> pending = {root};  // a stack, not recursion: nesting may be deep
   // Aliases share nodes, and one may even contain itself (&a [*a]): the walk stops after more
   // nodes than any config has rather than expanding them without end.
@@ -121,10 +143,19 @@ std::vector<std::string> duplicate_keys(const YAML::Node& root, const std::strin
       }
     }
   }
-  std::vector<std::string> lines;
-  for (auto& [at, line] : problems) lines.push_back(std::move(line));
-  return lines;
+  return problems;
 }
+
+// What validation knows of a stage entry beyond its StageConfig, for the checks of the whole
+// pipeline: where it is, and its kind even when its parameters are wrong.
+struct StageEntry {
+  YAML::Node node;
+  YAML::Node input;  // the entry's `input:` node, when given
+  std::string name;
+  std::string path;         // "stages.<name>", for --set
+  const StageInfo* info{};  // null when the type is missing or unknown
+  StageConfig* config{};    // null when the type is missing or unknown
+};
 
 class Validator {
  public:
@@ -132,12 +163,18 @@ class Validator {
             const Registry& registry)
       : origin_(std::move(origin)), overrides_(std::move(overrides)), registry_(registry) {}
 
+  // A problem found outside the validation: a key given twice, at its place in the file; an
+  // override that could not be applied, after the file's problems.
+  void add_problem(std::string text, std::pair<int, int> at = {kAfterFile, 0}) {
+    problems_.push_back({at.first, at.second, std::move(text)});
+  }
+
   Config validate(const YAML::Node& root) {
     Config config;
     config.origin = origin_;
     if (!root.IsMap()) {
       problem(root, "", "the config must be a map with keys pipeline, input, output, stages");
-      throw ConfigError(problems_);
+      throw error();
     }
     std::vector<std::string> sections;
     for (const auto& section : engine_settings()) sections.push_back(section.name);
@@ -158,9 +195,10 @@ class Validator {
     } else {
       problem(root, "", "missing 'stages': list the stages to run, starting with a source");
     }
-    if (problems_.empty()) check_graph(config);
-    if (problems_.empty()) check_io_threads(root, config);
-    if (!problems_.empty()) throw ConfigError(problems_);
+    check_graph();
+    check_io_threads(root, config);
+    if (!problems_.empty()) throw error();
+    warn_of_settings_without_effect(root, config);
     return config;
   }
 
@@ -170,21 +208,62 @@ class Validator {
     list.push_back(entry);
     Config config;
     read_stages(list, config);
-    if (!problems_.empty()) throw ConfigError(problems_);
+    if (!problems_.empty()) throw error();
     return config.stages.front();
   }
 
  private:
-  std::string where(const YAML::Node& node, const std::string& path) const {
-    if (auto it = overrides_.find(path); it != overrides_.end()) return "--set " + it->second;
-    if (!node.IsDefined()) return origin_;
+  static constexpr int kAfterFile = INT_MAX;  // the line of a problem placed by --set
+
+  struct Problem {
+    int line;  // -1: the file as a whole
+    int column;
+    std::string text;
+  };
+
+  // Every problem, in the order of the places they name.
+  ConfigError error() const {
+    auto sorted = problems_;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const Problem& a, const Problem& b) {
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
+    std::vector<std::string> lines;
+    for (auto& problem : sorted) lines.push_back(std::move(problem.text));
+    return ConfigError(std::move(lines));
+  }
+
+  // The --set that placed the node at `path`: the override of that key or of a map holding it
+  // ("stages.v.params={path: x}"), or, for a node the file does not have, an override of a key
+  // inside it ("pipelin" of "pipelin.threads=2").
+  const std::string* override_for(const YAML::Node& node, const std::string& path) const {
+    for (const auto& [key, assignment] : overrides_) {
+      if (key == path || path.starts_with(key + ".")) return &assignment;
+    }
+    if (node.IsDefined() && !node.Mark().is_null()) return nullptr;
+    for (const auto& [key, assignment] : overrides_) {
+      if (!path.empty() && key.starts_with(path + ".")) return &assignment;
+    }
+    return nullptr;
+  }
+
+  Problem place(const YAML::Node& node, const std::string& path) const {
+    if (const auto* assignment = override_for(node, path)) {
+      return {kAfterFile, 0, "--set " + *assignment};
+    }
+    if (!node.IsDefined() || node.Mark().is_null()) return {-1, 0, origin_};
     const auto mark = node.Mark();
-    if (mark.is_null()) return origin_;
-    return location(origin_, mark);
+    return {mark.line, mark.column, location(origin_, mark)};
   }
 
   void problem(const YAML::Node& node, const std::string& path, const std::string& message) {
-    problems_.push_back(where(node, path) + ": " + message);
+    auto placed = place(node, path);
+    placed.text += ": " + message;
+    problems_.push_back(std::move(placed));
+  }
+
+  void warning(Config& config, const YAML::Node& node, const std::string& path,
+               const std::string& message) const {
+    config.warnings.push_back(place(node, path).text + ": " + message);
   }
 
   void check_keys(const YAML::Node& map, const std::string& path,
@@ -272,7 +351,16 @@ class Validator {
       return;
     }
     std::set<std::string> names;
+    // Room for every stage up front: entries_ point into config.stages.
+    config.stages.reserve(node.size());
     for (const auto& entry : node) {
+      // Copied, not assigned: assigning a YAML::Node writes into the node it refers to.
+      auto& recorded = entries_.emplace_back(StageEntry{
+          .node = entry,
+          .input = entry.IsMap() ? entry["input"] : YAML::Node(),
+          .name = stage_name(entry),
+          .path = "stages." + stage_name(entry),
+      });
       if (!entry.IsMap()) {
         problem(entry, "stages", "each stage must be a map with at least 'type'");
         continue;
@@ -314,7 +402,8 @@ class Validator {
       }
       read_concurrency(entry["concurrency"], path + ".concurrency", context, stage);
       read_params(entry["params"], path + ".params", context, stage);
-      config.stages.push_back(std::move(stage));
+      recorded.info = stage.info;
+      recorded.config = &config.stages.emplace_back(std::move(stage));
     }
   }
 
@@ -383,9 +472,58 @@ class Validator {
       }
     }
     stage.params = Params(std::move(values));
-    if (run_checks_ && stage.info->check && problems_.size() == problems_before) {
+    const bool params_valid = problems_.size() == problems_before;
+    if (run_checks_ && stage.info->check && params_valid) {
       for (const auto& message : stage.info->check(stage.params)) {
-        problem(node ? node : YAML::Node(), path, context + message);
+        // A check's message starts with the parameter it is about ("'ksize' must be odd").
+        std::string key;
+        for (const auto& spec : stage.info->params) {
+          if (message.starts_with("'" + spec.name + "'")) key = spec.name;
+        }
+        param_problem(node, path, key, context + message);
+      }
+    }
+    if (stage.info->output_names && params_valid) {
+      check_name_fields(node, path, context, stage);
+    }
+  }
+
+  // At the parameter `key` when the entry gives it (or --set does), else at the params map.
+  void param_problem(const YAML::Node& params, const std::string& path, const std::string& key,
+                     const std::string& message) {
+    const auto value = !key.empty() && params && params.IsMap() ? params[key] : YAML::Node();
+    const auto key_path = key.empty() ? path : path + "." + key;
+    if (value || override_for(value, key_path)) {
+      problem(value, key_path, message);
+    } else {
+      problem(params ? params : YAML::Node(), path, message);
+    }
+  }
+
+  // A field of an output name template that nothing fills in would be written literally: a
+  // file named "{stm}.mp4".
+  void check_name_fields(const YAML::Node& params, const std::string& path,
+                         const std::string& context, const StageConfig& stage) {
+    auto known = output_name_fields();
+    for (const auto& field : stage.info->name_fields) known.push_back("{" + field + "}");
+    for (const auto& pattern : stage.info->output_names(stage.params)) {
+      // The parameter that holds the template, to name it.
+      std::string key;
+      for (const auto& [name, value] : stage.params.values()) {
+        if (const auto* text = std::get_if<std::string>(&value); text && *text == pattern) {
+          key = name;
+        }
+      }
+      for (const auto& field : unknown_name_fields(pattern, stage.info->name_fields)) {
+        // "{frames:06}" is compared as "{frames}": the name is what was mistyped.
+        const auto colon = field.find(':');
+        const auto name = colon == std::string::npos ? field : field.substr(0, colon) + "}";
+        const auto what = field == "{"
+                              ? std::string("a '{' that is never closed")
+                              : "an unknown placeholder " + field + did_you_mean(name, known);
+        param_problem(params, path, key,
+                      context + "'" + key + "' (\"" + pattern + "\") has " + what +
+                          "; placeholders: " + join(known));
       }
     }
   }
@@ -414,7 +552,9 @@ class Validator {
     }
     const auto total = static_cast<std::int64_t>(per_file) * config.files_in_parallel;
     if (total <= kMaxIoThreads) return;
-    const auto node = root["pipeline"] ? root["pipeline"]["files_in_parallel"] : YAML::Node();
+    // Checked with the other problems, so `pipeline` may not be a map.
+    const auto pipeline = root["pipeline"];
+    const auto node = pipeline && pipeline.IsMap() ? pipeline["files_in_parallel"] : YAML::Node();
     problem(node, "pipeline.files_in_parallel",
             "pipeline.files_in_parallel (" + std::to_string(config.files_in_parallel) +
                 ") x the io stages' concurrency (" + std::to_string(per_file) +
@@ -422,43 +562,110 @@ class Validator {
                 std::to_string(kMaxIoThreads) + ": lower one of them");
   }
 
-  void check_graph(Config& config) {
-    auto& stages = config.stages;
-    std::map<std::string, const StageConfig*> earlier;
+  // The shape of the pipeline: a source first, each stage's input listed before it, a sink.
+  // Stages whose type is unknown are skipped, but their names still count as inputs.
+  void check_graph() {
+    std::map<std::string, const StageEntry*> earlier;
+    std::vector<std::string> earlier_names;
     bool has_sink = false;
-    for (std::size_t i = 0; i < stages.size(); ++i) {
-      auto& stage = stages[i];
-      const auto kind = stage.info->kind;
-      const std::string context =
-          config.origin + ": stage '" + stage.name + "' (type " + stage.type + "): ";
-      if (kind == StageKind::source) {
-        if (i != 0)
-          problems_.push_back(context +
-                              "a source must be the first stage, and only one is supported");
-        if (!stage.input.empty()) problems_.push_back(context + "a source takes no 'input'");
-      } else if (i == 0) {
-        problems_.push_back(context + "the first stage must be a source (type: " +
-                            types_of(StageKind::source) + ")");
-      } else if (stage.input.empty()) {
-        const auto& previous = stages[i - 1];
-        if (previous.info->kind == StageKind::sink) {
-          problems_.push_back(context + "it follows sink '" + previous.name +
-                              "', which passes nothing on: add `input: <stage>`");
-        }
-        stage.input = previous.name;
-      } else if (auto it = earlier.find(stage.input); it == earlier.end()) {
-        problems_.push_back(context + "input '" + stage.input +
-                            "' is not a stage listed before this one");
-      } else if (it->second->info->kind == StageKind::sink) {
-        problems_.push_back(context + "input '" + stage.input +
-                            "' is a sink, which passes nothing on");
+    bool kinds_known = true;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      auto& entry = entries_[i];
+      if (!entry.info) {
+        kinds_known = false;
+      } else {
+        check_input(entry, i, earlier, earlier_names);
+        has_sink = has_sink || entry.info->kind == StageKind::sink;
       }
-      has_sink = has_sink || kind == StageKind::sink;
-      earlier[stage.name] = &stage;
+      if (!entry.name.empty()) {
+        earlier[entry.name] = &entry;
+        earlier_names.push_back(entry.name);
+      }
     }
-    if (!has_sink) {
-      problems_.push_back(config.origin + ": the pipeline has no sink: end it with one (type: " +
-                          types_of(StageKind::sink) + ")");
+    if (kinds_known && !entries_.empty() && !has_sink) {
+      const auto& last = entries_.back();
+      problem(
+          last.node, last.path,
+          "the pipeline has no sink: end it with one (type: " + types_of(StageKind::sink) + ")");
+    }
+  }
+
+  void check_input(StageEntry& entry, std::size_t index,
+                   const std::map<std::string, const StageEntry*>& earlier,
+                   const std::vector<std::string>& earlier_names) {
+    const auto kind = entry.info->kind;
+    const std::string context = "stage '" + entry.name + "' (type " + entry.info->type + "): ";
+    const auto& input = entry.config->input;
+    if (kind == StageKind::source) {
+      if (index != 0) {
+        problem(entry.node, entry.path,
+                context + "a source must be the first stage, and only one is supported");
+      }
+      if (!input.empty()) {
+        problem(entry.input, entry.path + ".input", context + "a source takes no 'input'");
+      }
+      return;
+    }
+    if (index == 0) {
+      problem(
+          entry.node, entry.path,
+          context + "the first stage must be a source (type: " + types_of(StageKind::source) + ")");
+      return;
+    }
+    if (input.empty()) {
+      const auto& previous = entries_[index - 1];
+      if (previous.info && previous.info->kind == StageKind::sink) {
+        problem(entry.node, entry.path,
+                context + "it follows sink '" + previous.name +
+                    "', which passes nothing on: add `input: <stage>`");
+      }
+      entry.config->input = previous.name;
+      return;
+    }
+    const auto it = earlier.find(input);
+    if (it == earlier.end()) {
+      const bool later =
+          std::any_of(entries_.begin() + static_cast<std::ptrdiff_t>(index) + 1, entries_.end(),
+                      [&](const StageEntry& other) { return other.name == input; });
+      problem(entry.input, entry.path + ".input",
+              context + "input '" + input + "' is not a stage listed before this one" +
+                  (later ? "; list '" + input + "' before it"
+                         : did_you_mean(input, earlier_names) +
+                               "; stages before it: " + join(earlier_names)));
+    } else if (it->second->info && it->second->info->kind == StageKind::sink) {
+      problem(entry.input, entry.path + ".input",
+              context + "input '" + input + "' is a sink, which passes nothing on");
+    }
+  }
+
+  // A valid setting that this machine cannot honour: a warning, not an error, since the config
+  // may be meant for a larger machine.
+  void warn_of_settings_without_effect(const YAML::Node& root, Config& config) const {
+    const int cores = std::max(1, oneapi::tbb::info::default_concurrency());
+    const auto pipeline = root["pipeline"];
+    const auto threads_node = pipeline && pipeline.IsMap() ? pipeline["threads"] : YAML::Node();
+    if (config.threads > cores) {
+      warning(config, threads_node, "pipeline.threads",
+              "pipeline.threads is " + std::to_string(config.threads) + " but this machine has " +
+                  std::to_string(cores) + " cores, and oneTBB runs at most " +
+                  std::to_string(cores) +
+                  " threads at once: the rest cannot take effect (0 uses every core)");
+    }
+    const int arena = config.threads > 0 ? std::min(config.threads, cores) : cores;
+    const auto arena_text = config.threads > 0 && config.threads <= cores
+                                ? "pipeline.threads is " + std::to_string(config.threads)
+                                : "this machine has " + std::to_string(cores) + " cores";
+    for (const auto& entry : entries_) {
+      if (!entry.config || entry.info->kind == StageKind::source ||
+          entry.info->resource == ResourceClass::io) {
+        continue;  // an io stage's concurrency is threads of its own
+      }
+      const auto& concurrency = entry.config->concurrency;
+      if (concurrency.unlimited || concurrency.count <= arena) continue;
+      warning(config, entry.node["concurrency"], entry.path + ".concurrency",
+              "stage '" + entry.name + "' (type " + entry.info->type + "): concurrency " +
+                  std::to_string(concurrency.count) + " cannot take effect: " + arena_text +
+                  ", so at most " + std::to_string(arena) + " of its frames run at once");
     }
   }
 
@@ -466,7 +673,8 @@ class Validator {
   std::map<std::string, std::string> overrides_;
   const Registry& registry_;
   bool run_checks_ = true;  // false: a stage's own check is skipped (registration's example)
-  std::vector<std::string> problems_;
+  std::vector<Problem> problems_;
+  std::vector<StageEntry> entries_;  // every stage entry, in order
 };
 
 }  // namespace
@@ -483,21 +691,23 @@ Config load_config_text(const std::string& yaml, const std::string& origin,
   } catch (const YAML::ParserException& e) {
     throw ConfigError({location(origin, e.mark) + ": YAML syntax error: " + e.msg});
   }
-  if (auto duplicates = duplicate_keys(root, origin); !duplicates.empty()) {
-    throw ConfigError(std::move(duplicates));
-  }
+  // A key given twice is reported with the rest; validation reads its first value.
+  const auto duplicates = duplicate_keys(root, origin);
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  std::vector<std::string> problems;
+  // An override that cannot be applied is reported with the config's own problems.
+  std::vector<std::string> override_problems;
   std::map<std::string, std::string> override_paths;
   for (const auto& assignment : overrides) {
     if (auto error = apply_override(root, assignment); !error.empty()) {
-      problems.push_back(error);
+      override_problems.push_back(error);
     } else {
       override_paths[assignment.substr(0, assignment.find('='))] = assignment;
     }
   }
-  if (!problems.empty()) throw ConfigError(problems);
-  return Validator(origin, std::move(override_paths), registry).validate(root);
+  Validator validator(origin, std::move(override_paths), registry);
+  for (const auto& [at, problem] : duplicates) validator.add_problem(problem, at);
+  for (auto& problem : override_problems) validator.add_problem(std::move(problem));
+  return validator.validate(root);
 }
 
 Config load_config_file(const std::string& path, const std::vector<std::string>& overrides,
@@ -506,9 +716,30 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
   if (!file) {
     throw ConfigError({"cannot read config '" + path + "': " + std::strerror(errno)});
   }
-  std::stringstream text;
-  text << file.rdbuf();
-  return load_config_text(text.str(), path, overrides, registry);
+  // The first bytes first: a video given where the config goes (`framepipe run clip.mp4`) is
+  // named as one without being read whole, rather than failing as YAML with its bytes shown.
+  constexpr std::size_t kHeadBytes = 512;
+  std::string text(kHeadBytes, '\0');
+  file.read(text.data(), kHeadBytes);
+  text.resize(static_cast<std::size_t>(file.gcount()));
+  if (const auto kind = binary_kind(text); !kind.category.empty()) {
+    const auto format = kind.format.empty() ? "" : " (" + kind.format + ")";
+    if (kind.category == "binary") {
+      throw ConfigError({path + ": not a YAML config: a binary file (it holds NUL bytes)"});
+    }
+    const std::string what = kind.category == "video"   ? "a video"
+                             : kind.category == "image" ? "an image"
+                                                        : "an audio file";
+    const auto hint =
+        kind.category == "audio"
+            ? std::string("a config is a YAML file, e.g. configs/default.yaml")
+            : "did you mean --input " + path + "? (framepipe run CONFIG --input " + path + ")";
+    throw ConfigError(
+        {path + ": that looks like " + what + format + ", not a YAML config: " + hint});
+  }
+  std::stringstream rest;
+  rest << file.rdbuf();
+  return load_config_text(text + rest.str(), path, overrides, registry);
 }
 
 StageConfig load_stage_text(const std::string& yaml, const Registry& registry, bool run_check) {
@@ -518,8 +749,10 @@ StageConfig load_stage_text(const std::string& yaml, const Registry& registry, b
   } catch (const YAML::ParserException& e) {
     throw ConfigError({"stage: YAML syntax error: " + e.msg});
   }
-  if (auto duplicates = duplicate_keys(entry, "stage"); !duplicates.empty()) {
-    throw ConfigError(std::move(duplicates));
+  if (const auto duplicates = duplicate_keys(entry, "stage"); !duplicates.empty()) {
+    std::vector<std::string> problems;
+    for (const auto& [at, problem] : duplicates) problems.push_back(problem);
+    throw ConfigError(std::move(problems));
   }
   return Validator("stage", {}, registry).validate_stage(entry, run_check);
 }

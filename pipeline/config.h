@@ -42,6 +42,9 @@ struct Config {
   std::string report_dir;  // empty: <output_dir>/report
   std::vector<std::string> report_formats = {"json", "html", "trace"};
   std::vector<StageConfig> stages;
+  // Settings that are valid but cannot take effect on this machine (a stage's concurrency above
+  // the threads that run it, pipeline.threads above the cores), one line each, with the place.
+  std::vector<std::string> warnings;
 };
 
 // Every problem found in a config, each one line in the user's terms:
@@ -56,7 +59,9 @@ class ConfigError : public std::runtime_error {
 };
 
 // `overrides` are "a.b.c=value" strings (from --set), applied before validation. A stage is
-// addressed by its name: "stages.blur.params.sigma=3". Throws ConfigError.
+// addressed by its name: "stages.blur.params.sigma=3". Throws ConfigError with every problem,
+// in the order of the file, then those of --set; a file that is a video, an image or another
+// binary file is named as such, not parsed.
 Config load_config_file(const std::string& path, const std::vector<std::string>& overrides,
                         const Registry& registry);
 Config load_config_text(const std::string& yaml, const std::string& origin,

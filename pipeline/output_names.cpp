@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <map>
 #include <stdexcept>
 #include <system_error>
@@ -72,6 +73,32 @@ std::vector<Destination> destinations(const Config& config, const BatchInput& in
 }
 
 }  // namespace
+
+const std::vector<std::string>& output_name_fields() {
+  static const std::vector<std::string> fields = {"{stem}", "{ext}", "{stage}"};
+  return fields;
+}
+
+std::vector<std::string> unknown_name_fields(const std::string& pattern,
+                                             const std::vector<std::string>& stage_fields) {
+  const auto& engine_fields = output_name_fields();
+  std::vector<std::string> unknown;
+  for (auto open = pattern.find('{'); open != std::string::npos; open = pattern.find('{', open)) {
+    const auto close = pattern.find('}', open);
+    if (close == std::string::npos) {
+      unknown.push_back("{");
+      break;
+    }
+    const auto field = pattern.substr(open, close + 1 - open);
+    const auto name = field.substr(1, std::min(field.find(':'), field.size() - 1) - 1);
+    const bool known =
+        std::find(engine_fields.begin(), engine_fields.end(), field) != engine_fields.end() ||
+        std::find(stage_fields.begin(), stage_fields.end(), name) != stage_fields.end();
+    if (!known) unknown.push_back(field);
+    open = close + 1;
+  }
+  return unknown;
+}
 
 fs::path expand_output_name(const std::string& input_path, const std::string& pattern,
                             const std::string& stage_name, const fs::path& output_dir) {

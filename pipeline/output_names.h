@@ -22,6 +22,16 @@ std::filesystem::path expand_output_name(const std::string& input_path, const st
                                          const std::string& stage_name,
                                          const std::filesystem::path& output_dir);
 
+// The fields expand_output_name fills in, as written in a template: {stem}, {ext}, {stage}.
+const std::vector<std::string>& output_name_fields();
+
+// The fields of a name template that nothing fills in, which would be written literally
+// ("{stm}" in "{stm}.mp4"): every {...} that is neither one of output_name_fields() nor one of
+// the stage's own `stage_fields` ("frame" accepts {frame} and {frame:06}); "{" alone for a
+// brace never closed.
+std::vector<std::string> unknown_name_fields(const std::string& pattern,
+                                             const std::vector<std::string>& stage_fields);
+
 // Every problem with where `inputs` would be written under `config`, one line each, found from
 // the sinks' StageInfo::output_names without opening any media:
 // - two inputs whose outputs (or per-file report folders) would have the same path;

@@ -131,6 +131,9 @@ struct StageInfo {
   // that would write one file, or an output that is an input, are found before a batch starts.
   // Empty for stages that write no file of their own per input.
   std::function<std::vector<std::string>(const Params&)> output_names{};
+  // The fields of those templates the stage fills in itself, besides the engine's {stem}, {ext}
+  // and {stage}: "frame" for {frame} and {frame:06}. Validation refuses any other field.
+  std::vector<std::string> name_fields{};
 
   const ParamSpec* find_param(const std::string& name) const;
   // The first parameter with this role, or null.

@@ -3,6 +3,8 @@
 // the streams and packets decode publishes (stages/io/demuxed_input.h).
 //   - { name: video, type: encode, params: { codec: libx264, crf: 23, preset: veryfast } }
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -10,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -23,6 +26,7 @@ extern "C" {
 }
 
 #include "pipeline/stage.h"
+#include "pipeline/suggest.h"
 #include "stages/io/libav_error.h"
 #include "stages/io/output_file.h"
 #include "stages/io/stream_copy.h"
@@ -32,6 +36,14 @@ namespace framepipe::stages {
 namespace {
 
 namespace fs = std::filesystem;
+
+// x264's and x265's presets (x264_preset_names), fastest first. libav passes them on as text,
+// and x264 alone checks them, when the encoder opens at the first frame.
+const std::vector<std::string> kX26xPresets = {"ultrafast", "superfast", "veryfast", "faster",
+                                               "fast",      "medium",    "slow",     "slower",
+                                               "veryslow",  "placebo"};
+
+bool is_x26x(const Params& params);
 
 // The stage's parameters, apart from the class because resolve() reads them too.
 struct EncodeParams {
@@ -53,11 +65,10 @@ struct EncodeParams {
                          "speed/size trade-off, for encoders that have presets (libx264: "
                          "ultrafast ... veryslow)"}
           .speed_ladder([](const Params& params) {
-            static const std::vector<std::string> x26x = {"ultrafast", "superfast", "veryfast",
-                                                          "faster",    "fast",      "medium",
-                                                          "slow",      "slower",    "veryslow"};
-            const auto& encoder = params[codec];
-            return encoder == "libx264" || encoder == "libx265" ? x26x : std::vector<std::string>{};
+            // Without placebo: slower than veryslow for next to nothing.
+            static const std::vector<std::string> x26x(kX26xPresets.begin(),
+                                                       kX26xPresets.end() - 1);
+            return is_x26x(params) ? x26x : std::vector<std::string>{};
           });
   static inline const auto quality =
       Param<int>{"quality", 5,
@@ -100,6 +111,74 @@ struct Choices {
   std::vector<std::string> problems;
 };
 
+const AVOption* find_option(const AVCodec* codec, const char* name) {
+  const AVClass* priv_class = codec->priv_class;
+  return priv_class ? av_opt_find(&priv_class, name, nullptr, 0, AV_OPT_SEARCH_FAKE_OBJ) : nullptr;
+}
+
+bool has_option(const AVCodec* codec, const char* name) { return find_option(codec, name); }
+
+std::string join(const std::vector<std::string>& items) {
+  std::string text;
+  for (const auto& item : items) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+// The named values libav lists for an encoder's option (nvenc's presets p1 ... p7), or its
+// range for a number (SVT-AV1's); "" when libav knows neither (x264's preset is text).
+std::string option_values(const AVCodec* codec, const AVOption& option, const std::string& value) {
+  const AVClass* priv_class = codec->priv_class;
+  std::vector<std::string> names;
+  for (const AVOption* o = nullptr; option.unit && (o = av_opt_next(&priv_class, o));) {
+    if (o->type == AV_OPT_TYPE_CONST && o->unit && std::strcmp(o->unit, option.unit) == 0) {
+      names.push_back(o->name);
+    }
+  }
+  if (!names.empty()) return did_you_mean(value, names) + "; it takes " + join(names);
+  if (option.type == AV_OPT_TYPE_INT || option.type == AV_OPT_TYPE_INT64) {
+    return "; it takes an integer from " + std::to_string(static_cast<long long>(option.min)) +
+           " to " + std::to_string(static_cast<long long>(option.max));
+  }
+  return "";
+}
+
+// As x264 and x265 read a preset: a name, or its index (0 = ultrafast ... 9 = placebo); x264
+// ignores the case of a name.
+bool is_x26x_preset(const std::string& preset, bool ignore_case) {
+  if (preset.size() == 1 && preset[0] >= '0' && preset[0] <= '9') return true;
+  return std::any_of(kX26xPresets.begin(), kX26xPresets.end(), [&](const std::string& name) {
+    return ignore_case ? strcasecmp(name.c_str(), preset.c_str()) == 0 : name == preset;
+  });
+}
+
+// A preset the encoder does not have would fail when the encoder opens, at the first frame.
+// libav checks a preset with named values or a range itself; x264's and x265's are text only
+// the encoder reads, checked here against their list.
+std::optional<std::string> preset_problem(const Params& params, const AVCodec* codec) {
+  const AVOption* option = find_option(codec, "preset");
+  if (!option) return std::nullopt;
+  const auto& preset = params[EncodeParams::preset];
+  const auto problem =
+      "'preset': encoder '" + std::string(codec->name) + "' has no preset '" + preset + "'";
+  if (is_x26x(params)) {
+    if (is_x26x_preset(preset, params[EncodeParams::codec] == "libx264")) return std::nullopt;
+    return problem + did_you_mean(preset, kX26xPresets) + "; presets: " + join(kX26xPresets);
+  }
+  std::unique_ptr<AVCodecContext, libav::CodecContextDeleter> context(
+      avcodec_alloc_context3(codec));
+  if (!context) throw std::bad_alloc();
+  libav::quiet_logging();  // libav logs the refusal too; the problem below says it
+  const int set = av_opt_set(context->priv_data, "preset", preset.c_str(), 0);
+  libav::take_last_logged_error();
+  if (set >= 0) return std::nullopt;
+  return problem + option_values(codec, *option, preset);
+}
+
+bool is_x26x(const Params& params) {
+  const auto& encoder = params[EncodeParams::codec];
+  return encoder == "libx264" || encoder == "libx265";
+}
+
 Choices resolve(const Params& params) {
   Choices choices;
   const auto& codec = params[EncodeParams::codec];
@@ -126,6 +205,11 @@ Choices resolve(const Params& params) {
                                  "'; it takes " + accepted);
     }
   }
+  if (choices.codec) {
+    if (auto problem = preset_problem(params, choices.codec)) {
+      choices.problems.push_back(std::move(*problem));
+    }
+  }
 
   const auto& path = params[EncodeParams::path];
   choices.container = av_guess_format(nullptr, path.c_str(), nullptr);
@@ -138,12 +222,6 @@ Choices resolve(const Params& params) {
                                "' cannot hold codec '" + codec + "'");
   }
   return choices;
-}
-
-bool has_option(const AVCodec* codec, const char* name) {
-  const AVClass* priv_class = codec->priv_class;
-  return priv_class &&
-         av_opt_find(&priv_class, name, nullptr, 0, AV_OPT_SEARCH_FAKE_OBJ) != nullptr;
 }
 
 std::string size_text(int width, int height) {

@@ -180,12 +180,24 @@ StageInfo write_images_stage() {
                    "'path' must contain {frame} or {frame:0N} (N = 1..9), or every "
                    "image would get the same name");
              }
+             // Any other {frame:...} would be written as it is in every image's name.
+             for (auto at = path.find("{frame:"); at != std::string::npos;
+                  at = path.find("{frame:", at + 1)) {
+               if (find_frame_field(path, at).at != at) {
+                 const auto close = path.find('}', at);
+                 problems.push_back(
+                     "'path' has the field '" +
+                     path.substr(at, close == std::string::npos ? close : close + 1 - at) +
+                     "': write {frame} or {frame:0N} (N = 1..9)");
+               }
+             }
              if (!image_file::format_of(path)) {
                problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
              }
              return problems;
            },
-       .output_names = output_file::named_by(WriteImages::path)});
+       .output_names = output_file::named_by(WriteImages::path),
+       .name_fields = {"frame"}});
 }
 
 }  // namespace framepipe::stages

@@ -3,10 +3,14 @@
 #include "pipeline/config.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
+
+#include <regex>
 
 #include "pipeline/settings.h"
 #include "pipeline/suggest.h"
 #include "stages/register_all.h"
+#include "tests/support/media.h"
 
 namespace framepipe {
 namespace {
@@ -85,7 +89,8 @@ TEST_F(ConfigTest, SetErrorsNameTheOverride) {
   EXPECT_EQ(std::get<std::string>(quoted.stages[2].params.values().at("path")), "{stem}-x.mp4");
   const auto missing = problems(kGood, {"stages.nope.params.sigma=2"});
   ASSERT_EQ(missing.size(), 1u);
-  EXPECT_EQ(missing[0], "--set stages.nope.params.sigma=2: no stage named 'nope'");
+  EXPECT_EQ(missing[0],
+            "--set stages.nope.params.sigma=2: no stage named 'nope'; stages: decode, blur, video");
   const auto malformed = problems(kGood, {"pipeline.threads"});
   ASSERT_EQ(malformed.size(), 1u);
   EXPECT_NE(malformed[0].find("expected KEY=VALUE"), std::string::npos);
@@ -137,7 +142,7 @@ TEST_F(ConfigTest, OutOfRangeAndCrossParameterChecks) {
             "'0'");
   EXPECT_EQ(
       p[1],
-      "x.yaml:4:35: stage 'gaussian_blur' (type gaussian_blur): 'ksize' must be odd or 0, got 4");
+      "x.yaml:4:43: stage 'gaussian_blur' (type gaussian_blur): 'ksize' must be odd or 0, got 4");
 }
 
 TEST_F(ConfigTest, SerialStageRefusesConcurrency) {
@@ -157,18 +162,19 @@ TEST_F(ConfigTest, SerialStageRefusesConcurrency) {
 TEST_F(ConfigTest, GraphShapeErrors) {
   EXPECT_EQ(problems("stages:\n  - {type: resize}\n  - {type: discard}\n"),
             std::vector<std::string>{
-                "x.yaml: stage 'resize' (type resize): the first stage must be a source (type: "
+                "x.yaml:2:5: stage 'resize' (type resize): the first stage must be a source (type: "
                 "decode)"});
   EXPECT_EQ(
       problems(
           "stages:\n  - {type: decode}\n  - {type: resize, input: nowhere}\n  - {type: discard}\n"),
       std::vector<std::string>{
-          "x.yaml: stage 'resize' (type resize): input 'nowhere' is not a stage listed "
-          "before this one"});
-  EXPECT_EQ(problems("stages:\n  - {type: decode}\n  - {type: resize}\n"),
-            std::vector<std::string>{
-                "x.yaml: the pipeline has no sink: end it with one (type: contact_sheet, discard, "
-                "encode, post_events, write_detections, write_detections_db or write_images)"});
+          "x.yaml:3:27: stage 'resize' (type resize): input 'nowhere' is not a stage listed "
+          "before this one; stages before it: decode"});
+  EXPECT_EQ(
+      problems("stages:\n  - {type: decode}\n  - {type: resize}\n"),
+      std::vector<std::string>{
+          "x.yaml:3:5: the pipeline has no sink: end it with one (type: contact_sheet, discard, "
+          "encode, post_events, write_detections, write_detections_db or write_images)"});
   EXPECT_EQ(problems("stages:\n  - {type: decode}\n  - {type: discard}\n  - {type: discard}\n")[0],
             "x.yaml:4:5: duplicate stage name 'discard'; give each stage a unique name");
 }
@@ -224,6 +230,13 @@ TEST_F(ConfigTest, DuplicateKeysAreErrorsNamingBothPlaces) {
   ASSERT_EQ(p.size(), 2u);
   EXPECT_EQ(p[0], "x.yaml:3:1: duplicate key 'pipeline' (first at x.yaml:1:1); give each key once");
   EXPECT_EQ(p[1], "x.yaml:6:40: duplicate key 'width' (first at x.yaml:6:29); give each key once");
+  // With the other problems, in the order of the file.
+  EXPECT_EQ(problems("stages:\n  - {type: decode}\n  - {type: resize, params: {width: 0}}\n"
+                     "  - {type: discard}\nstages: []\n"),
+            (std::vector<std::string>{
+                "x.yaml:3:36: stage 'resize' (type resize): 'width' must be an integer in [1, "
+                "16384], got '0'",
+                "x.yaml:5:1: duplicate key 'stages' (first at x.yaml:1:1); give each key once"}));
 }
 
 TEST_F(ConfigTest, AnAliasThatContainsItselfDoesNotHang) {
@@ -249,9 +262,211 @@ TEST_F(ConfigTest, ListSettingsCheckEachItem) {
       "report: {formats: [json, pdf]}\ninput: {include: '*.mp4'}\n"
       "stages:\n  - {type: decode}\n  - {type: discard}\n");
   ASSERT_EQ(p.size(), 2u);
-  EXPECT_EQ(p[0], "x.yaml:2:18: input: 'include' must be a list, e.g. [a, b]");
-  EXPECT_EQ(p[1],
+  EXPECT_EQ(p[0],
             "x.yaml:1:26: report: each of 'formats' must be one of: json, html, trace, got 'pdf'");
+  EXPECT_EQ(p[1], "x.yaml:2:18: input: 'include' must be a list, e.g. [a, b]");
+}
+
+TEST_F(ConfigTest, UnknownPlaceholderInAnOutputNameIsRefusedNamingKeyAndKnownOnes) {
+  const auto p = problems(
+      "stages:\n  - {type: decode}\n  - {name: video, type: encode, params: {path: "
+      "\"{stm}.mp4\"}}\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0],
+            "x.yaml:3:48: stage 'video' (type encode): 'path' (\"{stm}.mp4\") has an unknown "
+            "placeholder {stm} (did you mean '{stem}'?); placeholders: {stem}, {ext}, {stage}");
+  const auto set = problems(kGood, {"stages.video.params.path=\"{stem}-{size}.mp4\""});
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_EQ(set[0],
+            "--set stages.video.params.path=\"{stem}-{size}.mp4\": stage 'video' (type encode): "
+            "'path' (\"{stem}-{size}.mp4\") has an unknown placeholder {size}; placeholders: "
+            "{stem}, {ext}, {stage}");
+  const auto unclosed = problems(kGood, {"stages.video.params.path=\"{stem.mp4\""});
+  ASSERT_EQ(unclosed.size(), 1u);
+  EXPECT_NE(unclosed[0].find("'path' (\"{stem.mp4\") has a '{' that is never closed"),
+            std::string::npos)
+      << unclosed[0];
+  // A stage's own fields are known to it alone: {frame} names write_images' files, not encode's.
+  const auto images = problems(
+      "stages:\n  - {type: decode}\n  - {name: stills, type: write_images, params: {path: "
+      "\"{stem}/{frames:06}.png\"}}\n");
+  ASSERT_EQ(images.size(), 2u) << "and write_images' own check: no {frame} in the path";
+  EXPECT_NE(images[1].find("has an unknown placeholder {frames:06} (did you mean '{frame}'?); "
+                           "placeholders: {stem}, {ext}, {stage}, {frame}"),
+            std::string::npos)
+      << images[1];
+  EXPECT_NE(problems(kGood, {"stages.video.params.path=\"{frame}.mp4\""})[0].find(
+                "unknown placeholder {frame};"),
+            std::string::npos);
+  // The stage checks the fields that are its own.
+  const auto spec = problems(
+      "stages:\n  - {type: decode}\n  - {type: write_images, params: {path: "
+      "\"{stem}/{frame}-{frame:6}.png\"}}\n");
+  ASSERT_EQ(spec.size(), 1u);
+  EXPECT_NE(spec[0].find("'path' has the field '{frame:6}': write {frame} or {frame:0N} (N = "
+                         "1..9)"),
+            std::string::npos)
+      << spec[0];
+  // Every field the engine or the stage fills in passes.
+  EXPECT_NO_THROW(load(kGood, {"stages.video.params.path=\"{stage}/{stem}.{ext}.mp4\""}));
+  EXPECT_NO_THROW(
+      load("stages:\n  - {type: decode}\n  - {type: write_images, params: {path: "
+           "\"{stem}/{frame}-{frame:06}.png\"}}\n"));
+}
+
+// `ffmpeg -c:v ENCODER -preset PRESET` on one small frame, for the exit code.
+int ffmpeg_with_preset(const std::string& encoder, const std::string& preset) {
+  return testing::run_shell("ffmpeg -v error -f lavfi -i testsrc2=size=64x64 -frames:v 1 -c:v " +
+                            encoder + " -preset " + preset + " -f null -")
+      .exit_code;
+}
+
+TEST_F(ConfigTest, AnEncoderPresetTheEncoderLacksIsRefusedAtValidation) {
+  // The reference: the ffmpeg CLI refuses this preset and takes every one the message lists.
+  EXPECT_NE(
+      testing::run_shell("ffmpeg -v error -f lavfi -i testsrc2=size=64x64 -frames:v 1 -c:v libx264 "
+                         "-preset superfast2 -f null -")
+          .exit_code,
+      0);
+  EXPECT_EQ(
+      testing::run_shell("ffmpeg -v error -f lavfi -i testsrc2=size=64x64 -frames:v 1 -c:v libx264 "
+                         "-preset placebo -f null -")
+          .exit_code,
+      0);
+  const auto p = problems(
+      "stages:\n  - {type: decode}\n  - {name: video, type: encode, params: {preset: "
+      "superfast2}}\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0],
+            "x.yaml:3:50: stage 'video' (type encode): 'preset': encoder 'libx264' has no preset "
+            "'superfast2' (did you mean 'superfast'?); presets: ultrafast, superfast, veryfast, "
+            "faster, fast, medium, slow, slower, veryslow, placebo");
+  for (const char* preset : {"ultrafast", "superfast", "veryfast", "faster", "fast", "medium",
+                             "slow", "slower", "veryslow", "placebo"}) {
+    EXPECT_EQ(ffmpeg_with_preset("libx264", preset), 0) << preset;
+  }
+  const auto set = problems(kGood, {"stages.video.params.preset=fastest"});
+  ASSERT_EQ(set.size(), 1u);
+  EXPECT_EQ(set[0].rfind("--set stages.video.params.preset=fastest: stage 'video' (type encode): "
+                         "'preset': encoder 'libx264' has no preset 'fastest'",
+                         0),
+            0u)
+      << set[0];
+  // x264 also takes a preset's index and ignores the case of its name.
+  for (const char* preset : {"placebo", "Medium", "5"}) {
+    EXPECT_EQ(ffmpeg_with_preset("libx264", preset), 0) << preset;
+    EXPECT_NO_THROW(load(kGood, {std::string("stages.video.params.preset=") + preset})) << preset;
+  }
+  // An encoder whose preset libav reads as a number: its range, as `ffmpeg -h` declares it.
+  const auto help = testing::run_shell("ffmpeg -hide_banner -h encoder=libsvtav1").output;
+  std::smatch range;
+  if (std::regex_search(help, range, std::regex(R"(-preset +<int>.*\(from (-?\d+) to (\d+)\))"))) {
+    EXPECT_NE(ffmpeg_with_preset("libsvtav1", "fast"), 0);
+    const auto svt =
+        problems(kGood, {"stages.video.params.codec=libsvtav1", "stages.video.params.preset=fast"});
+    ASSERT_EQ(svt.size(), 1u);
+    EXPECT_EQ(svt[0],
+              "--set stages.video.params.preset=fast: stage 'video' (type encode): "
+              "'preset': encoder 'libsvtav1' has no preset 'fast'; it takes an integer "
+              "from " +
+                  range[1].str() + " to " + range[2].str());
+    EXPECT_NO_THROW(
+        load(kGood, {"stages.video.params.codec=libsvtav1", "stages.video.params.preset=8"}));
+  }
+  // An encoder without presets ignores the parameter, as the run does.
+  EXPECT_NO_THROW(
+      load(kGood, {"stages.video.params.codec=mpeg4", "stages.video.params.preset=superfast2"}));
+}
+
+TEST_F(ConfigTest, StructureErrorsComeWithFieldErrorsEachAtItsPlace) {
+  const auto p = problems(
+      "stages:\n"
+      "  - {type: resize, params: {width: 0}}\n"
+      "  - {name: blur, type: gaussian_blur, input: resise}\n"
+      "  - {type: discard, input: later}\n"
+      "  - {name: later, type: discard, input: blur}\n");
+  EXPECT_EQ(p, (std::vector<std::string>{
+                   "x.yaml:2:5: stage 'resize' (type resize): the first stage must be a source "
+                   "(type: decode)",
+                   "x.yaml:2:36: stage 'resize' (type resize): 'width' must be an integer in [1, "
+                   "16384], got '0'",
+                   "x.yaml:3:46: stage 'blur' (type gaussian_blur): input 'resise' is not a stage "
+                   "listed before this one (did you mean 'resize'?); stages before it: resize",
+                   "x.yaml:4:28: stage 'discard' (type discard): input 'later' is not a stage "
+                   "listed before this one; list 'later' before it"}));
+  // An override that names no stage is reported with the file's problems, with a suggestion.
+  const auto set = problems(
+      "stages:\n  - {type: decode}\n  - {name: blur, type: gaussian_blur, params: {sigma: 0}}\n"
+      "  - {type: discard}\n",
+      {"stages.blurr.params.sigma=3"});
+  EXPECT_EQ(set, (std::vector<std::string>{
+                     "x.yaml:3:55: stage 'blur' (type gaussian_blur): 'sigma' must be a number in "
+                     "[0.01, 100], got '0'",
+                     "--set stages.blurr.params.sigma=3: no stage named 'blurr' (did you mean "
+                     "'blur'?); stages: decode, blur, discard"}));
+  // A stage of unknown type still counts as an input, and hides no other problem.
+  EXPECT_EQ(problems("stages:\n  - {type: decode}\n  - {name: b, type: smooth}\n"
+                     "  - {type: discard, input: b}\n"
+                     "  - {name: last, type: discard, input: missing}\n"),
+            (std::vector<std::string>{
+                "x.yaml:3:21: unknown stage type 'smooth'; `framepipe stages` lists them",
+                "x.yaml:5:40: stage 'last' (type discard): input 'missing' is not a stage listed "
+                "before this one; stages before it: decode, b, discard"}));
+}
+
+// Every check runs whatever the others found: the io threads' with `pipeline` not a map.
+TEST_F(ConfigTest, PipelineChecksRunBesideABrokenSection) {
+  std::string yaml = "pipeline: 2\nstages:\n  - {type: decode}\n";
+  for (int i = 0; i < 5; ++i) {
+    yaml += "  - {name: w" + std::to_string(i) +
+            ", type: write_images, input: decode, concurrency: 1024}\n";
+  }
+  const auto p = problems(yaml);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_EQ(p[0],
+            "x.yaml: pipeline.files_in_parallel (1) x the io stages' concurrency (5120 "
+            "threads a file) = 5120 threads, more than 4096: lower one of them");
+  EXPECT_EQ(p[1], "x.yaml:1:11: 'pipeline' must be a map of settings");
+}
+
+// The cores oneTBB may use: those of this process's CPU affinity.
+int affinity_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  EXPECT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
+  return CPU_COUNT(&set);
+}
+
+TEST_F(ConfigTest, SettingsThatCannotTakeEffectAreWarningsNotErrors) {
+  const std::string yaml =
+      "pipeline: {threads: 1}\nstages:\n  - {type: decode}\n"
+      "  - {name: people, type: detect_people, concurrency: 4}\n"
+      "  - {type: write_images, concurrency: 8}\n";
+  const auto config = load(yaml, {"stages.people.concurrency=8"});
+  EXPECT_EQ(config.warnings,
+            (std::vector<std::string>{
+                "--set stages.people.concurrency=8: stage 'people' (type detect_people): "
+                "concurrency 8 cannot take effect: pipeline.threads is 1, so at most 1 of its "
+                "frames run at once"}))
+      << "an io stage's concurrency is threads of its own: no warning for write_images";
+  EXPECT_EQ(load(yaml).warnings,
+            (std::vector<std::string>{
+                "x.yaml:4:54: stage 'people' (type detect_people): concurrency 4 cannot take "
+                "effect: pipeline.threads is 1, so at most 1 of its frames run at once"}));
+  const int cores = affinity_cores();
+  const auto many = load(kGood, {"pipeline.threads=" + std::to_string(cores + 1),
+                                 "stages.blur.concurrency=unlimited"});
+  EXPECT_EQ(many.warnings,
+            (std::vector<std::string>{"--set pipeline.threads=" + std::to_string(cores + 1) +
+                                      ": pipeline.threads is " + std::to_string(cores + 1) +
+                                      " but this machine has " + std::to_string(cores) +
+                                      " cores, and oneTBB runs at most " + std::to_string(cores) +
+                                      " threads at once: the rest cannot take effect (0 uses "
+                                      "every core)"}));
+  EXPECT_EQ(many.threads, cores + 1) << "a warning changes nothing";
+  EXPECT_TRUE(load(kGood, {"pipeline.threads=" + std::to_string(cores),
+                           "stages.blur.concurrency=" + std::to_string(cores)})
+                  .warnings.empty());
 }
 
 // The settings table's declared defaults are the ones a Config starts with, and config_json

@@ -150,15 +150,19 @@ ModelInput model_input(const Config& config, const RunResult& result, const RunA
   }
   input.arena_threads = std::max(1, result.arena_threads);
   input.arena_extra_s = std::max(0.0, seconds(result.arena_busy_ns) - arena_stages_s) / frames;
-  // The cores left by other processes; but busy loops beside the run take whatever it leaves,
-  // so at least the cores it used plus those its threads waited for (the scheduler shares
-  // the cores between runnable threads, whoever owns them).
+  // Other processes' CPU limits this run only as far as they kept its threads waiting for a
+  // core: the share of the time the stages' threads wanted a core and waited. A run that never
+  // waited had every core it asked for; one that always waited had only what others left.
   double waited_s = 0;
-  for (const auto& stage : analysis.stages) waited_s += stage.runnable_s;
+  double ran_s = 0;
+  for (const auto& stage : analysis.stages) {
+    waited_s += stage.runnable_s;
+    ran_s += stage.cpu_s;
+  }
+  const double contention = waited_s + ran_s > 0 ? waited_s / (waited_s + ran_s) : 0;
   const double cores = result.cores;
-  const double other_cores = analysis.machine.other_cpu_share * cores;
-  const double wanted_cores = analysis.machine.process_share * cores + waited_s / result.wall_s;
-  input.usable_cores = std::min(cores, std::max(cores - other_cores, wanted_cores));
+  input.usable_cores =
+      std::max(0.1, cores - analysis.machine.other_cpu_share * cores * contention);
   input.cpu_s = seconds(result.process_cpu_ns) / frames;
   input.frames_in_flight = config.max_frames_in_flight;
   return input;

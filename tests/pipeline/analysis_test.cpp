@@ -122,17 +122,27 @@ TEST_F(AnalysisTest, TheCoresAndTheEncoderTradePlacesWhereTheirBoundsCross) {
   EXPECT_TRUE(says(analysis, "sets the pace"));
 }
 
-TEST_F(AnalysisTest, OtherProcessesShareIsMeasuredAndLeavesFewerCoresToTheModel) {
+TEST_F(AnalysisTest, OtherProcessesShareIsMeasuredAndLimitsAsFarAsTheyMadeTheRunWait) {
   // The machine's cores were busy 5.4 s of 6: 4.0 of it this process, 1.4 others (23%).
   result_.machine_busy_ns = ns(5.4);
+  auto bounds_of = [](const RunAnalysis& analysis) {
+    std::map<std::string, double> bounds;
+    for (const auto& bound : analysis.model->bounds) bounds[bound.what] = bound.fps;
+    return bounds;
+  };
   const auto analysis = analyze_with_process_cpu(4.0);
   EXPECT_TRUE(analysis.machine.measured);
   EXPECT_NEAR(analysis.machine.other_cpu_share, 1.4 / 6.0, 1e-6);
   EXPECT_TRUE(says(analysis, "other processes used 23% of the 2 cores during the run"));
-  std::map<std::string, double> bounds;
-  for (const auto& bound : analysis.model->bounds) bounds[bound.what] = bound.fps;
-  // 2 − 0.47 cores left, above the 1.33 the process used: 1.53 / (4.0 / 90).
-  EXPECT_NEAR(bounds["cores"], (2 - 1.4 / 3.0) * 90.0 / 4.0, 1e-6);
+  // The stages never waited for a core: the others took only what this run left.
+  EXPECT_NEAR(bounds_of(analysis)["cores"], 2 * 90.0 / 4.0, 1e-6);
+  // The encoder ran 1.0 s and waited 1.0 s for a core, beside 4.2 s of the other stages' CPU:
+  // others held 1.4 / 3 cores for 1.0 / 6.2 of the time this run wanted one.
+  result_.stages.back().cpu_ns = ns(1.0);
+  result_.stages.back().runnable_ns = ns(1.0);
+  const double contention = 1.0 / (1.0 + 0.9 + 1.9 + 1.4 + 1.0);
+  EXPECT_NEAR(bounds_of(analyze_with_process_cpu(4.0))["cores"],
+              (2 - 1.4 / 3.0 * contention) * 90.0 / 4.0, 1e-6);
 }
 
 TEST_F(AnalysisTest, WaitingForACoreIsCpuBoundTimeNotIo) {

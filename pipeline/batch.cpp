@@ -91,6 +91,8 @@ class BatchRun {
   bool cancelled() const { return options_.cancel && options_.cancel->load(); }
 
   void work() {
+    // Under pipeline.isolation: process, this thread's worker process, kept for its files.
+    FileWorker worker({options_.worker_program, options_.cancel});
     for (;;) {
       FileOutcome* taken = nullptr;
       {
@@ -105,13 +107,13 @@ class BatchRun {
         outcome.status = "cancelled";
         outcome.error = "not started: the batch was cancelled";
       } else {
-        process(outcome);
+        process(outcome, worker);
       }
       finished(outcome);
     }
   }
 
-  void process(FileOutcome& outcome) {
+  void process(FileOutcome& outcome, FileWorker& worker) {
     const auto& input = outcome.input;
     const auto key = input.relative.generic_string();
     if (options_.resume && manifest_.is_complete(key, input.path, fingerprint_)) {
@@ -124,7 +126,8 @@ class BatchRun {
       return;
     }
     if (options_.progress) ++options_.progress->running;
-    outcome = config_.isolation == Isolation::process ? run_in_worker(input) : run_here(input);
+    outcome =
+        config_.isolation == Isolation::process ? run_in_worker(worker, input) : run_here(input);
     if (options_.progress) --options_.progress->running;
     if (outcome.status == "ok" || outcome.status == "damaged") record(key, outcome);
   }
@@ -137,17 +140,13 @@ class BatchRun {
 
   // The worker's progress goes into the batch's: its frames to the progress line, its frames
   // in flight to the budget samples.
-  FileOutcome run_in_worker(const BatchInput& input) {
+  FileOutcome run_in_worker(FileWorker& worker, const BatchInput& input) {
     WorkerProgress last;
-    IsolatedFileOptions isolated;
-    isolated.program = options_.worker_program;
-    isolated.cancel = options_.cancel;
-    isolated.on_progress = [&](const WorkerProgress& now) {
+    auto outcome = worker.run(worker_config_, input, [&](const WorkerProgress& now) {
       if (options_.progress) options_.progress->frames += now.frames - last.frames;
       worker_frames_in_flight_ += now.in_flight - last.in_flight;
       last = now;
-    };
-    auto outcome = run_isolated_file(worker_config_, input, isolated);
+    });
     if (options_.progress) options_.progress->frames += outcome.frames - last.frames;
     worker_frames_in_flight_ -= last.in_flight;
     return outcome;

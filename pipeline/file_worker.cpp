@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <string_view>
 #include <thread>
 
@@ -36,14 +37,20 @@ bool write_all(std::string_view bytes) {
   return true;
 }
 
-std::string read_job() {
-  std::string job;
-  char chunk[4096];
+// The next job line from the parent, or nullopt when the stream ends. `pending` keeps what was
+// read past it.
+std::optional<std::string> read_job(std::string& pending) {
   for (;;) {
+    if (const auto end = pending.find('\n'); end != std::string::npos) {
+      auto line = pending.substr(0, end);
+      pending.erase(0, end + 1);
+      return line;
+    }
+    char chunk[4096];
     const auto got = ::read(kWorkerDescriptor, chunk, sizeof chunk);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) return job;
-    job.append(chunk, static_cast<std::size_t>(got));
+    if (got <= 0) return std::nullopt;
+    pending.append(chunk, static_cast<std::size_t>(got));
   }
 }
 
@@ -168,25 +175,67 @@ class ProgressReporter {
   std::thread thread_;
 };
 
-// The job's config, exactly as the parent holds it, or a one-line reason why not.
-Config load_job_config(const nlohmann::json& job, const Registry& registry) {
-  Config config;
+// The jobs' config, exactly as the parent holds it, loaded (and its stages checked) once for
+// all the files of a batch; or a one-line reason why not.
+class JobConfig {
+ public:
+  explicit JobConfig(const Registry& registry) : registry_(registry) {}
+
+  const Config& of(const nlohmann::json& job) {
+    const auto key = job.at("config").get<std::string>() + '\0' +
+                     job.at("output_dir").get<std::string>() + '\0' +
+                     job.at("report_dir").get<std::string>();
+    if (key == key_) return config_;
+    try {
+      config_ = load_config_text(job.at("config").get<std::string>(),
+                                 job.at("origin").get<std::string>(), {}, registry_);
+    } catch (const ConfigError& error) {
+      throw std::runtime_error("the worker process could not load the config: " +
+                               error.problems().front());
+    }
+    // Folder names come as the bytes they are (json_text.h); the config's text escapes them.
+    config_.output_dir = unescape_invalid_utf8(job.at("output_dir").get<std::string>());
+    config_.report_dir = unescape_invalid_utf8(job.at("report_dir").get<std::string>());
+    if (config_fingerprint(config_) != job.at("fingerprint").get<std::string>()) {
+      throw std::runtime_error(
+          "the worker process read the config differently from the batch (a string that is not "
+          "UTF-8?); run it with pipeline.isolation: thread");
+    }
+    key_ = key;
+    return config_;
+  }
+
+ private:
+  const Registry& registry_;
+  std::string key_;
+  Config config_;
+};
+
+// One job: its file run here, its progress and outcome written back.
+bool run_job(const nlohmann::json& job, JobConfig& configs, const std::atomic<bool>* cancel) {
+  FileOutcome outcome;
+  fs::path report_root;
+  std::mutex write_mutex;
   try {
-    config = load_config_text(job.at("config").get<std::string>(),
-                              job.at("origin").get<std::string>(), {}, registry);
-  } catch (const ConfigError& error) {
-    throw std::runtime_error("the worker process could not load the config: " +
-                             error.problems().front());
+    outcome.input = {unescape_invalid_utf8(job.at("input").get<std::string>()),
+                     unescape_invalid_utf8(job.at("relative").get<std::string>())};
+    const auto& config = configs.of(job);
+    report_root = batch_report_root(config);
+    FlightBudget budget(config.max_frames_in_flight);
+    std::atomic<std::int64_t> frames_done{0};
+    // Stage indices in a crash line mean this config's stages: the parent has the same.
+    CallTracker tracker;
+    std::vector<StageObserver*> observers = {&tracker};
+    ProgressReporter progress(frames_done, budget, write_mutex);
+    outcome = run_batch_file(config, outcome.input,
+                             {nullptr, &budget, cancel, &frames_done, std::move(observers)});
+  } catch (const std::exception& e) {
+    outcome.status = "failed";
+    outcome.error = outcome.input.path.string() + ": " + e.what();
   }
-  // Folder names come as the bytes they are (json_text.h); the config's text escapes them.
-  config.output_dir = unescape_invalid_utf8(job.at("output_dir").get<std::string>());
-  config.report_dir = unescape_invalid_utf8(job.at("report_dir").get<std::string>());
-  if (config_fingerprint(config) != job.at("fingerprint").get<std::string>()) {
-    throw std::runtime_error(
-        "the worker process read the config differently from the batch (a string that is not "
-        "UTF-8?); run it with pipeline.isolation: thread");
-  }
-  return config;
+  std::lock_guard lock(write_mutex);
+  return write_all(dump_json(nlohmann::json{{"outcome", file_outcome_json(outcome, report_root)}}) +
+                   "\n");
 }
 
 }  // namespace
@@ -196,37 +245,15 @@ int file_worker_main(const std::string& parent_pid, const Registry& registry,
   // A batch that dies (even by SIGKILL) takes its workers along: they cancel as on SIGTERM.
   prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (std::to_string(getppid()) != parent_pid) return 1;  // the parent died before prctl
-  nlohmann::json job;
-  try {
-    job = nlohmann::json::parse(read_job());
-  } catch (const std::exception&) {
-    return 1;  // not started by a batch: nothing to answer to
+  report_crashes();
+  JobConfig configs(registry);
+  std::string pending;
+  while (const auto line = read_job(pending)) {
+    const auto job = nlohmann::json::parse(*line, nullptr, false);
+    if (!job.is_object()) return 1;  // not a batch's job: nothing to answer to
+    if (!run_job(job, configs, cancel)) return 1;
   }
-  FileOutcome outcome;
-  fs::path report_root;
-  std::mutex write_mutex;
-  try {
-    outcome.input = {unescape_invalid_utf8(job.at("input").get<std::string>()),
-                     unescape_invalid_utf8(job.at("relative").get<std::string>())};
-    const auto config = load_job_config(job, registry);
-    report_root = batch_report_root(config);
-    FlightBudget budget(config.max_frames_in_flight);
-    std::atomic<std::int64_t> frames_done{0};
-    CallTracker tracker;
-    std::vector<StageObserver*> observers = {&tracker};
-    // Stage indices in a crash line mean this config's stages: the parent has the same.
-    report_crashes();
-    ProgressReporter progress(frames_done, budget, write_mutex);
-    outcome = run_batch_file(config, outcome.input,
-                             {nullptr, &budget, cancel, &frames_done, std::move(observers)});
-  } catch (const std::exception& e) {
-    outcome.status = "failed";
-    outcome.error = outcome.input.path.string() + ": " + e.what();
-  }
-  std::lock_guard lock(write_mutex);
-  const auto line =
-      dump_json(nlohmann::json{{"outcome", file_outcome_json(outcome, report_root)}}) + "\n";
-  return write_all(line) ? 0 : 1;
+  return 0;
 }
 
 }  // namespace framepipe

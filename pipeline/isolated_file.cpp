@@ -1,5 +1,5 @@
-// The parent's side of `pipeline.isolation: process`: start a worker for one file, send it the
-// job, follow its progress, and turn whatever became of it into the file's outcome.
+// The parent's side of `pipeline.isolation: process`: start a worker, send it a file's job,
+// follow its progress, and turn whatever became of it into the file's outcome.
 #include "pipeline/isolated_file.h"
 
 #include <fcntl.h>
@@ -27,23 +27,6 @@ namespace framepipe {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A file descriptor, closed when it goes.
-class Descriptor {
- public:
-  explicit Descriptor(int fd = -1) : fd_(fd) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  ~Descriptor() { reset(); }
-  int get() const { return fd_; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 std::string system_error_text(int error) { return std::strerror(error); }
 
@@ -116,7 +99,8 @@ struct WorkerReport {
   std::optional<nlohmann::json> crash;
   std::optional<nlohmann::json> outcome;
 
-  void read_line(const std::string& line, const IsolatedFileOptions& options) {
+  void read_line(const std::string& line,
+                 const std::function<void(const WorkerProgress&)>& on_progress) {
     const auto message = nlohmann::json::parse(line, nullptr, false);
     if (!message.is_object()) return;
     if (message.contains("outcome")) {
@@ -126,18 +110,18 @@ struct WorkerReport {
     } else if (message.contains("frames") && message["frames"].is_number_integer() &&
                message.contains("in_flight") && message["in_flight"].is_number_integer()) {
       progress = {message["frames"].get<std::int64_t>(), message["in_flight"].get<int>()};
-      if (options.on_progress) options.on_progress(progress);
+      if (on_progress) on_progress(progress);
     }
   }
 };
 
-// Reads the worker's lines until it closes its end (it exited or died). On cancellation, sends
-// it one SIGTERM.
-WorkerReport follow_worker(pid_t pid, int fd, const IsolatedFileOptions& options) {
+// Reads the worker's lines until its outcome, or until its end of the stream closes (it
+// exited or died). On cancellation, sends it one SIGTERM.
+WorkerReport follow_worker(pid_t pid, int fd, const IsolatedFileOptions& options, bool& signalled,
+                           const std::function<void(const WorkerProgress&)>& on_progress) {
   WorkerReport report;
   std::string pending;
-  bool signalled = false;
-  for (;;) {
+  while (!report.outcome) {
     if (!signalled && options.cancel && options.cancel->load()) {
       kill(pid, SIGTERM);
       signalled = true;
@@ -152,8 +136,9 @@ WorkerReport follow_worker(pid_t pid, int fd, const IsolatedFileOptions& options
     if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (got <= 0) break;
     pending.append(chunk, static_cast<std::size_t>(got));
+    // The worker writes nothing after an outcome until it gets the next job.
     for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
-      report.read_line(pending.substr(0, end), options);
+      report.read_line(pending.substr(0, end), on_progress);
       pending.erase(0, end + 1);
     }
   }
@@ -221,8 +206,20 @@ std::string ended_without_outcome(const Config& config, const BatchInput& input,
 
 }  // namespace
 
-FileOutcome run_isolated_file(const Config& config, const BatchInput& input,
-                              const IsolatedFileOptions& options) {
+FileWorker::FileWorker(IsolatedFileOptions options) : options_(std::move(options)) {}
+
+FileWorker::~FileWorker() { stop(); }
+
+void FileWorker::stop() {
+  if (socket_ >= 0) ::close(socket_);
+  socket_ = -1;
+  if (pid_ > 0) waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+  signalled_ = false;
+}
+
+FileOutcome FileWorker::run(const Config& config, const BatchInput& input,
+                            const std::function<void(const WorkerProgress&)>& on_progress) {
   FileOutcome outcome;
   outcome.input = input;
   const auto failed = [&](const std::string& why) {
@@ -230,49 +227,61 @@ FileOutcome run_isolated_file(const Config& config, const BatchInput& input,
     outcome.error = input.path.string() + ": " + why;
     return outcome;
   };
-  int ends[2];
-  // Close-on-exec: a worker started meanwhile for another file must not hold this pair open,
-  // or this worker's death would never read as the end of its stream.
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
-    return failed("cannot start a worker process: " + system_error_text(errno));
+  // A worker that died between files (killed from outside) is replaced, not blamed on this one.
+  siginfo_t idle_end{};
+  if (pid_ > 0 && waitid(P_PID, static_cast<id_t>(pid_), &idle_end, WEXITED | WNOHANG) == 0 &&
+      idle_end.si_pid == pid_) {
+    pid_ = -1;
+    stop();
   }
-  Descriptor parent_end(ends[0]);
-  Descriptor worker_end(ends[1]);
-  if (worker_end.get() == kWorkerDescriptor) {
-    // dup2 onto itself would leave it close-on-exec.
-    const int moved = fcntl(worker_end.get(), F_DUPFD_CLOEXEC, kWorkerDescriptor + 1);
-    if (moved < 0) return failed("cannot start a worker process: " + system_error_text(errno));
-    worker_end.reset(moved);
+  if (pid_ < 0) {
+    int ends[2];
+    // Close-on-exec: a worker started meanwhile by another thread must not hold this pair
+    // open, or this worker's death would never read as the end of its stream.
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ends) != 0) {
+      return failed("cannot start a worker process: " + system_error_text(errno));
+    }
+    socket_ = ends[0];
+    int worker_end = ends[1];
+    if (worker_end == kWorkerDescriptor) {
+      // dup2 onto itself would leave it close-on-exec.
+      worker_end = fcntl(ends[1], F_DUPFD_CLOEXEC, kWorkerDescriptor + 1);
+      ::close(ends[1]);
+    }
+    std::string error = "cannot start a worker process: " + system_error_text(errno);
+    const pid_t pid = worker_end < 0 ? -1 : start_worker(options_.program, worker_end, error);
+    if (worker_end >= 0) ::close(worker_end);
+    if (pid < 0) {
+      stop();
+      return failed(error);
+    }
+    pid_ = pid;
   }
-  std::string error;
-  const pid_t pid = start_worker(options.program, worker_end.get(), error);
-  worker_end.reset();
-  if (pid < 0) return failed(error);
-  send_all(parent_end.get(), job_text(config, input));
-  shutdown(parent_end.get(), SHUT_WR);
-  const auto report = follow_worker(pid, parent_end.get(), options);
-
-  siginfo_t end{};
-  while (waitid(P_PID, static_cast<id_t>(pid), &end, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
-  }
-  const bool clean_exit = end.si_code == CLD_EXITED && end.si_status == 0;
-  if (!clean_exit) {
-    remove_temporaries(fs::path(config.output_dir) / input.relative.parent_path(), pid);
-    remove_temporaries(batch_report_root(config) / input.relative, pid);
-  }
-  waitpid(pid, nullptr, 0);
-
+  // A worker that dies from here on shows as the end of its stream.
+  send_all(socket_, job_text(config, input));
+  const auto report = follow_worker(pid_, socket_, options_, signalled_, on_progress);
   if (report.outcome) {
     try {
       outcome = file_outcome_from_json(*report.outcome, batch_report_root(config));
       outcome.input = input;
       return outcome;
     } catch (const std::exception& e) {
+      stop();
       return failed("the worker process gave an unreadable result: " + std::string(e.what()));
     }
   }
+
+  // The worker is gone. Its temporaries are removed before it is reaped, so that no new
+  // process can have its id yet.
+  siginfo_t end{};
+  while (waitid(P_PID, static_cast<id_t>(pid_), &end, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
+  }
+  remove_temporaries(fs::path(config.output_dir) / input.relative.parent_path(), pid_);
+  remove_temporaries(batch_report_root(config) / input.relative, pid_);
+  const bool was_signalled = signalled_;
+  stop();
   outcome.frames = report.progress.frames;
-  if (options.cancel && options.cancel->load() && !report.crash) {
+  if (was_signalled && !report.crash) {
     outcome.status = "cancelled";
     outcome.error = input.path.string() + ": cancelled; its outputs were removed";
     return outcome;

@@ -38,11 +38,12 @@ SettingSpec isolation_setting() {
   setting.spec = ParamSpec::choice(
       "isolation", {"thread", "process"}, "thread",
       "how a batch runs each file: `thread`, on one of its threads (a crash in a library, e.g. a "
-      "SIGSEGV on a hostile file, ends the whole batch); `process`, in a worker process of its "
-      "own, so a crash fails that file alone (one line naming the signal) and the batch goes "
-      "on. Each of the `files_in_parallel` workers gets an equal share of `threads` and "
-      "`max_frames_in_flight` (at least 1); the cost is a few milliseconds per file "
-      "([bench/RESULTS.md](../bench/RESULTS.md)). A single file always runs in-process");
+      "SIGSEGV on a hostile file, ends the whole batch); `process`, in a worker process (each of "
+      "the `files_in_parallel` threads keeps one for its files and starts a new one after a "
+      "crash), so a crash fails that file alone, with one line naming the stage, frame and "
+      "signal, and the batch goes on. Each worker gets an equal share of `threads` and "
+      "`max_frames_in_flight` (at least 1); what it costs per file: "
+      "[bench/RESULTS.md](../bench/RESULTS.md). A single file always runs in-process");
   setting.assign = [](Config& config, const std::vector<ParamValue>& values) {
     config.isolation =
         std::get<std::string>(values.front()) == "process" ? Isolation::process : Isolation::thread;

@@ -123,6 +123,17 @@ TEST_P(CrashIsolationTest, ACrashFailsOnlyItsFileUnderProcessIsolation) {
   std::set<std::string> recorded;
   for (const auto& [key, entry] : manifest["files"].items()) recorded.insert(key);
   EXPECT_EQ(recorded, (std::set<std::string>{"a.mp4", "c.mp4"})) << manifest.dump();
+
+  // One file at once: the thread whose worker crashed on b starts a new one for c.
+  const auto one_out = dir_ / "one-at-once";
+  const auto one = run(config("process", crash), one_out, "--set pipeline.files_in_parallel=1");
+  EXPECT_EQ(one.exit_code, 1) << one.output;
+  const auto one_batch = read_json(one_out / "report/batch.json");
+  ASSERT_EQ(one_batch["files"].size(), 3u);
+  EXPECT_EQ(one_batch["files"][1]["status"], "failed");
+  EXPECT_EQ(one_batch["files"][2]["status"], "ok");
+  EXPECT_EQ(frame_count((one_out / "c.avi").string()), 3);
+  EXPECT_TRUE(hidden_leftovers(one_out).empty()) << hidden_leftovers(one_out).front();
 }
 
 INSTANTIATE_TEST_SUITE_P(Crashes, CrashIsolationTest, ::testing::Values("segfault", "abort"));

@@ -7,6 +7,7 @@
 #include <opencv2/core/utility.hpp>
 
 #include "app/commands.h"
+#include "pipeline/isolated_file.h"
 #include "pipeline/safe_text.h"
 #include "stages/register_all.h"
 
@@ -53,6 +54,15 @@ int main(int argc, char** argv) {
   // lets the next frame reuse them. Memory stays bounded by max_frames_in_flight either way.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's maximum
   mallopt(M_TRIM_THRESHOLD, 512 << 20);
+
+  // One file of a batch under pipeline.isolation: process, started by the batch itself
+  // (pipeline/isolated_file.h); not a command for users, so not in --help.
+  if (argc == 3 && std::string_view(argv[1]) == framepipe::kFileWorkerCommand) {
+    framepipe::Registry registry;
+    framepipe::stages::register_all(registry);
+    framepipe::app::install_signal_handlers();
+    return framepipe::file_worker_main(argv[2], registry, &framepipe::app::cancel_requested());
+  }
 
   CLI::App cli{
       "framepipe runs configurable video pipelines: libav decode -> OpenCV filters on oneTBB -> "

@@ -10,11 +10,10 @@
 #include <system_error>
 #include <thread>
 
-#include "pipeline/analysis.h"
+#include "pipeline/batch_file.h"
 #include "pipeline/flight_budget.h"
+#include "pipeline/isolated_file.h"
 #include "pipeline/manifest.h"
-#include "pipeline/profiler.h"
-#include "pipeline/report.h"
 #include "pipeline/run.h"
 
 namespace framepipe {
@@ -48,7 +47,6 @@ class BatchRun {
       : config_(config),
         next_input_(next),
         options_(options),
-        max_workers_(max_workers),
         threads_(config.threads > 0 ? config.threads : oneapi::tbb::info::default_concurrency()),
         // Each file's thread waits in the arena for its graph; reserving it a slot lets it
         // work there instead of blocking outside.
@@ -56,7 +54,8 @@ class BatchRun {
         budget_(config.max_frames_in_flight),
         manifest_(config.output_dir, options.manifest_name, options.resume),
         fingerprint_(config_fingerprint(config)),
-        report_root_(batch_report_root(config)) {}
+        parallel_(std::max(1, std::min(config.files_in_parallel, max_workers))),
+        worker_config_(worker_config(config, threads_, parallel_)) {}
 
   BatchResult run() {
     const auto start = steady_now_ns();
@@ -69,9 +68,8 @@ class BatchRun {
     } catch (const std::system_error&) {
     }
     std::vector<std::thread> workers;
-    const int parallel = std::max(1, std::min(config_.files_in_parallel, max_workers_));
     try {
-      for (int w = 0; w < parallel; ++w) workers.emplace_back([this] { work(); });
+      for (int w = 0; w < parallel_; ++w) workers.emplace_back([this] { work(); });
     } catch (const std::system_error&) {
       if (workers.empty()) work();
     }
@@ -93,6 +91,8 @@ class BatchRun {
   bool cancelled() const { return options_.cancel && options_.cancel->load(); }
 
   void work() {
+    // Under pipeline.isolation: process, this thread's worker process, kept for its files.
+    FileWorker worker({options_.worker_program, options_.cancel});
     for (;;) {
       FileOutcome* taken = nullptr;
       {
@@ -107,13 +107,13 @@ class BatchRun {
         outcome.status = "cancelled";
         outcome.error = "not started: the batch was cancelled";
       } else {
-        process(outcome);
+        process(outcome, worker);
       }
       finished(outcome);
     }
   }
 
-  void process(FileOutcome& outcome) {
+  void process(FileOutcome& outcome, FileWorker& worker) {
     const auto& input = outcome.input;
     const auto key = input.relative.generic_string();
     if (options_.resume && manifest_.is_complete(key, input.path, fingerprint_)) {
@@ -125,37 +125,40 @@ class BatchRun {
       outcome.error = input.path.string() + ": " + problem;
       return;
     }
-    Config file_config = config_;
-    file_config.input_path = input.path.string();
-    file_config.output_dir = (fs::path(config_.output_dir) / input.relative.parent_path()).string();
     if (options_.progress) ++options_.progress->running;
+    outcome =
+        config_.isolation == Isolation::process ? run_in_worker(worker, input) : run_here(input);
+    if (options_.progress) --options_.progress->running;
+    if (outcome.status == "ok" || outcome.status == "damaged") record(key, outcome);
+  }
+
+  FileOutcome run_here(const BatchInput& input) {
     const RunEnvironment environment{&arena_, &budget_, options_.cancel,
                                      options_.progress ? &options_.progress->frames : nullptr};
-    const auto run = run_pipeline(file_config, environment);
-    if (options_.progress) --options_.progress->running;
+    return run_batch_file(config_, input, environment);
+  }
 
-    outcome.frames = run.frames;
-    outcome.wall_s = run.wall_s;
-    outcome.damaged_packets = run.counter(counter::damaged_packets);
-    outcome.expected_frames = run.counter(counter::expected_frames);
-    if (!run.ok()) {
-      outcome.status = run.cancelled ? "cancelled" : "failed";
-      outcome.error = run.cancelled ? input.path.string() + ": cancelled; its outputs were removed"
-                                    : run.error->to_string();
-      return;
-    }
-    outcome.status = run.status();
-    outcome.outputs = run.outputs;
-    record(key, outcome);
-    if (!config_.profile) return;
-    outcome.report_dir = report_root_ / input.relative;
-    try {
-      write_report(outcome.report_dir, config_.report_formats,
-                   build_report(file_config, run, analyze(file_config, run)), run);
-    } catch (const std::exception& e) {
-      outcome.error = "its report was not written: " + std::string(e.what());
-      outcome.report_dir.clear();
-    }
+  // The worker's progress goes into the batch's: its frames to the progress line, its frames
+  // in flight to the budget samples.
+  FileOutcome run_in_worker(FileWorker& worker, const BatchInput& input) {
+    WorkerProgress last;
+    auto outcome = worker.run(worker_config_, input, [&](const WorkerProgress& now) {
+      if (options_.progress) options_.progress->frames += now.frames - last.frames;
+      worker_frames_in_flight_ += now.in_flight - last.in_flight;
+      last = now;
+    });
+    if (options_.progress) options_.progress->frames += outcome.frames - last.frames;
+    worker_frames_in_flight_ -= last.in_flight;
+    return outcome;
+  }
+
+  // What each worker process runs under pipeline.isolation: process: the batch's config with
+  // an equal share of its threads and frames-in-flight budget, which workers cannot share.
+  static Config worker_config(const Config& config, int threads, int parallel) {
+    Config share = config;
+    share.threads = std::max(1, threads / parallel);
+    share.max_frames_in_flight = std::max(1, config.max_frames_in_flight / parallel);
+    return share;
   }
 
   // A manifest that cannot be saved fails the batch (BatchResult::manifest_error), not the
@@ -187,7 +190,7 @@ class BatchRun {
     std::unique_lock lock(sampler_mutex_);
     do {
       result_.budget_t.push_back(static_cast<double>(steady_now_ns() - start) / 1e9);
-      result_.budget_in_use.push_back(budget_.in_use());
+      result_.budget_in_use.push_back(budget_.in_use() + worker_frames_in_flight_.load());
     } while (
         !sampler_wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return done_; }));
   }
@@ -195,14 +198,15 @@ class BatchRun {
   const Config& config_;
   const InputProvider& next_input_;
   const BatchOptions& options_;
-  const int max_workers_;
   const int threads_;
   oneapi::tbb::task_arena arena_;
   FlightBudget budget_;
   Manifest manifest_;
   std::mutex manifest_mutex_;
   const std::string fingerprint_;
-  const fs::path report_root_;
+  const int parallel_;  // files at once
+  const Config worker_config_;
+  std::atomic<int> worker_frames_in_flight_{0};
   std::mutex take_mutex_;
   std::deque<FileOutcome> files_;  // in the order taken; a deque keeps references valid
   std::mutex done_mutex_;

@@ -49,6 +49,9 @@ struct BatchOptions {
   // Record completed files in .framepipe-manifest-<name>.json instead of the folder's shared
   // manifest: for processes that share an output folder (shards, MPI ranks). Empty: shared.
   std::string manifest_name;
+  // Under pipeline.isolation: process, the binary each file's worker process runs
+  // (pipeline/isolated_file.h): framepipe's own, unless a test runs a batch from another.
+  std::filesystem::path worker_program = "/proc/self/exe";
 };
 
 struct BatchResult {
@@ -69,11 +72,12 @@ struct BatchResult {
 };
 
 // Runs `config` over every input, config.files_in_parallel at once, sharing one oneTBB arena
-// and one frames-in-flight budget. Each file's outputs go to output.dir/<its relative folder>,
-// its report to <report dir>/<its relative path>/. A file that fails does so alone. Completed
-// files are recorded in the output folder's manifest; with options.resume, files complete from
-// an earlier run with the same config are skipped, and an unreadable manifest throws
-// ManifestError (pipeline/manifest.h) before any file starts.
+// and one frames-in-flight budget (with pipeline.isolation: process, each file in a worker
+// process with its share of both, pipeline/isolated_file.h). Each file's outputs go to
+// output.dir/<its relative folder>, its report to <report dir>/<its relative path>/. A file that
+// fails does so alone. Completed files are recorded in the output folder's manifest; with
+// options.resume, files complete from an earlier run with the same config are skipped, and an
+// unreadable manifest throws ManifestError (pipeline/manifest.h) before any file starts.
 BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
                       const BatchOptions& options);
 

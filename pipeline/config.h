@@ -28,6 +28,10 @@ struct StageConfig {
   const StageInfo* info = nullptr;
 };
 
+// How a batch runs each file: on one of its threads, or in a worker process of its own
+// (pipeline/isolated_file.h), so that a crash in a library fails that file alone.
+enum class Isolation { thread, process };
+
 struct Config {
   std::string origin;  // the config file, for messages
   std::string name = "pipeline";
@@ -45,6 +49,8 @@ struct Config {
   // Settings that are valid but cannot take effect on this machine (a stage's concurrency above
   // the threads that run it, pipeline.threads above the cores), one line each, with the place.
   std::vector<std::string> warnings;
+  // A batch's files: each on one of its threads, or each in a worker process of its own.
+  Isolation isolation = Isolation::thread;
 };
 
 // Every problem found in a config, each one line in the user's terms:

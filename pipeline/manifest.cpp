@@ -37,6 +37,8 @@ std::string config_fingerprint(const Config& config) {
   json["input"].erase("path");
   // Where the reports go changes nothing in the outputs (and differs per shard).
   json["report"].erase("dir");
+  // Nor how a file is isolated; and fingerprints taken before the key existed stay valid.
+  json["pipeline"].erase("isolation");
   // FNV-1a: stable across builds and machines, unlike std::hash.
   std::uint64_t hash = 1469598103934665603ull;
   for (unsigned char c : dump_json(json)) {

@@ -33,6 +33,27 @@ SettingSpec bound(ParamSpec spec, Field field, std::string if_empty = "") {
   return setting;
 }
 
+SettingSpec isolation_setting() {
+  SettingSpec setting;
+  setting.spec = ParamSpec::choice(
+      "isolation", {"thread", "process"}, "thread",
+      "how a batch runs each file: `thread`, on one of its threads (a crash in a library, e.g. a "
+      "SIGSEGV on a hostile file, ends the whole batch); `process`, in a worker process (each of "
+      "the `files_in_parallel` threads keeps one for its files and starts a new one after a "
+      "crash), so a crash fails that file alone, with one line naming the stage, frame and "
+      "signal, and the batch goes on. Each worker gets an equal share of `threads` and "
+      "`max_frames_in_flight` (at least 1); what it costs per file: "
+      "[bench/RESULTS.md](../bench/RESULTS.md). A single file always runs in-process");
+  setting.assign = [](Config& config, const std::vector<ParamValue>& values) {
+    config.isolation =
+        std::get<std::string>(values.front()) == "process" ? Isolation::process : Isolation::thread;
+  };
+  setting.value = [](const Config& config) {
+    return nlohmann::ordered_json(config.isolation == Isolation::process ? "process" : "thread");
+  };
+  return setting;
+}
+
 std::vector<SettingsSection> make_settings() {
   // The order of each section's keys is config_json()'s, which config_fingerprint() hashes:
   // reordering them would make --resume redo every file of an earlier run.
@@ -65,7 +86,8 @@ std::vector<SettingsSection> make_settings() {
                                "and one frames-in-flight budget; times the io stages' summed "
                                "`concurrency` (their threads per file) at most 4096")
                 .range(1, 64),
-            [](auto& c) -> auto& { return c.files_in_parallel; })},
+            [](auto& c) -> auto& { return c.files_in_parallel; }),
+        isolation_setting()},
        ""},
       {"input",
        {bound(

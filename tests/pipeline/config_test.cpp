@@ -7,6 +7,8 @@
 
 #include <regex>
 
+#include "pipeline/json_text.h"
+#include "pipeline/manifest.h"
 #include "pipeline/settings.h"
 #include "pipeline/suggest.h"
 #include "stages/register_all.h"
@@ -492,7 +494,44 @@ TEST(EngineSettings, TableMatchesConfigDefaultsAndKeys) {
   EXPECT_EQ(sections, (std::vector<std::string>{"pipeline", "input", "output", "report"}));
   EXPECT_EQ(json["pipeline"].dump(),
             R"({"name":"pipeline","threads":0,"max_frames_in_flight":16,"profile":true,)"
-            R"("files_in_parallel":1})");
+            R"("files_in_parallel":1,"isolation":"thread"})");
+}
+
+// pipeline.isolation changes no output, so it is left out of the --resume fingerprint: a batch
+// may switch it and still skip what an earlier run completed, also a run from before the key
+// existed (073e86830310f10b is what that release wrote into its manifest for this config).
+TEST_F(ConfigTest, IsolationIsNotPartOfTheResumeFingerprint) {
+  const std::string yaml =
+      "pipeline: {name: demo, threads: 2, max_frames_in_flight: 8}\nstages:\n"
+      "  - {type: decode}\n  - {type: gaussian_blur, params: {sigma: 1.5}}\n"
+      "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n";
+  EXPECT_EQ(config_fingerprint(load(yaml)), "073e86830310f10b");
+  EXPECT_EQ(config_fingerprint(load(yaml, {"pipeline.isolation=process"})), "073e86830310f10b");
+  EXPECT_EQ(load(yaml, {"pipeline.isolation=process"}).isolation, Isolation::process);
+  EXPECT_EQ(problems(yaml, {"pipeline.isolation=fork"}),
+            std::vector<std::string>{"--set pipeline.isolation=fork: pipeline: 'isolation' must be "
+                                     "one of: thread, process, got 'fork'"});
+}
+
+// A worker process (pipeline.isolation: process) gets its config as config_json's text and
+// loads it as YAML: every value must come back the same, strings that YAML would read as
+// something else included.
+TEST_F(ConfigTest, TheEffectiveConfigAsJsonLoadsBackTheSame) {
+  for (const std::string message :
+       {"null", "~", "123", "0x1F", "yes: no", "- a", "{a: 1}", "'quoted' \"double\"", "#x",
+        "trailing space ", "", "ünïcödé ✓", "line\nbreak\ttab"}) {
+    // A JSON string is a YAML double-quoted one.
+    const auto config = load(
+        "pipeline: {threads: 3, isolation: process}\ninput: {include: ['*.MP4', '[ab]*']}\n"
+        "stages:\n  - {type: decode}\n"
+        "  - {name: boom, type: fail, concurrency: unlimited, params: {probability: 0.1, seed: "
+        "-7, message: " +
+        nlohmann::json(message).dump() + "}}\n  - {type: discard}\n");
+    ASSERT_EQ(config_json(config)["stages"][1]["params"]["message"], message);
+    const auto reloaded = load_config_text(dump_json(config_json(config)), "x.yaml", {}, registry_);
+    EXPECT_EQ(config_json(reloaded), config_json(config)) << message;
+    EXPECT_EQ(config_fingerprint(reloaded), config_fingerprint(config)) << message;
+  }
 }
 
 TEST(Suggestions, OneRuleForEveryName) {

@@ -10,12 +10,16 @@
 namespace framepipe::testing::reliability {
 namespace {
 
-// The product never starts a process, so no user string can reach a shell. (The tests do:
-// tests/support runs ffmpeg and the binary through popen.)
-TEST(Security, NoShellOrProcessIsStartedByTheProduct) {
+// The product starts no shell and no other program, so no user string can reach one. The one
+// process it starts is its own binary, as a batch's file worker (pipeline.isolation: process),
+// from one place, with an argument list. (The tests do run a shell: tests/support runs ffmpeg
+// and the binary through popen.)
+TEST(Security, OnlyItsOwnWorkerProcessIsStartedNeverAShell) {
   const std::regex call(
       R"(\b(system|popen|fork|vfork|execl|execlp|execle|execv|execvp|execvpe|posix_spawnp?|wordexp)\s*\()");
+  const auto worker_starter = kSourceDir / "pipeline/isolated_file.cpp";
   std::vector<std::string> found;
+  int worker_starts = 0;
   for (const char* folder : {"pipeline", "stages", "app"}) {
     for (const auto& entry : fs::recursive_directory_iterator(kSourceDir / folder)) {
       const auto extension = entry.path().extension();
@@ -24,13 +28,24 @@ TEST(Security, NoShellOrProcessIsStartedByTheProduct) {
       int number = 0;
       for (std::string line; std::getline(file, line);) {
         ++number;
-        if (std::regex_search(line, call)) {
+        if (!std::regex_search(line, call)) continue;
+        if (entry.path() == worker_starter &&
+            line.find("posix_spawn(&pid, program.c_str()") != std::string::npos) {
+          ++worker_starts;
+        } else {
           found.push_back(entry.path().string() + ":" + std::to_string(number) + ": " + line);
         }
       }
     }
   }
   EXPECT_TRUE(found.empty()) << found.front();
+  EXPECT_EQ(worker_starts, 1);
+  // What it starts: the program the batch names, by default its own binary, as a file worker.
+  const auto starter = read_text(worker_starter);
+  EXPECT_NE(starter.find("kFileWorkerCommand, std::to_string(getpid())}"), std::string::npos);
+  EXPECT_NE(read_text(kSourceDir / "pipeline/batch.h")
+                .find("std::filesystem::path worker_program = \"/proc/self/exe\";"),
+            std::string::npos);
 }
 
 class SecurityTest : public FoldersTest {

@@ -1,0 +1,43 @@
+#include "pipeline/batch_file.h"
+
+#include "pipeline/analysis.h"
+#include "pipeline/report.h"
+
+namespace framepipe {
+
+namespace fs = std::filesystem;
+
+FileOutcome run_batch_file(const Config& config, const BatchInput& input,
+                           const RunEnvironment& environment) {
+  FileOutcome outcome;
+  outcome.input = input;
+  Config file_config = config;
+  file_config.input_path = input.path.string();
+  file_config.output_dir = (fs::path(config.output_dir) / input.relative.parent_path()).string();
+  const auto run = run_pipeline(file_config, environment);
+
+  outcome.frames = run.frames;
+  outcome.wall_s = run.wall_s;
+  outcome.damaged_packets = run.counter(counter::damaged_packets);
+  outcome.expected_frames = run.counter(counter::expected_frames);
+  if (!run.ok()) {
+    outcome.status = run.cancelled ? "cancelled" : "failed";
+    outcome.error = run.cancelled ? input.path.string() + ": cancelled; its outputs were removed"
+                                  : run.error->to_string();
+    return outcome;
+  }
+  outcome.status = run.status();
+  outcome.outputs = run.outputs;
+  if (!config.profile) return outcome;
+  outcome.report_dir = batch_report_root(config) / input.relative;
+  try {
+    write_report(outcome.report_dir, config.report_formats,
+                 build_report(file_config, run, analyze(file_config, run)), run);
+  } catch (const std::exception& e) {
+    outcome.error = "its report was not written: " + std::string(e.what());
+    outcome.report_dir.clear();
+  }
+  return outcome;
+}
+
+}  // namespace framepipe

@@ -161,8 +161,7 @@ ModelInput model_input(const Config& config, const RunResult& result, const RunA
   }
   const double contention = waited_s + ran_s > 0 ? waited_s / (waited_s + ran_s) : 0;
   const double cores = result.cores;
-  input.usable_cores =
-      std::max(0.1, cores - analysis.machine.other_cpu_share * cores * contention);
+  input.usable_cores = std::max(0.1, cores - analysis.machine.other_cpu_share * cores * contention);
   input.cpu_s = seconds(result.process_cpu_ns) / frames;
   input.frames_in_flight = config.max_frames_in_flight;
   return input;
@@ -501,7 +500,7 @@ RunAnalysis analyze(const Config& config, const RunResult& result) {
     analysis.conclusions.push_back(format(
         "other processes used %s of the %d cores during the run: this process's threads "
         "waited for a core %.2f s in stage calls (runnable, counted as CPU-bound work, not IO), "
-        "and the model counts only the cores left to it",
+        "and the model leaves out the cores they kept from it",
         percent(analysis.machine.other_cpu_share).c_str(), result.cores, [&] {
           double runnable = 0;
           for (const auto& stage : analysis.stages) runnable += stage.runnable_s;

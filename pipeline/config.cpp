@@ -722,16 +722,16 @@ Config load_config_file(const std::string& path, const std::vector<std::string>&
   std::string text(kHeadBytes, '\0');
   file.read(text.data(), kHeadBytes);
   text.resize(static_cast<std::size_t>(file.gcount()));
-  if (const auto kind = binary_kind(text); !kind.category.empty()) {
+  if (const auto kind = binary_kind(text); kind.category != FileCategory::text) {
     const auto format = kind.format.empty() ? "" : " (" + kind.format + ")";
-    if (kind.category == "binary") {
+    if (kind.category == FileCategory::binary) {
       throw ConfigError({path + ": not a YAML config: a binary file (it holds NUL bytes)"});
     }
-    const std::string what = kind.category == "video"   ? "a video"
-                             : kind.category == "image" ? "an image"
-                                                        : "an audio file";
+    const std::string what = kind.category == FileCategory::video   ? "a video"
+                             : kind.category == FileCategory::image ? "an image"
+                                                                    : "an audio file";
     const auto hint =
-        kind.category == "audio"
+        kind.category == FileCategory::audio
             ? std::string("a config is a YAML file, e.g. configs/default.yaml")
             : "did you mean --input " + path + "? (framepipe run CONFIG --input " + path + ")";
     throw ConfigError(

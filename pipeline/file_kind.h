@@ -7,9 +7,12 @@
 
 namespace framepipe {
 
+// text: it may be text (no known signature, no NUL byte).
+enum class FileCategory { text, video, image, audio, binary };
+
 struct BinaryKind {
-  std::string category;  // "video", "image", "audio" or "binary"; empty: it may be text
-  std::string format;    // "MP4/MOV", "PNG", ...; empty for a binary file of no known format
+  FileCategory category = FileCategory::text;
+  std::string format;  // "MP4/MOV", "PNG", ...; empty for a binary file of no known format
 };
 
 // From the first bytes of a file (a few hundred are enough).

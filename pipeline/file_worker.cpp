@@ -73,7 +73,7 @@ class CallTracker : public StageObserver {
   void on_exit(const StageCall&) override { --depth; }
 };
 
-// The lines the fatal-signal handler writes, made before the run: {"crash": {"signal": N,
+// The lines the fatal-signal handler writes, made before the run: {"crashed": {"signal": N,
 // "stage": i, "frame": F}}, with the numbers formatted in the handler without allocating.
 constexpr std::array kFatalSignals = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGSYS, SIGTRAP};
 std::array<struct sigaction, kFatalSignals.size()> previous_actions;
@@ -103,7 +103,7 @@ char* append(char* out, std::string_view text) {
 // through the handler that was there before (the default, or a sanitizer's report).
 extern "C" void on_fatal_signal(int signal_number) {
   char line[128];
-  char* out = append(line, R"({"crash":{"signal":)");
+  char* out = append(line, R"({"crashed":{"signal":)");
   out = format_number(out, signal_number);
   if (depth > 0 && depth <= kMaxDepth) {
     const auto& call = open_calls[depth - 1];

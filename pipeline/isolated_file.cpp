@@ -105,8 +105,8 @@ struct WorkerReport {
     if (!message.is_object()) return;
     if (message.contains("outcome")) {
       outcome = message["outcome"];
-    } else if (message.contains("crash")) {
-      crash = message["crash"];
+    } else if (message.contains("crashed")) {
+      crash = message["crashed"];
     } else if (message.contains("frames") && message["frames"].is_number_integer() &&
                message.contains("in_flight") && message["in_flight"].is_number_integer()) {
       progress = {message["frames"].get<std::int64_t>(), message["in_flight"].get<int>()};

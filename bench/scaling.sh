@@ -5,12 +5,12 @@
 #   N threads, 2N tokens), interleaved;
 # - stage-bound: blur, then x264 with one encoder thread: a serial stage with more work per
 #   frame than the rest, which the engine must keep busy.
-# From framepipe's report: what limits the run (`limited_by`: the busiest stage; the oneTBB
-# threads, when pipeline.threads is below the cores and they are always in stage calls; the
-# cores, when the process keeps them ≥ 90% busy and no stage is) and the overlap efficiency,
-# the limit's busy time over its capacity: the stage's busy time per worker, the threads'
-# time in stage calls per thread, or the process's CPU per core, over the run's wall time
-# (1.0 = the limit never waited). The busiest stage's own figure is shown beside it.
+# From framepipe's report: what limits the run (`limited_by`, the throughput model's tightest
+# bound: a stage, the oneTBB threads, the cores or frames in flight) and the overlap
+# efficiency, the limit's busy time over its capacity: the stage's busy time per worker, the
+# threads' time in stage calls per thread, the process's CPU per core over the run's wall time,
+# or the peak frames in flight over the cap (1.0 = the limit never waited). The busiest stage's
+# own figure is shown beside it.
 # Usage: bench/scaling.sh [REPS] [THREADS...]   (defaults: 3 reps; 1 2 4 8 … up to nproc)
 set -euo pipefail
 reps=${1:-3}
@@ -45,7 +45,8 @@ stage = next(s for s in report["stages"] if s["name"] == report["bottleneck"])
 busiest = stage["busy_s"] / max(stage["workers"], 1) / report["wall_s"]
 limit = report.get("limited_by")
 against = {"stage": busiest, "threads": report["cpu"]["threads_utilization"],
-           "cores": report["cpu"]["utilization"]}[limit]
+           "cores": report["cpu"]["utilization"],
+           "frames_in_flight": report["peak_frames_in_flight"] / report["max_frames_in_flight"]}[limit]
 print(stage["name"], f"{busiest:.3f}", limit, f"{against:.3f}")
 PY
 }

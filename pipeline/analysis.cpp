@@ -162,7 +162,8 @@ ModelInput model_input(const Config& config, const RunResult& result, const RunA
   const double contention = waited_s + ran_s > 0 ? waited_s / (waited_s + ran_s) : 0;
   const double cores = result.cores;
   input.usable_cores = std::max(0.1, cores - analysis.machine.other_cpu_share * cores * contention);
-  input.cpu_s = seconds(result.process_cpu_ns) / frames;
+  input.cpu_s =
+      std::max(0.0, seconds(result.process_cpu_ns) - analysis.idle_threads_cpu_s) / frames;
   input.frames_in_flight = config.max_frames_in_flight;
   return input;
 }
@@ -485,6 +486,8 @@ RunAnalysis analyze(const Config& config, const RunResult& result) {
   }
   const double process_cpu_s = seconds(result.process_cpu_ns);
   analysis.helper_threads_cpu_s = std::max(0.0, process_cpu_s - analysis.stage_threads_cpu_s);
+  analysis.idle_threads_cpu_s =
+      std::min(analysis.helper_threads_cpu_s, seconds(result.threads_idle_cpu_ns.value_or(0)));
   analysis.process_utilization =
       result.wall_s > 0 ? process_cpu_s / (result.wall_s * result.cores) : 0.0;
   analysis.latency = percentiles(result.latencies_ns);
@@ -522,9 +525,15 @@ RunAnalysis analyze(const Config& config, const RunResult& result) {
   }
   analysis.conclusions.push_back(
       format("process CPU: %s of %d cores (%.2f s in %.2f s); %.2f s of it outside stage calls "
-             "(libav/x264/OpenCV threads, scheduling)",
+             "(libav/x264/OpenCV threads, scheduling)%s",
              percent(analysis.process_utilization).c_str(), result.cores, process_cpu_s,
-             result.wall_s, analysis.helper_threads_cpu_s));
+             result.wall_s, analysis.helper_threads_cpu_s,
+             result.threads_idle_cpu_ns
+                 ? format(", of which %.2f s on the engine's threads between calls (oneTBB "
+                          "workers spinning while idle)",
+                          analysis.idle_threads_cpu_s)
+                       .c_str()
+                 : ""));
   if (!result.latencies_ns.empty()) {
     analysis.conclusions.push_back(
         format("latency per frame, source to last stage: p50 %.1f ms, "

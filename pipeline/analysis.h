@@ -112,6 +112,9 @@ struct RunAnalysis {
   double threads_utilization = 0;  // the oneTBB threads' time in stage calls / (wall × threads)
   double stage_threads_cpu_s = 0;
   double helper_threads_cpu_s = 0;
+  // Of the process's CPU, what the threads that made stage calls used outside them (oneTBB
+  // workers spinning while idle): not work a frame needs, so the model leaves it out.
+  double idle_threads_cpu_s = 0;
   Percentiles latency;  // end to end
   std::vector<Advice> advice;
   std::vector<std::string> conclusions;

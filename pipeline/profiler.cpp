@@ -1,5 +1,7 @@
 #include "pipeline/profiler.h"
 
+#include <algorithm>
+
 #include "pipeline/sched_stats.h"
 
 namespace framepipe {
@@ -25,6 +27,14 @@ thread_local std::vector<OpenCall> open_calls;
 thread_local std::int64_t nested_wall_ns = 0;
 thread_local std::int64_t nested_cpu_ns = 0;
 thread_local std::int64_t nested_runnable_ns = 0;
+
+// The calling thread's entry in the profiler it last made a call for, by that profiler's id.
+struct CallingThreadCache {
+  std::uint64_t profiler_id = 0;
+  void* entry = nullptr;
+};
+thread_local CallingThreadCache calling_thread_cache;
+std::atomic<std::uint64_t> next_profiler_id{1};
 
 // Zero where the kernel keeps no run delay: the call's time off-CPU then all reads as sleeping.
 std::int64_t run_delay_now() { return thread_run_delay_now_ns().value_or(0); }
@@ -130,7 +140,8 @@ std::vector<Invocation> StageMetrics::invocations() const {
   return invocations_;
 }
 
-Profiler::Profiler(std::int64_t run_start_ns, const std::vector<ProfiledStage>& stages) {
+Profiler::Profiler(std::int64_t run_start_ns, const std::vector<ProfiledStage>& stages)
+    : id_(next_profiler_id.fetch_add(1)) {
   for (const auto& stage : stages) {
     auto phases = stage.phases;
     if (stage.source) phases.push_back(kConversionPhase);
@@ -139,8 +150,33 @@ Profiler::Profiler(std::int64_t run_start_ns, const std::vector<ProfiledStage>& 
   }
 }
 
+Profiler::CallingThread& Profiler::calling_thread() {
+  auto& cache = calling_thread_cache;
+  if (cache.profiler_id != id_) {
+    std::lock_guard lock(calling_threads_mutex_);
+    auto& entry = calling_threads_.emplace_back();
+    entry.tid = current_tid();
+    entry.cpu_at_first_call_ns = thread_cpu_now_ns();
+    cache = {id_, &entry};
+  }
+  return *static_cast<CallingThread*>(cache.entry);
+}
+
+std::int64_t Profiler::threads_cpu_outside_calls_ns() const {
+  std::lock_guard lock(calling_threads_mutex_);
+  std::int64_t outside = 0;
+  for (const auto& thread : calling_threads_) {
+    const auto now = thread_cpu_ns(thread.tid);
+    if (!now) continue;
+    outside +=
+        std::max<std::int64_t>(0, *now - thread.cpu_at_first_call_ns - thread.calls_cpu_ns.load());
+  }
+  return outside;
+}
+
 void Profiler::on_entry(const StageCall& call) {
   EngineThreads::note_current();
+  if (open_calls.empty()) calling_thread();
   if (open_calls.capacity() == 0) open_calls.reserve(8);
   auto& open = open_calls.emplace_back();
   // Threads a stage starts while opening or in its first call (libav's decoder threads) are
@@ -192,6 +228,9 @@ void Profiler::on_exit(const StageCall& call) {
       (stage.in_arena && (call.kind == CallKind::process || call.kind == CallKind::consume));
   if (arena_work && open_calls.empty()) {
     arena_busy_ns_.fetch_add(wall_ns, std::memory_order_relaxed);
+  }
+  if (open_calls.empty()) {
+    calling_thread().calls_cpu_ns.fetch_add(cpu_ns, std::memory_order_relaxed);
   }
   if (open.watches_threads) {
     std::set<int> started;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -168,8 +169,21 @@ class Profiler : public StageObserver {
   std::vector<PhaseTotals> phases(std::size_t stage) const;
   // Wall time the arena's threads spent in cpu stages' calls, prepare() and conversions.
   std::int64_t arena_busy_ns() const { return arena_busy_ns_.load(); }
+  // CPU the threads that made this run's calls used outside them, from each one's first call
+  // to now: oneTBB workers spinning while idle, the engine's own work. Threads that have
+  // exited are left out. Read it while the threads live (before the arena goes).
+  std::int64_t threads_cpu_outside_calls_ns() const;
 
  private:
+  // A thread that made calls in this run: its CPU clock at its first call, and the CPU of its
+  // outermost calls since.
+  struct CallingThread {
+    int tid = 0;
+    std::int64_t cpu_at_first_call_ns = 0;
+    std::atomic<std::int64_t> calls_cpu_ns{0};
+  };
+  CallingThread& calling_thread();
+
   struct Stage {
     std::unique_ptr<StageMetrics> metrics;
     std::size_t conversion_phase = 0;  // index of kConversionPhase; sources only
@@ -178,6 +192,9 @@ class Profiler : public StageObserver {
   };
   std::vector<Stage> stages_;
   std::atomic<std::int64_t> arena_busy_ns_{0};
+  const std::uint64_t id_;  // tells this profiler from an earlier one at the same address
+  mutable std::mutex calling_threads_mutex_;
+  std::deque<CallingThread> calling_threads_;  // a deque: entries stay where they are
 };
 
 // Measures the enclosing scope into one phase of a stage, less what ran nested in it (as the

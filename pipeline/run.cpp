@@ -162,6 +162,7 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   if (profiler) {
     profiler->finish_run();
     result.arena_busy_ns = profiler->arena_busy_ns();
+    if (!environment.arena) result.threads_idle_cpu_ns = profiler->threads_cpu_outside_calls_ns();
   }
   result.process_cpu_ns = process_cpu_ns() - cpu_at_start;
   if (const auto machine_busy_at_end = machine_busy_ns();

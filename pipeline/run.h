@@ -55,6 +55,10 @@ struct RunResult {
   // the system does not say.
   std::optional<std::int64_t> machine_busy_ns;
   bool runnable_measured = false;  // the kernel keeps run delays (/proc/<tid>/schedstat)
+  // CPU the threads that made the run's calls used outside them (oneTBB workers spinning while
+  // idle, the engine's own work); nullopt when not measured: unprofiled, or a batch's run,
+  // whose threads serve other files' runs too.
+  std::optional<std::int64_t> threads_idle_cpu_ns;
   std::int64_t sample_interval_ns = 0;
   std::vector<Sample> samples;             // the run over time; empty when not profiled
   std::vector<std::int64_t> latencies_ns;  // per finished frame, slot taken to last copy gone

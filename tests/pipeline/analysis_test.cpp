@@ -145,6 +145,22 @@ TEST_F(AnalysisTest, OtherProcessesShareIsMeasuredAndLimitsAsFarAsTheyMadeTheRun
               (2 - 1.4 / 3.0 * contention) * 90.0 / 4.0, 1e-6);
 }
 
+TEST_F(AnalysisTest, WorkersSpinningBetweenCallsAreNotWorkAFrameNeeds) {
+  // 7.6 CPU-s: 6.2 s in the stages' calls, 1.4 s outside them, of which 1.0 s the engine's
+  // threads spent between calls. The cores' bound counts 6.6 s of work: 2 / (6.6 / 90).
+  result_.threads_idle_cpu_ns = ns(1.0);
+  const auto analysis = analyze_with_process_cpu(7.6);
+  EXPECT_NEAR(analysis.idle_threads_cpu_s, 1.0, 1e-9);
+  std::map<std::string, double> bounds;
+  for (const auto& bound : analysis.model->bounds) bounds[bound.what] = bound.fps;
+  EXPECT_NEAR(bounds["cores"], 2 * 90.0 / 6.6, 1e-6);
+  EXPECT_TRUE(says(analysis, "1.40 s of it outside stage calls"));
+  EXPECT_TRUE(says(analysis, "of which 1.00 s on the engine's threads between calls"));
+  // Never more than the CPU outside the stages' calls.
+  result_.threads_idle_cpu_ns = ns(9.0);
+  EXPECT_NEAR(analyze_with_process_cpu(7.6).idle_threads_cpu_s, 1.4, 1e-9);
+}
+
 TEST_F(AnalysisTest, WaitingForACoreIsCpuBoundTimeNotIo) {
   // The encoder: 2.34 s busy, 1.0 s on a CPU, 1.2 s ready without a core, 0.14 s asleep.
   result_.stages.back().cpu_ns = ns(1.0);

@@ -258,19 +258,18 @@ void advise_stage(const Config& config, const RunResult& result, RunAnalysis& an
     }
   }
 
-  // Threads the stage's library starts (a decoder's, an encoder's): set below the cores, more
-  // of them work on each frame or on more frames at once.
+  // Threads the stage's library starts (a decoder's, an encoder's), set below the cores: more
+  // may work on frames in parallel, but how much that gains is the library's (frame threads
+  // pay off only on long inputs, slices only on large frames), which the model cannot know.
   const auto helpers = integer_with_role(stage_config, ParamRole::helper_threads);
   if (helpers && helpers->value > 0 && helpers->value < result.cores) {
-    const double factor = static_cast<double>(result.cores) / static_cast<double>(helpers->value);
-    if (advisor.consider(stage.name, prefix + ".params." + helpers->spec->name,
-                         std::to_string(helpers->value), std::to_string(result.cores),
-                         busy + " with " + std::to_string(helpers->value) + " helper threads (`" +
-                             helpers->spec->name + "`) while the process used " + cores +
-                             ": more of them work on frames in parallel",
-                         [b, factor](ModelInput& input) { input.stages[b].service_s /= factor; })) {
-      return;
-    }
+    analysis.conclusions.push_back(
+        busy + " with " + std::to_string(helpers->value) + " helper threads (`" +
+        helpers->spec->name + "`) while the process used " + cores +
+        ": more may work on frames in parallel, but their gain depends on the library's "
+        "threading, so it is not predicted: measure it with `--set " +
+        prefix + ".params." + helpers->spec->name + "=" + std::to_string(result.cores) + "`.");
+    return;
   }
 
   if (stage.kind == StageKind::source) {

@@ -301,15 +301,14 @@ TEST_F(RoleAdviceTest, NoRungFasterThanTheFastestAndNoLadderForOtherCodecs) {
   EXPECT_TRUE(says(analysis, "sets the pace"));
 }
 
-TEST_F(RoleAdviceTest, HelperThreadsBelowTheCoresComeFirst) {
+TEST_F(RoleAdviceTest, HelperThreadsBelowTheCoresComeFirstAsAnExperimentNotAPrediction) {
   use_sink("{name: video, type: encode, params: {threads: 1, preset: medium, path: o.mp4}}");
   const auto analysis = analyze_with_process_cpu(4.0);
-  const auto advice = advice_on(analysis, "stages.video.params.threads");
-  ASSERT_EQ(advice.size(), 1u);
-  EXPECT_EQ(advice[0].from, "1");
-  EXPECT_EQ(advice[0].to, "2") << "the machine's cores";
-  // Twice the helpers halve its time per frame (77 fps); then the cores limit at 45 fps.
-  EXPECT_NEAR(advice[0].predicted_fps, 30.0 * 45.0 / (90.0 / 2.34), 1e-6);
+  // How much more threads gain is the library's to say (frame threads pay off only on long
+  // inputs): no advice with a predicted fps, a conclusion naming the change to measure.
+  EXPECT_TRUE(advice_on(analysis, "stages.video.params.threads").empty());
+  EXPECT_TRUE(says(analysis, "with 1 helper threads (`threads`)"));
+  EXPECT_TRUE(says(analysis, "--set stages.video.params.threads=2")) << "the machine's cores";
   EXPECT_FALSE(says(analysis, "speed ladder")) << "one change at a time";
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <utility>
 
 #include "tests/reliability/cli_helpers.h"
 
@@ -19,6 +20,16 @@ constexpr bool kUnderAddressSanitizer =
 #else
     false;
 #endif
+
+// The worker processes of a batch, as their parent lists them.
+std::set<pid_t> children_of(pid_t pid) {
+  std::set<pid_t> children;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::ifstream list(task.path() / "children");
+    for (pid_t child; list >> child;) children.insert(child);
+  }
+  return children;
+}
 
 class IsolationTest : public FoldersTest {
  protected:
@@ -39,6 +50,24 @@ class IsolationTest : public FoldersTest {
                           crash +
                           "}}\n"
                           "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n");
+  }
+
+  // Starts the batch of `stages` (YAML lines) over 3 clips, 2 files at once in worker
+  // processes; returns its pid and its 2 workers once both are there (no workers: timed out).
+  std::pair<pid_t, std::set<pid_t>> start_with_two_workers(const std::string& stages) {
+    write_file(dir_ / "p.yaml",
+               "pipeline: {files_in_parallel: 2, isolation: process}\nstages:\n" + stages);
+    add_clips(3);
+    const pid_t pid = spawn_framepipe(
+        {"run", (dir_ / "p.yaml").string(), "-i", in_.string(), "-o", out_.string(), "-q"});
+    std::set<pid_t> workers;
+    if (pid <= 0 || !wait_for_sigint_handler(pid, 20s)) return {pid, workers};
+    for (auto deadline = std::chrono::steady_clock::now() + 20s;
+         workers.size() < 2 && std::chrono::steady_clock::now() < deadline;
+         std::this_thread::sleep_for(10ms)) {
+      workers = children_of(pid);
+    }
+    return {pid, workers};
   }
 
   CommandResult run(const fs::path& config, const fs::path& out, const std::string& extra = "") {
@@ -179,16 +208,6 @@ TEST_F(IsolationTest, ResultsThroughAWorkerEqualAnInProcessRun) {
   EXPECT_EQ(read_json(out_ / "report/batch.json")["totals"]["skipped"], 2);
 }
 
-// The worker processes of a batch, as their parent lists them.
-std::set<pid_t> children_of(pid_t pid) {
-  std::set<pid_t> children;
-  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
-    std::ifstream list(task.path() / "children");
-    for (pid_t child; list >> child;) children.insert(child);
-  }
-  return children;
-}
-
 bool alive(pid_t pid) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
@@ -200,21 +219,10 @@ bool alive(pid_t pid) {
 // SIGTERM to the batch reaches its workers: those that can stop remove their outputs at once
 // and the batch reports them cancelled; none outlives the batch.
 TEST_F(IsolationTest, SigtermCancelsTheWorkersAndLeavesNoPartialOutput) {
-  write_file(dir_ / "p.yaml",
-             "pipeline: {files_in_parallel: 2, isolation: process}\nstages:\n  - {type: decode}\n"
-             "  - {type: sleep, params: {ms: 200}}\n"
-             "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n");
-  add_clips(3);
-  const pid_t pid = spawn_framepipe(
-      {"run", (dir_ / "p.yaml").string(), "-i", in_.string(), "-o", out_.string(), "-q"});
+  const auto [pid, workers] = start_with_two_workers(
+      "  - {type: decode}\n  - {type: sleep, params: {ms: 200}}\n"
+      "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n");
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_sigint_handler(pid, 20s));
-  std::set<pid_t> workers;
-  for (auto deadline = std::chrono::steady_clock::now() + 20s;
-       workers.size() < 2 && std::chrono::steady_clock::now() < deadline;
-       std::this_thread::sleep_for(10ms)) {
-    workers = children_of(pid);
-  }
   ASSERT_EQ(workers.size(), 2u);
   std::this_thread::sleep_for(500ms);  // both are in the middle of their files
   const auto signalled = std::chrono::steady_clock::now();
@@ -233,20 +241,9 @@ TEST_F(IsolationTest, SigtermCancelsTheWorkersAndLeavesNoPartialOutput) {
 // A worker blocked in a call nothing interrupts (a 60 s sleep) cannot keep a cancelled batch
 // alive: the batch and its workers are gone within seconds, as without isolation.
 TEST_F(IsolationTest, BatchAndBlockedWorkersStopWithinSecondsOfSigterm) {
-  write_file(dir_ / "p.yaml",
-             "pipeline: {files_in_parallel: 2, isolation: process}\nstages:\n  - {type: decode}\n"
-             "  - {type: sleep, params: {ms: 60000}}\n  - {type: discard}\n");
-  add_clips(3);
-  const pid_t pid = spawn_framepipe(
-      {"run", (dir_ / "p.yaml").string(), "-i", in_.string(), "-o", out_.string(), "-q"});
+  const auto [pid, workers] = start_with_two_workers(
+      "  - {type: decode}\n  - {type: sleep, params: {ms: 60000}}\n  - {type: discard}\n");
   ASSERT_GT(pid, 0);
-  ASSERT_TRUE(wait_for_sigint_handler(pid, 20s));
-  std::set<pid_t> workers;
-  for (auto deadline = std::chrono::steady_clock::now() + 20s;
-       workers.size() < 2 && std::chrono::steady_clock::now() < deadline;
-       std::this_thread::sleep_for(10ms)) {
-    workers = children_of(pid);
-  }
   ASSERT_EQ(workers.size(), 2u);
   std::this_thread::sleep_for(1s);  // both workers are in the sleep stage by now
   const auto signalled = std::chrono::steady_clock::now();

@@ -182,7 +182,7 @@ class Advisor {
         analysis_(analysis),
         input_(std::move(input)),
         now_(predict(input_)),
-        measured_fps_(result.wall_s > 0 ? static_cast<double>(result.frames) / result.wall_s : 0) {}
+        measured_fps_(result.fps()) {}
 
   const ModelPrediction& now() const { return now_; }
   const ModelInput& input() const { return input_; }

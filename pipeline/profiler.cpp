@@ -59,7 +59,6 @@ void StageMetrics::keep(const CallTimes& times, std::int64_t frame, CallKind kin
   const Invocation invocation{times.start_ns - run_start_ns_,
                               times.wall_ns,
                               times.cpu_ns,
-                              times.runnable_ns,
                               frame,
                               thread_number(),
                               times.span_ns,

@@ -23,8 +23,6 @@ struct Invocation {
   std::int64_t start_ns = 0;  // steady clock, relative to the run's start
   std::int64_t wall_ns = 0;
   std::int64_t cpu_ns = 0;  // CPU time of the calling thread during the call
-  // Of the rest of its wall time, what the thread spent ready to run but waiting for a core.
-  std::int64_t runnable_ns = 0;
   std::int64_t frame = -1;  // frame index, -1 when the call produced no frame
   int thread = 0;
   // The call's whole interval on its thread, nested work included: where the trace draws it,

@@ -123,7 +123,9 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   FrameCompletions completions(environment.frames_done);
   ThreadNames thread_names;
   const auto cpu_at_start = process_cpu_ns();
-  const auto machine_busy_at_start = machine_busy_ns();
+  // Only a profiled run reports the machine beside it.
+  const auto machine_busy_at_start =
+      config.profile ? machine_busy_ns() : std::optional<std::int64_t>{};
   const GraphOptions options{run_start, config.profile, kSampleIntervalNs, result.arena_threads,
                              environment.cancel};
   if (!result.error) {
@@ -165,8 +167,9 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
     if (!environment.arena) result.threads_idle_cpu_ns = profiler->threads_cpu_outside_calls_ns();
   }
   result.process_cpu_ns = process_cpu_ns() - cpu_at_start;
-  if (const auto machine_busy_at_end = machine_busy_ns();
-      machine_busy_at_start && machine_busy_at_end) {
+  if (const auto machine_busy_at_end =
+          machine_busy_at_start ? machine_busy_ns() : std::optional<std::int64_t>{};
+      machine_busy_at_end) {
     result.machine_busy_ns = *machine_busy_at_end - *machine_busy_at_start;
   }
   result.runnable_measured = thread_run_delay_now_ns().has_value();

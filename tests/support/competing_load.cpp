@@ -18,7 +18,7 @@ namespace {
 
 // utime + stime, fields 14 and 15 of /proc/<pid>/stat, in ns; the name in field 2 may hold
 // spaces, so fields are counted from its closing parenthesis.
-std::int64_t process_cpu_ns(pid_t pid) {
+std::int64_t cpu_of(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
   std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
   const auto close = text.rfind(')');
@@ -51,7 +51,7 @@ CompetingLoad::~CompetingLoad() {
 
 std::int64_t CompetingLoad::cpu_ns() const {
   std::int64_t total = 0;
-  for (const auto pid : pids_) total += process_cpu_ns(pid);
+  for (const auto pid : pids_) total += cpu_of(pid);
   return total;
 }
 

@@ -168,8 +168,13 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
   return code == kOk ? kRunFailed : code;
 }
 
-int run_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
+int run_batch_command(const Config& config, const std::vector<BatchInput>& all_inputs,
                       const RunOptions& options) {
+  const auto inputs = sample_inputs(all_inputs, static_cast<std::size_t>(config.sample_files));
+  if (inputs.size() < all_inputs.size() && !options.quiet) {
+    spdlog::info("a sample of {} of the {} files (input.sample_files)", inputs.size(),
+                 all_inputs.size());
+  }
   std::optional<Shard> shard;
   try {
     shard = resolve_shard(options.shard, options.shard_count,

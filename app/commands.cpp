@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -96,10 +98,57 @@ void install_signal_handlers() {
 
 const std::atomic<bool>& cancel_requested() { return cancel_flag; }
 
+double parse_seconds(const std::string& text) {
+  double seconds = 0;
+  std::size_t at = 0;
+  int fields = 0;
+  for (;;) {
+    std::size_t used = 0;
+    double field = 0;
+    const auto rest = text.substr(at);
+    if (rest.empty() || !(std::isdigit(static_cast<unsigned char>(rest[0])) || rest[0] == '.'))
+      throw std::invalid_argument("'" + text + "' is not a time: give seconds or [[hh:]mm:]ss");
+    field = std::stod(rest, &used);
+    seconds = seconds * 60 + field;
+    at += used;
+    if (++fields > 3 || (at < text.size() && text[at] != ':') ||
+        (at < text.size() && field != std::floor(field)))
+      throw std::invalid_argument("'" + text + "' is not a time: give seconds or [[hh:]mm:]ss");
+    if (at == text.size()) break;
+    ++at;
+  }
+  if (!std::isfinite(seconds))
+    throw std::invalid_argument("'" + text + "' is not a time: give seconds or [[hh:]mm:]ss");
+  return seconds;
+}
+
+std::vector<std::string> window_overrides(const RunOptions& options) {
+  auto overrides = options.overrides;
+  auto time = [](const char* option, const std::string& text) {
+    try {
+      char value[64];
+      std::snprintf(value, sizeof value, "%.17g", parse_seconds(text));
+      return std::string(value);
+    } catch (const std::exception& e) {
+      throw std::invalid_argument(std::string(option) + ": " + e.what());
+    }
+  };
+  if (!options.start.empty()) overrides.push_back("input.start=" + time("--start", options.start));
+  if (!options.duration.empty())
+    overrides.push_back("input.duration=" + time("--duration", options.duration));
+  if (options.frames > 0) overrides.push_back("input.frames=" + std::to_string(options.frames));
+  if (options.sample_files > 0)
+    overrides.push_back("input.sample_files=" + std::to_string(options.sample_files));
+  return overrides;
+}
+
 int run_command(const Registry& registry, const RunOptions& options) {
   Config config;
   try {
-    config = load_config_file(options.config_path, options.overrides, registry);
+    config = load_config_file(options.config_path, window_overrides(options), registry);
+  } catch (const std::invalid_argument& error) {
+    spdlog::error("{}", error.what());
+    return kConfigError;
   } catch (const ConfigError& error) {
     print_config_error(error);
     return kConfigError;

@@ -33,7 +33,19 @@ struct RunOptions {
   int shard_count = 0;  // --shard-count N, for JOB_COMPLETION_INDEX
   bool mpi = false;     // --mpi: rank 0 hands files out to the other ranks (app/mpi_batch.cpp)
   double mpi_timeout_s = 30;
+  // A part of each input, as --set input.start / duration / frames / sample_files would set it;
+  // empty or 0: unset. Times are seconds or [[hh:]mm:]ss[.fff].
+  std::string start;
+  std::string duration;
+  std::int64_t frames = 0;
+  int sample_files = 0;
 };
+
+// The --set overrides --start, --duration, --frames and --sample-files stand for, after the
+// config's own --set ones; throws std::invalid_argument naming the option of a bad time.
+std::vector<std::string> window_overrides(const RunOptions& options);
+// "90", "1:30", "0:01:30.5": seconds; throws std::invalid_argument for anything else.
+double parse_seconds(const std::string& text);
 
 // Installs SIGINT / SIGTERM handlers: the first signal asks runs to stop (cancel_requested()),
 // the second exits at once. Ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG.
@@ -59,6 +71,23 @@ int run_mpi_batch_command(const Config& config, const std::vector<BatchInput>& i
                           const RunOptions& options, const std::string& name,
                           const nlohmann::json& extra);
 #endif
+struct TuneOptions {
+  std::string config_path;
+  std::string input;   // a file or a folder; empty: the config's input.path
+  std::string output;  // the folder tune writes into
+  // The sample each candidate runs (--frames, --start, --duration, --sample-files) and --set.
+  RunOptions run;
+  double budget_s = 600;  // no candidate is started that would end past this
+  int max_candidates = 8;
+  int repeats = 2;  // runs of each candidate, each beside a run of the best so far
+  // Settings tune may also vary though the model cannot predict them: speed-ladder and helper
+  // threads parameters ("stages.video.params.preset").
+  std::vector<std::string> allow;
+  bool quiet = false;
+};
+// `framepipe tune` (app/tune_command.cpp): writes DIR/tuned.yaml, tune.json, tune.html.
+int tune_command(const Registry& registry, const TuneOptions& options);
+
 int validate_command(const Registry& registry, const std::string& config_path,
                      const std::vector<std::string>& overrides, bool effective);
 int report_show_command(const std::string& dir);

@@ -104,12 +104,79 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--shard-count", run.shard_count,
                       "the number of shards when the index comes from JOB_COMPLETION_INDEX "
                       "(Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID");
+  run_cmd
+      ->add_option("--frames", run.frames,
+                   "at most N frames of each input (input.frames), e.g. to profile or tune "
+                   "on a sample")
+      ->check(CLI::PositiveNumber);
+  run_cmd->add_option("--start", run.start,
+                      "start T into each input (input.start): seconds or [[hh:]mm:]ss; the "
+                      "source seeks to the keyframe before T");
+  run_cmd->add_option("--duration", run.duration,
+                      "run over T of each input from the start (input.duration): seconds or "
+                      "[[hh:]mm:]ss");
+  run_cmd
+      ->add_option("--sample-files", run.sample_files,
+                   "run only K of a batch's files, spread evenly over their sorted list "
+                   "(input.sample_files)")
+      ->check(CLI::PositiveNumber);
   run_cmd->add_flag("--mpi", run.mpi, kMpiHelp);
   run_cmd
       ->add_option("--mpi-timeout", run.mpi_timeout_s,
                    "seconds without a message after which an MPI rank counts as lost (its "
                    "files fail; needs `mpirun --enable-recovery` to outlive a dead rank)")
       ->check(CLI::Range(1.0, 86400.0));
+
+  framepipe::app::TuneOptions tune;
+  std::string tune_budget = "10:00";
+  auto* tune_cmd = cli.add_subcommand(
+      "tune",
+      "Find the fastest settings for a config: measure it on a sample, let the throughput model "
+      "propose the settings it predicts fastest, measure them beside the best so far, refit, "
+      "repeat (docs/tuning.md)");
+  tune_cmd->add_option("config", tune.config_path, "pipeline config (YAML)")->required();
+  tune_cmd->add_option("-i,--input", tune.input,
+                       "input video or folder to measure on (overrides input.path)");
+  tune_cmd
+      ->add_option("-o,--output", tune.output,
+                   "folder for tuned.yaml, tune.json, tune.html and each measured run's "
+                   "report (runs/, baseline/, best/)")
+      ->required();
+  tune_cmd
+      ->add_option("--frames", tune.run.frames,
+                   "measure on at most N frames of each input (input.frames)")
+      ->check(CLI::PositiveNumber);
+  tune_cmd->add_option("--start", tune.run.start,
+                       "measure from T into each input: seconds or [[hh:]mm:]ss");
+  tune_cmd->add_option("--duration", tune.run.duration,
+                       "measure on T of each input: seconds or [[hh:]mm:]ss");
+  tune_cmd
+      ->add_option("--sample-files", tune.run.sample_files,
+                   "measure on K of a folder's files, spread over their sorted list")
+      ->check(CLI::PositiveNumber);
+  tune_cmd->add_option("-s,--set", tune.run.overrides,
+                       "override a config key for every run, as `run --set` (repeatable)");
+  tune_cmd
+      ->add_option("--budget", tune_budget,
+                   "time for the whole tune: seconds or [[hh:]mm:]ss; no candidate starts "
+                   "that would end past it")
+      ->capture_default_str();
+  tune_cmd
+      ->add_option("--max-candidates", tune.max_candidates, "at most this many candidates measured")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100));
+  tune_cmd
+      ->add_option("--repeats", tune.repeats,
+                   "runs of each candidate, each beside a run of the best so far; a candidate "
+                   "is kept only when all its runs beat all of the best's")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 20));
+  tune_cmd->add_option(
+      "--allow", tune.allow,
+      "also measure KEY, whose gain the model cannot predict: a speed-ladder parameter (encode's "
+      "preset: faster rungs, one by one; changes the output) or a library's helper threads "
+      "(decode's threads), e.g. --allow stages.video.params.preset (repeatable)");
+  tune_cmd->add_flag("-q,--quiet", tune.quiet, "print only the summary and errors; no progress");
 
   std::string validate_config;
   std::vector<std::string> validate_overrides;
@@ -177,6 +244,16 @@ int main(int argc, char** argv) {
       spdlog::error("{}", e.what());
       return framepipe::app::kRunFailed;
     }
+  }
+  if (*tune_cmd) {
+    framepipe::app::install_signal_handlers();
+    try {
+      tune.budget_s = framepipe::app::parse_seconds(tune_budget);
+    } catch (const std::exception& e) {
+      spdlog::error("--budget: {}", e.what());
+      return kConfigError;
+    }
+    return framepipe::app::tune_command(registry, tune);
   }
   if (*validate_cmd) {
     return framepipe::app::validate_command(registry, validate_config, validate_overrides,

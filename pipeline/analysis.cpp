@@ -173,6 +173,14 @@ std::string bound_name(const Bound& bound, const RunResult& result) {
   return to_string(bound.kind);
 }
 
+// The run's fps were its streaming `speedup` times faster: opening and finishing the stages
+// take as long as they took.
+double predicted_fps(const RunResult& result, double speedup) {
+  const double streaming_s = result.streaming_s > 0 ? result.streaming_s : result.wall_s;
+  const double wall_s = result.wall_s - streaming_s + streaming_s / speedup;
+  return wall_s > 0 ? static_cast<double>(result.frames) / wall_s : 0;
+}
+
 // Turns changes of settings into advice with a predicted fps, for the changes the model
 // predicts gain at least kMinPredictedGain.
 class Advisor {
@@ -200,7 +208,7 @@ class Advisor {
       return false;
     }
     Advice advice{std::move(stage), std::move(key), std::move(from), std::move(to), reason};
-    advice.predicted_fps = measured_fps_ * after.fps / now_.fps;
+    advice.predicted_fps = predicted_fps(result_, after.fps / now_.fps);
     advice.predicted_wall_s =
         advice.predicted_fps > 0 ? static_cast<double>(result_.frames) / advice.predicted_fps : 0;
     advice.reason +=
@@ -384,6 +392,7 @@ void fit_model(const Config& config, const RunResult& result, RunAnalysis& analy
   ModelFigures model;
   model.measured_fps = advisor.measured_fps();
   model.bound_fps = now.fps;
+  model.input = advisor.input();
   model.limit = to_string(now.limit.kind);
   if (now.limit.stage) model.limit_stage = result.stages[*now.limit.stage].name;
   for (const auto& bound : now.bounds)

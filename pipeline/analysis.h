@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "pipeline/run.h"
+#include "pipeline/throughput_model.h"
 
 namespace framepipe {
 
@@ -94,6 +95,7 @@ struct ModelFigures {
     double fps = 0;
   };
   std::vector<NamedBound> bounds;
+  ModelInput input;  // what the bounds were computed from
 };
 
 struct RunAnalysis {

@@ -41,6 +41,8 @@ struct Config {
   int files_in_parallel = 1;       // batch: files processed at once, sharing arena and budget
   std::string input_path;          // a file or a folder
   InputSelection input_selection;  // which files of a folder
+  InputWindow input_window;        // the part of each input a run covers
+  int sample_files = 0;            // a batch runs this many of its files, spread; 0: all
   std::string output_dir = "out";
   bool overwrite = false;
   std::string report_dir;  // empty: <output_dir>/report

@@ -260,7 +260,7 @@ class GraphRun {
   void run_source() {
     const auto& stage = stages_.front();
     names_.name_current("source " + stage.config->name);
-    for (std::int64_t index = 0;; ++index) {
+    for (std::int64_t index = 0; options_.max_frames <= 0 || index < options_.max_frames; ++index) {
       const auto wait_start = steady_now_ns();
       auto slot = budget_.acquire(stop_, completions_);
       stage.counts->blocked_ns.fetch_add(steady_now_ns() - wait_start, std::memory_order_relaxed);

@@ -44,7 +44,8 @@ struct GraphOptions {
   std::int64_t run_start_ns = 0;
   bool sample = true;  // false: no samples kept (profiling off)
   std::int64_t sample_interval_ns = 25'000'000;
-  int arena_threads = 1;  // the workers of a stage of unlimited concurrency
+  int arena_threads = 1;        // the workers of a stage of unlimited concurrency
+  std::int64_t max_frames = 0;  // the source is asked for at most this many frames; 0: all
   // Set from outside (a signal): the run stops reading frames and fails as "cancelled".
   const std::atomic<bool>* cancel = nullptr;
 };

@@ -98,4 +98,13 @@ std::vector<BatchInput> read_input_list(std::istream& list, const std::filesyste
   return inputs;
 }
 
+std::vector<BatchInput> sample_inputs(const std::vector<BatchInput>& inputs, std::size_t count) {
+  if (count == 0 || count >= inputs.size()) return inputs;
+  std::vector<BatchInput> sample;
+  for (std::size_t part = 0; part < count; ++part) {
+    sample.push_back(inputs[(2 * part + 1) * inputs.size() / (2 * count)]);
+  }
+  return sample;
+}
+
 }  // namespace framepipe

@@ -28,6 +28,10 @@ struct InputSelection {
 std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
                                     const InputSelection& selection);
 
+// `count` of the inputs, spread evenly over the list (the middle file of each of `count` equal
+// parts), in their order; all of them when count is 0 or not below their number.
+std::vector<BatchInput> sample_inputs(const std::vector<BatchInput>& inputs, std::size_t count);
+
 // "scheme://…" (http://, https://, any libav protocol URL): read by libav, never a local file.
 bool is_url(const std::string& path);
 // The last segment of a URL's path, without query or fragment: "clip.mp4" for

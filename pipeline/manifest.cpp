@@ -39,6 +39,12 @@ std::string config_fingerprint(const Config& config) {
   json["report"].erase("dir");
   // Nor how a file is isolated; and fingerprints taken before the key existed stay valid.
   json["pipeline"].erase("isolation");
+  // Which files a batch samples changes no file's outputs; a window does, but a run over whole
+  // inputs keeps the fingerprint it had before the window keys existed.
+  json["input"].erase("sample_files");
+  for (const char* key : {"start", "duration", "frames"}) {
+    if (json["input"][key] == 0) json["input"].erase(key);
+  }
   // FNV-1a: stable across builds and machines, unlike std::hash.
   std::uint64_t hash = 1469598103934665603ull;
   for (unsigned char c : dump_json(json)) {

@@ -129,7 +129,8 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
              {"limit_stage", analysis.model->limit_stage.empty()
                                  ? nlohmann::json()
                                  : nlohmann::json(analysis.model->limit_stage)},
-             {"bounds", bounds}};
+             {"bounds", bounds},
+             {"input", to_json(analysis.model->input)}};
   }
   const auto& machine = analysis.machine;
   const double staged = analysis.cpu_bound_s + analysis.io_bound_s + analysis.mixed_s;
@@ -145,6 +146,7 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
       {"status", result.status()},
       {"error", result.error ? nlohmann::json(result.error->to_string()) : nlohmann::json()},
       {"wall_s", result.wall_s},
+      {"streaming_s", result.streaming_s},
       {"frames", result.frames},
       {"fps", result.fps()},
       {"cores", result.cores},

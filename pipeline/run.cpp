@@ -99,7 +99,7 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
       RunContext context{config.input_path, config.output_dir,
                          config.overwrite,  profiler ? &profiler->metrics(i) : nullptr,
                          stage_config.name, environment.cancel,
-                         &side_data};
+                         &side_data,        config.input_window};
       observers.observe({i, CallKind::open}, [&](StageCall&) { instances.back()->open(context); });
       ++opened;
     } catch (...) {
@@ -126,15 +126,21 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   // Only a profiled run reports the machine beside it.
   const auto machine_busy_at_start =
       config.profile ? machine_busy_ns() : std::optional<std::int64_t>{};
-  const GraphOptions options{run_start, config.profile, kSampleIntervalNs, result.arena_threads,
+  const GraphOptions options{run_start,
+                             config.profile,
+                             kSampleIntervalNs,
+                             result.arena_threads,
+                             config.input_window.frames,
                              environment.cancel};
   if (!result.error) {
+    const auto streaming_start = steady_now_ns();
     arena.execute([&] {
       auto outcome = execute_graph(graph_stages, budget, completions, thread_names, observers,
                                    config.input_path, options);
       result.error = std::move(outcome.error);
       result.samples = std::move(outcome.samples);
     });
+    result.streaming_s = static_cast<double>(steady_now_ns() - streaming_start) / 1e9;
   }
 
   if (!result.error) {

@@ -44,6 +44,9 @@ struct RunResult {
   std::string input_path;
   std::optional<RunError> error;
   double wall_s = 0;
+  // Of wall_s, the time frames flowed through the graph; the rest opened and finished the stages
+  // (loading models, opening files and encoders), which no setting of the graph shortens.
+  double streaming_s = 0;
   std::int64_t frames = 0;  // frames the source produced
   int arena_threads = 0;
   std::int64_t arena_busy_ns = 0;  // wall time the arena's threads spent in cpu stages' calls

@@ -109,8 +109,33 @@ std::vector<SettingsSection> make_settings() {
             ParamSpec::boolean("recursive", true,
                                "look into subfolders (hidden ones and hidden files are never "
                                "inputs)"),
-            [](auto& c) -> auto& { return c.input_selection.recursive; })},
-       "`input: clip.mp4` is short for `input: { path: clip.mp4 }`."},
+            [](auto& c) -> auto& { return c.input_selection.recursive; }),
+        bound(
+            ParamSpec::number("start", 0,
+                              "seconds into each input where the run starts (`--start`); the "
+                              "source seeks to the keyframe before and skips to it")
+                .range(0, 1e7),
+            [](auto& c) -> auto& { return c.input_window.start_s; }),
+        bound(
+            ParamSpec::number("duration", 0,
+                              "seconds of each input the run covers from `start` "
+                              "(`--duration`); `0`: to the end")
+                .range(0, 1e7),
+            [](auto& c) -> auto& { return c.input_window.duration_s; }),
+        bound(
+            ParamSpec::integer("frames", 0,
+                               "at most this many frames of each input (`--frames`); `0`: all")
+                .range(0, std::int64_t{1} << 40),
+            [](auto& c) -> auto& { return c.input_window.frames; }),
+        bound(
+            ParamSpec::integer("sample_files", 0,
+                               "a batch runs only this many of its files, spread evenly over "
+                               "their sorted list (`--sample-files`); `0`: all")
+                .range(0, 1000000),
+            [](auto& c) -> auto& { return c.sample_files; })},
+       "`input: clip.mp4` is short for `input: { path: clip.mp4 }`. `start`, `duration` and "
+       "`frames` run a part of each input, e.g. to profile or tune on a sample of a long video; "
+       "a file's report then counts only that part."},
       {"output",
        {bound(
             ParamSpec::string("dir", "out",

@@ -33,6 +33,16 @@ const char* to_string(ResourceClass resource);
 const char* to_string(Ordering ordering);
 
 // What a stage gets when it is opened for one run.
+// The part of its input a run covers (`input.start`, `input.duration`, `input.frames`): a run
+// over a sample of a long video. The source starts at `start_s` and ends `duration_s` later
+// (0: at the input's end); the engine stops asking it for frames after `frames` (0: no cap).
+struct InputWindow {
+  double start_s = 0;
+  double duration_s = 0;
+  std::int64_t frames = 0;
+  bool whole() const { return start_s <= 0 && duration_s <= 0 && frames <= 0; }
+};
+
 struct RunContext {
   std::string input_path;            // the media file this run reads
   std::filesystem::path output_dir;  // where sinks write
@@ -45,6 +55,7 @@ struct RunContext {
   // The run's side data (pipeline/side_data.h), shared by its stages: what the source publishes
   // for later stages. Null when the stage runs alone (a unit test without one).
   SideData* side_data = nullptr;
+  InputWindow window{};  // what part of the input the source gives
 };
 
 // The threading contract, written once:

@@ -49,4 +49,35 @@ ModelPrediction predict(const ModelInput& input) {
   return prediction;
 }
 
+nlohmann::json to_json(const ModelInput& input) {
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& stage : input.stages) {
+    stages.push_back({{"name", stage.name},
+                      {"service_s", stage.service_s},
+                      {"workers", stage.workers},
+                      {"in_arena", stage.in_arena}});
+  }
+  return {{"stages", stages},
+          {"arena_threads", input.arena_threads},
+          {"arena_extra_s", input.arena_extra_s},
+          {"usable_cores", input.usable_cores},
+          {"cpu_s", input.cpu_s},
+          {"frames_in_flight", input.frames_in_flight}};
+}
+
+ModelInput model_input_from_json(const nlohmann::json& json) {
+  ModelInput input;
+  for (const auto& stage : json.at("stages")) {
+    input.stages.push_back({stage.at("name").get<std::string>(),
+                            stage.at("service_s").get<double>(), stage.at("workers").get<double>(),
+                            stage.at("in_arena").get<bool>()});
+  }
+  input.arena_threads = json.at("arena_threads").get<double>();
+  input.arena_extra_s = json.at("arena_extra_s").get<double>();
+  input.usable_cores = json.at("usable_cores").get<double>();
+  input.cpu_s = json.at("cpu_s").get<double>();
+  input.frames_in_flight = json.at("frames_in_flight").get<double>();
+  return input;
+}
+
 }  // namespace framepipe

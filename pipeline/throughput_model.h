@@ -1,5 +1,6 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,6 +44,12 @@ struct ModelPrediction {
   Bound limit;
   std::vector<Bound> bounds;  // every finite one
 };
+
+// The model's inputs as report.json keeps them (`throughput_model.input`), so that a tool
+// reading a report can predict what a change would do (framepipe tune). from_json throws
+// nlohmann::json::exception for a malformed object.
+nlohmann::json to_json(const ModelInput& input);
+ModelInput model_input_from_json(const nlohmann::json& json);
 
 // The bounds:
 // - a stage: its workers over its service time per frame;

@@ -298,9 +298,11 @@ class Decode : public SourceStage {
     packet_.reset(av_packet_alloc());
     frame_.reset(av_frame_alloc());
     if (!packet_ || !frame_) throw std::bad_alloc();
+    open_window(context.window);
   }
 
   std::optional<Frame> next() override {
+    if (window_ended_) return std::nullopt;
     if (!reading_) start_reading();
     for (;;) {
       int ret = 0;
@@ -309,6 +311,12 @@ class Decode : public SourceStage {
         ret = avcodec_receive_frame(codec_.get(), frame_.get());
       }
       if (ret == 0) {
+        const auto place = place_in_window();
+        if (place == WindowPlace::before) {
+          av_frame_unref(frame_.get());
+          continue;
+        }
+        if (place == WindowPlace::after) return end_window();
         keep_defined_colour_tags(*frame_);
         return take_frame();
       }
@@ -350,6 +358,56 @@ class Decode : public SourceStage {
     if (context.side_data) context.side_data->put(kDemuxedInput, input_);
   }
 
+  // A run over part of the input (RunContext::window): seeks to the keyframe before the start,
+  // where the input can seek, and counts on the frames the window holds.
+  void open_window(const InputWindow& window) {
+    const AVRational rate = {frame_rate_.num, frame_rate_.den};
+    origin_ = stream_->start_time != AV_NOPTS_VALUE ? stream_->start_time : 0;
+    if (window.start_s > 0) {
+      start_pts_ = origin_ + av_rescale_q(std::llround(window.start_s * 1e6), AV_TIME_BASE_Q,
+                                          stream_->time_base);
+      // An input that cannot seek (a pipe) is read from its beginning: the frames before the
+      // start are decoded and dropped.
+      av_seek_frame(format_.get(), stream_->index, *start_pts_, AVSEEK_FLAG_BACKWARD);
+    }
+    if (window.duration_s > 0) {
+      end_pts_ = start_pts_.value_or(origin_) + av_rescale_q(std::llround(window.duration_s * 1e6),
+                                                             AV_TIME_BASE_Q, stream_->time_base);
+    }
+    if (expected_frames_ > 0 && frame_rate_.valid()) {
+      // The header's count of frames in the window, one frame short of the estimate so that
+      // rounding never makes a whole window look truncated.
+      const double fps = av_q2d(rate);
+      if (window.start_s > 0) {
+        expected_frames_ -= static_cast<std::int64_t>(std::ceil(window.start_s * fps)) + 1;
+      }
+      if (window.duration_s > 0) {
+        expected_frames_ = std::min<std::int64_t>(
+            expected_frames_, static_cast<std::int64_t>(std::floor(window.duration_s * fps)) - 1);
+      }
+      expected_frames_ = std::max<std::int64_t>(0, expected_frames_);
+    }
+    if (window.frames > 0 && expected_frames_ > 0) {
+      expected_frames_ = std::min(expected_frames_, window.frames);
+    }
+  }
+
+  enum class WindowPlace { before, inside, after };
+  WindowPlace place_in_window() const {
+    const auto pts = frame_->best_effort_timestamp;
+    if (pts == AV_NOPTS_VALUE) return WindowPlace::inside;
+    if (start_pts_ && pts < *start_pts_) return WindowPlace::before;
+    if (end_pts_ && pts >= *end_pts_) return WindowPlace::after;
+    return WindowPlace::inside;
+  }
+
+  std::optional<Frame> end_window() {
+    window_ended_ = true;
+    av_frame_unref(frame_.get());
+    input_->end();
+    return std::nullopt;
+  }
+
   // Called before the first read, once every stage has opened and subscribed: the demuxer skips
   // the packets of the other streams no stage asked for.
   void start_reading() {
@@ -370,7 +428,8 @@ class Decode : public SourceStage {
       do {
         av_packet_unref(packet_.get());
         ret = av_read_frame(format_.get(), packet_.get());
-        if (ret >= 0 && packet_->stream_index != stream_->index) input_->publish(*packet_);
+        if (ret >= 0 && packet_->stream_index != stream_->index && in_window(*packet_))
+          input_->publish(*packet_);
       } while (ret >= 0 && packet_->stream_index != stream_->index);
       if (ret == AVERROR_EOF) input_->end();
     }
@@ -394,6 +453,14 @@ class Decode : public SourceStage {
       return;
     }
     ++packets_;
+  }
+
+  // Whether another stream's packet falls inside the window (packets without a time do).
+  bool in_window(const AVPacket& packet) const {
+    if (packet.pts == AV_NOPTS_VALUE || (!start_pts_ && !end_pts_)) return true;
+    const auto pts = av_rescale_q(packet.pts, format_->streams[packet.stream_index]->time_base,
+                                  stream_->time_base);
+    return (!start_pts_ || pts >= *start_pts_) && (!end_pts_ || pts < *end_pts_);
   }
 
   // Damage inside the stream: with on_decode_error: fail the run stops here; with skip the
@@ -497,6 +564,11 @@ class Decode : public SourceStage {
   std::int64_t ticks_per_frame_ = 1;
   std::int64_t next_pts_ = 0;
   std::int64_t packets_ = 0;
+  // The window, in the video stream's time base from its first timestamp (`origin_`).
+  std::int64_t origin_ = 0;
+  std::optional<std::int64_t> start_pts_;
+  std::optional<std::int64_t> end_pts_;
+  bool window_ended_ = false;
 };
 
 }  // namespace

@@ -158,28 +158,20 @@ std::optional<Trial> Tuner::measure(const Candidate& candidate, const std::strin
   fs::create_directories(dir);
   ++trials_;
 
+  // Every value joined to its option, and the config after "--": a name starting with '-' is
+  // never read as an option.
   std::vector<std::string> args = {"/proc/self/exe",
                                    "run",
-                                   options_.config_path,
                                    "--quiet",
-                                   "--output",
-                                   trial_output.string(),
-                                   "--set",
-                                   "report.dir=" + dir.string(),
-                                   "--set",
-                                   "report.formats=[json]",
-                                   "--set",
-                                   "output.overwrite=true",
-                                   "--set",
-                                   "pipeline.profile=true"};
-  if (!options_.input.empty()) {
-    args.push_back("--input");
-    args.push_back(options_.input);
-  }
-  for (const auto& assignment : overrides_of(candidate)) {
-    args.push_back("--set");
-    args.push_back(assignment);
-  }
+                                   "--output=" + trial_output.string(),
+                                   "--set=report.dir=" + dir.string(),
+                                   "--set=report.formats=[json]",
+                                   "--set=output.overwrite=true",
+                                   "--set=pipeline.profile=true"};
+  if (!options_.input.empty()) args.push_back("--input=" + options_.input);
+  for (const auto& assignment : overrides_of(candidate)) args.push_back("--set=" + assignment);
+  args.push_back("--");
+  args.push_back(options_.config_path);
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -249,10 +241,8 @@ MeasuredRun Tuner::measured_run(const fs::path& report_dir) const {
                             model_input_from_json(report.at("throughput_model").at("input")),
                             fixed_time(report)};
       // Files running at once share the process: its CPU during one file's run is theirs too,
-      // so a file's CPU is what its stages used.
-      double cpu_s = 0;
-      for (const auto& stage : report.at("stages")) cpu_s += stage.at("cpu_s").get<double>();
-      measured.model.cpu_s = cpu_s / measured.frames;
+      // about files_in_parallel times the file's own.
+      measured.model.cpu_s /= std::max(1.0, batch.value("files_in_parallel", 1.0));
       run.files.push_back(std::move(measured));
     }
   } else {
@@ -359,6 +349,8 @@ bool Tuner::try_candidate(int number, const Candidate& next, std::optional<doubl
     last_best = measure(best_, label + "-best" + std::to_string(r));
     if (!last_best) break;
     best_runs.push_back(last_best->fps);
+    say("  run " + std::to_string(r) + "/" + std::to_string(options_.repeats) + ": " +
+        format_fps(runs.back()) + " fps, the best beside it " + format_fps(best_runs.back()));
   }
   if (cancelled_) return false;
   nlohmann::json step = {
@@ -557,13 +549,6 @@ int Tuner::finish(const std::string& stopped) {
 }  // namespace
 
 int tune_command(const Registry& registry, const TuneOptions& options) {
-  std::ifstream in(options.config_path);
-  if (!in) {
-    spdlog::error("cannot read config '{}': {}", options.config_path, std::strerror(errno));
-    return kConfigError;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
   // The folder is tune's own: an earlier tune's results are replaced, anything else is kept.
   std::error_code error;
   if (fs::exists(options.output, error) &&
@@ -577,13 +562,21 @@ int tune_command(const Registry& registry, const TuneOptions& options) {
     return kConfigError;
   }
   try {
+    // Read as `run` reads it: a missing file, or a video given as the config, is named as such.
+    load_config_file(options.config_path, window_overrides(options.run), registry);
+    std::ifstream in(options.config_path);
+    std::stringstream text;
+    text << in.rdbuf();
     return Tuner(registry, options, text.str()).run();
-  } catch (const ConfigError& error) {
-    for (const auto& problem : error.problems()) spdlog::error("{}", problem);
+  } catch (const ConfigError& problems) {
+    for (const auto& problem : problems.problems()) spdlog::error("{}", problem);
     return kConfigError;
-  } catch (const std::invalid_argument& error) {
-    spdlog::error("{}", error.what());
+  } catch (const std::invalid_argument& bad_option) {
+    spdlog::error("{}", bad_option.what());
     return kConfigError;
+  } catch (const std::exception& failure) {
+    spdlog::error("tune: {}", failure.what());
+    return kRunFailed;
   }
 }
 

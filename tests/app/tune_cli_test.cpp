@@ -102,13 +102,33 @@ TEST_F(TuneCliTest, FindsTheConcurrencyASlowStageNeedsAndWritesItIntoTheUsersCon
   EXPECT_GT(after, 1.5 * before) << before << " -> " << after;
 }
 
+TEST_F(TuneCliTest, ABatchIsTunedOnTheSampleOfItsFilesItIsGiven) {
+  const auto config = write_file(dir_ / "slow.yaml", kSlowStage);
+  const auto folder = dir_ / "clips";
+  fs::create_directories(folder);
+  for (int i = 0; i < 4; ++i) fs::copy_file(clip(), folder / ("c" + std::to_string(i) + ".mp4"));
+  const auto out = dir_ / "batch";
+  const auto result =
+      run_shell(shell_quote(kBinary) + " tune " + shell_quote(config.string()) + " -i " +
+                shell_quote(folder.string()) + " -o " + shell_quote(out.string()) +
+                " --sample-files 2 --frames 20 --max-candidates 1 2>&1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto report = read_json(out / "tune.json");
+  EXPECT_EQ(report["files"], 2);
+  const auto baseline = read_json(out / "baseline" / "batch.json");
+  ASSERT_EQ(baseline["files"].size(), 2u);
+  EXPECT_EQ(baseline["totals"]["frames"], 40);
+  EXPECT_NEAR(report["baseline_fps"].get<double>(), baseline["totals"]["fps"].get<double>(), 1e-9);
+}
+
 TEST_F(TuneCliTest, AConfigAtItsBestIsMeasuredAndLeftAsItIs) {
   const std::string text =
       "stages:\n"
       "  - {name: decode, type: decode}\n"
       "  - {name: sink, type: discard}\n";
-  const auto config = write_file(dir_ / "best.yaml", text);
-  const auto out = dir_ / "tuned";
+  // Names with spaces and a leading dash reach the measured runs as they are.
+  const auto config = write_file(dir_ / "-at best.yaml", text);
+  const auto out = dir_ / "-tuned here";
   const auto result = tune(config, out);
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const auto report = read_json(out / "tune.json");
@@ -117,6 +137,45 @@ TEST_F(TuneCliTest, AConfigAtItsBestIsMeasuredAndLeftAsItIs) {
   EXPECT_GT(report["baseline_fps"].get<double>(), 0);
   EXPECT_EQ(read_text(out / "tuned.yaml"), text);
   EXPECT_NE(result.output.find("nothing changed"), std::string::npos) << result.output;
+}
+
+TEST_F(TuneCliTest, AllowedSettingsTheModelCannotPredictAreMeasuredWithoutAPrediction) {
+  const auto config = write_file(dir_ / "encode.yaml",
+                                 "stages:\n"
+                                 "  - {name: decode, type: decode}\n"
+                                 "  - {name: video, type: encode, params: {path: '{stem}.mp4', "
+                                 "codec: libx264, preset: medium}}\n");
+  const auto out = dir_ / "allowed";
+  const auto result =
+      tune(config, out, "--allow stages.video.params.preset --max-candidates 1 --repeats 1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto report = read_json(out / "tune.json");
+  ASSERT_EQ(report["steps"].size(), 2u) << report.dump(2);
+  const auto& step = report["steps"][1];
+  // The next faster rung of x264's ladder, measured; no prediction, so no prediction error.
+  EXPECT_EQ(step["changes"][0]["key"], "stages.video.params.preset");
+  EXPECT_EQ(step["changes"][0]["from"], "medium");
+  EXPECT_EQ(step["changes"][0]["to"], "fast");
+  EXPECT_TRUE(step["predicted_fps"].is_null());
+  EXPECT_FALSE(step.contains("prediction_error"));
+  EXPECT_TRUE(report["median_prediction_error"].is_null());
+
+  const auto refused = tune(config, dir_ / "refused", "--allow stages.video.params.crf");
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.output.find("--allow stages.video.params.crf: tune varies"), std::string::npos)
+      << refused.output;
+  EXPECT_FALSE(fs::exists(dir_ / "refused" / "tune.json"));
+}
+
+TEST_F(TuneCliTest, AnOutputFolderThatHoldsSomethingElseIsRefused) {
+  const auto config = write_file(dir_ / "slow.yaml", kSlowStage);
+  const auto out = dir_ / "busy";
+  write_file(out / "notes.txt", "mine");
+  const auto result = tune(config, out);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.output.find("holds no earlier tune"), std::string::npos) << result.output;
+  EXPECT_EQ(read_text(out / "notes.txt"), "mine");
+  EXPECT_FALSE(fs::exists(out / "runs"));
 }
 
 TEST_F(TuneCliTest, CtrlCKeepsWhatWasMeasured) {

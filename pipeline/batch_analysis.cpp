@@ -79,8 +79,8 @@ std::vector<StageTotal> sum_stages(const std::vector<BatchFileRun>& files) {
 }
 
 // The batch's frames per second over time: each file's own fps series, moved to when the file
-// started, integrated into bins of the batch's time (a file without a series counts its frames
-// evenly over its run).
+// started, integrated into bins of the batch's time, so the bins' frames add up to the files'
+// (a file without a series counts its frames evenly over its run).
 nlohmann::json throughput_series(const BatchShape& shape, const std::vector<BatchFileRun>& files) {
   const double bin_s = std::max(0.25, shape.wall_s / 60);
   const auto bins = static_cast<std::size_t>(std::max(1.0, std::ceil(shape.wall_s / bin_s)));
@@ -97,11 +97,20 @@ nlohmann::json throughput_series(const BatchShape& shape, const std::vector<Batc
     if (series.is_object() && series.contains("t") && series.contains("fps") &&
         series["t"].is_array() && series["fps"].is_array() &&
         series["t"].size() == series["fps"].size() && interval > 0) {
-      for (std::size_t i = 0; i < series["t"].size(); ++i) {
-        if (!series["t"][i].is_number() || !series["fps"][i].is_number()) continue;
-        add(file.start_s + series["t"][i].get<double>(), series["fps"][i].get<double>() * interval);
+      // The series is a trailing-window rate, whose integral misses the frames an encoder
+      // releases after the last sample: scaled so that the file's frames add up.
+      double integral = 0;
+      for (const auto& fps : series["fps"]) integral += fps.is_number() ? fps.get<double>() : 0;
+      integral *= interval;
+      if (integral > 0) {
+        const double scale = static_cast<double>(file.frames) / integral;
+        for (std::size_t i = 0; i < series["t"].size(); ++i) {
+          if (!series["t"][i].is_number() || !series["fps"][i].is_number()) continue;
+          add(file.start_s + series["t"][i].get<double>(),
+              series["fps"][i].get<double>() * interval * scale);
+        }
+        continue;
       }
-      continue;
     }
     const double run_s = file.end_s - file.start_s;
     const auto steps = static_cast<int>(std::max(1.0, std::ceil(run_s / bin_s)));

@@ -205,6 +205,11 @@ std::string batch_report_html(const nlohmann::json& batch) {
   std::string rows;
   for (const auto& file : batch["files"]) {
     const auto status = html_text(file["status"].get<std::string>());
+    const auto status_text =
+        file.value("from_earlier_run", false)
+            ? status + " (done by an earlier run: " +
+                  html_text(file.value("earlier_status", std::string("ok"))) + ")"
+            : status;
     std::string name = html_text(file["relative"].get<std::string>());
     if (file["report"].is_string()) {
       name = "<a href=\"" +
@@ -215,7 +220,8 @@ std::string batch_report_html(const nlohmann::json& batch) {
     std::snprintf(figures, sizeof figures, "<td>%lld</td><td>%lld</td><td>%lld</td><td>%.2f</td>",
                   file["frames"].get<long long>(), file["expected_frames"].get<long long>(),
                   file["damaged_packets"].get<long long>(), file["wall_s"].get<double>());
-    rows += "<tr class=\"" + status + "\"><td>" + name + "</td><td>" + status + "</td>" + figures +
+    rows += "<tr class=\"" + status + "\"><td>" + name + "</td><td>" + status_text + "</td>" +
+            figures +
             "<td>" +
             (file["error"].is_string() ? html_text(file["error"].get<std::string>()) : "") +
             "</td></tr>\n";

@@ -58,10 +58,10 @@ std::vector<StageTotal> sum_stages(const std::vector<BatchFileRun>& files) {
                              [&](const StageTotal& t) { return t.name == name; });
       if (it == totals.end()) {
         // Every file runs the same pipeline: the first report's order is the pipeline's.
-        it = totals.insert(totals.end(), StageTotal{name, text(stage, "type"), text(stage, "kind"),
-                                                    text(stage, "resource"),
-                                                    text(stage, "ordering"),
-                                                    text(stage, "concurrency")});
+        it =
+            totals.insert(totals.end(), StageTotal{name, text(stage, "type"), text(stage, "kind"),
+                                                   text(stage, "resource"), text(stage, "ordering"),
+                                                   text(stage, "concurrency")});
         it->workers = std::max(1.0, number(stage, "workers"));
       }
       ++it->files;
@@ -147,10 +147,10 @@ void conclude_slots(const BatchShape& shape, const std::vector<BatchFileRun>& fi
   const int slots = std::max(1, std::min<int>(shape.files_in_parallel, files.size()));
   double busy_s = 0;
   for (const auto& file : files) busy_s += file.end_s - file.start_s;
-  conclusions.push_back(format("%d file slots were busy %s of the batch (%.2f s of files in "
-                               "%.2f s × %d)",
-                               slots, percent(busy_s / (shape.wall_s * slots)).c_str(), busy_s,
-                               shape.wall_s, slots));
+  conclusions.push_back(
+      format("%d file slots were busy %s of the batch (%.2f s of files in "
+             "%.2f s × %d)",
+             slots, percent(busy_s / (shape.wall_s * slots)).c_str(), busy_s, shape.wall_s, slots));
   if (slots < 2) return;
   std::vector<const BatchFileRun*> by_end;
   for (const auto& file : files) by_end.push_back(&file);
@@ -180,7 +180,8 @@ class BatchModel {
       other_share_s += number(machine, "other_cpu_share") * wall;
       report_wall_s += wall;
       cores_ = std::max(cores_, static_cast<int>(number(file.report, "cores")));
-      threads_per_file_ = std::max(threads_per_file_, static_cast<int>(number(file.report, "threads")));
+      threads_per_file_ =
+          std::max(threads_per_file_, static_cast<int>(number(file.report, "threads")));
     }
     slots_ = std::max(1, std::min<int>(shape.files_in_parallel, files.size()));
     input_.arena_threads = std::max(1, threads_per_file_ * (shape.isolated ? slots_ : 1));
@@ -198,8 +199,7 @@ class BatchModel {
     input_.frames_in_flight = std::max(1, shape.max_frames_in_flight);
     valid_ = frames > 0 && !stages.empty();
     if (valid_) now_ = predict(input_);
-    measured_fps_ =
-        shape.wall_s > 0 ? static_cast<double>(shape.frames) / shape.wall_s : 0;
+    measured_fps_ = shape.wall_s > 0 ? static_cast<double>(shape.frames) / shape.wall_s : 0;
   }
 
   bool valid() const { return valid_ && now_.fps > 0; }
@@ -214,12 +214,13 @@ class BatchModel {
     auto sorted = now_.bounds;
     std::sort(sorted.begin(), sorted.end(),
               [](const Bound& a, const Bound& b) { return a.fps < b.fps; });
-    for (const auto& bound : sorted) bounds.push_back({{"what", bound_name(bound)}, {"fps", bound.fps}});
+    for (const auto& bound : sorted)
+      bounds.push_back({{"what", bound_name(bound)}, {"fps", bound.fps}});
     return {{"measured_fps", measured_fps_},
             {"bound_fps", now_.fps},
             {"limit", to_string(now_.limit.kind)},
-            {"limit_stage", now_.limit.stage ? nlohmann::json(stages_[*now_.limit.stage].name)
-                                             : nlohmann::json()},
+            {"limit_stage",
+             now_.limit.stage ? nlohmann::json(stages_[*now_.limit.stage].name) : nlohmann::json()},
             {"bounds", bounds}};
   }
 
@@ -292,20 +293,20 @@ nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFil
   nlohmann::json stage_rows = nlohmann::json::array();
   for (const auto& stage : stages) {
     const double workers_s = shape.wall_s * stage.workers * slots;
-    stage_rows.push_back({{"name", stage.name},
-                          {"type", stage.type},
-                          {"class", classify(stage.busy_s, stage.cpu_s, stage.runnable_s,
-                                             shape.wall_s)},
-                          {"files", stage.files},
-                          {"items", static_cast<std::int64_t>(stage.items)},
-                          {"busy_s", stage.busy_s},
-                          {"cpu_s", stage.cpu_s},
-                          {"runnable_s", stage.runnable_s},
-                          {"sleeping_s", stage.sleeping_s},
-                          {"starved_s", stage.starved_s},
-                          {"waiting_for_thread_s", stage.waiting_for_thread_s},
-                          {"blocked_s", stage.blocked_s},
-                          {"utilization", workers_s > 0 ? stage.busy_s / workers_s : 0.0}});
+    stage_rows.push_back(
+        {{"name", stage.name},
+         {"type", stage.type},
+         {"class", classify(stage.busy_s, stage.cpu_s, stage.runnable_s, shape.wall_s)},
+         {"files", stage.files},
+         {"items", static_cast<std::int64_t>(stage.items)},
+         {"busy_s", stage.busy_s},
+         {"cpu_s", stage.cpu_s},
+         {"runnable_s", stage.runnable_s},
+         {"sleeping_s", stage.sleeping_s},
+         {"starved_s", stage.starved_s},
+         {"waiting_for_thread_s", stage.waiting_for_thread_s},
+         {"blocked_s", stage.blocked_s},
+         {"utilization", workers_s > 0 ? stage.busy_s / workers_s : 0.0}});
   }
   nlohmann::json conclusions = nlohmann::json::array();
   nlohmann::json analysis = {{"stages", stage_rows},

@@ -22,8 +22,8 @@ double value_at(const nlohmann::json& array, std::size_t i) {
 }
 
 std::string label(double x, double y, const std::string& text, const char* anchor = "end") {
-  return "<text x=\"" + number_text(x) + "\" y=\"" + number_text(y) + "\" text-anchor=\"" +
-         anchor + "\">" + html_text(text) + "</text>";
+  return "<text x=\"" + number_text(x) + "\" y=\"" + number_text(y) + "\" text-anchor=\"" + anchor +
+         "\">" + html_text(text) + "</text>";
 }
 
 const char* colour_of(const std::string& status) {
@@ -70,9 +70,8 @@ std::string throughput_svg(const nlohmann::json& series) {
     t_max = std::max(t_max, value_at(t, i));
     fps_max = std::max(fps_max, value_at(fps, i));
   }
-  const double bin_s = series.contains("bin_s") && series["bin_s"].is_number()
-                           ? series["bin_s"].get<double>()
-                           : 0.0;
+  const double bin_s =
+      series.contains("bin_s") && series["bin_s"].is_number() ? series["bin_s"].get<double>() : 0.0;
   t_max = std::max(t_max + bin_s / 2, 1e-9);
   fps_max = std::max(fps_max, 1e-9);
   constexpr double kHeight = 160, kTop = 10, kBottom = kTop + 120;
@@ -86,7 +85,8 @@ std::string throughput_svg(const nlohmann::json& series) {
          "<line x1=\"" + number_text(kLeft) + "\" y1=\"" + number_text(kBottom) + "\" x2=\"" +
          number_text(kWidth - 10) + "\" y2=\"" + number_text(kBottom) + "\" stroke=\"#999\"/>" +
          label(kLeft - 4, kTop + 10, number_text(fps_max) + " fps") +
-         label(kLeft - 4, kBottom, "0") + label(kWidth - 10, kBottom + 16, number_text(t_max) + " s") +
+         label(kLeft - 4, kBottom, "0") +
+         label(kWidth - 10, kBottom + 16, number_text(t_max) + " s") +
          "<polyline fill=\"none\" stroke=\"#4c8bd6\" stroke-width=\"2\" points=\"" + points +
          "\"/></svg>\n";
 }
@@ -120,6 +120,12 @@ std::string timeline_svg(const nlohmann::json& timeline, double wall_s) {
            html_text(name + ": " + status + ", " + std::to_string(file.value("frames", 0)) +
                      " frames, " + number_text(start) + " s to " + number_text(end) + " s") +
            "</title></rect>";
+    // The name on the bar when it fits (about 6.5 px a character), so stragglers show by name.
+    if (width > 6.5 * static_cast<double>(name.size()) + 8) {
+      svg += "<text class=\"bar\" x=\"" + number_text(x + 4) + "\" y=\"" +
+             number_text(kTop + file.value("slot", 0) * kRow + 16) + "\">" + html_text(name) +
+             "</text>";
+    }
   }
   svg += label(kLeft, height - 4, "0 s", "start") +
          label(kWidth - 10, height - 4, number_text(end_max) + " s");

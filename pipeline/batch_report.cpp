@@ -32,7 +32,11 @@ std::string section_html(const nlohmann::json& batch, const std::string& key,
                          const std::string& title, const std::vector<std::string>& columns) {
   if (!batch.contains(key) || !batch[key].is_array()) return "";
   std::string html = "<h2>" + html_text(title) + "</h2>\n<table class=\"" + key + "\"><tr>";
-  for (const auto& column : columns) html += "<th>" + html_text(column) + "</th>";
+  // Keys as headers a table can wrap: "waiting_for_thread_s" -> "waiting for thread s".
+  for (auto header : columns) {
+    std::replace(header.begin(), header.end(), '_', ' ');
+    html += "<th>" + html_text(header) + "</th>";
+  }
   html += "</tr>\n";
   for (const auto& row : batch[key]) {
     html += "<tr>";
@@ -61,8 +65,8 @@ std::string verdict_html(const nlohmann::json& batch) {
   std::string html;
   const auto bottleneck = batch.value("bottleneck", nlohmann::json());
   if (bottleneck.is_string()) {
-    html += "<p class=\"verdict\">Bottleneck: <b>" + html_text(bottleneck.get<std::string>()) +
-            "</b>";
+    html +=
+        "<p class=\"verdict\">Bottleneck: <b>" + html_text(bottleneck.get<std::string>()) + "</b>";
     const auto limited_by = batch.value("limited_by", nlohmann::json());
     if (limited_by.is_string())
       html += " &middot; limited by " + html_text(limited_by.get<std::string>());
@@ -72,7 +76,8 @@ std::string verdict_html(const nlohmann::json& batch) {
   if (!conclusions.empty()) {
     html += "<h2>Conclusions</h2>\n<ul class=\"conclusions\">";
     for (const auto& conclusion : conclusions)
-      if (conclusion.is_string()) html += "<li>" + html_text(conclusion.get<std::string>()) + "</li>";
+      if (conclusion.is_string())
+        html += "<li>" + html_text(conclusion.get<std::string>()) + "</li>";
     html += "</ul>\n";
   }
   const auto advice = batch.value("advice", nlohmann::json::array());
@@ -80,8 +85,9 @@ std::string verdict_html(const nlohmann::json& batch) {
     html += "<h2>Advice</h2>\n<ul class=\"advice\">";
     for (const auto& item : advice) {
       html += "<li>set <code>" + html_text(item.value("key", "")) + ": " +
-              html_text(item.value("to", "")) + "</code> (now " + html_text(item.value("from", "")) +
-              ") &mdash; " + html_text(item.value("reason", "")) + "</li>";
+              html_text(item.value("to", "")) + "</code> (now " +
+              html_text(item.value("from", "")) + ") &mdash; " +
+              html_text(item.value("reason", "")) + "</li>";
     }
     html += "</ul>\n";
   }
@@ -150,8 +156,13 @@ std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
   std::vector<BatchFileRun> runs;
   for (const auto& file : result.files) {
     if (file.status == "skipped") continue;
-    BatchFileRun run{file.input.relative.generic_string(), file.status, file.slot, file.start_s,
-                     file.end_s, file.frames, nullptr};
+    BatchFileRun run{file.input.relative.generic_string(),
+                     file.status,
+                     file.slot,
+                     file.start_s,
+                     file.end_s,
+                     file.frames,
+                     nullptr};
     if (!file.report_dir.empty()) {
       try {
         run.report = read_report(file.report_dir);
@@ -171,8 +182,12 @@ nlohmann::json batch_report_json(const Config& config, const BatchResult& result
   const auto report_root = batch_report_root(config);
   for (const auto& file : result.files) files.push_back(file_outcome_json(file, report_root));
   const auto frames = result.frames();
-  const BatchShape shape{config.files_in_parallel, config.threads, config.max_frames_in_flight,
-                         config.isolation == Isolation::process, result.wall_s, frames};
+  const BatchShape shape{config.files_in_parallel,
+                         config.threads,
+                         config.max_frames_in_flight,
+                         config.isolation == Isolation::process,
+                         result.wall_s,
+                         frames};
   auto batch = nlohmann::json{
       {"schema", "framepipe-batch/1"},
       {"pipeline", config.name},
@@ -205,24 +220,22 @@ std::string batch_report_html(const nlohmann::json& batch) {
   std::string rows;
   for (const auto& file : batch["files"]) {
     const auto status = html_text(file["status"].get<std::string>());
-    const auto status_text =
-        file.value("from_earlier_run", false)
-            ? status + " (done by an earlier run: " +
-                  html_text(file.value("earlier_status", std::string("ok"))) + ")"
-            : status;
+    const auto status_text = file.value("from_earlier_run", false)
+                                 ? status + " (done by an earlier run: " +
+                                       html_text(file.value("earlier_status", std::string("ok"))) +
+                                       ")"
+                                 : status;
     std::string name = html_text(file["relative"].get<std::string>());
     if (file["report"].is_string()) {
-      name = "<a href=\"" +
-             html_text(url_of(file["report"].get<std::string>() + "/report.html")) + "\">" +
-             name + "</a>";
+      name = "<a href=\"" + html_text(url_of(file["report"].get<std::string>() + "/report.html")) +
+             "\">" + name + "</a>";
     }
     char figures[160];
     std::snprintf(figures, sizeof figures, "<td>%lld</td><td>%lld</td><td>%lld</td><td>%.2f</td>",
                   file["frames"].get<long long>(), file["expected_frames"].get<long long>(),
                   file["damaged_packets"].get<long long>(), file["wall_s"].get<double>());
     rows += "<tr class=\"" + status + "\"><td>" + name + "</td><td>" + status_text + "</td>" +
-            figures +
-            "<td>" +
+            figures + "<td>" +
             (file["error"].is_string() ? html_text(file["error"].get<std::string>()) : "") +
             "</td></tr>\n";
   }
@@ -243,19 +256,20 @@ std::string batch_report_html(const nlohmann::json& batch) {
          "batch: " +
          html_text(batch["pipeline"].get<std::string>()) +
          "</title><style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}"
-         "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
+         "table{border-collapse:collapse}td,th{padding:4px 8px;border-bottom:1px solid #ddd;"
          "text-align:left}tr.failed td,tr.cancelled td{background:#fde8e8}tr.damaged "
-         "td{background:#fff4de}tr.skipped td{color:#777}svg text{font:11px system-ui,sans-serif;fill:#555}"
-         ".verdict{font-size:16px}</style></head><body>\n<h1>Batch: " +
+         "td{background:#fff4de}tr.skipped td{color:#777}svg text{font:11px "
+         "system-ui,sans-serif;fill:#555}svg text.bar{fill:#fff}.verdict{font-size:16px}"
+         "</style></head><body>\n<h1>Batch: " +
          html_text(batch["pipeline"].get<std::string>()) + "</h1>\n<p>" + summary + "</p>\n" +
          verdict_html(batch) +
-         section_html(batch, "stages", "Stages, summed over the files (pipeline order)",
-                      {"name", "type", "class", "files", "items", "busy_s", "cpu_s", "runnable_s",
-                       "sleeping_s", "starved_s", "waiting_for_thread_s", "blocked_s",
-                       "utilization"}) +
-         (batch.contains("series") ? "<h2>Throughput over time</h2>\n" +
-                                         throughput_svg(batch["series"])
-                                   : std::string()) +
+         section_html(
+             batch, "stages", "Stages, summed over the files (pipeline order)",
+             {"name", "type", "class", "files", "items", "busy_s", "cpu_s", "runnable_s",
+              "sleeping_s", "starved_s", "waiting_for_thread_s", "blocked_s", "utilization"}) +
+         (batch.contains("series")
+              ? "<h2>Throughput over time</h2>\n" + throughput_svg(batch["series"])
+              : std::string()) +
          (batch.contains("timeline") && !batch["timeline"].empty()
               ? "<h2>Files across the parallel slots</h2>\n<p>One bar per file, from its start "
                 "to its end (hover for its name); a long bar alone at the end is a "

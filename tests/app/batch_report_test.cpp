@@ -58,21 +58,20 @@ class BatchReportTest : public ::testing::Test {
 
   // A clip of `seconds` at 10 fps, 96x64.
   fs::path clip(const std::string& name, int seconds) {
-    const auto source = make_clip(
-        "batch-report-96x64-" + std::to_string(seconds) + "s.mp4",
-        "-f lavfi -i testsrc2=size=96x64:rate=10:duration=" + std::to_string(seconds) +
-            " -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
+    const auto source =
+        make_clip("batch-report-96x64-" + std::to_string(seconds) + "s.mp4",
+                  "-f lavfi -i testsrc2=size=96x64:rate=10:duration=" + std::to_string(seconds) +
+                      " -c:v libx264 -preset ultrafast -pix_fmt yuv420p");
     fs::copy_file(source, in_ / name);
     return in_ / name;
   }
 
   CommandResult run_batch(const fs::path& out, int files_in_parallel,
                           const std::string& extra = "") {
-    return framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) +
-                     " --quiet --input " + shell_quote(in_.string()) + " --output " +
-                     shell_quote(out.string()) +
-                     " --set pipeline.files_in_parallel=" + std::to_string(files_in_parallel) +
-                     " " + extra);
+    return framepipe(
+        "run " + shell_quote((kSource / "configs/default.yaml").string()) + " --quiet --input " +
+        shell_quote(in_.string()) + " --output " + shell_quote(out.string()) +
+        " --set pipeline.files_in_parallel=" + std::to_string(files_in_parallel) + " " + extra);
   }
 
   fs::path dir_, in_;
@@ -92,7 +91,8 @@ TEST_F(BatchReportTest, BatchJsonSumsTheFilesReportsAndShowsTheSlots) {
   std::map<std::string, double> busy, cpu, runnable;
   for (const auto& file : batch["files"]) {
     probed_frames += frame_count((in_ / file["relative"].get<std::string>()).string());
-    const auto report = read_json(out / "report" / file["report"].get<std::string>() / "report.json");
+    const auto report =
+        read_json(out / "report" / file["report"].get<std::string>() / "report.json");
     for (const auto& stage : report["stages"]) {
       busy[stage["name"]] += stage["busy_s"].get<double>();
       cpu[stage["name"]] += stage["cpu_s"].get<double>();
@@ -172,9 +172,9 @@ TEST_F(BatchReportTest, ShowAndCompareWorkOnBatchFolders) {
   const auto shown = framepipe("report show " + shell_quote((two / "report").string()));
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_NE(shown.output.find("batch of 2 files: 2 ok"), std::string::npos) << shown.output;
-  EXPECT_NE(shown.output.find(std::to_string(batch_two["totals"]["frames"].get<int>()) +
-                              " frames in"),
-            std::string::npos);
+  EXPECT_NE(
+      shown.output.find(std::to_string(batch_two["totals"]["frames"].get<int>()) + " frames in"),
+      std::string::npos);
   EXPECT_NE(shown.output.find("= " + one_decimal(batch_two["totals"]["fps"].get<double>()) +
                               " fps; 2 files at once"),
             std::string::npos)
@@ -183,8 +183,8 @@ TEST_F(BatchReportTest, ShowAndCompareWorkOnBatchFolders) {
             std::string::npos);
   expect_in_order(positions(shown.output, kPipelineOrder, " "), shown.output);
 
-  const auto compared = framepipe("report compare " + shell_quote((one / "report").string()) +
-                                  " " + shell_quote((two / "report").string()));
+  const auto compared = framepipe("report compare " + shell_quote((one / "report").string()) + " " +
+                                  shell_quote((two / "report").string()));
   ASSERT_EQ(compared.exit_code, 0) << compared.output;
   const auto& text = compared.output;
   EXPECT_NE(text.find("pipeline.files_in_parallel: 1 -> 2"), std::string::npos) << text;
@@ -205,8 +205,7 @@ TEST_F(BatchReportTest, ShowAndCompareWorkOnBatchFolders) {
         << text;
     const auto& advice = (*batch)["advice"];
     EXPECT_NE(text.find(std::string("advice ") + side + ": " +
-                        (advice.empty() ? "none"
-                                        : "set " + advice[0]["key"].get<std::string>())),
+                        (advice.empty() ? "none" : "set " + advice[0]["key"].get<std::string>())),
               std::string::npos)
         << text;
   }
@@ -215,10 +214,10 @@ TEST_F(BatchReportTest, ShowAndCompareWorkOnBatchFolders) {
 TEST_F(BatchReportTest, CompareOfSingleRunsListsStagesInPipelineOrderWithVerdicts) {
   const auto input = clip("a.mp4", 2);
   for (const char* threads : {"1", "2"}) {
-    const auto result = framepipe(
-        "run " + shell_quote((kSource / "configs/default.yaml").string()) + " --quiet -i " +
-        shell_quote(input.string()) + " -o " + shell_quote((dir_ / threads).string()) +
-        " --set pipeline.threads=" + threads);
+    const auto result =
+        framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) +
+                  " --quiet -i " + shell_quote(input.string()) + " -o " +
+                  shell_quote((dir_ / threads).string()) + " --set pipeline.threads=" + threads);
     ASSERT_EQ(result.exit_code, 0) << result.output;
   }
   const auto compared = framepipe("report compare " + shell_quote((dir_ / "1/report").string()) +

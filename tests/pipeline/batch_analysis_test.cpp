@@ -42,8 +42,8 @@ nlohmann::json file_report() {
 TEST(BatchAnalysis, SerialSourceOnOneSlotAdvisesMoreFilesAtOnceWithTheModelsPrediction) {
   std::vector<BatchFileRun> files;
   for (int i = 0; i < 4; ++i) {
-    files.push_back({"f" + std::to_string(i), "ok", 0, 2.125 * i, 2.125 * (i + 1), 100,
-                     file_report()});
+    files.push_back(
+        {"f" + std::to_string(i), "ok", 0, 2.125 * i, 2.125 * (i + 1), 100, file_report()});
   }
   const BatchShape shape{1, 4, 16, false, 8.5, 400};
   const auto analysis = analyze_batch(shape, files);

@@ -13,6 +13,7 @@
 #include "app/commands.h"
 #include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
+#include "pipeline/batch_resume.h"
 #include "pipeline/json_text.h"
 #include "pipeline/manifest.h"
 #include "pipeline/safe_text.h"
@@ -113,7 +114,8 @@ class ProgressDisplay {
 
 }  // namespace
 
-int finish_batch(const Config& config, const nlohmann::json& batch) {
+int finish_batch(const Config& config, nlohmann::json batch, bool resume) {
+  if (resume) keep_earlier_entries(batch, read_earlier_batch(batch_report_root(config)));
   const auto& totals = batch["totals"];
   std::printf(
       "batch: %d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled; %lld "
@@ -161,7 +163,7 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
   }
   auto batch = batch_report_json(config, result);
   batch.update(extra);
-  const int code = finish_batch(config, batch);
+  const int code = finish_batch(config, batch, options.resume);
   if (result.manifest_error.empty()) return code;
   spdlog::error("{}; {} completed file(s) are not recorded in it, so --resume would redo them",
                 result.manifest_error, result.unrecorded);

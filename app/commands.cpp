@@ -21,6 +21,7 @@
 #include "pipeline/json_text.h"
 #include "pipeline/output_names.h"
 #include "pipeline/report.h"
+#include "pipeline/report_folder.h"
 #include "pipeline/run.h"
 #include "pipeline/safe_text.h"
 #include "pipeline/settings.h"
@@ -252,7 +253,7 @@ int run_command(const Registry& registry, const RunOptions& options) {
 
 int report_show_command(const std::string& dir) {
   try {
-    std::cout << format_summary(read_report(dir));
+    std::cout << format_report_folder(open_report_folder(dir));
     return kOk;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());
@@ -262,8 +263,8 @@ int report_show_command(const std::string& dir) {
 
 int report_compare_command(const std::string& a, const std::string& b) {
   try {
-    const auto first = read_report(a);
-    const auto second = read_report(b);
+    const auto first = comparable_report(open_report_folder(a));
+    const auto second = comparable_report(open_report_folder(b));
     std::cout << "A: " << a << "\nB: " << b << "\n" << format_comparison(first, second);
     return kOk;
   } catch (const std::exception& e) {

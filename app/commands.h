@@ -63,7 +63,9 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
                     const RunOptions& options, const std::string& manifest_name,
                     const nlohmann::json& extra);
 // Prints a batch's summary line and writes batch.json and batch.html; returns the exit code.
-int finish_batch(const Config& config, const nlohmann::json& batch);
+// With `resume`, the files skipped as done keep the earlier batch.json's entries
+// (pipeline/batch_resume.h).
+int finish_batch(const Config& config, nlohmann::json batch, bool resume);
 #ifdef FRAMEPIPE_HAVE_MPI
 // `run --mpi` (app/mpi_batch.cpp): rank 0 hands the files out, largest first, to the other
 // ranks as they ask for work and writes the batch report; `name` prefixes the manifests.

@@ -101,6 +101,8 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
   std::map<int, Worker> workers;
   for (int rank = 1; rank < ranks; ++rank) workers[rank];
   std::vector<std::optional<FileOutcome>> results(inputs.size());
+  // When each file was handed out: its start on the batch report's timeline.
+  std::vector<double> handed_out_s(inputs.size(), 0.0);
 
   const auto fail = [&](std::size_t i, const std::string& error) {
     FileOutcome file;
@@ -126,6 +128,7 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
         if (next < order.size() && !cancel_requested()) {
           const auto i = order[next++];
           worker.running.insert(i);
+          handed_out_s[i] = seconds_since(start);
           send(dump_json(nlohmann::json{{"index", i},
                                         {"path", inputs[i].path.string()},
                                         {"relative", inputs[i].relative.generic_string()}},
@@ -138,6 +141,11 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
         const auto json = nlohmann::json::parse(message->text);
         const auto i = json.at("index").get<std::size_t>();
         auto file = file_outcome_from_json(json.at("file"), report_root);
+        // On the timeline, each rank's files_in_parallel slots are the batch's slots, and the
+        // times rank 0's: from handing the file out to its result.
+        file.slot = (message->from - 1) * std::max(1, config.files_in_parallel) + file.slot;
+        file.start_s = handed_out_s[i];
+        file.end_s = seconds_since(start);
         if (file.status == "failed") spdlog::error("{}", file.error);
         if (options.verbose)
           std::fprintf(stderr, "%s: %s (rank %d)\n", file.status.c_str(),
@@ -210,7 +218,7 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
   ranks_lost = std::any_of(workers.begin(), workers.end(),
                            [](const auto& entry) { return entry.second.lost; });
   batch["mpi"] = {{"ranks", ranks}, {"workers", ranks - 1}, {"timeout_s", options.mpi_timeout_s}};
-  return finish_batch(config, batch);
+  return finish_batch(config, batch, options.resume);
 }
 
 // A worker rank: asks rank 0 for a file whenever one of its files_in_parallel slots is free.

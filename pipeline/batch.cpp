@@ -58,7 +58,7 @@ class BatchRun {
         worker_config_(worker_config(config, threads_, parallel_)) {}
 
   BatchResult run() {
-    const auto start = steady_now_ns();
+    const auto start = start_ns_;
     result_.flight_capacity = budget_.capacity();
     // When the system refuses a thread (std::system_error), the batch goes on with those it
     // has: without budget samples, with fewer files at once, or on this thread alone.
@@ -69,9 +69,9 @@ class BatchRun {
     }
     std::vector<std::thread> workers;
     try {
-      for (int w = 0; w < parallel_; ++w) workers.emplace_back([this] { work(); });
+      for (int w = 0; w < parallel_; ++w) workers.emplace_back([this, w] { work(w); });
     } catch (const std::system_error&) {
-      if (workers.empty()) work();
+      if (workers.empty()) work(0);
     }
     for (auto& worker : workers) worker.join();
     {
@@ -90,7 +90,9 @@ class BatchRun {
  private:
   bool cancelled() const { return options_.cancel && options_.cancel->load(); }
 
-  void work() {
+  double since_start_s() const { return static_cast<double>(steady_now_ns() - start_ns_) / 1e9; }
+
+  void work(int slot) {
     // Under pipeline.isolation: process, this thread's worker process, kept for its files.
     FileWorker worker({options_.worker_program, options_.cancel});
     for (;;) {
@@ -103,12 +105,16 @@ class BatchRun {
         taken->input = std::move(*input);
       }
       auto& outcome = *taken;
+      const double start_s = since_start_s();
       if (cancelled()) {
         outcome.status = "cancelled";
         outcome.error = "not started: the batch was cancelled";
       } else {
         process(outcome, worker);
       }
+      outcome.slot = slot;
+      outcome.start_s = start_s;
+      outcome.end_s = since_start_s();
       finished(outcome);
     }
   }
@@ -195,6 +201,7 @@ class BatchRun {
         !sampler_wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return done_; }));
   }
 
+  const std::int64_t start_ns_ = steady_now_ns();
   const Config& config_;
   const InputProvider& next_input_;
   const BatchOptions& options_;

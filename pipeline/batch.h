@@ -25,6 +25,11 @@ struct FileOutcome {
   std::int64_t expected_frames = 0;  // from the container's header, 0 when unknown
   std::int64_t damaged_packets = 0;
   double wall_s = 0;
+  // When it ran, in seconds since the batch started, and on which of the files_in_parallel
+  // workers (0-based): the batch report's timeline of files across the parallel slots.
+  int slot = 0;
+  double start_s = 0;
+  double end_s = 0;
   std::vector<std::filesystem::path> outputs;
   std::filesystem::path report_dir;  // its own report, when one was written
 };

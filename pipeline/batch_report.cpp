@@ -1,38 +1,16 @@
+#include <algorithm>
 #include <cstdio>
 
 #include "pipeline/batch.h"
+#include "pipeline/batch_analysis.h"
+#include "pipeline/batch_charts.h"
 #include "pipeline/json_text.h"
+#include "pipeline/report.h"
 #include "pipeline/safe_text.h"
 
 namespace framepipe {
 
 namespace {
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 // A path as a relative URL: each segment percent-encoded, so spaces and non-ASCII names work.
 std::string url_of(const std::filesystem::path& path) {
@@ -53,8 +31,12 @@ std::string url_of(const std::filesystem::path& path) {
 std::string section_html(const nlohmann::json& batch, const std::string& key,
                          const std::string& title, const std::vector<std::string>& columns) {
   if (!batch.contains(key) || !batch[key].is_array()) return "";
-  std::string html = "<h2>" + html_escape(title) + "</h2>\n<table class=\"" + key + "\"><tr>";
-  for (const auto& column : columns) html += "<th>" + html_escape(column) + "</th>";
+  std::string html = "<h2>" + html_text(title) + "</h2>\n<table class=\"" + key + "\"><tr>";
+  // Keys as headers a table can wrap: "waiting_for_thread_s" -> "waiting for thread s".
+  for (auto header : columns) {
+    std::replace(header.begin(), header.end(), '_', ' ');
+    html += "<th>" + html_text(header) + "</th>";
+  }
   html += "</tr>\n";
   for (const auto& row : batch[key]) {
     html += "<tr>";
@@ -66,15 +48,50 @@ std::string section_html(const nlohmann::json& batch, const std::string& key,
         std::snprintf(text, sizeof text, "%.2f", value.get<double>());
         cell = text;
       } else if (value.is_string()) {
-        cell = html_escape(value.get<std::string>());
+        cell = html_text(value.get<std::string>());
       } else if (!value.is_null()) {
-        cell = html_escape(value.dump());
+        cell = html_text(value.dump());
       }
       html += "<td>" + cell + "</td>";
     }
     html += "</tr>\n";
   }
   return html + "</table>\n";
+}
+
+// The batch's bottleneck, the model's conclusions and the advice, as the single run's page says
+// them.
+std::string verdict_html(const nlohmann::json& batch) {
+  std::string html;
+  const auto bottleneck = batch.value("bottleneck", nlohmann::json());
+  if (bottleneck.is_string()) {
+    html +=
+        "<p class=\"verdict\">Bottleneck: <b>" + html_text(bottleneck.get<std::string>()) + "</b>";
+    const auto limited_by = batch.value("limited_by", nlohmann::json());
+    if (limited_by.is_string())
+      html += " &middot; limited by " + html_text(limited_by.get<std::string>());
+    html += "</p>\n";
+  }
+  const auto conclusions = batch.value("conclusions", nlohmann::json::array());
+  if (!conclusions.empty()) {
+    html += "<h2>Conclusions</h2>\n<ul class=\"conclusions\">";
+    for (const auto& conclusion : conclusions)
+      if (conclusion.is_string())
+        html += "<li>" + html_text(conclusion.get<std::string>()) + "</li>";
+    html += "</ul>\n";
+  }
+  const auto advice = batch.value("advice", nlohmann::json::array());
+  if (!advice.empty()) {
+    html += "<h2>Advice</h2>\n<ul class=\"advice\">";
+    for (const auto& item : advice) {
+      html += "<li>set <code>" + html_text(item.value("key", "")) + ": " +
+              html_text(item.value("to", "")) + "</code> (now " +
+              html_text(item.value("from", "")) + ") &mdash; " +
+              html_text(item.value("reason", "")) + "</li>";
+    }
+    html += "</ul>\n";
+  }
+  return html;
 }
 
 }  // namespace
@@ -98,6 +115,9 @@ nlohmann::json file_outcome_json(const FileOutcome& file,
       {"damaged_packets", file.damaged_packets},
       {"wall_s", file.wall_s},
       {"fps", file.wall_s > 0 ? static_cast<double>(file.frames) / file.wall_s : 0.0},
+      {"slot", file.slot},
+      {"start_s", file.start_s},
+      {"end_s", file.end_s},
       {"outputs", outputs},
       {"report", nlohmann::json()}};
   if (!file.report_dir.empty()) {
@@ -118,6 +138,10 @@ FileOutcome file_outcome_from_json(const nlohmann::json& entry,
   file.expected_frames = entry.at("expected_frames").get<std::int64_t>();
   file.damaged_packets = entry.at("damaged_packets").get<std::int64_t>();
   file.wall_s = entry.at("wall_s").get<double>();
+  // Absent from batch.json files written before the timeline was.
+  file.slot = entry.value("slot", 0);
+  file.start_s = entry.value("start_s", 0.0);
+  file.end_s = entry.value("end_s", 0.0);
   for (const auto& output : entry.at("outputs"))
     file.outputs.emplace_back(unescape_invalid_utf8(output.get<std::string>()));
   if (entry.at("report").is_string())
@@ -125,12 +149,46 @@ FileOutcome file_outcome_from_json(const nlohmann::json& entry,
   return file;
 }
 
+namespace {
+
+// The files that ran (not skipped), each with its report.json when it has a readable one.
+std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
+  std::vector<BatchFileRun> runs;
+  for (const auto& file : result.files) {
+    if (file.status == "skipped") continue;
+    BatchFileRun run{file.input.relative.generic_string(),
+                     file.status,
+                     file.slot,
+                     file.start_s,
+                     file.end_s,
+                     file.frames,
+                     nullptr};
+    if (!file.report_dir.empty()) {
+      try {
+        run.report = read_report(file.report_dir);
+      } catch (const std::exception&) {
+        // No report for this file: the batch's figures leave it out.
+      }
+    }
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+}  // namespace
+
 nlohmann::json batch_report_json(const Config& config, const BatchResult& result) {
   nlohmann::json files = nlohmann::json::array();
   const auto report_root = batch_report_root(config);
   for (const auto& file : result.files) files.push_back(file_outcome_json(file, report_root));
   const auto frames = result.frames();
-  return redact_json_credentials(nlohmann::json{
+  const BatchShape shape{config.files_in_parallel,
+                         config.threads,
+                         config.max_frames_in_flight,
+                         config.isolation == Isolation::process,
+                         result.wall_s,
+                         frames};
+  auto batch = nlohmann::json{
       {"schema", "framepipe-batch/1"},
       {"pipeline", config.name},
       {"input", config.input_path},
@@ -150,27 +208,35 @@ nlohmann::json batch_report_json(const Config& config, const BatchResult& result
        {{"capacity", result.flight_capacity},
         {"t", result.budget_t},
         {"in_use", result.budget_in_use}}},
-      {"files", files}});
+      {"config", nlohmann::json::parse(dump_json(config_json(config)))},
+      {"files", files}};
+  batch.update(analyze_batch(shape, files_that_ran(result)));
+  // Credentials in URLs (an input, an endpoint in the config) stay out of every report.
+  return redact_json_credentials(batch);
 }
 
 std::string batch_report_html(const nlohmann::json& batch) {
   const auto& totals = batch["totals"];
   std::string rows;
   for (const auto& file : batch["files"]) {
-    const auto status = html_escape(file["status"].get<std::string>());
-    std::string name = html_escape(file["relative"].get<std::string>());
+    const auto status = html_text(file["status"].get<std::string>());
+    const auto status_text = file.value("from_earlier_run", false)
+                                 ? status + " (done by an earlier run: " +
+                                       html_text(file.value("earlier_status", std::string("ok"))) +
+                                       ")"
+                                 : status;
+    std::string name = html_text(file["relative"].get<std::string>());
     if (file["report"].is_string()) {
-      name = "<a href=\"" +
-             html_escape(url_of(file["report"].get<std::string>() + "/report.html")) + "\">" +
-             name + "</a>";
+      name = "<a href=\"" + html_text(url_of(file["report"].get<std::string>() + "/report.html")) +
+             "\">" + name + "</a>";
     }
     char figures[160];
     std::snprintf(figures, sizeof figures, "<td>%lld</td><td>%lld</td><td>%lld</td><td>%.2f</td>",
                   file["frames"].get<long long>(), file["expected_frames"].get<long long>(),
                   file["damaged_packets"].get<long long>(), file["wall_s"].get<double>());
-    rows += "<tr class=\"" + status + "\"><td>" + name + "</td><td>" + status + "</td>" + figures +
-            "<td>" +
-            (file["error"].is_string() ? html_escape(file["error"].get<std::string>()) : "") +
+    rows += "<tr class=\"" + status + "\"><td>" + name + "</td><td>" + status_text + "</td>" +
+            figures + "<td>" +
+            (file["error"].is_string() ? html_text(file["error"].get<std::string>()) : "") +
             "</td></tr>\n";
   }
   int peak = 0;
@@ -188,13 +254,29 @@ std::string batch_report_html(const nlohmann::json& batch) {
                 batch["budget"]["capacity"].get<int>());
   return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>framepipe "
          "batch: " +
-         html_escape(batch["pipeline"].get<std::string>()) +
+         html_text(batch["pipeline"].get<std::string>()) +
          "</title><style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}"
-         "table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;"
+         "table{border-collapse:collapse}td,th{padding:4px 8px;border-bottom:1px solid #ddd;"
          "text-align:left}tr.failed td,tr.cancelled td{background:#fde8e8}tr.damaged "
-         "td{background:#fff4de}tr.skipped td{color:#777}</style></head><body>\n<h1>Batch: " +
-         html_escape(batch["pipeline"].get<std::string>()) + "</h1>\n<p>" + summary +
-         "</p>\n<table><tr><th>file</th><th>status</th><th>frames</th><th>expected</th>"
+         "td{background:#fff4de}tr.skipped td{color:#777}svg text{font:11px "
+         "system-ui,sans-serif;fill:#555}svg text.bar{fill:#fff}.verdict{font-size:16px}"
+         "</style></head><body>\n<h1>Batch: " +
+         html_text(batch["pipeline"].get<std::string>()) + "</h1>\n<p>" + summary + "</p>\n" +
+         verdict_html(batch) +
+         section_html(
+             batch, "stages", "Stages, summed over the files (pipeline order)",
+             {"name", "type", "class", "files", "items", "busy_s", "cpu_s", "runnable_s",
+              "sleeping_s", "starved_s", "waiting_for_thread_s", "blocked_s", "utilization"}) +
+         (batch.contains("series")
+              ? "<h2>Throughput over time</h2>\n" + throughput_svg(batch["series"])
+              : std::string()) +
+         (batch.contains("timeline") && !batch["timeline"].empty()
+              ? "<h2>Files across the parallel slots</h2>\n<p>One bar per file, from its start "
+                "to its end (hover for its name); a long bar alone at the end is a "
+                "straggler.</p>\n" +
+                    timeline_svg(batch["timeline"], totals["wall_s"].get<double>())
+              : std::string()) +
+         "<h2>Files</h2>\n<table><tr><th>file</th><th>status</th><th>frames</th><th>expected</th>"
          "<th>damaged packets</th><th>wall s</th><th>error</th></tr>\n" +
          rows + "</table>\n" +
          section_html(
@@ -203,12 +285,9 @@ std::string batch_report_html(const nlohmann::json& batch) {
          section_html(batch, "shards", "Shards",
                       {"shard", "report", "files", "frames", "failed", "wall_s", "fps"}) +
          (batch.contains("slowest_shard") && batch["slowest_shard"].is_string()
-              ? "<p>Slowest shard: " + html_escape(batch["slowest_shard"].get<std::string>()) +
+              ? "<p>Slowest shard: " + html_text(batch["slowest_shard"].get<std::string>()) +
                     "</p>\n"
               : std::string()) +
-         section_html(batch, "stages", "Stages, summed over the files",
-                      {"name", "files", "items", "busy_s", "cpu_s", "runnable_s", "sleeping_s",
-                       "starved_s", "waiting_for_thread_s", "blocked_s"}) +
          "</body></html>\n";
 }
 

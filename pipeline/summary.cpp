@@ -1,5 +1,6 @@
 #include "pipeline/summary.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <map>
@@ -91,6 +92,32 @@ std::string format_profiled_stages(const nlohmann::json& report) {
   return out;
 }
 
+// A report's verdict in one line: its conclusion that says what limits it ("limited by ...",
+// "source-bound: ..."), else the throughput model's, else its bottleneck.
+std::string verdict_of(const nlohmann::json& report) {
+  std::string model;
+  for (const auto& conclusion : member(report, "conclusions")) {
+    if (!conclusion.is_string()) continue;
+    const auto said = conclusion.get<std::string>();
+    if (said.starts_with("limited by") || said.starts_with("source-bound")) return said;
+    if (model.empty() && said.starts_with("throughput model")) model = said;
+  }
+  if (!model.empty()) return model;
+  const auto bottleneck = text(report, "bottleneck");
+  return bottleneck.empty() ? "-" : "bottleneck " + bottleneck;
+}
+
+std::string conclusions_and_advice(const nlohmann::json& report) {
+  std::string out;
+  for (const auto& conclusion : member(report, "conclusions"))
+    if (conclusion.is_string()) out += conclusion.get<std::string>() + "\n";
+  for (const auto& advice : member(report, "advice")) {
+    out += "advice: set " + text(advice, "key") + ": " + text(advice, "to") + " (now " +
+           text(advice, "from") + ") - " + text(advice, "reason") + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string format_summary(const nlohmann::json& report) {
@@ -106,19 +133,51 @@ std::string format_summary(const nlohmann::json& report) {
       static_cast<int>(number(report, "peak_frames_in_flight")),
       static_cast<int>(number(report, "max_frames_in_flight")));
   if (unprofiled) return out;
-  for (const auto& conclusion : member(report, "conclusions"))
-    out += conclusion.get<std::string>() + "\n";
-  for (const auto& advice : member(report, "advice")) {
-    out += "advice: set " + text(advice, "key") + ": " + text(advice, "to") + " (now " +
-           text(advice, "from") + ") - " + text(advice, "reason") + "\n";
-  }
+  return out + conclusions_and_advice(report);
+}
 
+std::string format_batch_summary(const nlohmann::json& batch) {
+  std::string out = line("%-14s %-13s %-9s %5s %7s %8s %8s %8s %8s %8s %8s %8s %5s\n", "stage",
+                         "type", "class", "files", "items", "busy s", "cpu s", "runnable",
+                         "sleeping", "starved", "thr-wait", "blocked", "util");
+  for (const auto& stage : member(batch, "stages")) {
+    out += line("%-14s %-13s %-9s %5lld %7lld %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %8.3f %4.0f%%\n",
+                text(stage, "name").c_str(), text(stage, "type").c_str(),
+                text(stage, "class").c_str(), static_cast<long long>(number(stage, "files")),
+                static_cast<long long>(number(stage, "items")), number(stage, "busy_s"),
+                number(stage, "cpu_s"), number(stage, "runnable_s"), number(stage, "sleeping_s"),
+                number(stage, "starved_s"), number(stage, "waiting_for_thread_s"),
+                number(stage, "blocked_s"), number(stage, "utilization") * 100);
+  }
+  const auto& totals = member(batch, "totals");
+  out += line(
+      "batch of %lld files: %lld ok, %lld damaged, %lld failed, %lld skipped, %lld cancelled; "
+      "%lld frames in %.3f s = %.1f fps; %lld files at once\n",
+      static_cast<long long>(number(totals, "files")), static_cast<long long>(number(totals, "ok")),
+      static_cast<long long>(number(totals, "damaged")),
+      static_cast<long long>(number(totals, "failed")),
+      static_cast<long long>(number(totals, "skipped")),
+      static_cast<long long>(number(totals, "cancelled")),
+      static_cast<long long>(number(totals, "frames")), number(totals, "wall_s"),
+      number(totals, "fps"), static_cast<long long>(number(batch, "files_in_parallel")));
+  if (!text(batch, "bottleneck").empty()) {
+    out += "bottleneck: " + text(batch, "bottleneck") + " (limited by " +
+           text(batch, "limited_by") + ")\n";
+  }
+  out += conclusions_and_advice(batch);
   return out;
 }
 
 std::string format_comparison(const nlohmann::json& a, const nlohmann::json& b) {
   auto ratio = [](double x, double y) { return x > 0 ? y / x : 0.0; };
   std::string out = line("%-22s %12s %12s %8s\n", "", "A", "B", "B/A");
+  if (!text(a, "kind").empty() || !text(b, "kind").empty()) {
+    out += line("%-22s %12s %12s\n", "kind", text(a, "kind").c_str(), text(b, "kind").c_str());
+  }
+  if (member(a, "files").is_number() || member(b, "files").is_number()) {
+    out += line("%-22s %12lld %12lld\n", "files", static_cast<long long>(number(a, "files")),
+                static_cast<long long>(number(b, "files")));
+  }
   out += line("%-22s %12.1f %12.1f %7.2fx\n", "fps", number(a, "fps"), number(b, "fps"),
               ratio(number(a, "fps"), number(b, "fps")));
   out += line("%-22s %12.3f %12.3f %7.2fx\n", "wall s", number(a, "wall_s"), number(b, "wall_s"),
@@ -129,9 +188,13 @@ std::string format_comparison(const nlohmann::json& a, const nlohmann::json& b) 
               text(b, "bottleneck").c_str());
   out += line("%-22s %12s %12s\n", "limited by", text(a, "limited_by").c_str(),
               text(b, "limited_by").c_str());
-  std::set<std::string> names;
+  // Pipeline order: A's stages as its report lists them, then any only B has.
+  std::vector<std::string> names;
   for (const auto* report : {&a, &b}) {
-    for (const auto& stage : member(*report, "stages")) names.insert(text(stage, "name"));
+    for (const auto& stage : member(*report, "stages")) {
+      const auto name = text(stage, "name");
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
   }
   for (const auto& name : names) {
     const auto* sa = find_stage(a, name);
@@ -144,6 +207,16 @@ std::string format_comparison(const nlohmann::json& a, const nlohmann::json& b) 
     }
     out += line("%-22s %12s %12s\n", (name + " class").c_str(),
                 sa ? text(*sa, "class").c_str() : "-", sb ? text(*sb, "class").c_str() : "-");
+  }
+  for (const auto& [side, report] : {std::pair{"A", &a}, std::pair{"B", &b}}) {
+    out += std::string("verdict ") + side + ": " + verdict_of(*report) + "\n";
+    const auto& advice = member(*report, "advice");
+    if (advice.empty()) out += std::string("advice ") + side + ": none\n";
+    for (const auto& item : advice) {
+      out += std::string("advice ") + side + ": set " + text(item, "key") + ": " +
+             text(item, "to") + " (now " + text(item, "from") + ") - " + text(item, "reason") +
+             "\n";
+    }
   }
   std::map<std::string, std::string> config_a, config_b;
   flatten(member(a, "config"), "", config_a);

@@ -49,6 +49,9 @@ ReportFolder open_report_folder(const fs::path& dir) {
   if (batch && (!run || newer(dir / "batch.json", dir / "report.json")))
     return {ReportKind::batch, dir, read_batch(dir)};
   if (run) return {ReportKind::run, dir, read_report(dir)};
+  // A folder `framepipe tune` wrote: its best run's report.
+  if (fs::exists(dir / "tune.json") && fs::is_directory(dir / "best"))
+    return open_report_folder(dir / "best");
   throw std::runtime_error("'" + dir.string() +
                            "': no report there (neither report.json of a run nor batch.json of a "
                            "batch)");

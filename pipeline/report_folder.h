@@ -17,7 +17,8 @@ struct ReportFolder {
 };
 
 // The report in `dir`: report.json (a single run) or batch.json (a batch); when a folder holds
-// both (a run and a batch wrote into one report folder), the newer. Throws std::runtime_error
+// both (a run and a batch wrote into one report folder), the newer. A folder `framepipe tune`
+// wrote (tune.json) is read as the report of its best settings' latest run (its best/). Throws std::runtime_error
 // naming the folder and the problem ("no report there", not valid JSON, not its schema).
 ReportFolder open_report_folder(const std::filesystem::path& dir);
 

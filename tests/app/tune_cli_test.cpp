@@ -96,6 +96,15 @@ TEST_F(TuneCliTest, FindsTheConcurrencyASlowStageNeedsAndWritesItIntoTheUsersCon
   EXPECT_NE(result.output.find("x faster ("), std::string::npos) << result.output;
   EXPECT_FALSE(fs::exists(out / ".trial"));
 
+  // `report compare` reads a tune folder as its best run: beside the config as it was, the
+  // key tune changed.
+  const auto compared = run_shell(shell_quote(kBinary) + " report compare " +
+                                  shell_quote((out / "baseline").string()) + " " +
+                                  shell_quote(out.string()) + " 2>&1");
+  ASSERT_EQ(compared.exit_code, 0) << compared.output;
+  EXPECT_NE(compared.output.find("stages.wait.concurrency: 1 -> "), std::string::npos)
+      << compared.output;
+
   // Measured again, apart from tune: the tuned config is faster, as tune said.
   const double before = run_fps(config, "before");
   const double after = run_fps(out / "tuned.yaml", "after");

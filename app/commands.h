@@ -12,6 +12,8 @@
 
 namespace framepipe::app {
 
+class ProgressStream;  // app/progress.h
+
 // Exit codes, documented in the README.
 enum ExitCode : int {
   kOk = 0,
@@ -33,12 +35,18 @@ struct RunOptions {
   int shard_count = 0;  // --shard-count N, for JOB_COMPLETION_INDEX
   bool mpi = false;     // --mpi: rank 0 hands files out to the other ranks (app/mpi_batch.cpp)
   double mpi_timeout_s = 30;
+  std::string report_dir;                     // --report-dir: overrides report.dir; may hold {run}
+  std::string progress;                       // --progress FILE|-: JSON Lines progress
+  ProgressStream* progress_stream = nullptr;  // `progress`, opened by run_command
 };
 
 // Installs SIGINT / SIGTERM handlers: the first signal asks runs to stop (cancel_requested()),
 // the second exits at once. Ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG.
 void install_signal_handlers();
 const std::atomic<bool>& cancel_requested();
+// The run stopped: a stop signal's grace period ends, so writing the report of a cancelled run
+// is not cut short (a second signal still exits at once).
+void run_stopped();
 
 int run_command(const Registry& registry, const RunOptions& options);
 // The batch part of `run`: several files, files_in_parallel at once, or this process's shard

@@ -118,18 +118,21 @@ TEST_F(ProgressTest, SingleRunJsonLinesAreMonotonicAndEndWithTheReportsFrames) {
 TEST_F(ProgressTest, ProgressOnStandardOutputKeepsItJsonLines) {
   const auto out = dir_ / "out";
   const auto stdout_file = dir_ / "stdout.txt";
-  const auto result =
-      framepipe("run " + shell_quote(sleep_config(5).string()) + " -i " +
-                shell_quote(clip_40f().string()) + " -o " + shell_quote(out.string()) +
-                " --progress - > " + shell_quote(stdout_file.string()) + " 2>&1");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto stderr_file = dir_ / "stderr.txt";
+  // In a subshell: run_shell adds its own 2>&1 after the command.
+  const auto result = run_shell(
+      "(" + shell_quote(kBinary) + " run " + shell_quote(sleep_config(5).string()) + " -i " +
+      shell_quote(clip_40f().string()) + " -o " + shell_quote(out.string()) + " --progress - > " +
+      shell_quote(stdout_file.string()) + " 2> " + shell_quote(stderr_file.string()) + ")");
+  ASSERT_EQ(result.exit_code, 0) << read_text(stderr_file);
   const auto lines = json_lines(stdout_file);  // throws on a line that is not JSON
   ASSERT_FALSE(lines.empty());
   EXPECT_EQ(lines.back()["state"], "end");
   EXPECT_EQ(lines.back()["frames"], 40);
-  EXPECT_NE(result.output.find("report: " + (out / "report/report.json").string()),
-            std::string::npos)
-      << result.output;
+  const auto moved = read_text(stderr_file);
+  EXPECT_NE(moved.find("report: " + (out / "report/report.json").string()), std::string::npos)
+      << moved;
+  EXPECT_NE(moved.find("40 frames in "), std::string::npos) << moved;
 }
 
 // A progress file that cannot be written stops the run before anything runs: one line naming

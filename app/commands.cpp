@@ -80,9 +80,9 @@ std::string describe_params(const ParamSpec& spec) {
          ", " + spec.expectation();
 }
 
-// What a single run prints and writes once it ended. A cancelled or failed run that got frames
-// through still writes the report of what ran, marked with its status, so that the profile of a
-// long run is not lost; its outputs are gone all the same.
+// What a single run prints and writes once it ended. A cancelled or failed run that got past
+// its first frame still prints its summary and writes the report of what ran, marked with its
+// status, so that the profile of a long run is not lost; its outputs are gone all the same.
 int finish_single_run(const Config& config, const RunOptions& options, const RunResult& result) {
   if (result.cancelled) {
     spdlog::error("{}: cancelled; its outputs were removed", config.input_path);
@@ -94,7 +94,7 @@ int finish_single_run(const Config& config, const RunOptions& options, const Run
                  result.damage_summary());
   }
   const int code = result.cancelled ? kCancelled : result.ok() ? kOk : kRunFailed;
-  if (!result.ok() && result.frames == 0) return code;  // nothing ran: nothing to report
+  if (!result.has_report()) return code;
   const auto report = build_report(config, result, analyze(config, result));
   if (!options.quiet) std::cout << format_summary(report);
   for (const auto& output : result.outputs)

@@ -26,8 +26,8 @@ FileOutcome run_batch_file(const Config& config, const BatchInput& input,
                                   : run.error->to_string();
   }
   outcome.outputs = run.outputs;
-  // A cancelled or failed file's report covers what ran; one that never got a frame has none.
-  if (!config.profile || (!run.ok() && run.frames == 0)) return outcome;
+  // A cancelled or failed file's report covers what ran (RunResult::has_report).
+  if (!config.profile || !run.has_report()) return outcome;
   outcome.report_dir = batch_report_root(config) / input.relative;
   try {
     write_report(outcome.report_dir, config.report_formats,

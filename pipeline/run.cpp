@@ -73,6 +73,10 @@ bool RunResult::damaged() const {
   return ok() && (counter(counter::damaged_packets) > 0 || (expected > 0 && frames < expected));
 }
 
+bool RunResult::has_report() const {
+  return ok() || (frames > 0 && (cancelled || error->frame != 0));
+}
+
 std::string RunResult::status() const {
   if (cancelled) return "cancelled";
   if (!ok()) return "failed";

@@ -78,6 +78,9 @@ struct RunResult {
   // A run that finished although its input was damaged: decode skipped damaged packets, or
   // gave fewer frames than the container announced (a truncated file).
   bool damaged() const;
+  // Whether a report would say anything: the run finished, or it stopped (cancelled, failed)
+  // after its first frame. A run that failed opening or at frame 0 has only its error line.
+  bool has_report() const;
   // "ok", "damaged", "failed" or "cancelled": what report.json and batch.json call the run.
   std::string status() const;
   // One line saying what was damaged: "3 damaged packets skipped, 158 of 200 frames decoded".

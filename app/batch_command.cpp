@@ -1,16 +1,10 @@
 // `framepipe run` over a folder or a list of files: the batch, its progress and its summary.
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <iostream>
-#include <mutex>
 #include <optional>
-#include <system_error>
-#include <thread>
 
 #include "app/commands.h"
+#include "app/progress.h"
 #include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
 #include "pipeline/batch_resume.h"
@@ -23,30 +17,6 @@ namespace framepipe::app {
 
 namespace {
 
-std::string duration_text(double seconds) {
-  const auto s = static_cast<long long>(seconds + 0.5);
-  char text[32];
-  std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
-  return text;
-}
-
-// Files done / total, running, frames, fps and an ETA from the bytes finished so far.
-std::string progress_line(const BatchProgress& progress, double elapsed) {
-  const double fps = elapsed > 0 ? static_cast<double>(progress.frames) / elapsed : 0;
-  const auto done = progress.bytes_finished.load();
-  const auto total = progress.bytes_total.load();
-  const std::string eta =
-      done > 0 && total > done
-          ? duration_text(elapsed * static_cast<double>(total - done) / static_cast<double>(done))
-          : "-";
-  char text[200];
-  std::snprintf(
-      text, sizeof text, "files %d/%d done (%d failed), %d running, %lld frames, %.0f fps, ETA %s",
-      progress.finished.load(), progress.total.load(), progress.failed.load(),
-      progress.running.load(), static_cast<long long>(progress.frames.load()), fps, eta.c_str());
-  return text;
-}
-
 std::string file_line(const FileOutcome& file) {
   return file.status + ": " + safe_line(file.input.path.string()) + " (" +
          std::to_string(file.frames) + " frames" +
@@ -55,62 +25,6 @@ std::string file_line(const FileOutcome& file) {
               : "") +
          ")";
 }
-
-// Redraws one status line on a terminal twice a second; elsewhere logs a line every 5 s.
-class ProgressDisplay {
- public:
-  ProgressDisplay(const BatchProgress& progress, bool enabled)
-      : progress_(progress), terminal_(isatty(STDERR_FILENO) != 0) {
-    if (!enabled) return;
-    try {
-      thread_ = std::thread([this] { loop(); });
-    } catch (const std::system_error&) {
-      // No thread to spare: the batch runs without a progress line.
-    }
-  }
-  ~ProgressDisplay() {
-    {
-      std::lock_guard lock(mutex_);
-      done_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-  // Prints a message without tearing the status line.
-  void print(const std::string& line, bool error) {
-    std::lock_guard lock(mutex_);
-    if (terminal_) std::cerr << "\r\033[K";
-    if (error) {
-      spdlog::error("{}", line);
-    } else {
-      std::cerr << line << "\n";
-    }
-  }
-
- private:
-  void loop() {
-    const auto start = std::chrono::steady_clock::now();
-    const auto period = terminal_ ? std::chrono::milliseconds(500) : std::chrono::seconds(5);
-    std::unique_lock lock(mutex_);
-    while (!wake_.wait_for(lock, period, [this] { return done_; })) {
-      const double elapsed =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (terminal_) {
-        std::cerr << "\r\033[K" << progress_line(progress_, elapsed) << std::flush;
-      } else {
-        std::cerr << "progress: " << progress_line(progress_, elapsed) << "\n";
-      }
-    }
-    if (terminal_) std::cerr << "\r\033[K" << std::flush;
-  }
-
-  const BatchProgress& progress_;
-  const bool terminal_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool done_ = false;
-  std::thread thread_;
-};
 
 }  // namespace
 
@@ -151,7 +65,7 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
   batch_options.manifest_name = manifest_name;
   BatchResult result;
   {
-    ProgressDisplay display(progress, !options.quiet);
+    ProgressDisplay display(ProgressMeter(progress), options.quiet, options.progress_stream);
     batch_options.on_file_done = [&](const FileOutcome& file) {
       if (file.status == "failed") {
         display.print(file.error, true);
@@ -160,6 +74,8 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
       }
     };
     result = run_batch(config, inputs, batch_options);
+    run_stopped();
+    display.finish(result.cancelled ? "cancelled" : result.count("failed") > 0 ? "failed" : "ok");
   }
   auto batch = batch_report_json(config, result);
   batch.update(extra);

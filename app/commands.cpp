@@ -8,11 +8,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
 
+#include "app/progress.h"
 #include "pipeline/analysis.h"
 #include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
@@ -22,6 +24,7 @@
 #include "pipeline/output_names.h"
 #include "pipeline/report.h"
 #include "pipeline/report_folder.h"
+#include "pipeline/report_dir.h"
 #include "pipeline/run.h"
 #include "pipeline/safe_text.h"
 #include "pipeline/settings.h"
@@ -78,6 +81,40 @@ std::string describe_params(const ParamSpec& spec) {
   return std::string(to_string(spec.type)) + ", default " +
          (format_value(spec.default_value).empty() ? "\"\"" : format_value(spec.default_value)) +
          ", " + spec.expectation();
+}
+
+// What a single run prints and writes once it ended. A cancelled or failed run that got past
+// its first frame still prints its summary and writes the report of what ran, marked with its
+// status, so that the profile of a long run is not lost; its outputs are gone all the same.
+int finish_single_run(const Config& config, const RunOptions& options, const RunResult& result) {
+  if (result.cancelled) {
+    spdlog::error("{}: cancelled; its outputs were removed", config.input_path);
+  } else if (!result.ok()) {
+    spdlog::error("{}", result.error->to_string());
+  } else if (result.damaged()) {
+    // Even with --quiet: the outputs are complete, but the input was not.
+    spdlog::warn("{}: damaged: {}; the report says status \"damaged\"", config.input_path,
+                 result.damage_summary());
+  }
+  const int code = result.cancelled ? kCancelled : result.ok() ? kOk : kRunFailed;
+  if (!result.has_report()) return code;
+  const auto report = build_report(config, result, analyze(config, result));
+  if (!options.quiet) std::cout << format_summary(report);
+  for (const auto& output : result.outputs)
+    std::cout << "output: " << safe_line(output.string()) << "\n";
+  if (!config.profile) return code;
+  const auto report_dir = config.report_dir.empty()
+                              ? std::filesystem::path(config.output_dir) / "report"
+                              : std::filesystem::path(config.report_dir);
+  try {
+    for (const auto& path : write_report(report_dir, config.report_formats, report, result)) {
+      std::cout << "report: " << safe_line(path.string()) << "\n";
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{}: cannot write the report: {}", report_dir.string(), e.what());
+    return code == kOk ? kRunFailed : code;
+  }
+  return code;
 }
 
 }  // namespace
@@ -143,7 +180,10 @@ std::vector<std::string> window_overrides(const RunOptions& options) {
   return overrides;
 }
 
-int run_command(const Registry& registry, const RunOptions& options) {
+void run_stopped() { alarm(0); }
+
+int run_command(const Registry& registry, const RunOptions& given) {
+  RunOptions options = given;
   Config config;
   try {
     config = load_config_file(options.config_path, window_overrides(options), registry);
@@ -157,6 +197,34 @@ int run_command(const Registry& registry, const RunOptions& options) {
   print_config_warnings(config);
   if (!options.input.empty()) config.input_path = options.input;
   if (!options.output.empty()) config.output_dir = options.output;
+  if (!options.report_dir.empty()) {
+    if (const auto wrong = report_dir_problem(options.report_dir); !wrong.empty()) {
+      spdlog::error("--report-dir '{}' has {}", options.report_dir, wrong);
+      return kConfigError;
+    }
+    config.report_dir = options.report_dir;
+  }
+  if (config.report_dir.find(kRunPlaceholder) != std::string::npos) {
+    if ((!options.shard.empty() && options.shard != "off") || options.mpi) {
+      spdlog::error(
+          "report folder '{}': {{run}} is each process's own start time, so the {} would not "
+          "write one report; give a fixed folder",
+          config.report_dir, options.mpi ? "--mpi ranks" : "shards");
+      return kConfigError;
+    }
+    config.report_dir = expand_report_dir(config.report_dir, std::time(nullptr)).string();
+  }
+  if (!options.progress.empty() && options.mpi) {
+    spdlog::error("--progress: not available with --mpi");
+    return kConfigError;
+  }
+  // Opened before anything runs, so a path that cannot be written is a usage error.
+  auto progress_stream = options.progress.empty() ? std::optional<ProgressStream>()
+                                                  : ProgressStream::open(options.progress);
+  if (!options.progress.empty()) {
+    if (!progress_stream) return kConfigError;
+    options.progress_stream = &*progress_stream;
+  }
   if (is_standard_input(config.input_path)) {
     const bool sharded = !options.shard.empty() && options.shard != "off";
     const char* batch_option = !options.input_list.empty() ? "--input-list"
@@ -218,37 +286,15 @@ int run_command(const Registry& registry, const RunOptions& options) {
   }
   const BatchInput single{config.input_path, std::filesystem::path(config.input_path).filename()};
   if (!outputs_are_apart(config, {single}, false)) return kConfigError;
-  const RunResult result = run_pipeline(config, {nullptr, nullptr, &cancel_requested(), nullptr});
-  if (result.cancelled) {
-    spdlog::error("{}: cancelled; its outputs were removed", config.input_path);
-    return kCancelled;
+  RunProgress live;
+  RunResult result;
+  {
+    ProgressDisplay display(ProgressMeter(live), options.quiet, options.progress_stream);
+    result = run_pipeline(config, {nullptr, nullptr, &cancel_requested(), &live});
+    run_stopped();
+    display.finish(result.status());
   }
-  if (!result.ok()) {
-    spdlog::error("{}", result.error->to_string());
-    return kRunFailed;
-  }
-  if (result.damaged()) {
-    // Even with --quiet: the outputs are complete, but the input was not.
-    spdlog::warn("{}: damaged: {}; the report says status \"damaged\"", config.input_path,
-                 result.damage_summary());
-  }
-  const auto report = build_report(config, result, analyze(config, result));
-  if (!options.quiet) std::cout << format_summary(report);
-  for (const auto& output : result.outputs)
-    std::cout << "output: " << safe_line(output.string()) << "\n";
-  const auto report_dir = config.report_dir.empty()
-                              ? std::filesystem::path(config.output_dir) / "report"
-                              : std::filesystem::path(config.report_dir);
-  if (!config.profile) return kOk;
-  try {
-    for (const auto& path : write_report(report_dir, config.report_formats, report, result)) {
-      std::cout << "report: " << safe_line(path.string()) << "\n";
-    }
-  } catch (const std::exception& e) {
-    spdlog::error("{}: cannot write the report: {}", report_dir.string(), e.what());
-    return kRunFailed;
-  }
-  return kOk;
+  return finish_single_run(config, options, result);
 }
 
 int report_show_command(const std::string& dir) {

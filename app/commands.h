@@ -12,6 +12,8 @@
 
 namespace framepipe::app {
 
+class ProgressStream;  // app/progress.h
+
 // Exit codes, documented in the README.
 enum ExitCode : int {
   kOk = 0,
@@ -39,6 +41,9 @@ struct RunOptions {
   std::string duration;
   std::int64_t frames = 0;
   int sample_files = 0;
+  std::string report_dir;                     // --report-dir: overrides report.dir; may hold {run}
+  std::string progress;                       // --progress FILE|-: JSON Lines progress
+  ProgressStream* progress_stream = nullptr;  // `progress`, opened by run_command
 };
 
 // The --set overrides --start, --duration, --frames and --sample-files stand for, after the
@@ -51,6 +56,9 @@ double parse_seconds(const std::string& text);
 // the second exits at once. Ignores SIGXFSZ, so a write past RLIMIT_FSIZE fails with EFBIG.
 void install_signal_handlers();
 const std::atomic<bool>& cancel_requested();
+// The run stopped: a stop signal's grace period ends, so writing the report of a cancelled run
+// is not cut short (a second signal still exits at once).
+void run_stopped();
 
 int run_command(const Registry& registry, const RunOptions& options);
 // The batch part of `run`: several files, files_in_parallel at once, or this process's shard

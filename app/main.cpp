@@ -92,9 +92,17 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-s,--set", run.overrides,
                       "override a config key, e.g. stages.blur.params.sigma=3 or "
                       "pipeline.threads=2 (repeatable)");
-  run_cmd->add_flag(
-      "-q,--quiet", run.quiet,
-      "print only errors, warnings, the output paths and the batch line; no progress");
+  run_cmd->add_flag("-q,--quiet", run.quiet,
+                    "print only errors, warnings, the output and report paths and the batch "
+                    "line; no progress line");
+  run_cmd->add_option("--report-dir", run.report_dir,
+                      "report folder (overrides report.dir); {run} in it is the run's start "
+                      "time, e.g. out/reports/{run} -> out/reports/20261201-221503 (-2, -3... "
+                      "when it exists)");
+  run_cmd->add_option("--progress", run.progress,
+                      "write progress as JSON Lines to FILE, or to standard output with '-' "
+                      "(the run's other standard output then goes to stderr): about two lines a "
+                      "second and a last one with \"state\": \"end\" (docs/report.md)");
   run_cmd->add_option(
       "--shard", run.shard,
       "run shard K of N (K from 0 to N-1) of a batch: files balanced by size, the report in "

@@ -196,7 +196,7 @@ std::optional<Trial> Tuner::measure(const Candidate& candidate, const std::strin
     if (cancel_requested().load() && !signalled) {
       cancelled_at = std::chrono::steady_clock::now();
       // Tune writes what it measured after the run stops: not the 5 s grace of a plain run.
-      alarm(0);
+      run_stopped();
       // The run keeps nothing at a final path when stopped; its partial report is not used.
       kill(pid, SIGINT);
       signalled = true;

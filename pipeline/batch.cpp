@@ -106,20 +106,21 @@ class BatchRun {
       }
       auto& outcome = *taken;
       const double start_s = since_start_s();
+      RunProgress* live = nullptr;  // the file's figures while it runs
       if (cancelled()) {
         outcome.status = "cancelled";
         outcome.error = "not started: the batch was cancelled";
       } else {
-        process(outcome, worker);
+        process(outcome, worker, live);
       }
       outcome.slot = slot;
       outcome.start_s = start_s;
       outcome.end_s = since_start_s();
-      finished(outcome);
+      finished(outcome, live);
     }
   }
 
-  void process(FileOutcome& outcome, FileWorker& worker) {
+  void process(FileOutcome& outcome, FileWorker& worker, RunProgress*& live) {
     const auto& input = outcome.input;
     const auto key = input.relative.generic_string();
     if (options_.resume && manifest_.is_complete(key, input.path, fingerprint_)) {
@@ -131,29 +132,29 @@ class BatchRun {
       outcome.error = input.path.string() + ": " + problem;
       return;
     }
-    if (options_.progress) ++options_.progress->running;
-    outcome =
-        config_.isolation == Isolation::process ? run_in_worker(worker, input) : run_here(input);
-    if (options_.progress) --options_.progress->running;
+    if (options_.progress) live = &options_.progress->started(input, size_of(input.path));
+    outcome = config_.isolation == Isolation::process ? run_in_worker(worker, input, live)
+                                                      : run_here(input, live);
     if (outcome.status == "ok" || outcome.status == "damaged") record(key, outcome);
   }
 
-  FileOutcome run_here(const BatchInput& input) {
-    const RunEnvironment environment{&arena_, &budget_, options_.cancel,
-                                     options_.progress ? &options_.progress->frames : nullptr};
-    return run_batch_file(config_, input, environment);
+  FileOutcome run_here(const BatchInput& input, RunProgress* live) {
+    return run_batch_file(config_, input, {&arena_, &budget_, options_.cancel, live});
   }
 
-  // The worker's progress goes into the batch's: its frames to the progress line, its frames
-  // in flight to the budget samples.
-  FileOutcome run_in_worker(FileWorker& worker, const BatchInput& input) {
+  // The worker's progress goes into the batch's: its figures to the progress display, its
+  // frames in flight to the budget samples.
+  FileOutcome run_in_worker(FileWorker& worker, const BatchInput& input, RunProgress* live) {
     WorkerProgress last;
     auto outcome = worker.run(worker_config_, input, [&](const WorkerProgress& now) {
-      if (options_.progress) options_.progress->frames += now.frames - last.frames;
+      if (live) {
+        live->frames = now.frames;
+        live->expected_frames = now.expected_frames;
+        live->frame_rate = now.frame_rate;
+      }
       worker_frames_in_flight_ += now.in_flight - last.in_flight;
       last = now;
     });
-    if (options_.progress) options_.progress->frames += outcome.frames - last.frames;
     worker_frames_in_flight_ -= last.in_flight;
     return outcome;
   }
@@ -182,13 +183,9 @@ class BatchRun {
     }
   }
 
-  void finished(const FileOutcome& outcome) {
+  void finished(const FileOutcome& outcome, const RunProgress* live) {
     std::lock_guard lock(done_mutex_);
-    if (options_.progress) {
-      ++options_.progress->finished;
-      if (outcome.status == "failed") ++options_.progress->failed;
-      options_.progress->bytes_finished += size_of(outcome.input.path);
-    }
+    if (options_.progress) options_.progress->ended(live, outcome, size_of(outcome.input.path));
     if (options_.on_file_done) options_.on_file_done(outcome);
   }
 
@@ -239,10 +236,9 @@ std::int64_t BatchResult::frames() const {
 BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
                       const BatchOptions& options) {
   if (options.progress) {
-    options.progress->total = static_cast<int>(inputs.size());
     std::uintmax_t bytes = 0;
     for (const auto& input : inputs) bytes += size_of(input.path);
-    options.progress->bytes_total = bytes;
+    options.progress->set_totals(static_cast<int>(inputs.size()), bytes);
   }
   std::size_t next = 0;
   const InputProvider provider = [&]() -> std::optional<BatchInput> {

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <list>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -11,6 +13,7 @@
 
 #include "pipeline/config.h"
 #include "pipeline/inputs.h"
+#include "pipeline/run.h"
 
 namespace framepipe {
 
@@ -34,15 +37,57 @@ struct FileOutcome {
   std::filesystem::path report_dir;  // its own report, when one was written
 };
 
-// Live counters for a progress display; read from another thread.
-struct BatchProgress {
-  std::atomic<int> total{0};
-  std::atomic<int> finished{0};  // any status
-  std::atomic<int> failed{0};
-  std::atomic<int> running{0};
-  std::atomic<std::int64_t> frames{0};
-  std::atomic<std::uintmax_t> bytes_total{0};
-  std::atomic<std::uintmax_t> bytes_finished{0};
+// One file of a batch as a progress display sees it: running, or finished with its status.
+struct FileProgress {
+  std::string input;
+  std::string status;  // "running", or the outcome's status once finished
+  std::int64_t frames = 0;
+  std::int64_t expected_frames = 0;  // 0 when unknown (not opened yet, or the header is silent)
+  double frame_rate = 0;             // the source's frames per second; 0 when unknown
+  std::uintmax_t bytes = 0;          // the input's size
+  double elapsed_s = 0;              // since it started (running files)
+};
+
+// A batch's live figures for progress displays: the batch's threads write them as files start,
+// advance (through each file's RunProgress) and end; a display reads them from another thread.
+// Per-frame updates touch only a file's atomic frame counter; the lock is taken per file.
+class BatchProgress {
+ public:
+  struct Snapshot {
+    int total = 0;
+    int finished = 0;  // any status
+    int failed = 0;
+    std::int64_t frames = 0;  // the finished files' frames and the running files' so far
+    std::uintmax_t bytes_total = 0;
+    std::uintmax_t bytes_finished = 0;
+    std::vector<FileProgress> running;
+    std::vector<FileProgress> finished_files;  // in the order they ended, from `finished_from`
+  };
+
+  void set_totals(int files, std::uintmax_t bytes);
+  // A file starts running: the figures its run (or its worker) updates until it ends.
+  RunProgress& started(const BatchInput& input, std::uintmax_t bytes);
+  // A file ended (`run`: what started() gave it, or null when it never started).
+  void ended(const RunProgress* run, const FileOutcome& outcome, std::uintmax_t bytes);
+  // Now; finished_files lists the files that ended from the `finished_from`th on.
+  Snapshot snapshot(std::size_t finished_from = 0) const;
+
+ private:
+  struct Running {
+    std::string input;
+    std::uintmax_t bytes = 0;
+    std::int64_t start_ns = 0;
+    RunProgress run;
+  };
+
+  mutable std::mutex mutex_;
+  int total_ = 0;
+  std::uintmax_t bytes_total_ = 0;
+  std::uintmax_t bytes_finished_ = 0;
+  std::int64_t frames_finished_ = 0;
+  int failed_ = 0;
+  std::list<Running> running_;  // a list: each file's RunProgress stays where it is
+  std::vector<FileProgress> finished_;
 };
 
 struct BatchOptions {

@@ -20,21 +20,21 @@ FileOutcome run_batch_file(const Config& config, const BatchInput& input,
   outcome.wall_s = run.wall_s;
   outcome.damaged_packets = run.counter(counter::damaged_packets);
   outcome.expected_frames = run.counter(counter::expected_frames);
+  outcome.status = run.status();
   if (!run.ok()) {
-    outcome.status = run.cancelled ? "cancelled" : "failed";
     outcome.error = run.cancelled ? input.path.string() + ": cancelled; its outputs were removed"
                                   : run.error->to_string();
-    return outcome;
   }
-  outcome.status = run.status();
   outcome.outputs = run.outputs;
-  if (!config.profile) return outcome;
+  // A cancelled or failed file's report covers what ran (RunResult::has_report).
+  if (!config.profile || !run.has_report()) return outcome;
   outcome.report_dir = batch_report_root(config) / input.relative;
   try {
     write_report(outcome.report_dir, config.report_formats,
                  build_report(file_config, run, analyze(file_config, run)), run);
   } catch (const std::exception& e) {
-    outcome.error = "its report was not written: " + std::string(e.what());
+    const auto unwritten = "its report was not written: " + std::string(e.what());
+    outcome.error = outcome.error.empty() ? unwritten : outcome.error + "; " + unwritten;
     outcome.report_dir.clear();
   }
   return outcome;

@@ -14,6 +14,7 @@
 
 #include "pipeline/file_kind.h"
 #include "pipeline/output_names.h"
+#include "pipeline/report_dir.h"
 #include "pipeline/settings.h"
 #include "pipeline/suggest.h"
 
@@ -197,6 +198,7 @@ class Validator {
     }
     check_graph();
     check_io_threads(root, config);
+    check_report_dir(root, config);
     if (!problems_.empty()) throw error();
     warn_of_settings_without_effect(root, config);
     return config;
@@ -498,6 +500,15 @@ class Validator {
     } else {
       problem(params ? params : YAML::Node(), path, message);
     }
+  }
+
+  // report.dir's only placeholder is {run}: another would name a folder literally.
+  void check_report_dir(const YAML::Node& root, const Config& config) {
+    const auto wrong = report_dir_problem(config.report_dir);
+    if (wrong.empty()) return;
+    const auto section = root["report"];
+    problem(section && section.IsMap() ? section["dir"] : YAML::Node(), "report.dir",
+            "'" + config.report_dir + "' has " + wrong);
   }
 
   // A field of an output name template that nothing fills in would be written literally: a

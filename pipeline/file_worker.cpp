@@ -129,12 +129,12 @@ void report_crashes() {
   }
 }
 
-// Sends {"frames": N, "in_flight": M} every 100 ms while the run goes on, when it changed.
+// Sends {"frames": N, "in_flight": M, "expected_frames": E, "frame_rate": R} every 100 ms
+// while the run goes on, when it changed.
 class ProgressReporter {
  public:
-  ProgressReporter(const std::atomic<std::int64_t>& frames, const FlightBudget& budget,
-                   std::mutex& write_mutex)
-      : frames_(frames), budget_(budget), write_mutex_(write_mutex) {
+  ProgressReporter(const RunProgress& run, const FlightBudget& budget, std::mutex& write_mutex)
+      : run_(run), budget_(budget), write_mutex_(write_mutex) {
     try {
       thread_ = std::thread([this] { loop(); });
     } catch (const std::system_error&) {
@@ -152,21 +152,21 @@ class ProgressReporter {
 
  private:
   void loop() {
-    std::int64_t sent_frames = -1;
-    int sent_in_flight = -1;
+    nlohmann::json sent;
     std::unique_lock lock(mutex_);
     while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return done_; })) {
-      const auto frames = frames_.load();
-      const auto in_flight = budget_.in_use();
-      if (frames == sent_frames && in_flight == sent_in_flight) continue;
-      sent_frames = frames;
-      sent_in_flight = in_flight;
+      const nlohmann::json now = {{"frames", run_.frames.load()},
+                                  {"in_flight", budget_.in_use()},
+                                  {"expected_frames", run_.expected_frames.load()},
+                                  {"frame_rate", run_.frame_rate.load()}};
+      if (now == sent) continue;
+      sent = now;
       std::lock_guard write_lock(write_mutex_);
-      write_all(nlohmann::json{{"frames", frames}, {"in_flight", in_flight}}.dump() + "\n");
+      write_all(now.dump() + "\n");
     }
   }
 
-  const std::atomic<std::int64_t>& frames_;
+  const RunProgress& run_;
   const FlightBudget& budget_;
   std::mutex& write_mutex_;
   std::mutex mutex_;
@@ -222,13 +222,13 @@ bool run_job(const nlohmann::json& job, JobConfig& configs, const std::atomic<bo
     const auto& config = configs.of(job);
     report_root = batch_report_root(config);
     FlightBudget budget(config.max_frames_in_flight);
-    std::atomic<std::int64_t> frames_done{0};
+    RunProgress live;
     // Stage indices in a crash line mean this config's stages: the parent has the same.
     CallTracker tracker;
     std::vector<StageObserver*> observers = {&tracker};
-    ProgressReporter progress(frames_done, budget, write_mutex);
+    ProgressReporter progress(live, budget, write_mutex);
     outcome = run_batch_file(config, outcome.input,
-                             {nullptr, &budget, cancel, &frames_done, std::move(observers)});
+                             {nullptr, &budget, cancel, &live, std::move(observers)});
   } catch (const std::exception& e) {
     outcome.status = "failed";
     outcome.error = outcome.input.path.string() + ": " + e.what();

@@ -33,17 +33,18 @@ std::shared_ptr<const void> FlightBudget::acquire(const std::atomic<bool>& stop,
     ++in_use_;
     if (in_use_ > peak_) peak_ = in_use_;
   }
-  struct Slot {
-    FlightBudget* budget;
-    FrameCompletions* completions;
-    std::int64_t taken_ns;
-  };
-  return std::shared_ptr<const Slot>(new Slot{this, &completions, steady_now_ns()},
-                                     [](const Slot* slot) {
-                                       slot->completions->record(steady_now_ns() - slot->taken_ns);
-                                       slot->budget->release();
-                                       delete slot;
-                                     });
+  return std::shared_ptr<const Slot>(
+      new Slot{this, &completions, steady_now_ns()}, [](const Slot* slot) {
+        if (slot->completions) {
+          slot->completions->record(steady_now_ns() - slot->taken_ns);
+        }
+        slot->budget->release();
+        delete slot;
+      });
+}
+
+void FlightBudget::return_unused(std::shared_ptr<const void> slot) {
+  if (slot) static_cast<const Slot*>(slot.get())->completions = nullptr;
 }
 
 void FlightBudget::release() {

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -38,6 +39,9 @@ class FlightBudget {
   // Blocks until a slot is free; returns null once `stop` is set (after wake_waiters()). When
   // the slot returns, the frame's latency goes to `completions`.
   std::shared_ptr<const void> acquire(const std::atomic<bool>& stop, FrameCompletions& completions);
+  // Returns a slot no frame was made for (the source was at its end): freed, but not counted as
+  // a completed frame, so the completions equal the frames produced.
+  static void return_unused(std::shared_ptr<const void> slot);
   // Wakes every waiting acquire() so it can look at its stop flag.
   void wake_waiters();
 
@@ -46,6 +50,11 @@ class FlightBudget {
   int peak() const;
 
  private:
+  struct Slot {
+    FlightBudget* budget;
+    mutable FrameCompletions* completions;  // null: returned unused
+    std::int64_t taken_ns;
+  };
   void release();
 
   const int capacity_;

@@ -274,8 +274,12 @@ class GraphRun {
       } catch (...) {
         fail(stage, index, describe(std::current_exception()));
       }
-      if (frame) stage.counts->items.fetch_add(1, std::memory_order_relaxed);
-      if (!frame || stop_) break;
+      if (!frame) {
+        FlightBudget::return_unused(std::move(slot));
+        break;
+      }
+      stage.counts->items.fetch_add(1, std::memory_order_relaxed);
+      if (stop_) break;
       frame->index = index;
       if (frame->source.empty()) frame->source = input_path_;
       if (frame->deferred() && !observers_.empty()) frame->watch_conversion(&conversions_);

@@ -109,7 +109,13 @@ struct WorkerReport {
       crash = message["crashed"];
     } else if (message.contains("frames") && message["frames"].is_number_integer() &&
                message.contains("in_flight") && message["in_flight"].is_number_integer()) {
-      progress = {message["frames"].get<std::int64_t>(), message["in_flight"].get<int>()};
+      const auto number_or_zero = [&](const char* key) {
+        const auto it = message.find(key);
+        return it != message.end() && it->is_number() ? it->get<double>() : 0.0;
+      };
+      progress = {message["frames"].get<std::int64_t>(), message["in_flight"].get<int>(),
+                  static_cast<std::int64_t>(number_or_zero("expected_frames")),
+                  number_or_zero("frame_rate")};
       if (on_progress) on_progress(progress);
     }
   }

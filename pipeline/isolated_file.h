@@ -11,7 +11,8 @@
 // config (config_json), the input and the folders, and the config's fingerprint, which the
 // worker checks after loading the config, so that it runs exactly the config the parent holds.
 // The worker runs run_batch_file() (the same function a thread of the batch runs) and answers
-// with JSON lines: {"frames": N, "in_flight": M} while it runs, then {"outcome": ...}
+// with JSON lines: {"frames": N, "in_flight": M, "expected_frames": E, "frame_rate": R} while
+// it runs, then {"outcome": ...}
 // (file_outcome_json). A worker that dies without an outcome fails its file with one line
 // naming the stage call and the signal (or the exit code), and the parent removes the hidden
 // temporaries it left (their names hold the worker's process id, pipeline/atomic_file.h).
@@ -34,8 +35,10 @@ inline constexpr int kWorkerDescriptor = 3;
 
 // What a worker reports while its file runs.
 struct WorkerProgress {
-  std::int64_t frames = 0;  // frames done so far
-  int in_flight = 0;        // frames that exist now
+  std::int64_t frames = 0;           // frames done so far
+  int in_flight = 0;                 // frames that exist now
+  std::int64_t expected_frames = 0;  // RunProgress's, once the source is open
+  double frame_rate = 0;
 };
 
 struct IsolatedFileOptions {

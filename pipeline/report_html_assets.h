@@ -43,6 +43,8 @@ code, pre, .mono { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mo
 .status { font-size: 12px; font-weight: 600; padding: 2px 10px; border-radius: 999px; color: #fff; }
 .status.ok { background: #16a34a; }
 .status.failed { background: var(--blocked); }
+.status.cancelled { background: #6b7280; }
+.status.damaged { background: #d97706; }
 .error-box {
   margin-top: 12px; padding: 10px 14px; border-radius: 6px; background: #fff1f2;
   border: 1px solid #fecdd3; color: #9f1239; white-space: pre-wrap; overflow-wrap: anywhere;
@@ -333,14 +335,19 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
     document.title = 'framepipe report: ' + name;
     document.getElementById('pipeline-name').textContent = name;
     const status = document.getElementById('run-status');
-    status.textContent = r.ok ? 'ok' : 'failed';
-    status.className = 'status ' + (r.ok ? 'ok' : 'failed');
+    // report.json's status (ok, damaged, failed, cancelled); reports without one: from ok.
+    const known = ['ok', 'damaged', 'failed', 'cancelled'];
+    const state = known.includes(r.status) ? r.status : (r.ok ? 'ok' : 'failed');
+    status.textContent = state;
+    status.className = 'status ' + state;
     document.getElementById('version').textContent = r.framepipe_version
         ? '· framepipe ' + str(r.framepipe_version) : '';
     if (!r.ok || r.error) {
       const box = document.getElementById('run-error');
       box.hidden = false;
-      box.textContent = 'Error: ' + (str(r.error) || 'the run failed');
+      box.textContent = (state === 'cancelled' ? 'Cancelled: ' : 'Error: ') +
+          (str(r.error) || 'the run failed') +
+          '. The figures below cover the frames before the run stopped.';
     }
     const cpu = obj(r.cpu);
     const latency = obj(r.latency_ms);

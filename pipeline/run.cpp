@@ -46,6 +46,18 @@ void abort_stage(const StageObservers& observers, std::size_t index, Stage& stag
   observers.observe({index, CallKind::abort}, [&](StageCall&) { stage.abort(); });
 }
 
+// What the opened source knows of its input (decode: from the container's header), for the
+// progress display's percent, ETA and speed; read once, before any frame.
+void publish_source_figures(const Stage& source, RunProgress& progress) {
+  const auto counters = source.counters();
+  if (const auto it = counters.find(counter::expected_frames); it != counters.end()) {
+    progress.expected_frames = static_cast<std::int64_t>(it->second);
+  }
+  if (const auto it = counters.find(counter::frame_rate); it != counters.end()) {
+    progress.frame_rate = it->second;
+  }
+}
+
 }  // namespace
 
 std::int64_t RunResult::counter(const std::string& name) const {
@@ -59,6 +71,10 @@ std::int64_t RunResult::counter(const std::string& name) const {
 bool RunResult::damaged() const {
   const auto expected = counter(counter::expected_frames);
   return ok() && (counter(counter::damaged_packets) > 0 || (expected > 0 && frames < expected));
+}
+
+bool RunResult::has_report() const {
+  return ok() || (frames > 0 && (cancelled || error->frame != 0));
 }
 
 std::string RunResult::status() const {
@@ -108,6 +124,9 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
     }
   }
 
+  if (environment.progress && opened > 0)
+    publish_source_figures(*instances.front(), *environment.progress);
+
   std::optional<oneapi::tbb::task_arena> own_arena;
   if (!environment.arena) {
     // int{}: a copy, so the constant is not odr-used (Debian's libtbb exports no definition).
@@ -120,7 +139,7 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   std::optional<FlightBudget> own_budget;
   if (!environment.budget) own_budget.emplace(config.max_frames_in_flight);
   auto& budget = environment.budget ? *environment.budget : *own_budget;
-  FrameCompletions completions(environment.frames_done);
+  FrameCompletions completions(environment.progress ? &environment.progress->frames : nullptr);
   ThreadNames thread_names;
   const auto cpu_at_start = process_cpu_ns();
   // Only a profiled run reports the machine beside it.

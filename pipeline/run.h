@@ -81,11 +81,23 @@ struct RunResult {
   // A run that finished although its input was damaged: decode skipped damaged packets, or
   // gave fewer frames than the container announced (a truncated file).
   bool damaged() const;
+  // Whether a report would say anything: the run finished, or it stopped (cancelled, failed)
+  // after its first frame. A run that failed opening or at frame 0 has only its error line.
+  bool has_report() const;
   // "ok", "damaged", "failed" or "cancelled": what report.json and batch.json call the run.
   std::string status() const;
   // One line saying what was damaged: "3 damaged packets skipped, 158 of 200 frames decoded".
   std::string damage_summary() const;
   double fps() const { return wall_s > 0 ? static_cast<double>(frames) / wall_s : 0.0; }
+};
+
+// A run's live figures, for progress displays: written by the run, read from any thread.
+struct RunProgress {
+  std::atomic<std::int64_t> frames{0};  // frames that have left the pipeline (when done: frames)
+  // From the source's counters once it is open (counter::expected_frames, counter::frame_rate);
+  // 0 when it does not say.
+  std::atomic<std::int64_t> expected_frames{0};
+  std::atomic<double> frame_rate{0};
 };
 
 // What runs share when a batch processes several files at once. Every field may be left
@@ -95,8 +107,8 @@ struct RunEnvironment {
   FlightBudget* budget = nullptr;
   // Set from outside (SIGINT): the run stops reading frames and fails as cancelled.
   const std::atomic<bool>* cancel = nullptr;
-  // Counts every frame that leaves the pipeline, for progress displays.
-  std::atomic<std::int64_t>* frames_done = nullptr;
+  // Where the run counts its frames as they leave the pipeline, for progress displays.
+  RunProgress* progress = nullptr;
   // Notified of every stage call, besides the profiler (which is attached when the config's
   // profile is on). Must outlive the run.
   std::vector<StageObserver*> observers{};

@@ -152,9 +152,12 @@ std::vector<SettingsSection> make_settings() {
       {"report",
        {bound(
             ParamSpec::string("dir", "",
-                              "folder the report files go to; empty: `<output.dir>/report`; "
-                              "shard K of N (`--shard`, [distributed.md](distributed.md)) "
-                              "writes into its `shard-K-of-N/` subfolder"),
+                              "folder the report files go to (overridden by `--report-dir`); "
+                              "empty: `<output.dir>/report`; `{run}` in it is the run's start "
+                              "time, `20261201-221503` (`-2`, `-3`… when that folder exists), "
+                              "so runs keep their reports side by side; shard K of N (`--shard`, "
+                              "[distributed.md](distributed.md)) writes into its `shard-K-of-N/` "
+                              "subfolder"),
             [](auto& c) -> auto& { return c.report_dir; }),
         bound(
             ParamSpec::choice("formats", {"json", "html", "trace"}, "json",

@@ -86,6 +86,8 @@ namespace counter {
 inline const std::string expected_frames = "expected_frames";
 // Packets the source found damaged and skipped: a file with any is reported as damaged.
 inline const std::string damaged_packets = "damaged_packets";
+// The source's frames per second, for a progress display's speed; 0 when it does not say.
+inline const std::string frame_rate = "frame_rate";
 }  // namespace counter
 
 class SourceStage : public Stage {

@@ -132,6 +132,11 @@ std::string format_summary(const nlohmann::json& report) {
       static_cast<int>(number(report, "cores")),
       static_cast<int>(number(report, "peak_frames_in_flight")),
       static_cast<int>(number(report, "max_frames_in_flight")));
+  // A run that did not finish still has its report: say so before anything is read into it.
+  if (const auto status = text(report, "status"); status == "cancelled" || status == "failed") {
+    out += "status: " + status + (status == "failed" ? " (" + text(report, "error") + ")" : "") +
+           ": the figures cover the frames before it stopped\n";
+  }
   if (unprofiled) return out;
   return out + conclusions_and_advice(report);
 }

@@ -492,6 +492,7 @@ class Decode : public SourceStage {
         {counter::damaged_packets, static_cast<double>(damaged_packets_)},
         {"frames", static_cast<double>(frames_)},
         {counter::expected_frames, static_cast<double>(expected_frames_)},
+        {counter::frame_rate, frame_rate_.value()},
         {"autorotated_degrees", autorotated_degrees_}};
     for (const auto& [format, frames] : frames_by_format_) {
       counters["pixel_format_" + format] = static_cast<double>(frames);

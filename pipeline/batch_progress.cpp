@@ -1,0 +1,64 @@
+// A batch's live figures (BatchProgress in pipeline/batch.h), for progress displays.
+#include "pipeline/batch.h"
+#include "pipeline/threads.h"
+
+namespace framepipe {
+
+void BatchProgress::set_totals(int files, std::uintmax_t bytes) {
+  std::lock_guard lock(mutex_);
+  total_ = files;
+  bytes_total_ = bytes;
+}
+
+RunProgress& BatchProgress::started(const BatchInput& input, std::uintmax_t bytes) {
+  std::lock_guard lock(mutex_);
+  auto& file = running_.emplace_back();
+  file.input = input.path.string();
+  file.bytes = bytes;
+  file.start_ns = steady_now_ns();
+  return file.run;
+}
+
+void BatchProgress::ended(const RunProgress* run, const FileOutcome& outcome,
+                          std::uintmax_t bytes) {
+  std::lock_guard lock(mutex_);
+  // The running entry goes and the outcome's frames come in one step, so the batch's frames
+  // never step back (a run's frames leaving the pipeline end equal to its outcome's).
+  const double frame_rate = run ? run->frame_rate.load() : 0.0;
+  running_.remove_if([run](const Running& file) { return &file.run == run; });
+  frames_finished_ += outcome.frames;
+  bytes_finished_ += bytes;
+  if (outcome.status == "failed") ++failed_;
+  finished_.push_back({outcome.input.path.string(), outcome.status, outcome.frames,
+                       outcome.expected_frames, frame_rate, bytes, outcome.wall_s});
+}
+
+BatchProgress::Snapshot BatchProgress::snapshot(std::size_t finished_from) const {
+  const auto now = steady_now_ns();
+  std::lock_guard lock(mutex_);
+  Snapshot snapshot;
+  snapshot.total = total_;
+  snapshot.finished = static_cast<int>(finished_.size());
+  snapshot.failed = failed_;
+  snapshot.bytes_total = bytes_total_;
+  snapshot.bytes_finished = bytes_finished_;
+  snapshot.frames = frames_finished_;
+  if (finished_from < finished_.size()) {
+    snapshot.finished_files.assign(finished_.begin() + static_cast<std::ptrdiff_t>(finished_from),
+                                   finished_.end());
+  }
+  for (const auto& file : running_) {
+    FileProgress entry{file.input,
+                       "running",
+                       file.run.frames.load(std::memory_order_relaxed),
+                       file.run.expected_frames.load(std::memory_order_relaxed),
+                       file.run.frame_rate.load(std::memory_order_relaxed),
+                       file.bytes,
+                       static_cast<double>(now - file.start_ns) / 1e9};
+    snapshot.frames += entry.frames;
+    snapshot.running.push_back(std::move(entry));
+  }
+  return snapshot;
+}
+
+}  // namespace framepipe

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # framepipe tune against an exhaustive grid over the same settings, on four deliberately
 # mis-tuned pipelines (HOG people at concurrency 1; post_events at max_in_flight 1 against a
-# loopback server answering 50 ms late; blur + canny at pipeline.threads 1; a batch of 20 short
-# clips at files_in_parallel 1). For each: tune's result, the grid's best, then both measured
+# loopback server answering 50 ms late; blur (21 taps, sigma 5: heavy enough that the CPU
+# stages outweigh decode and encode) + canny at pipeline.threads 1; a batch of 20 short clips at
+# files_in_parallel 1). For each: tune's result, the grid's best, then both measured
 # again side by side (interleaved), and every step's prediction against its measurement.
 # Prints Markdown tables for bench/RESULTS.md.
-# Usage: bench/tune.sh [REPEATS]   (about 15 minutes on 2 cores)
+# Usage: bench/tune.sh [REPEATS] [CASE...]   (CASE: people events threads batch at-best; all by
+# default; about 15 minutes on 2 cores)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 repeats=${1:-3}
+cases=${*:2}
+cases=${cases:-people events threads batch at-best}
+wanted() { [[ " $cases " == *" $1 "* ]]; }
 out="$work/tune"
-rm -rf "$out"
 mkdir -p "$out"
+rm -rf "$out"/*-tune "$out"/run "$out/port" "$out/server.jsonl"
 server=
 cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null || true; }
 trap cleanup EXIT
@@ -41,7 +46,8 @@ stages:
   - { name: events, type: post_events, params: { url: "http://127.0.0.1:$port/events", batch_size: 1, max_in_flight: 1 } }
 YAML
 blur_canny_config "$out/threads.yaml" true
-sed -i 's/pipeline: { name: blur-canny, profile: true }/pipeline: { name: blur-canny, profile: true, threads: 1 }/' "$out/threads.yaml"
+sed -i -e 's/pipeline: { name: blur-canny, profile: true }/pipeline: { name: blur-canny, profile: true, threads: 1 }/' \
+  -e 's/ksize: 5, sigma: 2/ksize: 21, sigma: 5/' "$out/threads.yaml"
 blur_canny_config "$out/batch.yaml" true
 
 # fps CONFIG INPUT SAMPLE [--set k=v ...]: one run's fps (a batch's: all its files').
@@ -82,7 +88,7 @@ case_() {
   python3 - "$out/$name-tune/tune.json" >> "$errors" <<'PY'
 import json, sys
 for s in json.load(open(sys.argv[1]))["steps"]:
-    if s.get("prediction_error") is not None: print(abs(s["prediction_error"]))
+    if s.get("prediction_error") is not None: print(f"{abs(s['prediction_error']):.6f}")
 PY
   local best="" best_fps=0
   for point in "$@"; do
@@ -119,30 +125,32 @@ grid_people=()
 for c in 1 2 3 4; do for f in 8 16 32; do
   grid_people+=("stages.people.concurrency=$c,pipeline.max_frames_in_flight=$f")
 done; done
-case_ people "$out/people.yaml" "$vtest" "--frames 60" "${grid_people[@]}"
+wanted people && case_ people "$out/people.yaml" "$vtest" "--frames 60" "${grid_people[@]}"
 
 grid_events=()
 for m in 1 2 4 8 16 32 64; do for f in 16 32 64; do
   grid_events+=("stages.events.params.max_in_flight=$m,pipeline.max_frames_in_flight=$f")
 done; done
-case_ events "$out/events.yaml" "$small" "--frames 200" "${grid_events[@]}"
+wanted events && case_ events "$out/events.yaml" "$small" "--frames 200" "${grid_events[@]}"
 
 grid_threads=()
 for t in 1 2; do for f in 8 16 32; do
   grid_threads+=("pipeline.threads=$t,pipeline.max_frames_in_flight=$f")
 done; done
-case_ threads "$out/threads.yaml" "$clip720" "--frames 60" "${grid_threads[@]}"
+wanted threads && case_ threads "$out/threads.yaml" "$clip720" "--frames 60" "${grid_threads[@]}"
 
 grid_batch=()
 for p in 1 2 3 4; do for f in 16 32; do
   grid_batch+=("pipeline.files_in_parallel=$p,pipeline.max_frames_in_flight=$f")
 done; done
-case_ batch "$out/batch.yaml" "$out/clips" "" "${grid_batch[@]}"
+wanted batch && case_ batch "$out/batch.yaml" "$out/clips" "" "${grid_batch[@]}"
 
-# A config already at its best: tune measures it and changes nothing.
-"$bin" tune "$root/configs/default.yaml" --input "$clip720" --frames 60 \
-  --output "$out/at-best-tune" --quiet > "$out/at-best.txt" 2>&1
 cat "$summary"
 echo
-echo "Median |predicted - measured| / measured over every step of the four: $(median < "$errors" | awk '{printf "%.0f%%", $1 * 100}') ($(wc -l < "$errors") steps)."
-echo "configs/default.yaml (already at its best): $(tail -3 "$out/at-best.txt" | head -1)"
+echo "Median |predicted - measured| / measured over every step: $(median < "$errors" | awk '{printf "%.0f%%", $1 * 100}') ($(wc -l < "$errors") steps)."
+# A config already at its best: tune measures it and changes nothing.
+if wanted at-best; then
+  "$bin" tune "$root/configs/default.yaml" --input "$clip720" --frames 60 \
+    --output "$out/at-best-tune" --quiet > "$out/at-best.txt" 2>&1
+  echo "configs/default.yaml (already at its best): $(tail -3 "$out/at-best.txt" | head -1)"
+fi

@@ -10,16 +10,18 @@
 namespace framepipe::testing::reliability {
 namespace {
 
-// The product starts no shell and no other program, so no user string can reach one. The one
-// process it starts is its own binary, as a batch's file worker (pipeline.isolation: process),
-// from one place, with an argument list. (The tests do run a shell: tests/support runs ffmpeg
-// and the binary through popen.)
+// The product starts no shell and no other program, so no user string can reach one. The
+// processes it starts are its own binary, each from one place, with an argument list: a batch's
+// file worker (pipeline.isolation: process) and `tune`'s measured runs (`framepipe run`). (The
+// tests do run a shell: tests/support runs ffmpeg and the binary through popen.)
 TEST(Security, OnlyItsOwnWorkerProcessIsStartedNeverAShell) {
   const std::regex call(
       R"(\b(system|popen|fork|vfork|execl|execlp|execle|execv|execvp|execvpe|posix_spawnp?|wordexp)\s*\()");
   const auto worker_starter = kSourceDir / "pipeline/isolated_file.cpp";
+  const auto tune_starter = kSourceDir / "app/tune_command.cpp";
   std::vector<std::string> found;
   int worker_starts = 0;
+  int tune_starts = 0;
   for (const char* folder : {"pipeline", "stages", "app"}) {
     for (const auto& entry : fs::recursive_directory_iterator(kSourceDir / folder)) {
       const auto extension = entry.path().extension();
@@ -32,6 +34,10 @@ TEST(Security, OnlyItsOwnWorkerProcessIsStartedNeverAShell) {
         if (entry.path() == worker_starter &&
             line.find("posix_spawn(&pid, program.c_str()") != std::string::npos) {
           ++worker_starts;
+        } else if (entry.path() == tune_starter &&
+                   line.find("posix_spawn(&pid, argv[0], &actions, nullptr, argv.data()") !=
+                       std::string::npos) {
+          ++tune_starts;
         } else {
           found.push_back(entry.path().string() + ":" + std::to_string(number) + ": " + line);
         }
@@ -40,6 +46,14 @@ TEST(Security, OnlyItsOwnWorkerProcessIsStartedNeverAShell) {
   }
   EXPECT_TRUE(found.empty()) << found.front();
   EXPECT_EQ(worker_starts, 1);
+  EXPECT_EQ(tune_starts, 1);
+  // tune starts its own binary's `run`, the config after "--" so that no name is an option.
+  const auto tune = read_text(tune_starter);
+  EXPECT_NE(tune.find("std::vector<std::string> args = {\"/proc/self/exe\",\n"
+                      "                                   \"run\","),
+            std::string::npos);
+  EXPECT_NE(tune.find("args.push_back(\"--\");\n  args.push_back(options_.config_path);"),
+            std::string::npos);
   // What it starts: the program the batch names, by default its own binary, as a file worker.
   const auto starter = read_text(worker_starter);
   EXPECT_NE(starter.find("kFileWorkerCommand, std::to_string(getpid())}"), std::string::npos);

@@ -36,6 +36,26 @@ constexpr const char* kMpiHelp =
 constexpr const char* kMpiHelp =
     "unavailable: this framepipe was built without MPI (docs/distributed.md)";
 #endif
+// --frames, --start, --duration, --sample-files: a part of each input (input.frames, ...), for
+// `run` and for the runs `tune` measures.
+void add_sample_options(CLI::App& command, framepipe::app::RunOptions& options) {
+  command
+      .add_option("--frames", options.frames,
+                  "at most N frames of each input (input.frames), e.g. to profile or tune on a "
+                  "sample")
+      ->check(CLI::PositiveNumber);
+  command.add_option("--start", options.start,
+                     "start T into each input (input.start): seconds or [[hh:]mm:]ss; the source "
+                     "seeks to the keyframe before T");
+  command.add_option("--duration", options.duration,
+                     "cover T of each input from the start (input.duration): seconds or "
+                     "[[hh:]mm:]ss");
+  command
+      .add_option("--sample-files", options.sample_files,
+                  "only K of a folder's files, spread evenly over their sorted list "
+                  "(input.sample_files)")
+      ->check(CLI::PositiveNumber);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,22 +132,7 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--shard-count", run.shard_count,
                       "the number of shards when the index comes from JOB_COMPLETION_INDEX "
                       "(Kubernetes Indexed Job) or SLURM_ARRAY_TASK_ID");
-  run_cmd
-      ->add_option("--frames", run.frames,
-                   "at most N frames of each input (input.frames), e.g. to profile or tune "
-                   "on a sample")
-      ->check(CLI::PositiveNumber);
-  run_cmd->add_option("--start", run.start,
-                      "start T into each input (input.start): seconds or [[hh:]mm:]ss; the "
-                      "source seeks to the keyframe before T");
-  run_cmd->add_option("--duration", run.duration,
-                      "run over T of each input from the start (input.duration): seconds or "
-                      "[[hh:]mm:]ss");
-  run_cmd
-      ->add_option("--sample-files", run.sample_files,
-                   "run only K of a batch's files, spread evenly over their sorted list "
-                   "(input.sample_files)")
-      ->check(CLI::PositiveNumber);
+  add_sample_options(*run_cmd, run);
   run_cmd->add_flag("--mpi", run.mpi, kMpiHelp);
   run_cmd
       ->add_option("--mpi-timeout", run.mpi_timeout_s,
@@ -150,18 +155,7 @@ int main(int argc, char** argv) {
                    "folder for tuned.yaml, tune.json, tune.html and each measured run's "
                    "report (runs/, baseline/, best/)")
       ->required();
-  tune_cmd
-      ->add_option("--frames", tune.run.frames,
-                   "measure on at most N frames of each input (input.frames)")
-      ->check(CLI::PositiveNumber);
-  tune_cmd->add_option("--start", tune.run.start,
-                       "measure from T into each input: seconds or [[hh:]mm:]ss");
-  tune_cmd->add_option("--duration", tune.run.duration,
-                       "measure on T of each input: seconds or [[hh:]mm:]ss");
-  tune_cmd
-      ->add_option("--sample-files", tune.run.sample_files,
-                   "measure on K of a folder's files, spread over their sorted list")
-      ->check(CLI::PositiveNumber);
+  add_sample_options(*tune_cmd, tune.run);
   tune_cmd->add_option("-s,--set", tune.run.overrides,
                        "override a config key for every run, as `run --set` (repeatable)");
   tune_cmd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "pipeline/batch_charts.h"
 #include "pipeline/safe_text.h"
 
 namespace framepipe::app {
@@ -13,29 +14,6 @@ std::string format(const char* pattern, double value) {
   char text[64];
   std::snprintf(text, sizeof text, pattern, value);
   return text;
-}
-
-std::string escape(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 double number_or(const nlohmann::json& value, double otherwise) {
@@ -129,7 +107,7 @@ std::string tune_html(const nlohmann::json& tune) {
   std::string rows;
   for (const auto& step : steps) {
     rows += "<tr><td>" + std::to_string(step["step"].get<int>()) + "</td><td>" +
-            escape(changes_text(step["changes"])) + "</td><td>" +
+            html_text(changes_text(step["changes"])) + "</td><td>" +
             (step["predicted_fps"].is_number() ? format("%.1f", step["predicted_fps"].get<double>())
                                                : std::string("-")) +
             "</td><td>" +
@@ -149,13 +127,13 @@ std::string tune_html(const nlohmann::json& tune) {
                                           : "no") +
             "</td></tr>\n";
   }
-  std::string summary = escape(tune_summary(tune));
+  std::string summary = html_text(tune_summary(tune));
   return "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>framepipe tune</title>\n"
          "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
          "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
          "td:nth-child(2){text-align:left}pre{background:#f6f6f6;padding:1em}</style>"
          "</head><body>\n<h1>framepipe tune: " +
-         escape(tune["config"].get<std::string>()) + "</h1>\n<pre>" + summary +
+         html_text(tune["config"].get<std::string>()) + "</h1>\n<pre>" + summary +
          "</pre>\n<h2>Predicted (light) and measured (dark) fps per step</h2>\n" + chart +
          "<h2>Steps</h2>\n<table><tr><th>step</th><th>changes</th><th>predicted fps</th>"
          "<th>measured fps</th><th>spread</th><th>best beside it</th><th>prediction error</th>"

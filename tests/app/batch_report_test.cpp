@@ -135,10 +135,12 @@ TEST_F(BatchReportTest, BatchJsonSumsTheFilesReportsAndShowsTheSlots) {
           << "two files at once on slot " << slot;
     }
   }
+  // A file's run happens inside its slot's span, which also holds writing its report (longer
+  // under a sanitizer or a loaded machine, so no upper bound but the batch's wall).
   for (const auto& file : batch["files"]) {
-    EXPECT_NEAR(file["end_s"].get<double>() - file["start_s"].get<double>(),
-                file["wall_s"].get<double>(), 0.05)
-        << file["relative"];
+    const double span = file["end_s"].get<double>() - file["start_s"].get<double>();
+    EXPECT_GE(span, file["wall_s"].get<double>() - 0.001) << file["relative"];
+    EXPECT_LE(span, wall) << file["relative"];
   }
   // Throughput over time: its bins hold every frame of the batch.
   double frames_in_bins = 0;

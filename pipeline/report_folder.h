@@ -18,8 +18,9 @@ struct ReportFolder {
 
 // The report in `dir`: report.json (a single run) or batch.json (a batch); when a folder holds
 // both (a run and a batch wrote into one report folder), the newer. A folder `framepipe tune`
-// wrote (tune.json) is read as the report of its best settings' latest run (its best/). Throws std::runtime_error
-// naming the folder and the problem ("no report there", not valid JSON, not its schema).
+// wrote (tune.json) is read as the report of its best settings' latest run (its best/). Throws
+// std::runtime_error naming the folder and the problem ("no report there", not valid JSON, not its
+// schema).
 ReportFolder open_report_folder(const std::filesystem::path& dir);
 
 // The figures `report compare` puts side by side, with the same members whatever the kind:

@@ -22,6 +22,8 @@
 #include "app/tune_report.h"
 #include "pipeline/atomic_file.h"
 #include "pipeline/json_text.h"
+#include "pipeline/report.h"
+#include "pipeline/report_folder.h"
 #include "pipeline/safe_text.h"
 #include "pipeline/tune.h"
 #include "pipeline/tuned_config.h"
@@ -34,17 +36,19 @@ namespace {
 
 namespace fs = std::filesystem;
 
-nlohmann::json read_json(const fs::path& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read " + path.string());
-  return nlohmann::json::parse(in);
-}
-
 // The time a run spent opening and finishing its stages.
 double fixed_time(const nlohmann::json& report) {
   const double wall_s = report.at("wall_s").get<double>();
   const double streaming_s = report.value("streaming_s", 0.0);
   return streaming_s > 0 ? wall_s - streaming_s : 0;
+}
+
+// A file's figures for the model, from its report.json; nullopt when no frame was modelled.
+std::optional<MeasuredFile> measured_file(const nlohmann::json& report) {
+  if (report.at("throughput_model").is_null()) return std::nullopt;
+  return MeasuredFile{report.at("frames").get<double>(), report.at("wall_s").get<double>(),
+                      model_input_from_json(report.at("throughput_model").at("input")),
+                      fixed_time(report)};
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -227,32 +231,24 @@ std::optional<Trial> Tuner::measure(const Candidate& candidate, const std::strin
 }
 
 MeasuredRun Tuner::measured_run(const fs::path& report_dir) const {
+  const auto folder = open_report_folder(report_dir);
   MeasuredRun run;
-  if (fs::exists(report_dir / "batch.json")) {
-    const auto batch = read_json(report_dir / "batch.json");
+  if (folder.kind == ReportKind::batch) {
+    const auto& batch = folder.json;
     run.batch = true;
     run.fps = batch.at("totals").at("fps").get<double>();
     for (const auto& file : batch.at("files")) {
       if (file.at("frames").get<double>() <= 0 || !file.at("report").is_string()) continue;
-      const auto report =
-          read_json(report_dir / file.at("report").get<std::string>() / "report.json");
-      if (report.at("throughput_model").is_null()) continue;
-      MeasuredFile measured{file.at("frames").get<double>(), file.at("wall_s").get<double>(),
-                            model_input_from_json(report.at("throughput_model").at("input")),
-                            fixed_time(report)};
+      auto measured = measured_file(read_report(report_dir / file.at("report").get<std::string>()));
+      if (!measured) continue;
       // Files running at once share the process: its CPU during one file's run is theirs too,
       // about files_in_parallel times the file's own.
-      measured.model.cpu_s /= std::max(1.0, batch.value("files_in_parallel", 1.0));
-      run.files.push_back(std::move(measured));
+      measured->model.cpu_s /= std::max(1.0, batch.value("files_in_parallel", 1.0));
+      run.files.push_back(std::move(*measured));
     }
   } else {
-    const auto report = read_json(report_dir / "report.json");
-    run.fps = report.at("fps").get<double>();
-    if (!report.at("throughput_model").is_null()) {
-      run.files.push_back({report.at("frames").get<double>(), report.at("wall_s").get<double>(),
-                           model_input_from_json(report.at("throughput_model").at("input")),
-                           fixed_time(report)});
-    }
+    run.fps = folder.json.at("fps").get<double>();
+    if (auto measured = measured_file(folder.json)) run.files.push_back(std::move(*measured));
   }
   if (run.files.empty() || run.fps <= 0) throw std::runtime_error("no frame was measured");
   return run;

@@ -1,8 +1,7 @@
 #include "pipeline/tune.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
+#include <cstdlib>
 
 #include "pipeline/analysis.h"
 
@@ -10,24 +9,22 @@ namespace framepipe {
 
 namespace {
 
-// Every count up to 16, then doublings, up to `limit`; with `now` among them.
-std::vector<std::int64_t> counts_up_to(std::int64_t limit, std::int64_t now) {
+// What a knob may be set to, ascending, up to `limit`, with `now` among them: every count up to
+// 16 then doublings (`every_count`), or doublings from 1.
+std::vector<std::int64_t> values_up_to(std::int64_t limit, std::int64_t now, bool every_count) {
   std::vector<std::int64_t> values;
-  for (std::int64_t v = 1; v <= limit; v = v < 16 ? v + 1 : v * 2) values.push_back(v);
+  for (std::int64_t v = 1; v <= limit; v = every_count && v < 16 ? v + 1 : v * 2)
+    values.push_back(v);
   values.push_back(now);
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
   return values;
 }
-
-// 1, 2, 4, ... up to `limit`; with `now` among them.
+std::vector<std::int64_t> counts_up_to(std::int64_t limit, std::int64_t now) {
+  return values_up_to(limit, now, true);
+}
 std::vector<std::int64_t> doublings_up_to(std::int64_t limit, std::int64_t now) {
-  std::vector<std::int64_t> values;
-  for (std::int64_t v = 1; v <= limit; v *= 2) values.push_back(v);
-  values.push_back(now);
-  std::sort(values.begin(), values.end());
-  values.erase(std::unique(values.begin(), values.end()), values.end());
-  return values;
+  return values_up_to(limit, now, false);
 }
 
 std::int64_t value_of(const Knob& knob, const Settings& changes) {

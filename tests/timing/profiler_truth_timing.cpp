@@ -302,15 +302,17 @@ TEST_F(ProfilerTruth, ParallelWorkThatFillsTheCoresMakesThemTheLimit) {
 }
 
 TEST_F(ProfilerTruth, OneThreadForTwoParallelStagesOnMoreCoresMakesTheThreadsTheLimit) {
-  // Per frame 2 × 2 ms of spin on 1 oneTBB thread: the thread is in stage calls ~100% of the
-  // run, each stage ~50%, and the process uses about one of the cores.
+  // Per frame 2 × 5 ms of spin on 1 oneTBB thread: the thread is in stage calls ~100% of the
+  // run, each stage ~50%, and the process uses about one of the cores. The spins are long
+  // enough that the engine's own work between calls, several times slower under a sanitizer,
+  // stays a few percent of the run.
   const int cores = static_cast<int>(std::thread::hardware_concurrency());
   if (cores < 2) GTEST_SKIP() << "needs 2 cores";
   expect_truth([&] {
     const auto report =
         run("  - {type: decode, params: {threads: 1}}\n"
-            "  - {name: first, type: spin, concurrency: unlimited, params: {ms: 2}}\n"
-            "  - {name: second, type: spin, concurrency: unlimited, params: {ms: 2}}\n"
+            "  - {name: first, type: spin, concurrency: unlimited, params: {ms: 5}}\n"
+            "  - {name: second, type: spin, concurrency: unlimited, params: {ms: 5}}\n"
             "  - {type: discard}\n",
             1);
     Mismatches m;

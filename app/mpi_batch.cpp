@@ -20,6 +20,7 @@
 #include "pipeline/json_text.h"
 #include "pipeline/safe_text.h"
 #include "pipeline/shard.h"
+#include "pipeline/threads.h"
 
 namespace framepipe::app {
 
@@ -34,10 +35,6 @@ enum Tag : int { kRequest = 1, kWork, kNoMoreWork, kResult, kHeartbeat, kStats }
 
 constexpr auto kPoll = std::chrono::milliseconds(2);
 constexpr auto kHeartbeatPeriod = std::chrono::seconds(1);
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string host_name() {
   char name[256] = {};

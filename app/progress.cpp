@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "pipeline/safe_text.h"
+#include "pipeline/text_format.h"
 
 namespace framepipe::app {
 
@@ -24,12 +25,6 @@ std::string duration_text(double seconds) {
   } else {
     std::snprintf(text, sizeof text, "%lld:%02lld", s / 60, s % 60);
   }
-  return text;
-}
-
-std::string format(const char* pattern, auto... args) {
-  char text[160];
-  std::snprintf(text, sizeof text, pattern, args...);
   return text;
 }
 

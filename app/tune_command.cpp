@@ -25,6 +25,7 @@
 #include "pipeline/report.h"
 #include "pipeline/report_folder.h"
 #include "pipeline/safe_text.h"
+#include "pipeline/threads.h"
 #include "pipeline/tune.h"
 #include "pipeline/tuned_config.h"
 
@@ -49,10 +50,6 @@ std::optional<MeasuredFile> measured_file(const nlohmann::json& report) {
   return MeasuredFile{report.at("frames").get<double>(), report.at("wall_s").get<double>(),
                       model_input_from_json(report.at("throughput_model").at("input")),
                       fixed_time(report)};
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::string format_fps(double fps) {

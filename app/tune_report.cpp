@@ -1,20 +1,14 @@
 #include "app/tune_report.h"
 
 #include <algorithm>
-#include <cstdio>
 
 #include "pipeline/batch_charts.h"
 #include "pipeline/safe_text.h"
+#include "pipeline/text_format.h"
 
 namespace framepipe::app {
 
 namespace {
-
-std::string format(const char* pattern, double value) {
-  char text[64];
-  std::snprintf(text, sizeof text, pattern, value);
-  return text;
-}
 
 double number_or(const nlohmann::json& value, double otherwise) {
   return value.is_number() ? value.get<double>() : otherwise;

@@ -1,27 +1,17 @@
 #include "pipeline/analysis.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <optional>
 
+#include "pipeline/text_format.h"
+#include "pipeline/threads.h"
 #include "pipeline/throughput_model.h"
 
 namespace framepipe {
 
 namespace {
-
-double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
-
-std::string format(const char* pattern, auto... args) {
-  std::array<char, 512> buffer{};
-  std::snprintf(buffer.data(), buffer.size(), pattern, args...);
-  return buffer.data();
-}
-
-std::string percent(double share) { return format("%.0f%%", share * 100); }
 
 // A stage's integer parameter that declares `role` (its requests in flight, its helper threads),
 // with its value in this config; the engine knows parameters by role, never by name.

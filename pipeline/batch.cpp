@@ -22,12 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::uintmax_t size_of(const fs::path& path) {
-  std::error_code error;
-  const auto size = fs::file_size(path, error);
-  return error ? 0 : size;
-}
-
 // Why a file's relative name cannot place its outputs and report ("" when it can): a name that
 // is empty, "." or climbs out with ".." (a URL ending in "/..") would put them outside the output
 // and report folders, or on top of the batch's own.
@@ -132,7 +126,7 @@ class BatchRun {
       outcome.error = input.path.string() + ": " + problem;
       return;
     }
-    if (options_.progress) live = &options_.progress->started(input, size_of(input.path));
+    if (options_.progress) live = &options_.progress->started(input, file_size_or_zero(input.path));
     outcome = config_.isolation == Isolation::process ? run_in_worker(worker, input, live)
                                                       : run_here(input, live);
     if (outcome.status == "ok" || outcome.status == "damaged") record(key, outcome);
@@ -185,7 +179,8 @@ class BatchRun {
 
   void finished(const FileOutcome& outcome, const RunProgress* live) {
     std::lock_guard lock(done_mutex_);
-    if (options_.progress) options_.progress->ended(live, outcome, size_of(outcome.input.path));
+    if (options_.progress)
+      options_.progress->ended(live, outcome, file_size_or_zero(outcome.input.path));
     if (options_.on_file_done) options_.on_file_done(outcome);
   }
 
@@ -237,7 +232,7 @@ BatchResult run_batch(const Config& config, const std::vector<BatchInput>& input
                       const BatchOptions& options) {
   if (options.progress) {
     std::uintmax_t bytes = 0;
-    for (const auto& input : inputs) bytes += size_of(input.path);
+    for (const auto& input : inputs) bytes += file_size_or_zero(input.path);
     options.progress->set_totals(static_cast<int>(inputs.size()), bytes);
   }
   std::size_t next = 0;

@@ -2,35 +2,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <map>
 
 #include "pipeline/analysis.h"
+#include "pipeline/json_fields.h"
+#include "pipeline/text_format.h"
 #include "pipeline/throughput_model.h"
 
 namespace framepipe {
 
 namespace {
-
-std::string format(const char* pattern, auto... args) {
-  char text[512];
-  std::snprintf(text, sizeof text, pattern, args...);
-  return text;
-}
-
-std::string percent(double share) { return format("%.0f%%", share * 100); }
-
-double number(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return 0;
-  const auto it = object.find(key);
-  return it != object.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
-std::string text(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return "";
-  const auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
 
 const nlohmann::json& stages_of(const nlohmann::json& report) {
   static const nlohmann::json none = nlohmann::json::array();
@@ -53,26 +34,26 @@ std::vector<StageTotal> sum_stages(const std::vector<BatchFileRun>& files) {
   std::vector<StageTotal> totals;
   for (const auto& file : files) {
     for (const auto& stage : stages_of(file.report)) {
-      const auto name = text(stage, "name");
+      const auto name = json_string(stage, "name");
       auto it = std::find_if(totals.begin(), totals.end(),
                              [&](const StageTotal& t) { return t.name == name; });
       if (it == totals.end()) {
         // Every file runs the same pipeline: the first report's order is the pipeline's.
-        it =
-            totals.insert(totals.end(), StageTotal{name, text(stage, "type"), text(stage, "kind"),
-                                                   text(stage, "resource"), text(stage, "ordering"),
-                                                   text(stage, "concurrency")});
-        it->workers = std::max(1.0, number(stage, "workers"));
+        it = totals.insert(
+            totals.end(), StageTotal{name, json_string(stage, "type"), json_string(stage, "kind"),
+                                     json_string(stage, "resource"), json_string(stage, "ordering"),
+                                     json_string(stage, "concurrency")});
+        it->workers = std::max(1.0, json_number(stage, "workers"));
       }
       ++it->files;
-      it->items += number(stage, "items");
-      it->busy_s += number(stage, "busy_s");
-      it->cpu_s += number(stage, "cpu_s");
-      it->runnable_s += number(stage, "runnable_s");
-      it->sleeping_s += number(stage, "sleeping_s");
-      it->starved_s += number(stage, "starved_s");
-      it->waiting_for_thread_s += number(stage, "waiting_for_thread_s");
-      it->blocked_s += number(stage, "blocked_s");
+      it->items += json_number(stage, "items");
+      it->busy_s += json_number(stage, "busy_s");
+      it->cpu_s += json_number(stage, "cpu_s");
+      it->runnable_s += json_number(stage, "runnable_s");
+      it->sleeping_s += json_number(stage, "sleeping_s");
+      it->starved_s += json_number(stage, "starved_s");
+      it->waiting_for_thread_s += json_number(stage, "waiting_for_thread_s");
+      it->blocked_s += json_number(stage, "blocked_s");
     }
   }
   return totals;
@@ -93,7 +74,7 @@ nlohmann::json throughput_series(const BatchShape& shape, const std::vector<Batc
     const auto& series = file.report.is_object() && file.report.contains("series")
                              ? file.report["series"]
                              : nlohmann::json();
-    const double interval = number(series, "interval_s");
+    const double interval = json_number(series, "interval_s");
     if (series.is_object() && series.contains("t") && series.contains("fps") &&
         series["t"].is_array() && series["fps"].is_array() &&
         series["t"].size() == series["fps"].size() && interval > 0) {
@@ -172,16 +153,16 @@ class BatchModel {
       : shape_(shape), stages_(stages) {
     double frames = 0, cpu_s = 0, runnable_s = 0, other_share_s = 0, report_wall_s = 0;
     for (const auto& file : files) {
-      frames += number(file.report, "frames");
-      const double wall = number(file.report, "wall_s");
+      frames += json_number(file.report, "frames");
+      const double wall = json_number(file.report, "wall_s");
       const auto& machine = file.report.is_object() && file.report.contains("machine")
                                 ? file.report["machine"]
                                 : nlohmann::json();
-      other_share_s += number(machine, "other_cpu_share") * wall;
+      other_share_s += json_number(machine, "other_cpu_share") * wall;
       report_wall_s += wall;
-      cores_ = std::max(cores_, static_cast<int>(number(file.report, "cores")));
+      cores_ = std::max(cores_, static_cast<int>(json_number(file.report, "cores")));
       threads_per_file_ =
-          std::max(threads_per_file_, static_cast<int>(number(file.report, "threads")));
+          std::max(threads_per_file_, static_cast<int>(json_number(file.report, "threads")));
     }
     slots_ = std::max(1, std::min<int>(shape.files_in_parallel, files.size()));
     input_.arena_threads = std::max(1, threads_per_file_ * (shape.isolated ? slots_ : 1));

@@ -56,12 +56,12 @@ std::optional<std::string> read_job(std::string& pending) {
 
 // Which stage call each thread is in, so that a crash can name the stage and the frame. Read by
 // the fatal-signal handler on the crashing thread: only a thread_local array of plain values.
-struct OpenCall {
+struct CallInProgress {
   std::size_t stage;
   std::int64_t frame;
 };
 constexpr int kMaxDepth = 16;
-thread_local std::array<OpenCall, kMaxDepth> open_calls;
+thread_local std::array<CallInProgress, kMaxDepth> open_calls;
 thread_local int depth = 0;
 
 class CallTracker : public StageObserver {

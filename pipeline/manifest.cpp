@@ -24,13 +24,13 @@ std::int64_t mtime_ns(const fs::path& path) {
                      .count();
 }
 
-std::uintmax_t size_of(const fs::path& path) {
+}  // namespace
+
+std::uintmax_t file_size_or_zero(const fs::path& path) {
   std::error_code error;
   const auto size = fs::file_size(path, error);
   return error ? 0 : size;
 }
-
-}  // namespace
 
 std::string config_fingerprint(const Config& config) {
   auto json = config_json(config);
@@ -121,7 +121,7 @@ Manifest::Manifest(fs::path output_dir, const std::string& name, bool resume)
 bool Manifest::is_complete(const std::string& key, const fs::path& input,
                            const std::string& config_hash) const {
   const auto complete = [&](const Entry& entry) {
-    if (entry.config_hash != config_hash || entry.size != size_of(input) ||
+    if (entry.config_hash != config_hash || entry.size != file_size_or_zero(input) ||
         entry.mtime_ns != mtime_ns(input)) {
       return false;
     }
@@ -140,7 +140,7 @@ void Manifest::record(const std::string& key, const fs::path& input, const std::
                       const std::string& status, const std::vector<fs::path>& outputs) {
   std::lock_guard lock(mutex_);
   auto& entry = entries_[key];
-  entry = {size_of(input), mtime_ns(input), config_hash, status, {}};
+  entry = {file_size_or_zero(input), mtime_ns(input), config_hash, status, {}};
   for (const auto& output : outputs) entry.outputs.push_back(output.string());
   save();
 }

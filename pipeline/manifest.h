@@ -65,4 +65,7 @@ class ManifestError : public std::runtime_error {
 // where the reports go.
 std::string config_fingerprint(const Config& config);
 
+// A file's size in bytes; 0 when it cannot be read (gone, not a regular file).
+std::uintmax_t file_size_or_zero(const std::filesystem::path& path);
+
 }  // namespace framepipe

@@ -8,19 +8,13 @@
 #include <system_error>
 
 #include "pipeline/batch.h"
+#include "pipeline/text_format.h"
 
 namespace framepipe {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
 
 // An absolute path with symlinks of its existing part resolved: two spellings of one place
 // compare equal.
@@ -59,7 +53,10 @@ std::vector<Destination> destinations(const Config& config, const BatchInput& in
       try {
         const auto path =
             output_dir / expand_output_name(input.path.string(), pattern, stage.name, output_dir);
-        found.push_back({path, "'" + path.string() + "' (stage '" + stage.name + "')"});
+        // std::string first: GCC 12 warns falsely (-Wrestrict, its bug 105329) on "'" + a
+        // temporary once a unity build inlines it.
+        found.push_back(
+            {path, std::string("'") + path.string() + "' (stage '" + stage.name + "')"});
       } catch (const std::runtime_error&) {
         // A name that leaves the output folder fails its own file when it runs, with its reason.
       }
@@ -143,8 +140,8 @@ std::vector<std::string> check_output_paths(const Config& config,
       const auto key = canonical_form(destination.path);
       const auto [owner, fresh] = owners.emplace(key, &input);
       if (!fresh && owner->second != &input) {
-        problems.push_back("'" + owner->second->path.string() + "' and '" + input.path.string() +
-                           "' would both write " + destination.what +
+        problems.push_back(std::string("'") + owner->second->path.string() + "' and '" +
+                           input.path.string() + "' would both write " + destination.what +
                            ": one would replace the other; name outputs apart (e.g. {ext} in "
                            "the path template) or rename an input");
       }

@@ -8,12 +8,11 @@
 #include "pipeline/json_text.h"
 #include "pipeline/report_html.h"
 #include "pipeline/safe_text.h"
+#include "pipeline/threads.h"
 
 namespace framepipe {
 
 namespace {
-
-double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 nlohmann::json latency_json(const Percentiles& p) {
   return {{"p50", p.p50_ms}, {"p95", p.p95_ms}, {"max", p.max_ms}};

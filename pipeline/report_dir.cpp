@@ -3,19 +3,11 @@
 #include <system_error>
 
 #include "pipeline/suggest.h"
+#include "pipeline/text_format.h"
 
 namespace framepipe {
 
-namespace {
-
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 std::string report_dir_problem(const std::string& pattern) {
   for (auto open = pattern.find('{'); open != std::string::npos; open = pattern.find('{', open)) {

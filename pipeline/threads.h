@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -7,6 +8,11 @@
 namespace framepipe {
 
 std::int64_t steady_now_ns();
+inline double seconds(std::int64_t ns) { return static_cast<double>(ns) / 1e9; }
+// Seconds of the steady clock since `start`.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
 std::int64_t thread_cpu_now_ns();
 // A small, stable number for the calling thread (1, 2, ...), for traces and tables.
 int thread_number();

@@ -87,11 +87,12 @@ void set_sample(AVFrame& frame, int channel, int index, double sample) {
   }
 }
 
+}  // namespace
+
+// Outside the anonymous namespace because AudioTranscoder (declared in the header) holds one.
 struct AudioFifoDeleter {
   void operator()(AVAudioFifo* fifo) const { av_audio_fifo_free(fifo); }
 };
-
-}  // namespace
 
 // One audio stream decoded and encoded again, for a container that cannot hold its codec (or
 // audio: encode). Same rate and channels; timestamps continue from the first decoded frame's.

@@ -13,7 +13,7 @@ namespace framepipe::stages {
 namespace {
 
 // "#rrggbb" -> BGR; nullopt when malformed.
-std::optional<cv::Scalar> parse_color(const std::string& text) {
+std::optional<cv::Scalar> parse_hex_color(const std::string& text) {
   if (text.size() != 7 || text[0] != '#' ||
       !std::all_of(text.begin() + 1, text.end(),
                    [](unsigned char c) { return std::isxdigit(c); })) {
@@ -36,7 +36,7 @@ class DrawDetections : public TransformStage {
       "from", "", "draw only the detections of this stage; empty = all"};
 
   explicit DrawDetections(const Params& params)
-      : color_(*parse_color(params[color])),
+      : color_(*parse_hex_color(params[color])),
         thickness_(params[thickness]),
         labels_(params[labels]),
         font_scale_(params[font_scale]),
@@ -101,7 +101,7 @@ StageInfo draw_detections_stage() {
                   DrawDetections::font_scale, DrawDetections::from},
        .check = [](const Params& params) {
          std::vector<std::string> problems;
-         if (!parse_color(params[DrawDetections::color])) {
+         if (!parse_hex_color(params[DrawDetections::color])) {
            problems.push_back("'color' must be #rrggbb (e.g. #00ff00), got '" +
                               params[DrawDetections::color] + "'");
          }

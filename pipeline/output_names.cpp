@@ -112,8 +112,9 @@ std::optional<std::string> images_into_video(const Config& config,
   const auto more =
       images > 1 ? " (and " + std::to_string(images - 1) + " more images)" : std::string();
   return first + more +
-         ": a picture is not made into a one-frame clip; write images with write_images (e.g. "
-         "configs/photos-web.yaml), or leave them out of a folder with input.kind: video";
+         ": a picture is not made into a one-frame clip; write images with a sink that writes "
+         "images (e.g. configs/photos-web.yaml), or leave them out of a folder with "
+         "input.kind: video";
 }
 
 }  // namespace

@@ -62,10 +62,10 @@ SettingSpec input_kind_setting() {
       "kind", {"auto", "video", "image"}, "auto",
       "which of a folder's matching files are inputs: `auto`, videos and images; `video`, none "
       "whose name is an image's (`*.jpg`, `*.jpeg`, `*.png`, `*.bmp`, `*.tif`, `*.tiff`, "
-      "`*.webp`); `image`, only those. An image is one picture: `decode` reads it (JPEG with "
-      "libjpeg-turbo, turned upright by its EXIF orientation; the others with libav) and "
-      "`write_images` writes it under its own name and format (`image_path`); a sink that writes "
-      "a video refuses images before the run starts");
+      "`*.webp`); `image`, only those. An image is one picture, decoded as `cv::imread` decodes "
+      "it (EXIF orientation included) and written by an image sink under its own name and "
+      "format; a sink that writes a video refuses images before the run starts "
+      "([images](#images))");
   setting.assign = [](Config& config, const std::vector<ParamValue>& values) {
     const auto& name = std::get<std::string>(values.front());
     for (const auto& [text, kind] : kinds) {

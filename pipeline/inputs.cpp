@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "pipeline/sequence_pattern.h"
+
 namespace framepipe {
 
 namespace {
@@ -40,7 +42,8 @@ std::vector<std::string> InputSelection::default_include() {
 }
 
 bool is_image_name(const std::string& path) {
-  if (is_standard_input(path)) return false;
+  // A numbered sequence ("frames/%06d.png") is one video of many pictures.
+  if (is_standard_input(path) || is_sequence_pattern(path)) return false;
   const auto name =
       is_url(path) ? url_file_name(path) : std::filesystem::path(path).filename().string();
   return !name.empty() && matches_any(image_globs(), name);

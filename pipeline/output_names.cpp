@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "pipeline/batch.h"
+#include "pipeline/sequence_pattern.h"
 
 namespace framepipe {
 
@@ -152,7 +153,9 @@ fs::path expand_output_name(const std::string& input_path, const std::string& pa
                                                      : input_path);
   auto extension = input.extension().string();
   if (!extension.empty()) extension.erase(0, 1);
-  auto name = replace_all(pattern, "{stem}", input.stem().string());
+  const auto stem =
+      is_sequence_pattern(input_path) ? sequence_stem(input_path) : input.stem().string();
+  auto name = replace_all(pattern, "{stem}", stem);
   name = replace_all(name, "{ext}", extension);
   name = replace_all(name, "{stage}", stage_name);
   const auto relative = fs::path(name).lexically_normal();

@@ -23,6 +23,7 @@ extern "C" {
 }
 
 #include "pipeline/inputs.h"
+#include "pipeline/sequence_pattern.h"
 #include "pipeline/stage.h"
 #include "stages/io/demuxed_input.h"
 #include "stages/io/libav_error.h"
@@ -230,6 +231,12 @@ class Decode : public SourceStage {
       if (jpeg_) {
         publish_jpeg(context);
         return;
+      }
+    }
+    if (is_sequence_pattern(path_) && !is_url(path_)) {
+      if (const auto gap = sequence_gap(path_)) {
+        throw std::runtime_error("'" + path_ + "': the numbered sequence has a gap: " + *gap +
+                                 "; its frames would stop there: fill the gap or renumber");
       }
     }
     AVFormatContext* format = nullptr;

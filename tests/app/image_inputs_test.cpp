@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "pipeline/inputs.h"
+#include "pipeline/sequence_pattern.h"
 #include "tests/support/exif_jpeg.h"
 #include "tests/support/media.h"
 
@@ -242,6 +243,61 @@ TEST_F(ImageInputsTest, VideoAndImagesMixedInOneFolderEachNamedItsWay) {
   std::vector<unsigned char> expected;
   ASSERT_TRUE(cv::imencode(".jpg", cv::imread(photo.string()), expected));
   EXPECT_EQ(read_text(out_ / "v/photo.jpg"), std::string(expected.begin(), expected.end()));
+}
+
+// Ten numbered PNG frames (000000.png … 000009.png) in `folder`, made by the ffmpeg CLI.
+void numbered_frames(const fs::path& folder) {
+  fs::create_directories(folder);
+  capture(
+      "ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 10 "
+      "-start_number 0 " +
+      shell_quote((folder / "%06d.png").string()));
+}
+
+TEST_F(ImageInputsTest, NumberedSequenceIsOneVideoNamedAfterItsFolder) {
+  numbered_frames(in_ / "frames");
+  write_config(
+      "  - {type: decode}\n  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n");
+  const auto result =
+      run_shell(shell_quote(kBinary) + " run " + shell_quote((dir_ / "images.yaml").string()) +
+                " -i " + shell_quote((in_ / "frames/%06d.png").string()) + " -o " +
+                shell_quote(out_.string()) + " --quiet 2>&1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(frame_count((out_ / "frames.avi").string()), 10);
+  // libav's image2 default rate.
+  EXPECT_EQ(capture("ffprobe -v error -select_streams v:0 -show_entries stream=r_frame_rate -of "
+                    "csv=p=0 " +
+                    shell_quote((out_ / "frames.avi").string())),
+            "25/1\n");
+}
+
+TEST_F(ImageInputsTest, SequenceWithAGapFailsNamingTheMissingFileAndWritesNothing) {
+  numbered_frames(in_ / "frames");
+  fs::remove(in_ / "frames/000005.png");
+  write_config(
+      "  - {type: decode}\n  - {type: write_images, params: {path: \"{stem}/{frame:06}.png\"}}\n");
+  const auto result =
+      run_shell(shell_quote(kBinary) + " run " + shell_quote((dir_ / "images.yaml").string()) +
+                " -i " + shell_quote((in_ / "frames/%06d.png").string()) + " -o " +
+                shell_quote(out_.string()) + " --quiet 2>&1");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("the numbered sequence has a gap: '" +
+                               (in_ / "frames/000005.png").string() +
+                               "' is missing between 000004 and 000006 (4 files after the gap)"),
+            std::string::npos)
+      << result.output;
+  EXPECT_FALSE(fs::exists(out_ / "frames"));
+}
+
+TEST(SequencePatternTest, PatternsAndTheirStems) {
+  EXPECT_TRUE(is_sequence_pattern("frames/%06d.png"));
+  EXPECT_TRUE(is_sequence_pattern("shot-%d.jpg"));
+  EXPECT_FALSE(is_sequence_pattern("100%.jpg"));
+  EXPECT_FALSE(is_sequence_pattern("a%b/photo.jpg"));
+  EXPECT_FALSE(is_image_name("frames/%06d.png"));
+  EXPECT_EQ(sequence_stem("frames/%06d.png"), "frames");
+  EXPECT_EQ(sequence_stem("a/shot-%04d.jpg"), "shot");
+  EXPECT_EQ(sequence_stem("%d.png"), "sequence");
 }
 
 }  // namespace

@@ -184,6 +184,22 @@ TEST_F(ImageInputsTest, DamagedJpegFailsAloneWithOneLineAndResumeSkipsDoneImages
   EXPECT_EQ(files_under(out_), (std::set<std::string>{"good.jpg", "sub/good.png", "sub/cut.jpg"}));
 }
 
+// A JPEG's header is read before its pixels: one larger than max_pixels fails alone.
+TEST_F(ImageInputsTest, JpegLargerThanThePixelCapFailsBeforeDecoding) {
+  copy_in(still("capped.jpg"), "capped.jpg");
+  copy_in(still("capped-too.png", "-pix_fmt rgb24"), "capped-too.png");
+  write_config(kEdgesToImages);
+  const auto result = run("--set stages.decode.params.max_pixels=1456");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("capped.jpg': its picture is 47x31 (1457 pixels), more than "
+                               "decode's max_pixels 1456"),
+            std::string::npos)
+      << result.output;
+  EXPECT_NE(result.output.find("its pictures are 47x31 (1457 pixels)"), std::string::npos)
+      << result.output;
+  EXPECT_TRUE(files_under(out_).empty());
+}
+
 TEST_F(ImageInputsTest, VideoSinkRefusesImagesUpFrontAndKindVideoLeavesThemOut) {
   copy_in(make_clip("images-clip-64x48-5f.mp4",
                     "-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 -preset "

@@ -44,7 +44,7 @@ class WriteImages : public SinkStage {
       "path", "{stem}-frames/{frame:06}.png",
       "image file under output.dir: {stem} is the input's name without "
       "extension, {frame} the frame index, {frame:06} zero-padded to 6 "
-      "digits; .png or .jpg/.jpeg"};
+      "digits; .png, .jpg/.jpeg, .bmp, .tif/.tiff or .webp"};
   static inline const Param<std::string> image_path{
       "image_path", "{stem}.{ext}",
       "for an image input (a .jpg, .png, .bmp, .tif or .webp file): its image under output.dir, "
@@ -62,10 +62,8 @@ class WriteImages : public SinkStage {
 
   void open(const RunContext& context) override {
     context_ = context;
-    // An image keeps its name: the template has no {frame}, and every frame is written.
-    const bool image_input = is_image_name(context.input_path);
-    const auto& pattern = params_[image_input ? image_path : path];
-    if (image_input) every_ = 1;
+    // An image (one frame, index 0) keeps its own name.
+    const auto& pattern = params_[is_image_name(context.input_path) ? image_path : path];
     // {stem} and {ext} now; {frame} per image.
     resolved_ = output_file::resolve(context, pattern).string();
     const auto format = image_file::format_of(resolved_);
@@ -156,7 +154,7 @@ class WriteImages : public SinkStage {
   }
 
   Params params_;
-  std::int64_t every_;
+  const std::int64_t every_;
   image_file::Format format_ = image_file::Format::png;  // by the name's extension
   int setting_ = 0;  // the PNG level, or the JPEG or WebP quality
   RunContext context_;

@@ -174,11 +174,6 @@ class DecodedImage : public DeferredImage {
   std::optional<cv::RotateFlags> rotation_;
 };
 
-network_input::Options with_sequence_fps(network_input::Options options, double fps) {
-  options.sequence_fps = fps;
-  return options;
-}
-
 class Decode : public SourceStage {
  public:
   FRAMEPIPE_PHASES(demux, decode);
@@ -210,11 +205,6 @@ class Decode : public SourceStage {
       "does, and JPEG images by their EXIF orientation, as cv::imread does; "
       "false keeps them as stored and encode writes the "
       "same rotation into its output"};
-  static inline const auto sequence_fps =
-      Param<double>{"sequence_fps", 25,
-                    "frames per second of a numbered image sequence input "
-                    "('frames/%06d.png'), one frame per file"}
-          .range(0.01, 1000);
   static inline const auto max_pixels =
       Param<std::int64_t>{"max_pixels", 7680 * 4320,
                           "the largest picture (width x height) decoded; a file with larger "
@@ -226,7 +216,7 @@ class Decode : public SourceStage {
         wanted_stream_(static_cast<int>(params[stream])),
         skip_damage_(params[on_decode_error] == "skip"),
         max_error_rate_(params[max_decode_error_rate]),
-        network_(with_sequence_fps(network_input::options_from(params), params[sequence_fps])),
+        network_(network_input::options_from(params)),
         autorotate_(params[autorotate]),
         max_pixels_(params[max_pixels]) {}
 
@@ -659,9 +649,8 @@ StageInfo decode_stage() {
        .summary = "Reads the input file and decodes its video stream with libav (FFmpeg).",
        .example = "- { name: decode, type: decode, params: { threads: 2 } }",
        .params = {Decode::threads, Decode::stream, Decode::on_decode_error,
-                  Decode::max_decode_error_rate, Decode::autorotate, Decode::sequence_fps,
-                  Decode::max_pixels, network_input::timeout_ms, network_input::retries,
-                  network_input::tls_ca_file},
+                  Decode::max_decode_error_rate, Decode::autorotate, Decode::max_pixels,
+                  network_input::timeout_ms, network_input::retries, network_input::tls_ca_file},
        .helper_threads_phase = "decode",
        .check = [](const Params& params) {
          std::vector<std::string> problems;

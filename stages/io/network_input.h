@@ -19,7 +19,6 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
-#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -34,7 +33,6 @@ extern "C" {
 
 #include "pipeline/inputs.h"
 #include "pipeline/params.h"
-#include "pipeline/sequence_pattern.h"
 #include "stages/io/libav_error.h"
 
 namespace framepipe::stages::network_input {
@@ -73,8 +71,6 @@ struct Options {
   std::string tls_ca_file{};
   // When set, a cancelled run (SIGINT) interrupts waiting for the network at once.
   const std::atomic<bool>* cancel = nullptr;
-  // Frames per second of a numbered image sequence ("frames/%06d.png"), for libav's image2.
-  double sequence_fps = 25;
 };
 
 inline Options options_from(const Params& params) {
@@ -227,16 +223,10 @@ inline int open_url(AVFormatContext** format, const std::string& path, const Opt
   return ret;
 }
 
-// A local file through avformat_open_input, opening nothing but files; a numbered sequence at
-// the options' rate.
-inline int open_local(AVFormatContext** format, const std::string& path, const Options& options) {
+// A local file through avformat_open_input, opening nothing but files.
+inline int open_local(AVFormatContext** format, const std::string& path) {
   AVDictionary* settings = nullptr;
   av_dict_set(&settings, "protocol_whitelist", protocol_whitelist(path), 0);
-  if (is_sequence_pattern(path)) {
-    char rate[32];
-    std::snprintf(rate, sizeof rate, "%.6g", options.sequence_fps);
-    av_dict_set(&settings, "framerate", rate, 0);
-  }
   const int ret = avformat_open_input(format, path.c_str(), nullptr, &settings);
   av_dict_free(&settings);
   return ret;
@@ -264,8 +254,7 @@ inline int open_standard_input(AVFormatContext** format, const Options& options)
 inline int open(AVFormatContext** format, const std::string& path, const Options& options) {
   if (framepipe::is_standard_input(path)) return open_standard_input(format, options);
   check_readable(path);
-  const int ret =
-      is_url(path) ? open_url(format, path, options) : open_local(format, path, options);
+  const int ret = is_url(path) ? open_url(format, path, options) : open_local(format, path);
   if (ret >= 0) refuse_text(format, path);
   if (ret == AVERROR_INVALIDDATA && !is_url(path) && looks_like_input_list(path)) {
     throw std::runtime_error("cannot open '" + path + "': " + libav::error_string(ret) +

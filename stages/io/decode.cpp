@@ -227,6 +227,8 @@ class Decode : public SourceStage {
     network_.cancel = context.cancel;
     still_ = is_image_name(path_);
     if (still_ && !is_url(path_)) {
+      // A FIFO or a folder named like an image is refused before anything reads it.
+      network_input::check_readable(path_);
       jpeg_ = StillJpeg::open(path_, max_pixels_, autorotate_);
       if (jpeg_) {
         publish_jpeg(context);

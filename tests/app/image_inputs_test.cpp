@@ -4,6 +4,7 @@
 // cv::GaussianBlur → cv::Canny → cv::imwrite, keep their names and subfolders, a damaged JPEG
 // fails alone, --resume skips done images, and a video sink refuses images up front.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
@@ -182,6 +183,20 @@ TEST_F(ImageInputsTest, DamagedJpegFailsAloneWithOneLineAndResumeSkipsDoneImages
   EXPECT_EQ(totals["ok"].get<int>(), 1);
   EXPECT_EQ(fs::last_write_time(out_ / "good.jpg"), good_time);
   EXPECT_EQ(files_under(out_), (std::set<std::string>{"good.jpg", "sub/good.png", "sub/cut.jpg"}));
+}
+
+// A FIFO named like an image is refused before anything opens it (opening would block).
+TEST_F(ImageInputsTest, FifoNamedLikeAnImageFailsAloneWithoutBlocking) {
+  copy_in(still("beside-fifo.jpg"), "good.jpg");
+  ASSERT_EQ(mkfifo((in_ / "pipe.jpg").c_str(), 0600), 0);
+  write_config(kEdgesToImages);
+  const auto result =
+      run_shell("timeout 60 " + shell_quote(kBinary) + " run " +
+                shell_quote((dir_ / "images.yaml").string()) + " -i " + shell_quote(in_.string()) +
+                " -o " + shell_quote(out_.string()) + " --quiet 2>&1");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("pipe.jpg"), std::string::npos) << result.output;
+  EXPECT_EQ(files_under(out_), (std::set<std::string>{"good.jpg"}));
 }
 
 // A JPEG's header is read before its pixels: one larger than max_pixels fails alone.

@@ -517,7 +517,12 @@ class Validator {
                          const std::string& context, const StageConfig& stage) {
     auto known = output_name_fields();
     for (const auto& field : stage.info->name_fields) known.push_back("{" + field + "}");
-    for (const auto& pattern : stage.info->output_names(stage.params)) {
+    auto patterns = stage.info->output_names(stage.params);
+    if (stage.info->image_output_names) {
+      for (auto& pattern : stage.info->image_output_names(stage.params))
+        patterns.push_back(std::move(pattern));
+    }
+    for (const auto& pattern : patterns) {
       // The parameter that holds the template, to name it.
       std::string key;
       for (const auto& [name, value] : stage.params.values()) {

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <stdexcept>
 #include <system_error>
+
+#include "pipeline/sequence_pattern.h"
 
 namespace framepipe {
 
@@ -18,6 +21,35 @@ bool matches_any(const std::vector<std::string>& globs, const std::string& name)
 }
 
 }  // namespace
+
+const std::vector<std::string>& video_globs() {
+  static const std::vector<std::string> globs = {"*.mp4",  "*.mkv",  "*.avi", "*.mov",
+                                                 "*.webm", "*.m4v",  "*.ts",  "*.mts",
+                                                 "*.mpg",  "*.mpeg", "*.flv", "*.wmv"};
+  return globs;
+}
+
+const std::vector<std::string>& image_globs() {
+  static const std::vector<std::string> globs = {"*.jpg", "*.jpeg", "*.png", "*.bmp",
+                                                 "*.tif", "*.tiff", "*.webp"};
+  return globs;
+}
+
+std::vector<std::string> InputSelection::default_include() {
+  auto globs = video_globs();
+  globs.insert(globs.end(), image_globs().begin(), image_globs().end());
+  return globs;
+}
+
+bool is_image_name(const std::string& path) {
+  // A numbered sequence ("frames/%06d.png") is one video of many pictures.
+  if (is_standard_input(path) || is_sequence_pattern(path)) return false;
+  const auto name =
+      is_url(path) ? url_file_name(path) : std::filesystem::path(path).filename().string();
+  return !name.empty() && matches_any(image_globs(), name);
+}
+
+bool is_video_name(const std::string& name) { return matches_any(video_globs(), name); }
 
 bool is_url(const std::string& path) {
   const auto scheme_end = path.find("://");
@@ -57,6 +89,9 @@ std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
     const auto name = entry.path().filename().string();
     if (is_folder(entry) || name.starts_with(".")) return;
     if (!matches_any(selection.include, name) || matches_any(selection.exclude, name)) return;
+    if (selection.kind != InputKind::any &&
+        matches_any(image_globs(), name) != (selection.kind == InputKind::image))
+      return;
     inputs.push_back({entry.path(), entry.path().lexically_relative(folder)});
   };
   if (selection.recursive) {

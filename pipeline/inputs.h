@@ -14,17 +14,34 @@ struct BatchInput {
   std::filesystem::path relative;
 };
 
+// The globs of the file names a folder's listing takes by default: videos, and still images
+// (decoded as one picture each, and written by image sinks under their own names).
+const std::vector<std::string>& video_globs();
+const std::vector<std::string>& image_globs();
+
+// Whether `path` (a file, or a URL's last path segment) names a still image by its extension:
+// it matches one of image_globs(). Known from the name alone, before anything is opened.
+bool is_image_name(const std::string& path);
+// Whether a file name ends like a video's: matches one of video_globs().
+bool is_video_name(const std::string& name);
+
+// `input.kind`: which of a folder's matching files are inputs.
+enum class InputKind { any, video, image };
+
 struct InputSelection {
-  std::vector<std::string> include = {"*.mp4", "*.mkv", "*.avi", "*.mov",  "*.webm", "*.m4v",
-                                      "*.ts",  "*.mts", "*.mpg", "*.mpeg", "*.flv",  "*.wmv"};
+  std::vector<std::string> include = default_include();
   std::vector<std::string> exclude;
   bool recursive = true;
+  InputKind kind = InputKind::any;  // video: no image names; image: only image names
+
+  // video_globs() then image_globs().
+  static std::vector<std::string> default_include();
 };
 
-// The files under `folder` whose names match an include glob and no exclude glob, sorted by
-// relative path. Hidden files (names starting with '.', like framepipe's partial outputs) are
-// never inputs. A matching name that is no regular file (a FIFO, a symlink loop) is listed, so
-// that its run fails with its name. Throws std::runtime_error when the folder cannot be read.
+// The files under `folder` whose names match an include glob and no exclude glob, and are of
+// the selection's kind, sorted by relative path. Hidden files (names starting with '.', like
+// framepipe's partial outputs) are never inputs; a matching name that is no regular file (a FIFO)
+// is listed, so its run fails with its name. Throws std::runtime_error if the folder is unreadable.
 std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
                                     const InputSelection& selection);
 

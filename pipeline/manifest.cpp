@@ -42,6 +42,12 @@ std::string config_fingerprint(const Config& config) {
   // Which files a batch samples changes no file's outputs; a window does, but a run over whole
   // inputs keeps the fingerprint it had before the window keys existed.
   json["input"].erase("sample_files");
+  // Nor which kinds of files a folder gives; and a config that keeps the default include keeps
+  // the fingerprint it had when the default listed videos only.
+  json["input"].erase("kind");
+  if (json["input"]["include"] == nlohmann::ordered_json(InputSelection::default_include())) {
+    json["input"]["include"] = video_globs();
+  }
   for (const char* key : {"start", "duration", "frames"}) {
     if (json["input"][key] == 0) json["input"].erase(key);
   }

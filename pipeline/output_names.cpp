@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "pipeline/batch.h"
+#include "pipeline/sequence_pattern.h"
 #include "pipeline/text_format.h"
 
 namespace framepipe {
@@ -47,9 +48,12 @@ std::vector<Destination> destinations(const Config& config, const BatchInput& in
   std::vector<Destination> found;
   const auto output_dir = batch ? fs::path(config.output_dir) / input.relative.parent_path()
                                 : fs::path(config.output_dir);
+  const bool image = is_image_name(input.path.string());
   for (const auto& stage : config.stages) {
     if (!stage.info->output_names) continue;
-    for (const auto& pattern : stage.info->output_names(stage.params)) {
+    const auto& names = image && stage.info->image_output_names ? stage.info->image_output_names
+                                                                : stage.info->output_names;
+    for (const auto& pattern : names(stage.params)) {
       try {
         const auto path =
             output_dir / expand_output_name(input.path.string(), pattern, stage.name, output_dir);
@@ -67,6 +71,48 @@ std::vector<Destination> destinations(const Config& config, const BatchInput& in
     found.push_back({report, "the report folder '" + report.string() + "'"});
   }
   return found;
+}
+
+// "stage 'video' writes a video ('a-edges.mp4')" when a sink would write a video for the image
+// `input` (its output name for it ends like a video's).
+std::optional<std::string> video_sink_for(const Config& config, const BatchInput& input) {
+  for (const auto& stage : config.stages) {
+    if (!stage.info->output_names || stage.info->image_output_names) continue;
+    for (const auto& pattern : stage.info->output_names(stage.params)) {
+      try {
+        const auto name =
+            expand_output_name(input.path.string(), pattern, stage.name, config.output_dir)
+                .filename()
+                .string();
+        if (is_video_name(name))
+          return "stage '" + stage.name + "' writes a video ('" + name + "')";
+      } catch (const std::runtime_error&) {
+        // A name that leaves the output folder fails its own file when it runs.
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// One picture made into a one-frame clip is never what a user wants: one line for all the image
+// inputs a video sink would get, naming the first.
+std::optional<std::string> images_into_video(const Config& config,
+                                             const std::vector<BatchInput>& inputs) {
+  std::size_t images = 0;
+  std::string first;
+  for (const auto& input : inputs) {
+    if (!is_image_name(input.path.string())) continue;
+    const auto sink = video_sink_for(config, input);
+    if (!sink) continue;
+    if (images++ == 0) first = "'" + input.path.string() + "' is an image, but " + *sink;
+  }
+  if (images == 0) return std::nullopt;
+  const auto more =
+      images > 1 ? " (and " + std::to_string(images - 1) + " more images)" : std::string();
+  return first + more +
+         ": a picture is not made into a one-frame clip; write images with a sink that writes "
+         "images (e.g. configs/photos-web.yaml), or leave them out of a folder with "
+         "input.kind: video";
 }
 
 }  // namespace
@@ -104,7 +150,9 @@ fs::path expand_output_name(const std::string& input_path, const std::string& pa
                                                      : input_path);
   auto extension = input.extension().string();
   if (!extension.empty()) extension.erase(0, 1);
-  auto name = replace_all(pattern, "{stem}", input.stem().string());
+  const auto stem =
+      is_sequence_pattern(input_path) ? sequence_stem(input_path) : input.stem().string();
+  auto name = replace_all(pattern, "{stem}", stem);
   name = replace_all(name, "{ext}", extension);
   name = replace_all(name, "{stage}", stage_name);
   const auto relative = fs::path(name).lexically_normal();
@@ -126,6 +174,7 @@ std::vector<std::string> check_output_paths(const Config& config,
                        "': its files would become inputs of the next run; choose an output "
                        "folder outside it");
   }
+  if (const auto problem = images_into_video(config, inputs)) problems.push_back(*problem);
   // The inputs by path and by identity, to find an output that would replace one.
   std::map<fs::path, const BatchInput*> input_paths;
   std::map<std::pair<dev_t, ino_t>, const BatchInput*> input_files;

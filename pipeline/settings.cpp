@@ -54,6 +54,33 @@ SettingSpec isolation_setting() {
   return setting;
 }
 
+SettingSpec input_kind_setting() {
+  static const std::vector<std::pair<std::string, InputKind>> kinds = {
+      {"auto", InputKind::any}, {"video", InputKind::video}, {"image", InputKind::image}};
+  SettingSpec setting;
+  setting.spec = ParamSpec::choice(
+      "kind", {"auto", "video", "image"}, "auto",
+      "which of a folder's matching files are inputs: `auto`, videos and images; `video`, none "
+      "whose name is an image's (`*.jpg`, `*.jpeg`, `*.png`, `*.bmp`, `*.tif`, `*.tiff`, "
+      "`*.webp`); `image`, only those. An image is one picture, decoded as `cv::imread` decodes "
+      "it (EXIF orientation included) and written by an image sink under its own name and "
+      "format; a sink that writes a video refuses images before the run starts "
+      "([images](#images))");
+  setting.assign = [](Config& config, const std::vector<ParamValue>& values) {
+    const auto& name = std::get<std::string>(values.front());
+    for (const auto& [text, kind] : kinds) {
+      if (text == name) config.input_selection.kind = kind;
+    }
+  };
+  setting.value = [](const Config& config) {
+    for (const auto& [text, kind] : kinds) {
+      if (kind == config.input_selection.kind) return nlohmann::ordered_json(text);
+    }
+    return nlohmann::ordered_json("auto");
+  };
+  return setting;
+}
+
 std::vector<SettingsSection> make_settings() {
   // The order of each section's keys is config_json()'s, which config_fingerprint() hashes:
   // reordering them would make --resume redo every file of an earlier run.
@@ -92,7 +119,8 @@ std::vector<SettingsSection> make_settings() {
       {"input",
        {bound(
             ParamSpec::string("path", "",
-                              "a video, an `http://` / `https://` URL ([network.md](network.md)), "
+                              "a video, an image, an `http://` / `https://` URL "
+                              "([network.md](network.md)), "
                               "`-` (or `pipe:0`) for standard input, "
                               "or a folder to process as a batch (overridden by `--input`; "
                               "`--input-list FILE` or `-` reads paths and URLs from a file or "
@@ -110,6 +138,7 @@ std::vector<SettingsSection> make_settings() {
                                "look into subfolders (hidden ones and hidden files are never "
                                "inputs)"),
             [](auto& c) -> auto& { return c.input_selection.recursive; }),
+        input_kind_setting(),
         bound(
             ParamSpec::number("start", 0,
                               "seconds into each input where the run starts (`--start`); the "

@@ -144,6 +144,10 @@ struct StageInfo {
   // that would write one file, or an output that is an input, are found before a batch starts.
   // Empty for stages that write no file of their own per input.
   std::function<std::vector<std::string>(const Params&)> output_names{};
+  // The templates it uses instead for an input that is an image (is_image_name in
+  // pipeline/inputs.h): an image sink writes an image under its own name ("{stem}.{ext}").
+  // Unset: output_names for every input.
+  std::function<std::vector<std::string>(const Params&)> image_output_names{};
   // The fields of those templates the stage fills in itself, besides the engine's {stem}, {ext}
   // and {stage}: "frame" for {frame} and {frame:06}. Validation refuses any other field.
   std::vector<std::string> name_fields{};

@@ -186,8 +186,8 @@ StageInfo contact_sheet_stage() {
            [](const Params& params) {
              std::vector<std::string> problems;
              if (!image_file::format_of(params[ContactSheet::path])) {
-               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" +
-                                  params[ContactSheet::path] + "'");
+               problems.push_back("'path' must end in " + image_file::extensions_text() +
+                                  ", got '" + params[ContactSheet::path] + "'");
              }
              const auto width =
                  sheet_side(params[ContactSheet::columns], params[ContactSheet::thumb_width]);

@@ -1,5 +1,6 @@
-// decode: reads a media file with libav and decodes its video stream. The only stage that opens
-// the input: it publishes the other streams and their packets for encode
+// decode: reads a media file with libav and decodes its video stream, or an image file as one
+// picture (a JPEG with libjpeg-turbo: stages/io/still_jpeg.h). The only stage that opens the
+// input: it publishes the other streams and their packets for encode
 // (stages/io/demuxed_input.h).
 //   - { name: decode, type: decode, params: { threads: 2 } }
 #include <algorithm>
@@ -21,10 +22,13 @@ extern "C" {
 #include <libavutil/pixdesc.h>
 }
 
+#include "pipeline/inputs.h"
+#include "pipeline/sequence_pattern.h"
 #include "pipeline/stage.h"
 #include "stages/io/demuxed_input.h"
 #include "stages/io/libav_error.h"
 #include "stages/io/network_input.h"
+#include "stages/io/still_jpeg.h"
 #include "stages/io/yuv_gray.h"
 
 namespace framepipe::stages {
@@ -198,7 +202,8 @@ class Decode : public SourceStage {
       "autorotate", true,
       "turn pictures upright by the rotation the file's display "
       "matrix gives (90, 180, 270 degrees), as the ffmpeg CLI "
-      "does; false keeps them as stored and encode writes the "
+      "does, and JPEG images by their EXIF orientation, as cv::imread does; "
+      "false keeps them as stored and encode writes the "
       "same rotation into its output"};
   static inline const auto max_pixels =
       Param<std::int64_t>{"max_pixels", 7680 * 4320,
@@ -220,6 +225,22 @@ class Decode : public SourceStage {
     metrics_ = context.metrics;
     path_ = context.input_path;
     network_.cancel = context.cancel;
+    still_ = is_image_name(path_);
+    if (still_ && !is_url(path_)) {
+      // A FIFO or a folder named like an image is refused before anything reads it.
+      network_input::check_readable(path_);
+      jpeg_ = StillJpeg::open(path_, max_pixels_, autorotate_);
+      if (jpeg_) {
+        publish_jpeg(context);
+        return;
+      }
+    }
+    if (is_sequence_pattern(path_) && !is_url(path_)) {
+      if (const auto gap = sequence_gap(path_)) {
+        throw std::runtime_error("'" + path_ + "': the numbered sequence has a gap: " + *gap +
+                                 "; its frames would stop there: fill the gap or renumber");
+      }
+    }
     AVFormatContext* format = nullptr;
     int ret = network_input::open(&format, path_, network_);
     if (ret < 0) {
@@ -302,6 +323,7 @@ class Decode : public SourceStage {
   }
 
   std::optional<Frame> next() override {
+    if (jpeg_) return next_jpeg();
     if (window_ended_) return std::nullopt;
     if (!reading_) start_reading();
     for (;;) {
@@ -335,6 +357,41 @@ class Decode : public SourceStage {
   }
 
  private:
+  // A JPEG image has no streams but its picture: what encode would copy is nothing.
+  void publish_jpeg(const RunContext& context) {
+    input_ = std::make_shared<DemuxedInput>();
+    input_->path = path_;
+    input_->video.index = 0;
+    input_->video.codecpar.reset(avcodec_parameters_alloc());
+    if (!input_->video.codecpar) throw std::bad_alloc();
+    input_->video.codecpar->codec_type = AVMEDIA_TYPE_VIDEO;
+    input_->video.codecpar->codec_id = AV_CODEC_ID_MJPEG;
+    input_->video.codecpar->width = jpeg_->size().width;
+    input_->video.codecpar->height = jpeg_->size().height;
+    input_->video.time_base = {1, 1};
+    input_->stream_count = 1;
+    if (context.side_data) context.side_data->put(kDemuxedInput, input_);
+    expected_frames_ = 1;
+    time_base_ = {1, 1};
+  }
+
+  // The JPEG's one picture, decoded on this thread (libjpeg-turbo decodes and converts to BGR in
+  // one pass: there is nothing left to defer).
+  std::optional<Frame> next_jpeg() {
+    if (frames_ > 0) return std::nullopt;
+    ++packets_;
+    Frame frame;
+    {
+      ScopedPhase phase(metrics_, Phase::decode);
+      frame.set_image(jpeg_->decode());
+    }
+    ++frames_;
+    ++frames_by_format_["jpeg"];
+    frame.time_base = time_base_;
+    frame.duration = 1;
+    return frame;
+  }
+
   // Publishes what the stages after this one need of the input, for them to read in their
   // open(): they never open it again.
   void publish(const RunContext& context, int rotation) {
@@ -494,6 +551,7 @@ class Decode : public SourceStage {
         {counter::expected_frames, static_cast<double>(expected_frames_)},
         {counter::frame_rate, frame_rate_.value()},
         {"autorotated_degrees", autorotated_degrees_}};
+    if (jpeg_) counters["exif_orientation"] = jpeg_->orientation();
     for (const auto& [format, frames] : frames_by_format_) {
       counters["pixel_format_" + format] = static_cast<double>(frames);
     }
@@ -530,7 +588,16 @@ class Decode : public SourceStage {
     frame.tags = tags_of(*frame_);
     const char* format = av_get_pix_fmt_name(static_cast<AVPixelFormat>(frame_->format));
     ++frames_by_format_[format ? format : "unknown"];
-    frame.set_deferred(std::make_shared<DecodedImage>(frame_.get(), rotate_));
+    auto decoded = std::make_shared<DecodedImage>(frame_.get(), rotate_);
+    if (!still_) {
+      frame.set_deferred(std::move(decoded));
+      return frame;
+    }
+    // An image gets exactly its own pixels, contiguous as cv::imread gives them: OpenCV's filters
+    // read past the edges of a submatrix into its parent (unless BORDER_ISOLATED), and the
+    // deferred picture is a window on a padded buffer.
+    ScopedPhase phase(metrics_, Phase::decode);
+    frame.set_image(decoded->image().clone());
     return frame;
   }
 
@@ -541,6 +608,8 @@ class Decode : public SourceStage {
   network_input::Options network_;
   bool autorotate_;
   std::int64_t max_pixels_;
+  bool still_ = false;             // the input is an image (by its name): one picture
+  std::optional<StillJpeg> jpeg_;  // set when the input is a JPEG image: libav reads nothing
   std::optional<cv::RotateFlags> rotate_;  // what turns this stream's pictures upright
   int display_rotation_ = 0;               // the rotation frames carry on, not applied
   double autorotated_degrees_ = 0;

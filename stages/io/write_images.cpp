@@ -1,10 +1,12 @@
-// write_images: saves every Nth frame as a PNG or JPEG image.
+// write_images: saves every Nth frame of a video as an image, and an image input as an image of
+// its own name.
 //   - { name: stills, type: write_images, params: { every: 25, path: "{stem}/{frame:06}.jpg" } }
 #include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 
+#include "pipeline/inputs.h"
 #include "pipeline/stage.h"
 #include "stages/io/image_file.h"
 #include "stages/io/output_file.h"
@@ -42,25 +44,35 @@ class WriteImages : public SinkStage {
       "path", "{stem}-frames/{frame:06}.png",
       "image file under output.dir: {stem} is the input's name without "
       "extension, {frame} the frame index, {frame:06} zero-padded to 6 "
-      "digits; .png or .jpg/.jpeg"};
+      "digits; .png, .jpg/.jpeg, .bmp, .tif/.tiff or .webp"};
+  static inline const Param<std::string> image_path{
+      "image_path", "{stem}.{ext}",
+      "for an image input (a .jpg, .png, .bmp, .tif or .webp file): its image under output.dir, "
+      "in the input's subfolder; {ext} keeps its format; a fixed extension (\"{stem}.jpg\") "
+      "converts it"};
   static inline const auto every =
       Param<int>{"every", 1, "write frames whose index is a multiple of this"}.range(1, 1000000);
   static inline const auto jpeg_quality =
-      Param<int>{"jpeg_quality", 95, "JPEG quality"}.range(0, 100);
+      Param<int>{"jpeg_quality", 95, "JPEG and WebP quality"}.range(0, 100);
   static inline const auto png_compression =
       Param<int>{"png_compression", 3, "PNG zlib level: higher is smaller and slower"}.range(0, 9);
 
-  explicit WriteImages(const Params& params)
-      : pattern_(params[path]),
-        every_(params[every]),
-        format_(image_file::format_of(pattern_).value()),
-        setting_(params[format_ == image_file::Format::png ? png_compression : jpeg_quality]) {}
+  explicit WriteImages(const Params& params) : params_(params), every_(params[every]) {}
   ~WriteImages() override { discard(); }
 
   void open(const RunContext& context) override {
     context_ = context;
-    // {stem} now; {frame} per image.
-    resolved_ = output_file::resolve(context, pattern_).string();
+    // An image (one frame, index 0) keeps its own name.
+    const auto& pattern = params_[is_image_name(context.input_path) ? image_path : path];
+    // {stem} and {ext} now; {frame} per image.
+    resolved_ = output_file::resolve(context, pattern).string();
+    const auto format = image_file::format_of(resolved_);
+    if (!format) {
+      throw std::runtime_error("cannot write '" + resolved_ + "': the name must end in " +
+                               image_file::extensions_text());
+    }
+    format_ = *format;
+    setting_ = params_[format_ == image_file::Format::png ? png_compression : jpeg_quality];
   }
 
   // Runs on several IO threads at once when the stage has concurrency > 1: encoding a PNG
@@ -141,10 +153,10 @@ class WriteImages : public SinkStage {
     created_folders_.clear();
   }
 
-  std::string pattern_;
-  std::int64_t every_;
-  image_file::Format format_;
-  int setting_;  // the PNG level or the JPEG quality
+  Params params_;
+  const std::int64_t every_;
+  image_file::Format format_ = image_file::Format::png;  // by the name's extension
+  int setting_ = 0;  // the PNG level, or the JPEG or WebP quality
   RunContext context_;
   std::string resolved_;
   std::mutex mutex_;
@@ -163,14 +175,16 @@ StageInfo write_images_stage() {
       {.type = "write_images",
        .resource = ResourceClass::io,
        .summary =
-           "Saves every Nth frame as an image (PNG or JPEG by the path's extension) under a hidden "
-           "name, all renamed into place when the run completes; a failed run removes them and "
-           "leaves the images of an earlier run as they were.",
+           "Saves every Nth frame as an image (PNG, JPEG, BMP, TIFF or WebP by the path's "
+           "extension) under a hidden name, all renamed into place when the run completes; a "
+           "failed run removes them and leaves the images of an earlier run as they were. An "
+           "image input is written as one image named by image_path: by default its own name "
+           "and format, in the output folder's copy of its subfolder.",
        .example =
            "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
            "\"{stem}/{frame:06}.jpg\" } }",
-       .params = {WriteImages::path, WriteImages::every, WriteImages::jpeg_quality,
-                  WriteImages::png_compression},
+       .params = {WriteImages::path, WriteImages::image_path, WriteImages::every,
+                  WriteImages::jpeg_quality, WriteImages::png_compression},
        .check =
            [](const Params& params) {
              std::vector<std::string> problems;
@@ -192,11 +206,18 @@ StageInfo write_images_stage() {
                }
              }
              if (!image_file::format_of(path)) {
-               problems.push_back("'path' must end in .png, .jpg or .jpeg, got '" + path + "'");
+               problems.push_back("'path' must end in " + image_file::extensions_text() +
+                                  ", got '" + path + "'");
+             }
+             const auto& image_path = params[WriteImages::image_path];
+             if (!image_path.ends_with(".{ext}") && !image_file::format_of(image_path)) {
+               problems.push_back("'image_path' must end in .{ext} or in " +
+                                  image_file::extensions_text() + ", got '" + image_path + "'");
              }
              return problems;
            },
        .output_names = output_file::named_by(WriteImages::path),
+       .image_output_names = output_file::named_by(WriteImages::image_path),
        .name_fields = {"frame"}});
 }
 

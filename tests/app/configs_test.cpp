@@ -191,5 +191,69 @@ TEST_F(ConfigsTest, ThumbnailsWritesAContactSheetAndEveryFiftiethFrame) {
   EXPECT_EQ(stills, (std::set<std::string>{"000000.jpg", "000050.jpg"}));
 }
 
+// A folder of photos and a video: only the photos, each fitted inside the box keeping its shape,
+// written as JPEG under its own name and subfolder.
+TEST_F(ConfigsTest, PhotosWebFitsEachPhotoAndWritesItAsJpegUnderItsName) {
+  const auto photos = dir_ / "photos";
+  fs::create_directories(photos / "a");
+  fs::copy_file(make_clip("configs-photo-640x480.png",
+                          "-f lavfi -i testsrc2=size=640x480:rate=1 -frames:v 1 -pix_fmt rgb24"),
+                photos / "a/wide.png");
+  fs::copy_file(
+      make_clip("configs-photo-90x120.jpg", "-f lavfi -i testsrc2=size=90x120:rate=1 -frames:v 1"),
+      photos / "tall.jpg");
+  fs::copy_file(make_clip("configs-photo-clip.mp4",
+                          "-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 "
+                          "-preset ultrafast -pix_fmt yuv420p"),
+                photos / "clip.mp4");
+  const auto out = dir_ / "out";
+  const auto result = run_shell(shell_quote(FRAMEPIPE_BINARY) + " run " +
+                                shell_quote((kConfigs / "photos-web.yaml").string()) + " -i " +
+                                shell_quote(photos.string()) + " -o " + shell_quote(out.string()) +
+                                " --quiet --set stages.fit.params.width=160 "
+                                "--set stages.fit.params.height=160");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  std::set<std::string> written;
+  for (const auto& entry : fs::recursive_directory_iterator(out)) {
+    const auto relative = entry.path().lexically_relative(out).string();
+    if (entry.is_regular_file() && !relative.starts_with("report/") && !relative.starts_with("."))
+      written.insert(relative);
+  }
+  EXPECT_EQ(written, (std::set<std::string>{"a/wide.jpg", "tall.jpg"}));
+  EXPECT_EQ(probe(out / "a/wide.jpg", "stream=codec_name,width,height"), "mjpeg,160,120");
+  // Never enlarged: 90x120 fits already.
+  EXPECT_EQ(probe(out / "tall.jpg", "stream=codec_name,width,height"), "mjpeg,90,120");
+}
+
+TEST_F(ConfigsTest, PhotosFacesBlurredBlursTheFaceAndNothingFarFromIt) {
+  // messi5.jpg, 548x342: the player's face (eyes to chin) spans x 228..262, y 88..130
+  // (tests/stages/ml_test.cpp).
+  const auto photos = dir_ / "photos";
+  fs::create_directories(photos / "sport");
+  fs::copy_file(opencv_sample("messi5.jpg"), photos / "sport/messi.jpg");
+  const auto out = dir_ / "out";
+  const auto result =
+      run_shell(shell_quote(FRAMEPIPE_BINARY) + " run " +
+                shell_quote((kConfigs / "photos-faces-blurred.yaml").string()) + " -i " +
+                shell_quote(photos.string()) + " -o " + shell_quote(out.string()) + " --quiet");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const cv::Mat before = cv::imread(opencv_sample("messi5.jpg").string());
+  const cv::Mat after = cv::imread((out / "sport/messi.jpg").string());
+  ASSERT_EQ(after.size(), before.size());
+  const auto detail = [](const cv::Mat& image) {
+    cv::Mat gray, laplacian;
+    cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
+    cv::Laplacian(gray, laplacian, CV_64F);
+    cv::Scalar mean, deviation;
+    cv::meanStdDev(laplacian, mean, deviation);
+    return deviation[0];
+  };
+  const cv::Rect face(228, 88, 34, 42);
+  EXPECT_LT(detail(after(face)), 0.3 * detail(before(face)));
+  // The lower left, far from any face, differs only by the JPEG's re-encoding.
+  const cv::Rect corner(0, 250, 120, 90);
+  EXPECT_LT(cv::norm(after(corner), before(corner), cv::NORM_L1) / (corner.area() * 3), 4.0);
+}
+
 }  // namespace
 }  // namespace framepipe::testing

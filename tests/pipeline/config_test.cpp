@@ -121,7 +121,7 @@ TEST_F(ConfigTest, UnknownParameterIsAnErrorNotIgnored) {
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0],
             "x.yaml:3:42: stage 'small' (type resize): unknown parameter 'widht' (did you mean "
-            "'width'?); parameters: width, height, interpolation");
+            "'width'?); parameters: width, height, interpolation, fit");
 }
 
 TEST_F(ConfigTest, WrongTypeNamesExpectation) {

@@ -222,8 +222,8 @@ TEST_F(HostileInputTest, DecodeRefusesPicturesLargerThanItsPixelCap) {
       run({"-i", small_clip().string(), "--set", "stages.decode.params.max_pixels=3072"}).exit_code,
       0);
   // A small file can declare a huge picture: past 8K UHD by default.
-  const auto big = make_clip("reliability-8000x4400.png",
-                             "-f lavfi -i color=c=black:size=8000x4400 -frames:v 1");
+  const auto big = make_clip("reliability-8000x4400.mkv",
+                             "-f lavfi -i color=c=black:size=8000x4400 -frames:v 1 -c:v png");
   const auto refused = run({"-i", big.string()});
   ASSERT_EQ(refused.exit_code, 1) << refused.errors;
   EXPECT_NE(refused.errors.find("8000x4400 (35200000 pixels), more than decode's max_pixels"),

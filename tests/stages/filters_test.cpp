@@ -28,6 +28,26 @@ TEST(ResizeStage, MatchesCvResizeForEachInterpolation) {
   }
 }
 
+// fit: inside keeps the aspect ratio (161x97 in 64x64: 64 wide, 97 * 64 / 161 = 38.6 → 39 high)
+// and never enlarges.
+TEST(ResizeStage, FitInsideKeepsTheAspectRatioAndNeverEnlarges) {
+  const auto input = structured_image(161, 97);
+  cv::Mat expected;
+  cv::resize(input, expected, {64, 39}, 0, 0, cv::INTER_AREA);
+  expect_identical(transform_once("{type: resize, params: {width: 64, height: 64, fit: inside, "
+                                  "interpolation: area}}",
+                                  input),
+                   expected);
+  cv::resize(input, expected, {38, 23}, 0, 0, cv::INTER_AREA);
+  expect_identical(transform_once("{type: resize, params: {width: 400, height: 23, fit: inside, "
+                                  "interpolation: area}}",
+                                  input),
+                   expected);
+  expect_identical(
+      transform_once("{type: resize, params: {width: 1000, height: 1000, fit: inside}}", input),
+      input);
+}
+
 TEST(GrayscaleStage, MatchesCvtColorAndPassesGrayThrough) {
   const auto input = structured_image();
   cv::Mat expected;

@@ -76,8 +76,52 @@ TEST(ImageFileTest, FormatFromTheExtension) {
   EXPECT_EQ(image_file::format_of("b.jpeg"), image_file::Format::jpeg);
   EXPECT_EQ(image_file::format_of("b.PNG"), image_file::Format::png);
   EXPECT_EQ(image_file::format_of("b.JPeg"), image_file::Format::jpeg);
-  EXPECT_EQ(image_file::format_of("b.bmp"), std::nullopt);
+  EXPECT_EQ(image_file::format_of("b.bmp"), image_file::Format::bmp);
+  EXPECT_EQ(image_file::format_of("b.TIF"), image_file::Format::tiff);
+  EXPECT_EQ(image_file::format_of("b.tiff"), image_file::Format::tiff);
+  EXPECT_EQ(image_file::format_of("b.webp"), image_file::Format::webp);
+  EXPECT_EQ(image_file::format_of("b.gif"), std::nullopt);
   EXPECT_EQ(image_file::format_of("png"), std::nullopt);
+}
+
+// libjpeg-turbo with cv::imread's settings: the same pixels, in colour and gray, for 4:2:0,
+// 4:2:2 and 4:4:4 JPEGs.
+TEST(ImageFileTest, JpegDecodesToThePixelsCvImreadGives) {
+  std::vector<std::string> files = {opencv_sample("baboon.jpg").string()};
+  for (const char* sampling : {"yuvj420p", "yuvj422p", "yuvj444p", "gray"}) {
+    files.push_back(make_clip(std::string("decode-47x31-") + sampling + ".jpg",
+                              "-f lavfi -i testsrc2=size=48x32:rate=1 -vf "
+                              "format=rgb24,crop=47:31:0:0 -frames:v 1 -pix_fmt " +
+                                  std::string(sampling))
+                        .string());
+  }
+  for (const auto& file : files) {
+    const auto bytes = read_text(file);
+    const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+    ASSERT_TRUE(image_file::is_jpeg(data, bytes.size())) << file;
+    const cv::Mat decoded = image_file::decode_jpeg(data, bytes.size());
+    const cv::Mat expected = cv::imread(file);
+    ASSERT_EQ(decoded.size(), expected.size()) << file;
+    EXPECT_EQ(image_file::jpeg_size(data, bytes.size()), expected.size()) << file;
+    EXPECT_EQ(cv::norm(decoded, expected, cv::NORM_INF), 0) << file;
+  }
+}
+
+TEST(ImageFileTest, DamagedOrForeignBytesAreRefusedWithTheCause) {
+  const auto bytes = read_text(opencv_sample("baboon.jpg"));
+  const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+  EXPECT_FALSE(image_file::is_jpeg(reinterpret_cast<const unsigned char*>("\x89PNG"), 4));
+  // Cut short: libjpeg only warns ("Premature end of JPEG file") and fills the rest with gray.
+  try {
+    image_file::decode_jpeg(data, bytes.size() / 2);
+    ADD_FAILURE() << "a truncated JPEG decoded";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("damaged JPEG"), std::string::npos) << e.what();
+  }
+  const std::string foreign = "\xFF\xD8\xFF this is no JPEG header";
+  EXPECT_THROW(
+      image_file::jpeg_size(reinterpret_cast<const unsigned char*>(foreign.data()), foreign.size()),
+      std::runtime_error);
 }
 
 }  // namespace

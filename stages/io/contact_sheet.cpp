@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "pipeline/stage.h"
+#include "stages/io/detection_records.h"
 #include "stages/io/image_file.h"
 #include "stages/io/output_file.h"
 
@@ -24,12 +25,6 @@ constexpr std::int64_t kMaxSheetPixels = 100'000'000;
 
 std::int64_t sheet_side(std::int64_t cells, std::int64_t cell) {
   return kGap + cells * (cell + kGap);
-}
-
-double seconds(const Frame& frame) {
-  if (frame.time_base.valid()) return frame.pts * frame.time_base.value();
-  if (frame.frame_rate.valid()) return frame.index / frame.frame_rate.value();
-  return 0;
 }
 
 class ContactSheet : public SinkStage {

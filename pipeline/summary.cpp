@@ -137,6 +137,8 @@ std::string format_summary(const nlohmann::json& report) {
     out += "status: " + status + (status == "failed" ? " (" + text(report, "error") + ")" : "") +
            ": the figures cover the frames before it stopped\n";
   }
+  for (const auto& rewrite : member(report, "rewrites"))
+    out += "rewrite " + text(rewrite, "text") + "\n";
   if (unprofiled) return out;
   return out + conclusions_and_advice(report);
 }

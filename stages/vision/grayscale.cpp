@@ -26,7 +26,10 @@ StageInfo grayscale_stage() {
            "a BT.601 source's luma plane, as `ffmpeg -pix_fmt gray` gives it; for other "
            "matrices (BT.709, BT.2020) the luma plus the share of Cb and Cr that BGR2GRAY's "
            "weights give (within a level of BGR2GRAY on average).",
-       .example = "- { name: gray, type: grayscale }"});
+       .example = "- { name: gray, type: grayscale }",
+       .pixel_properties = [](const Params&) {
+         return PixelProperties{.linear_map_to_gray = true};
+       }});
 }
 
 }  // namespace framepipe::stages

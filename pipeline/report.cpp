@@ -72,7 +72,7 @@ nlohmann::json rewrites_json(const Config& config) {
     rewrites.push_back({{"name", rewrite.name},
                         {"moved", rewrite.moved},
                         {"before", rewrite.before},
-                        {"text", rewrite.text()}});
+                        {"line", rewrite.text()}});
   }
   return rewrites;
 }

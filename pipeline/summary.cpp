@@ -138,7 +138,7 @@ std::string format_summary(const nlohmann::json& report) {
            ": the figures cover the frames before it stopped\n";
   }
   for (const auto& rewrite : member(report, "rewrites"))
-    out += "rewrite " + text(rewrite, "text") + "\n";
+    out += "rewrite " + text(rewrite, "line") + "\n";
   if (unprofiled) return out;
   return out + conclusions_and_advice(report);
 }

@@ -57,9 +57,11 @@ class ConvertColor : public TransformStage {
 StageInfo convert_color_stage() {
   return stage_info<ConvertColor>(
       {.type = "convert_color",
-       .summary = "Converts BGR (or gray) frames to gray, hsv, lab, ycrcb, rgb or bgr "
-                  "(cv::cvtColor). `to: gray` straight after decode takes its gray from the "
-                  "decoder's YUV planes, as `grayscale` does.",
+       .summary =
+           "Converts BGR (or gray) frames to gray, hsv, lab, ycrcb, rgb or bgr "
+           "(cv::cvtColor). `to: gray` straight after decode takes its gray from the "
+           "decoder's YUV planes, as `grayscale` does, and like it runs before a channel-wise "
+           "linear filter that feeds it ([graph rewrites](config.md#graph-rewrites)).",
        .example = "- { name: hsv, type: convert_color, params: { to: hsv } }",
        .params = {ConvertColor::to},
        .pixel_properties = [](const Params& params) {

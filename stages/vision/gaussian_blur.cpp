@@ -38,7 +38,9 @@ class GaussianBlur : public TransformStage {
 StageInfo gaussian_blur_stage() {
   return stage_info<GaussianBlur>(
       {.type = "gaussian_blur",
-       .summary = "Gaussian smoothing (cv::GaussianBlur) with a square kernel.",
+       .summary = "Gaussian smoothing (cv::GaussianBlur) with a square kernel, reflecting the "
+                  "picture at its edges. A channel-wise linear filter: a per-pixel map to gray "
+                  "that reads it runs first ([graph rewrites](config.md#graph-rewrites)).",
        .example = "- { name: blur, type: gaussian_blur, params: { ksize: 5, sigma: 2 } }",
        .params = {GaussianBlur::ksize, GaussianBlur::sigma},
        .check =

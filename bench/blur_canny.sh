@@ -7,11 +7,22 @@
 # framepipe's speed-up over each, and each output's PSNR against the parallel_pipeline's (a check
 # that all do the same work).
 # Usage: bench/blur_canny.sh [REPS] [SECONDS]   (defaults: 5 reps, a 10 s clip)
+# BC_INPUT=720p uses a 1280x720 clip instead; BC_INPUT=vtest OpenCV's vtest.avi (768x576
+# MPEG-4, 795 frames; SECONDS is then ignored).
 set -euo pipefail
 reps=${1:-5}
 seconds=${2:-10}
 source "$(dirname "$0")/lib.sh"
-clip=$(make_clip "1080p-h264-${seconds}s.mp4" 1920x1080 "$seconds")
+case ${BC_INPUT:-1080p} in
+  1080p) clip=$(make_clip "1080p-h264-${seconds}s.mp4" 1920x1080 "$seconds")
+    described="1920x1080 H.264 (testsrc2)" section="blur+canny+encode" ;;
+  720p) clip=$(make_clip "720p-h264-${seconds}s.mp4" 1280x720 "$seconds")
+    described="1280x720 H.264 (testsrc2)" section="blur+canny+encode 720p" ;;
+  vtest) clip=/usr/share/doc/opencv-doc/examples/data/vtest.avi
+    [ -f "$clip" ] || { echo "BC_INPUT=vtest needs $clip (Debian package opencv-doc)" >&2; exit 1; }
+    described="vtest.avi (768x576 MPEG-4)" section="blur+canny+encode vtest" ;;
+  *) echo "BC_INPUT is 1080p, 720p or vtest, not '$BC_INPUT'" >&2; exit 2 ;;
+esac
 frames=$(frame_count "$clip")
 out="$work/blur-canny"
 mkdir -p "$out"
@@ -54,7 +65,7 @@ for v in 0 1 2 3 4; do
       -v p="$(psnr "${outputs[$v]}")" 'BEGIN {
     printf "| %s | %.2f | %.1f | %.2f | %.2f | %.0f | %d | %.1f | %s |\n",
       name, w, n / w, w / f, c, r / 1024, pf, size / 1e6, p }'
-  ratio "blur+canny+encode" "vs ${names[$v]}" "$(awk -v w="$wall" -v f="$fp" 'BEGIN {print w / f}')"
+  ratio "$section" "vs ${names[$v]}" "$(awk -v w="$wall" -v f="$fp" 'BEGIN {print w / f}')"
 done
 echo
-echo "$frames frames of 1920x1080 H.264 (testsrc2), MPEG-4 output; median of $reps interleaved runs each; whole-process wall time, start-up included; $(nproc) cores; $(date -u +%Y-%m-%d)."
+echo "$frames frames of $described, MPEG-4 output; median of $reps interleaved runs each; whole-process wall time, start-up included; $(nproc) cores; $(date -u +%Y-%m-%d)."

@@ -201,6 +201,7 @@ class Validator {
     check_report_dir(root, config);
     if (!problems_.empty()) throw error();
     warn_of_settings_without_effect(root, config);
+    apply_rewrites(config);
     return config;
   }
 
@@ -775,7 +776,7 @@ StageConfig load_stage_text(const std::string& yaml, const Registry& registry, b
 
 nlohmann::ordered_json config_json(const Config& config) {
   nlohmann::ordered_json stages = nlohmann::ordered_json::array();
-  for (const auto& stage : config.stages) {
+  for (const auto& stage : config.written_stages.empty() ? config.stages : config.written_stages) {
     nlohmann::ordered_json entry = {{"name", stage.name}, {"type", stage.type}};
     if (!stage.input.empty()) entry["input"] = stage.input;
     if (stage.info->kind != StageKind::source) entry["concurrency"] = stage.concurrency.to_string();
@@ -826,7 +827,10 @@ void emit(YAML::Emitter& out, const nlohmann::ordered_json& value) {
 std::string effective_yaml(const Config& config) {
   YAML::Emitter out;
   emit(out, config_json(config));
-  return std::string(out.c_str()) + "\n";
+  std::string text = std::string(out.c_str()) + "\n";
+  // The graph as it runs, where rewrites changed it: comments, so the text still loads to this.
+  for (const auto& rewrite : config.rewrites_made) text += "# rewrite " + rewrite.text() + "\n";
+  return text;
 }
 
 }  // namespace framepipe

@@ -8,6 +8,7 @@
 #include "pipeline/inputs.h"
 #include "pipeline/params.h"
 #include "pipeline/registry.h"
+#include "pipeline/rewrite.h"
 
 namespace framepipe {
 
@@ -47,7 +48,15 @@ struct Config {
   bool overwrite = false;
   std::string report_dir;  // empty: <output_dir>/report
   std::vector<std::string> report_formats = {"json", "html", "trace"};
+  // The stages as they run: in the config's order unless a graph rewrite moved some.
   std::vector<StageConfig> stages;
+  // Graph rewrites (pipeline/rewrite.h): allowed (pipeline.rewrites), and those made, in order.
+  bool rewrites = true;
+  std::vector<GraphRewrite> rewrites_made;
+  // The stages in the config's own order and wiring when a rewrite moved some (empty when none
+  // did): what config_json() writes, so the effective config reads as written and loads to the
+  // same graph again.
+  std::vector<StageConfig> written_stages;
   // Settings that are valid but cannot take effect on this machine (a stage's concurrency above
   // the threads that run it, pipeline.threads above the cores), one line each, with the place.
   std::vector<std::string> warnings;

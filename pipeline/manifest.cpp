@@ -39,6 +39,8 @@ std::string config_fingerprint(const Config& config) {
   json["report"].erase("dir");
   // Nor how a file is isolated; and fingerprints taken before the key existed stay valid.
   json["pipeline"].erase("isolation");
+  // Rewrites on (the default) keep the fingerprints taken before the key existed.
+  if (json["pipeline"]["rewrites"] == true) json["pipeline"].erase("rewrites");
   // Which files a batch samples changes no file's outputs; a window does, but a run over whole
   // inputs keeps the fingerprint it had before the window keys existed.
   json["input"].erase("sample_files");

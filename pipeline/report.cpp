@@ -64,6 +64,18 @@ nlohmann::json counters_of(const RunResult& result, const std::string& stage) {
   return it == result.counters.end() ? nlohmann::json::object() : nlohmann::json(it->second);
 }
 
+// The graph rewrites the run's config made (pipeline/rewrite.h), in order.
+nlohmann::json rewrites_json(const Config& config) {
+  nlohmann::json rewrites = nlohmann::json::array();
+  for (const auto& rewrite : config.rewrites_made) {
+    rewrites.push_back({{"name", rewrite.name},
+                        {"moved", rewrite.moved},
+                        {"before", rewrite.before},
+                        {"line", rewrite.text()}});
+  }
+  return rewrites;
+}
+
 }  // namespace
 
 nlohmann::json build_report(const Config& config, const RunResult& result,
@@ -183,6 +195,7 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
         {"mixed_share", share(analysis.mixed_s)}}},
       {"advice", advice},
       {"conclusions", analysis.conclusions},
+      {"rewrites", rewrites_json(config)},
       {"config", nlohmann::json::parse(dump_json(config_json(config)))},
       {"series", series_json(result)}});
 }

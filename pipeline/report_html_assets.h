@@ -387,7 +387,10 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
     }
     const conclusions = document.getElementById('conclusions');
     for (const line of arr(r.conclusions)) conclusions.appendChild(h('li', null, [str(line)]));
-    if (!arr(r.conclusions).length) {
+    for (const rw of arr(r.rewrites).map(obj)) {
+      conclusions.appendChild(h('li', null, ['Graph rewrite ' + str(rw.line)]));
+    }
+    if (!arr(r.conclusions).length && !arr(r.rewrites).length) {
       conclusions.appendChild(h('li', 'muted', ['No conclusions for this run.']));
     }
     const advice = document.getElementById('advice');

@@ -114,8 +114,29 @@ std::vector<SettingsSection> make_settings() {
                                "`concurrency` (their threads per file) at most 4096")
                 .range(1, 64),
             [](auto& c) -> auto& { return c.files_in_parallel; }),
-        isolation_setting()},
-       ""},
+        isolation_setting(),
+        bound(
+            ParamSpec::boolean("rewrites", true,
+                               "let the engine reorder stages where the output stays the same up "
+                               "to rounding ([graph rewrites](#graph-rewrites)); `false` runs "
+                               "the stages exactly as listed"),
+            [](auto& c) -> auto& { return c.rewrites; })},
+       "### Graph rewrites\n\n"
+       "With `rewrites: true` the engine moves a stage where the stages' declared arithmetic "
+       "says the output stays the same up to rounding, and names each move in `validate "
+       "--effective` (as comments), the terminal summary and the report (`rewrites` in "
+       "report.json, the findings of report.html). The effective config keeps the stages in the "
+       "order written. The one rewrite so far:\n\n"
+       "- `gray_before_filter`: a per-pixel linear map to gray that reads a channel-wise linear "
+       "filter feeding nothing else runs before that filter, which then works on one channel "
+       "instead of three; straight after the source, the gray may come from the decoded "
+       "picture's luma plane with no BGR picture at all. Which stages declare these properties: "
+       "their summaries in [stages.md](stages.md). Both orders compute the same weighted sums; "
+       "the outputs differ by rounding: 50 dB PSNR on the test clip. An edge map found on the "
+       "result moves a few edge pixels (0.3% of the pixels on that clip), as any rounding "
+       "change does at an edge detector's thresholds; [bench/RESULTS.md](../bench/RESULTS.md). A "
+       "stage "
+       "between the two, or another consumer of the filter, keeps the order."},
       {"input",
        {bound(
             ParamSpec::string("path", "",

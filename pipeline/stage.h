@@ -113,6 +113,19 @@ class SinkStage : public Stage {
   virtual void consume(Frame& frame) = 0;
 };
 
+// What a transform's arithmetic guarantees, read by the engine's graph rewrites
+// (pipeline/rewrite.h), which move stages only by these properties. A stage claims a property
+// only where it holds for the parameters it was given.
+struct PixelProperties {
+  // Each output pixel is one 8-bit gray value, the same fixed linear combination of the same
+  // input pixel's colour channels (BGR -> gray), rounded; a gray frame passes unchanged.
+  bool linear_map_to_gray = false;
+  // Each channel is filtered on its own by the same linear filter, with non-negative weights so
+  // nothing clips (a Gaussian blur): it commutes with a per-pixel linear map of the channels up
+  // to rounding, and filters a one-channel frame as it filters each of three.
+  bool channelwise_linear_filter = false;
+};
+
 // What the factory gets: the instance's name and its validated parameters.
 struct StageSetup {
   std::string name;
@@ -151,6 +164,8 @@ struct StageInfo {
   // The fields of those templates the stage fills in itself, besides the engine's {stem}, {ext}
   // and {stage}: "frame" for {frame} and {frame:06}. Validation refuses any other field.
   std::vector<std::string> name_fields{};
+  // A transform's PixelProperties under the given parameters; unset: none.
+  std::function<PixelProperties(const Params&)> pixel_properties{};
 
   const ParamSpec* find_param(const std::string& name) const;
   // The first parameter with this role, or null.

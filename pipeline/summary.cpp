@@ -126,6 +126,8 @@ std::string format_summary(const nlohmann::json& report) {
            (status == "failed" ? " (" + json_string(report, "error") + ")" : "") +
            ": the figures cover the frames before it stopped\n";
   }
+  for (const auto& rewrite : member(report, "rewrites"))
+    out += "rewrite " + text(rewrite, "line") + "\n";
   if (unprofiled) return out;
   return out + conclusions_and_advice(report);
 }

@@ -27,6 +27,7 @@ extern "C" {
 
 #include "pipeline/stage.h"
 #include "pipeline/suggest.h"
+#include "stages/io/gray_yuv.h"
 #include "stages/io/libav_error.h"
 #include "stages/io/output_file.h"
 #include "stages/io/stream_copy.h"
@@ -549,13 +550,33 @@ class Encode : public SinkStage, public EncodeParams {
     input_size_ = size;
   }
 
+  // An swscale context from `source_format` at `size` into the picture format, converting into
+  // YUV with the matrix and range the output is tagged with (BGR and gray are full range).
+  static SwsContext* make_scaler(AVPixelFormat source_format, cv::Size size,
+                                 const PictureFormat& format) {
+    // swscale's fast BGR24 -> yuv420p path always writes limited range; the accurate path
+    // honours a full-range output.
+    const int flags =
+        SWS_BICUBIC | (format.yuv && format.range == AVCOL_RANGE_JPEG ? SWS_ACCURATE_RND : 0);
+    SwsContext* sws = sws_getContext(size.width, size.height, source_format, size.width,
+                                     size.height, format.pix_fmt, flags, nullptr, nullptr, nullptr);
+    if (sws && format.yuv) {
+      sws_setColorspaceDetails(sws, sws_getCoefficients(SWS_CS_DEFAULT), 1,
+                               sws_getCoefficients(format.colorspace),
+                               format.range == AVCOL_RANGE_JPEG, 0, 1 << 16, 1 << 16);
+    }
+    return sws;
+  }
+
   // One picture in the encoder's format. Each thread keeps its own swscale context (they are
-  // not thread-safe) and alignment buffer, made again only when the format changes.
+  // not thread-safe) and alignment buffer, made again only when the format changes. Gray into
+  // planar YUV skips swscale: the same bytes from a table (stages/io/gray_yuv.h).
   static std::unique_ptr<AVFrame, libav::FrameDeleter> convert(const cv::Mat& image,
                                                                const PictureFormat& format,
                                                                PicturePool& pool) {
     struct Converter {
       std::unique_ptr<SwsContext, libav::SwsDeleter> sws;
+      std::optional<GrayToYuv> gray;
       std::tuple<int, int, int, int, int, int> made_for{};
       cv::Mat aligned;
     };
@@ -566,24 +587,23 @@ class Encode : public SinkStage, public EncodeParams {
                         static_cast<int>(format.pix_fmt), static_cast<int>(format.colorspace),
                         static_cast<int>(format.range));
     if (!converter.sws || converter.made_for != key) {
-      // swscale's fast BGR24 -> yuv420p path always writes limited range; the accurate path
-      // honours a full-range output.
-      const int flags =
-          SWS_BICUBIC | (format.yuv && format.range == AVCOL_RANGE_JPEG ? SWS_ACCURATE_RND : 0);
-      converter.sws.reset(sws_getContext(format.size.width, format.size.height, source_format,
-                                         format.size.width, format.size.height, format.pix_fmt,
-                                         flags, nullptr, nullptr, nullptr));
+      converter.sws.reset(make_scaler(source_format, format.size, format));
       if (!converter.sws) {
         throw std::runtime_error("cannot set up the conversion to the encoder's format");
       }
-      converter.made_for = key;
-      // Into YUV with the matrix and range the output is tagged with; BGR and gray are full
-      // range.
-      if (format.yuv) {
-        sws_setColorspaceDetails(converter.sws.get(), sws_getCoefficients(SWS_CS_DEFAULT), 1,
-                                 sws_getCoefficients(format.colorspace),
-                                 format.range == AVCOL_RANGE_JPEG, 0, 1 << 16, 1 << 16);
+      converter.gray.reset();
+      if (source_format == AV_PIX_FMT_GRAY8) {
+        converter.gray.emplace(format.pix_fmt, [&](cv::Size size) {
+          return make_scaler(AV_PIX_FMT_GRAY8, size, format);
+        });
       }
+      converter.made_for = key;
+    }
+    if (converter.gray && converter.gray->usable()) {
+      auto picture = pool.get(format);
+      converter.gray->convert(image(cv::Rect(cv::Point(), format.size - format.padded)),
+                              format.padded, *picture);
+      return picture;
     }
 
     const uint8_t* data = image.data;

@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "pipeline/stage.h"
+#include "stages/vision/gray.h"
 
 namespace framepipe::stages {
 
@@ -27,10 +28,14 @@ class ConvertColor : public TransformStage {
       : to_gray_(params[to] == cv::COLOR_BGR2GRAY), code_(params[to]) {}
 
   bool process(Frame& frame) override {
+    // Gray straight from the decoder's planes when no stage has needed BGR yet, as grayscale.
+    if (to_gray_) {
+      frame.set_image(gray_of(frame));
+      return true;
+    }
     const cv::Mat& image = frame.image();
     cv::Mat converted;
     if (image.channels() == 1) {
-      if (to_gray_) return true;
       // Gray to a color space goes through BGR: gray's B = G = R.
       cv::cvtColor(image, converted, cv::COLOR_GRAY2BGR);
       if (code_ != -1) cv::cvtColor(converted, converted, code_);
@@ -52,10 +57,17 @@ class ConvertColor : public TransformStage {
 StageInfo convert_color_stage() {
   return stage_info<ConvertColor>(
       {.type = "convert_color",
-       .summary = "Converts BGR (or gray) frames to gray, hsv, lab, ycrcb, rgb or bgr "
-                  "(cv::cvtColor).",
+       .summary =
+           "Converts BGR (or gray) frames to gray, hsv, lab, ycrcb, rgb or bgr "
+           "(cv::cvtColor). `to: gray` straight after decode takes its gray from the "
+           "decoder's YUV planes, as `grayscale` does, and like it runs before a channel-wise "
+           "linear filter that feeds it ([graph rewrites](config.md#graph-rewrites)).",
        .example = "- { name: hsv, type: convert_color, params: { to: hsv } }",
-       .params = {ConvertColor::to}});
+       .params = {ConvertColor::to},
+       .pixel_properties = [](const Params& params) {
+         return PixelProperties{.linear_map_to_gray =
+                                    params[ConvertColor::to] == cv::COLOR_BGR2GRAY};
+       }});
 }
 
 }  // namespace framepipe::stages

@@ -19,7 +19,11 @@ class GaussianBlur : public TransformStage {
 
   bool process(Frame& frame) override {
     cv::Mat blurred;
-    cv::GaussianBlur(frame.image(), blurred, cv::Size(ksize_, ksize_), sigma_, sigma_);
+    // BORDER_ISOLATED: the frame's picture ends at its edges. Decoded pictures are views into
+    // padded buffers, and without it the blur would read the padding (uninitialised) as the
+    // pixels past the edge instead of reflecting the picture.
+    cv::GaussianBlur(frame.image(), blurred, cv::Size(ksize_, ksize_), sigma_, sigma_,
+                     cv::BORDER_DEFAULT | cv::BORDER_ISOLATED);
     frame.set_image(std::move(blurred));
     return true;
   }
@@ -34,16 +38,23 @@ class GaussianBlur : public TransformStage {
 StageInfo gaussian_blur_stage() {
   return stage_info<GaussianBlur>(
       {.type = "gaussian_blur",
-       .summary = "Gaussian smoothing (cv::GaussianBlur) with a square kernel.",
+       .summary = "Gaussian smoothing (cv::GaussianBlur) with a square kernel, reflecting the "
+                  "picture at its edges. A channel-wise linear filter: a per-pixel map to gray "
+                  "that reads it runs first ([graph rewrites](config.md#graph-rewrites)).",
        .example = "- { name: blur, type: gaussian_blur, params: { ksize: 5, sigma: 2 } }",
        .params = {GaussianBlur::ksize, GaussianBlur::sigma},
-       .check = [](const Params& params) {
-         const auto ksize = params[GaussianBlur::ksize];
-         return ksize % 2 == 1 || ksize == 0
-                    ? std::vector<std::string>{}
-                    : std::vector<std::string>{"'ksize' must be odd or 0, got " +
-                                               std::to_string(ksize)};
-       }});
+       .check =
+           [](const Params& params) {
+             const auto ksize = params[GaussianBlur::ksize];
+             return ksize % 2 == 1 || ksize == 0
+                        ? std::vector<std::string>{}
+                        : std::vector<std::string>{"'ksize' must be odd or 0, got " +
+                                                   std::to_string(ksize)};
+           },
+       // A Gaussian's weights are positive and each channel is blurred alike: a gray map may
+       // run first (pipeline/rewrite.h).
+       .pixel_properties =
+           [](const Params&) { return PixelProperties{.channelwise_linear_filter = true}; }});
 }
 
 }  // namespace framepipe::stages

@@ -25,8 +25,13 @@ StageInfo grayscale_stage() {
            "it computes that gray from the 8-bit YUV planes with no BGR conversion at all: "
            "a BT.601 source's luma plane, as `ffmpeg -pix_fmt gray` gives it; for other "
            "matrices (BT.709, BT.2020) the luma plus the share of Cb and Cr that BGR2GRAY's "
-           "weights give (within a level of BGR2GRAY on average).",
-       .example = "- { name: gray, type: grayscale }"});
+           "weights give (within a level of BGR2GRAY on average). A per-pixel linear map to gray: "
+           "it runs before a channel-wise linear filter that feeds it "
+           "([graph rewrites](config.md#graph-rewrites)).",
+       .example = "- { name: gray, type: grayscale }",
+       .pixel_properties = [](const Params&) {
+         return PixelProperties{.linear_map_to_gray = true};
+       }});
 }
 
 }  // namespace framepipe::stages

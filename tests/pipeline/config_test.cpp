@@ -494,7 +494,7 @@ TEST(EngineSettings, TableMatchesConfigDefaultsAndKeys) {
   EXPECT_EQ(sections, (std::vector<std::string>{"pipeline", "input", "output", "report"}));
   EXPECT_EQ(json["pipeline"].dump(),
             R"({"name":"pipeline","threads":0,"max_frames_in_flight":16,"profile":true,)"
-            R"("files_in_parallel":1,"isolation":"thread"})");
+            R"("files_in_parallel":1,"isolation":"thread","rewrites":true})");
 }
 
 // pipeline.isolation changes no output, so it is left out of the --resume fingerprint: a batch

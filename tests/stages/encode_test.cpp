@@ -276,6 +276,63 @@ TEST_F(EncodeTest, EncodesGrayFrames) {
   EXPECT_EQ(count, 10);
 }
 
+// Gray frames go into a planar YUV picture by table (stages/io/gray_yuv.h), not through
+// swscale's scaler: the pictures must be the bytes the ffmpeg CLI's own gray -> YUV conversion
+// (swscale) makes of the same frames, in 4:2:0 (with an odd size padded by repeating the last
+// column and row) and 4:4:4. ffv1 is lossless, so the decoded output is the encoder's picture.
+TEST_F(EncodeTest, GrayFramesBecomeTheBytesSwscaleMakes) {
+  struct Case {
+    std::string pix_fmt;
+    cv::Size size;
+  };
+  for (const auto& [pix_fmt, size] :
+       {Case{"yuv420p", {160, 96}}, Case{"yuv420p", {161, 97}}, Case{"yuv444p", {161, 97}}}) {
+    const auto name = pix_fmt + "-" + std::to_string(size.width) + ".mkv";
+    std::vector<cv::Mat> frames;
+    cv::RNG rng(size.width);
+    for (int i = 0; i < 3; ++i) {
+      cv::Mat gray(size, CV_8UC1);
+      rng.fill(gray, cv::RNG::UNIFORM, 0, 256);
+      // Every level somewhere, noise elsewhere.
+      for (int level = 0; level < 256; ++level)
+        gray.at<std::uint8_t>(level / size.width, level % size.width) =
+            static_cast<std::uint8_t>(level);
+      frames.push_back(gray);
+    }
+    {
+      StageHarness encode(
+          "{type: encode, params: {path: " + name + ", codec: ffv1, pix_fmt: " + pix_fmt + "}}",
+          context_in(dir_));
+      for (int i = 0; i < 3; ++i) encode.push(make_frame(frames[static_cast<std::size_t>(i)], i));
+      encode.finish();
+    }
+    // The reference: the same frames, padded as the encoder pads them, through the ffmpeg CLI.
+    const cv::Size padded =
+        pix_fmt == "yuv420p" ? cv::Size((size.width + 1) & ~1, (size.height + 1) & ~1) : size;
+    const auto raw = dir_ / "gray.raw";
+    {
+      std::ofstream out(raw, std::ios::binary);
+      for (const auto& frame : frames) {
+        cv::Mat bigger;
+        cv::copyMakeBorder(frame, bigger, 0, padded.height - size.height, 0,
+                           padded.width - size.width, cv::BORDER_REPLICATE);
+        out.write(reinterpret_cast<const char*>(bigger.data),
+                  static_cast<std::streamsize>(bigger.total()));
+      }
+    }
+    const auto reference =
+        capture("ffmpeg -nostdin -v error -f rawvideo -pix_fmt gray -s " +
+                std::to_string(padded.width) + "x" + std::to_string(padded.height) + " -i " +
+                shell_quote(raw.string()) + " -f rawvideo -pix_fmt " + pix_fmt + " -");
+    const auto encoded =
+        capture("ffmpeg -nostdin -v error -i " + shell_quote((dir_ / name).string()) +
+                " -f rawvideo -pix_fmt " + pix_fmt + " -");
+    ASSERT_FALSE(reference.empty());
+    EXPECT_EQ(encoded.size(), reference.size()) << name;
+    EXPECT_TRUE(encoded == reference) << name;
+  }
+}
+
 // yuv420p needs even sizes: by default the last column and row are repeated; crop drops them.
 TEST_F(EncodeTest, FitsOddSizesTo420ByPaddingOrCropping) {
   for (const std::string mode : {"pad", "crop"}) {

@@ -65,6 +65,21 @@ TEST(GaussianBlurStage, MatchesCvGaussianBlur) {
                    expected);
 }
 
+// A decoded picture is a view into a padded buffer: the blur reflects the picture at its edges
+// (as it does a picture of its own) rather than reading the padding past them.
+TEST(GaussianBlurStage, ReflectsAtTheEdgesOfAPictureThatIsAView) {
+  cv::Mat buffer = structured_image(181, 117);
+  buffer(cv::Rect(161, 0, 20, 117)).setTo(cv::Scalar(255, 0, 255));
+  buffer(cv::Rect(0, 97, 181, 20)).setTo(cv::Scalar(0, 255, 0));
+  const cv::Mat view = buffer(cv::Rect(0, 0, 161, 97));
+  cv::Mat expected;
+  cv::GaussianBlur(view.clone(), expected, {5, 5}, 2, 2);
+  StageHarness harness("{type: gaussian_blur, params: {ksize: 5, sigma: 2}}");
+  auto out = harness.push(make_frame(view));
+  ASSERT_TRUE(out.has_value());
+  expect_identical(out->image(), expected);
+}
+
 TEST(CannyStage, MatchesCvCannyOnColorAndGray) {
   const auto input = structured_image();
   cv::Mat gray;

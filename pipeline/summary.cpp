@@ -127,7 +127,7 @@ std::string format_summary(const nlohmann::json& report) {
            ": the figures cover the frames before it stopped\n";
   }
   for (const auto& rewrite : member(report, "rewrites"))
-    out += "rewrite " + text(rewrite, "line") + "\n";
+    out += "rewrite " + json_string(rewrite, "line") + "\n";
   if (unprofiled) return out;
   return out + conclusions_and_advice(report);
 }

@@ -75,7 +75,7 @@ class ContactSheet : public SinkStage {
     cv::Mat thumb;
     cv::resize(image, thumb, thumb_size_, 0, 0, cv::INTER_AREA);
     if (thumb.channels() == 1) cv::cvtColor(thumb, thumb, cv::COLOR_GRAY2BGR);
-    thumbs_[frame.index] = {std::move(thumb), seconds(frame)};
+    thumbs_[frame.index] = {std::move(thumb), detection_records::seconds(frame)};
     while (static_cast<int>(thumbs_.size()) > 2 * cells_) {
       stride_ *= 2;
       std::erase_if(thumbs_, [&](const auto& entry) { return entry.first % stride_ != 0; });

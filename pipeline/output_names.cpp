@@ -57,10 +57,11 @@ std::vector<Destination> destinations(const Config& config, const BatchInput& in
       try {
         const auto path =
             output_dir / expand_output_name(input.path.string(), pattern, stage.name, output_dir);
-        // std::string first: GCC 12 warns falsely (-Wrestrict, its bug 105329) on "'" + a
-        // temporary once a unity build inlines it.
-        found.push_back(
-            {path, std::string("'") + path.string() + "' (stage '" + stage.name + "')"});
+        // Appended, not added: GCC 12 warns falsely (-Wrestrict, its bug 105329) on the
+        // inserts that operator+ makes once a unity build inlines them.
+        std::string what = "'";
+        what.append(path.string()).append("' (stage '").append(stage.name).append("')");
+        found.push_back({path, std::move(what)});
       } catch (const std::runtime_error&) {
         // A name that leaves the output folder fails its own file when it runs, with its reason.
       }

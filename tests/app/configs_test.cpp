@@ -51,6 +51,16 @@ cv::Mat first_frame(const fs::path& video, const fs::path& dir) {
   return cv::imread(png.string());
 }
 
+// How much fine detail a picture has: the spread of its gray Laplacian. Blurring lowers it.
+double laplacian_detail(const cv::Mat& image) {
+  cv::Mat gray, laplacian;
+  cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
+  cv::Laplacian(gray, laplacian, CV_64F);
+  cv::Scalar mean, deviation;
+  cv::meanStdDev(laplacian, mean, deviation);
+  return deviation[0];
+}
+
 std::vector<json> read_lines(const fs::path& path) {
   std::vector<json> records;
   std::ifstream in(path);
@@ -130,16 +140,8 @@ TEST_F(ConfigsTest, FacesAnonymizeBlursTheFaceAndNothingFarFromIt) {
   ASSERT_EQ(before.size(), after.size());
   // Detail (Laplacian energy) in the face drops; the raised glass at the lower left, far from
   // any face, only differs by re-encoding noise.
-  const auto detail = [](const cv::Mat& image) {
-    cv::Mat gray, laplacian;
-    cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
-    cv::Laplacian(gray, laplacian, CV_64F);
-    cv::Scalar mean, deviation;
-    cv::meanStdDev(laplacian, mean, deviation);
-    return deviation[0];
-  };
   const cv::Rect face(300, 240, 100, 100);
-  EXPECT_LT(detail(after(face)), 0.3 * detail(before(face)));
+  EXPECT_LT(laplacian_detail(after(face)), 0.3 * laplacian_detail(before(face)));
   const cv::Rect glass(170, 320, 60, 180);
   EXPECT_LT(cv::norm(after(glass), before(glass), cv::NORM_L1) / (glass.area() * 3), 4.0);
 }
@@ -240,16 +242,8 @@ TEST_F(ConfigsTest, PhotosFacesBlurredBlursTheFaceAndNothingFarFromIt) {
   const cv::Mat before = cv::imread(opencv_sample("messi5.jpg").string());
   const cv::Mat after = cv::imread((out / "sport/messi.jpg").string());
   ASSERT_EQ(after.size(), before.size());
-  const auto detail = [](const cv::Mat& image) {
-    cv::Mat gray, laplacian;
-    cv::cvtColor(image, gray, cv::COLOR_BGR2GRAY);
-    cv::Laplacian(gray, laplacian, CV_64F);
-    cv::Scalar mean, deviation;
-    cv::meanStdDev(laplacian, mean, deviation);
-    return deviation[0];
-  };
   const cv::Rect face(228, 88, 34, 42);
-  EXPECT_LT(detail(after(face)), 0.3 * detail(before(face)));
+  EXPECT_LT(laplacian_detail(after(face)), 0.3 * laplacian_detail(before(face)));
   // The lower left, far from any face, differs only by the JPEG's re-encoding.
   const cv::Rect corner(0, 250, 120, 90);
   EXPECT_LT(cv::norm(after(corner), before(corner), cv::NORM_L1) / (corner.area() * 3), 4.0);

@@ -591,7 +591,12 @@ TEST_P(EngineTest, EveryInvocationIsMeasured) {
   for (const auto& call : jitter.invocations) {
     frames_seen += call.frame >= 0;
     busy += call.wall_ns;
-    EXPECT_GE(call.wall_ns, call.cpu_ns / 2) << "a sleeping stage cannot use more CPU than wall";
+    // Reading the clocks and notifying the observers costs CPU time that the wall interval
+    // partly leaves out: tens of microseconds under a sanitizer, which a sleep drawn near zero
+    // does not outweigh.
+    constexpr std::int64_t kMeasuringCostNs = 100'000;
+    EXPECT_LE(call.cpu_ns, 2 * call.wall_ns + kMeasuringCostNs)
+        << "a sleeping stage cannot use more CPU than wall";
   }
   EXPECT_EQ(frames_seen, 40);
   EXPECT_EQ(busy, jitter.busy_ns);

@@ -190,6 +190,7 @@ std::vector<std::string> check_output_paths(const Config& config,
       const auto key = canonical_form(destination.path);
       const auto [owner, fresh] = owners.emplace(key, &input);
       if (!fresh && owner->second != &input) {
+        // std::string first, for GCC 12's false -Wrestrict (see destinations()).
         problems.push_back(std::string("'") + owner->second->path.string() + "' and '" +
                            input.path.string() + "' would both write " + destination.what +
                            ": one would replace the other; name outputs apart (e.g. {ext} in "

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -15,14 +16,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBinary = FRAMEPIPE_BINARY;
-const fs::path kSource = FRAMEPIPE_SOURCE_DIR;
+using reliability::kBinary;
+using reliability::kSourceDir;
 // configs/default.yaml's stages, in pipeline order (not alphabetical: blur < decode).
 const std::vector<std::string> kPipelineOrder = {"decode", "blur", "edges", "video"};
 
-CommandResult framepipe(const std::string& args) {
-  return run_shell(shell_quote(kBinary) + " " + args);
-}
+using reliability::framepipe;
 
 std::string one_decimal(double value) {
   char text[32];
@@ -69,7 +68,7 @@ class BatchReportTest : public ::testing::Test {
   CommandResult run_batch(const fs::path& out, int files_in_parallel,
                           const std::string& extra = "") {
     return framepipe(
-        "run " + shell_quote((kSource / "configs/default.yaml").string()) + " --quiet --input " +
+        "run " + shell_quote((kSourceDir / "configs/default.yaml").string()) + " --quiet --input " +
         shell_quote(in_.string()) + " --output " + shell_quote(out.string()) +
         " --set pipeline.files_in_parallel=" + std::to_string(files_in_parallel) + " " + extra);
   }
@@ -217,7 +216,7 @@ TEST_F(BatchReportTest, CompareOfSingleRunsListsStagesInPipelineOrderWithVerdict
   const auto input = clip("a.mp4", 2);
   for (const char* threads : {"1", "2"}) {
     const auto result =
-        framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) +
+        framepipe("run " + shell_quote((kSourceDir / "configs/default.yaml").string()) +
                   " --quiet -i " + shell_quote(input.string()) + " -o " +
                   shell_quote((dir_ / threads).string()) + " --set pipeline.threads=" + threads);
     ASSERT_EQ(result.exit_code, 0) << result.output;

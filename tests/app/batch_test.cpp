@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/media.h"
 
 extern char** environ;
@@ -20,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-const std::string kBinary = FRAMEPIPE_BINARY;
+using reliability::kBinary;
 
 // Every file under `dir` whose name starts with '.', other than the manifest: a leftover
 // temporary output.

@@ -6,6 +6,7 @@
 
 #include "pipeline/registry.h"
 #include "stages/register_all.h"
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -13,15 +14,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBinary = FRAMEPIPE_BINARY;
-const fs::path kSource = FRAMEPIPE_SOURCE_DIR;
+using reliability::kBinary;
+using reliability::kSourceDir;
 
-CommandResult framepipe(const std::string& args) {
-  return run_shell(shell_quote(kBinary) + " " + args);
-}
+using reliability::framepipe;
 
 // 100 frames, 320x240 at 25 fps, H.264.
-fs::path small_clip() {
+fs::path clip_320x240_4s() {
   return make_clip("cli-320x240-25fps.mp4",
                    "-f lavfi -i testsrc2=size=320x240:rate=25:duration=4 -c:v libx264 "
                    "-preset ultrafast -pix_fmt yuv420p");
@@ -94,12 +93,13 @@ TEST_F(CliTest, StagesListsEveryTypeWithParameters) {
 
 TEST_F(CliTest, ValidateAcceptsTheShippedConfigsAndPrintsTheEffectiveOne) {
   for (const char* name : {"default.yaml", "decode-only.yaml", "resize-gray.yaml"}) {
-    const auto result = framepipe("validate " + shell_quote((kSource / "configs" / name).string()));
+    const auto result =
+        framepipe("validate " + shell_quote((kSourceDir / "configs" / name).string()));
     EXPECT_EQ(result.exit_code, 0) << name << ": " << result.output;
   }
-  const auto effective =
-      framepipe("validate --effective " + shell_quote((kSource / "configs/default.yaml").string()) +
-                " --set stages.blur.params.sigma=3.5");
+  const auto effective = framepipe("validate --effective " +
+                                   shell_quote((kSourceDir / "configs/default.yaml").string()) +
+                                   " --set stages.blur.params.sigma=3.5");
   ASSERT_EQ(effective.exit_code, 0) << effective.output;
   EXPECT_NE(effective.output.find("sigma: 3.5"), std::string::npos);
   EXPECT_NE(effective.output.find("threads: 0"), std::string::npos) << "decode's default shown";
@@ -115,8 +115,9 @@ TEST_F(CliTest, BadConfigIsExitCodeTwoWithLocatedMessages) {
   EXPECT_NE(result.output.find(config.string() + ":3:12: unknown stage type 'blurr'"),
             std::string::npos)
       << result.output;
-  const auto bad_set = framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) +
-                                 " --set stages.edges.params.low=abc");
+  const auto bad_set =
+      framepipe("run " + shell_quote((kSourceDir / "configs/default.yaml").string()) +
+                " --set stages.edges.params.low=abc");
   EXPECT_EQ(bad_set.exit_code, 2);
   EXPECT_NE(bad_set.output.find("--set stages.edges.params.low=abc: stage 'edges' (type canny): "
                                 "'low' must be a number"),
@@ -125,10 +126,10 @@ TEST_F(CliTest, BadConfigIsExitCodeTwoWithLocatedMessages) {
 }
 
 TEST_F(CliTest, DefaultConfigRunsAndKeepsFrameCountAndRate) {
-  const auto clip = small_clip();
+  const auto clip = clip_320x240_4s();
   const auto out = dir_ / "out";
   const auto result =
-      framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) + " --input " +
+      framepipe("run " + shell_quote((kSourceDir / "configs/default.yaml").string()) + " --input " +
                 shell_quote(clip.string()) + " --output " + shell_quote(out.string()));
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const auto video = out / "cli-320x240-25fps-edges.mp4";
@@ -156,7 +157,7 @@ TEST_F(CliTest, DefaultConfigRunsAndKeepsFrameCountAndRate) {
 }
 
 TEST_F(CliTest, StageFailureIsOneLineAndLeavesNoOutput) {
-  const auto clip = small_clip();
+  const auto clip = clip_320x240_4s();
   const auto out = dir_ / "out";
   const auto config = write_config(dir_, R"(output: {dir: unused}
 stages:
@@ -177,9 +178,9 @@ stages:
 
 TEST_F(CliTest, MissingInputIsOneLineNamingTheFile) {
   const auto missing = dir_ / "nope.mp4";
-  const auto result = framepipe("run " + shell_quote((kSource / "configs/default.yaml").string()) +
-                                " --input " + shell_quote(missing.string()) + " --output " +
-                                shell_quote((dir_ / "out").string()));
+  const auto result = framepipe(
+      "run " + shell_quote((kSourceDir / "configs/default.yaml").string()) + " --input " +
+      shell_quote(missing.string()) + " --output " + shell_quote((dir_ / "out").string()));
   EXPECT_EQ(result.exit_code, 1);
   const auto output = lines(result.output);
   ASSERT_EQ(output.size(), 1u) << result.output;
@@ -189,7 +190,7 @@ TEST_F(CliTest, MissingInputIsOneLineNamingTheFile) {
 }
 
 TEST_F(CliTest, ExistingOutputIsNotOverwrittenUnlessAsked) {
-  const auto clip = small_clip();
+  const auto clip = clip_320x240_4s();
   const auto out = dir_ / "out";
   fs::create_directories(out);
   std::ofstream(out / "keep.mp4") << "precious";
@@ -209,8 +210,8 @@ TEST_F(CliTest, ExistingOutputIsNotOverwrittenUnlessAsked) {
 }
 
 TEST_F(CliTest, ReportCompareShowsTwoRunsAndTheKeysThatDiffer) {
-  const auto clip = small_clip();
-  const auto config = shell_quote((kSource / "configs/decode-only.yaml").string());
+  const auto clip = clip_320x240_4s();
+  const auto config = shell_quote((kSourceDir / "configs/decode-only.yaml").string());
   for (const char* threads : {"1", "2"}) {
     const auto result = framepipe(
         "run " + config + " --quiet --input " + shell_quote(clip.string()) + " --output " +
@@ -233,8 +234,8 @@ TEST_F(CliTest, ReportCompareShowsTwoRunsAndTheKeysThatDiffer) {
 TEST_F(CliTest, UnprofiledRunShowsCountsWithoutTimes) {
   const auto config = write_config(dir_, "stages:\n  - {type: decode}\n  - {type: discard}\n");
   const auto result = framepipe(
-      "run " + shell_quote(config.string()) + " -i " + shell_quote(small_clip().string()) + " -o " +
-      shell_quote((dir_ / "out").string()) + " --set pipeline.profile=false");
+      "run " + shell_quote(config.string()) + " -i " + shell_quote(clip_320x240_4s().string()) +
+      " -o " + shell_quote((dir_ / "out").string()) + " --set pipeline.profile=false");
   ASSERT_EQ(result.exit_code, 0) << result.output;
   EXPECT_NE(result.output.find("not profiled (pipeline.profile: false)"), std::string::npos)
       << result.output;
@@ -243,7 +244,7 @@ TEST_F(CliTest, UnprofiledRunShowsCountsWithoutTimes) {
   const auto frames = capture(
       "ffprobe -v error -count_frames -select_streams v:0 -show_entries "
       "stream=nb_read_frames -of csv=p=0 " +
-      shell_quote(small_clip().string()));
+      shell_quote(clip_320x240_4s().string()));
   const auto counted = std::stoll(frames);
   bool discard_row = false;
   for (const auto& row : lines(result.output)) {
@@ -268,7 +269,7 @@ TEST_F(CliTest, NoInputAnywhereIsAUsageError) {
 // Standard input is one input, read once: the options that split or resume a batch of files
 // are refused before anything is read.
 TEST_F(CliTest, StandardInputRefusesBatchOptions) {
-  const auto config = shell_quote((kSource / "configs/default.yaml").string());
+  const auto config = shell_quote((kSourceDir / "configs/default.yaml").string());
   for (const std::string option : {"--resume", "--shard 0/2", "--input-list list.txt"}) {
     SCOPED_TRACE(option);
     const auto result =

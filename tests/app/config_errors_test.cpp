@@ -2,10 +2,10 @@
 // and by `run` before anything is written, with one line naming the place and the cause; a
 // setting that cannot take effect is a warning in both, and the run goes on.
 #include <gtest/gtest.h>
-#include <sched.h>
 
 #include <fstream>
 
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -13,13 +13,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBinary = FRAMEPIPE_BINARY;
+using reliability::kBinary;
 
-CommandResult framepipe(const std::string& args) {
-  return run_shell(shell_quote(kBinary) + " " + args);
-}
+using reliability::framepipe;
 
-fs::path small_clip() {
+fs::path clip_160x120_1s() {
   return make_clip("config-errors-160x120.mp4",
                    "-f lavfi -i testsrc2=size=160x120:rate=25:duration=1 -c:v libx264 "
                    "-preset ultrafast -pix_fmt yuv420p");
@@ -48,7 +46,7 @@ class ConfigErrorsTest : public ::testing::Test {
   // `run` of `config` on the small clip into dir_/out.
   CommandResult run(const fs::path& config, const std::string& extra = "") {
     return framepipe("run " + shell_quote(config.string()) + " --input " +
-                     shell_quote(small_clip().string()) + " --output " +
+                     shell_quote(clip_160x120_1s().string()) + " --output " +
                      shell_quote(out().string()) + " " + extra);
   }
 
@@ -69,7 +67,7 @@ class ConfigErrorsTest : public ::testing::Test {
 };
 
 TEST_F(ConfigErrorsTest, AVideoGivenAsTheConfigIsNamedAsOne) {
-  const auto clip = small_clip();
+  const auto clip = clip_160x120_1s();
   expect_refused(clip, clip.string() +
                            ": that looks like a video (MP4/MOV), not a YAML config: did you mean "
                            "--input " +
@@ -144,13 +142,6 @@ TEST_F(ConfigErrorsTest, EveryProblemAtOnceEachAtItsPlace) {
                 "error: --set stages.blurr.params.sigma=3: no stage named 'blurr' (did you mean "
                 "'blur'?); stages: resize, blur, discard\n");
   EXPECT_FALSE(fs::exists(out()));
-}
-
-int affinity_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  EXPECT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
-  return CPU_COUNT(&set);
 }
 
 TEST_F(ConfigErrorsTest, SettingsThatCannotTakeEffectWarnInValidateAndAtTheStartOfRun) {

@@ -36,13 +36,6 @@ class ConfigsTest : public ::testing::Test {
   fs::path dir_;
 };
 
-std::string probe(const fs::path& path, const std::string& entries, const std::string& extra = "") {
-  auto text = capture("ffprobe -v error " + extra + " -select_streams v:0 -show_entries " +
-                      entries + " -of csv=p=0 " + shell_quote(path.string()));
-  while (!text.empty() && (text.back() == '\n' || text.back() == ',')) text.pop_back();
-  return text;
-}
-
 // The first frame of a video, decoded by the ffmpeg CLI.
 cv::Mat first_frame(const fs::path& video, const fs::path& dir) {
   const auto png = dir / (video.stem().string() + "-first.png");
@@ -59,13 +52,6 @@ double laplacian_detail(const cv::Mat& image) {
   cv::Scalar mean, deviation;
   cv::meanStdDev(laplacian, mean, deviation);
   return deviation[0];
-}
-
-std::vector<json> read_lines(const fs::path& path) {
-  std::vector<json> records;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) records.push_back(json::parse(line));
-  return records;
 }
 
 TEST_F(ConfigsTest, EveryShippedConfigValidates) {
@@ -90,8 +76,8 @@ TEST_F(ConfigsTest, PeopleOverlayDrawsAndListsThePeopleInOpenCvsWalkingVideo) {
   EXPECT_NE(output.find("output: " + jsonl.string()), std::string::npos) << output;
 
   EXPECT_EQ(frame_count(video), 20);
-  EXPECT_EQ(probe(video, "stream=width,height"), "768,576");
-  const auto lines = read_lines(jsonl);
+  EXPECT_EQ(probe_video(video, "stream=width,height"), "768,576");
+  const auto lines = read_json_lines(jsonl);
   ASSERT_FALSE(lines.empty());
   std::int64_t previous = 0;
   for (const auto& line : lines) {
@@ -159,7 +145,7 @@ TEST_F(ConfigsTest, MotionIndexWritesOneScoreALineAndNoVideo) {
   }
   EXPECT_EQ(files, std::set<std::string>{"still-then-moving-motion.jsonl"});
 
-  const auto lines = read_lines(dir_ / "still-then-moving-motion.jsonl");
+  const auto lines = read_json_lines(dir_ / "still-then-moving-motion.jsonl");
   ASSERT_EQ(lines.size(), 50u);
   for (int i = 0; i < 50; ++i) {
     SCOPED_TRACE(i);
@@ -184,11 +170,11 @@ TEST_F(ConfigsTest, ThumbnailsWritesAContactSheetAndEveryFiftiethFrame) {
   const auto sheet = dir_ / "configs-testsrc2-100-sheet.jpg";
   EXPECT_NE(output.find("output: " + sheet.string()), std::string::npos) << output;
   // 4x4 thumbnails 320 wide (240 high) with 4-pixel gaps.
-  EXPECT_EQ(probe(sheet, "stream=width,height"), "1300,980");
+  EXPECT_EQ(probe_video(sheet, "stream=width,height"), "1300,980");
   std::set<std::string> stills;
   for (const auto& entry : fs::directory_iterator(dir_ / "configs-testsrc2-100-stills")) {
     stills.insert(entry.path().filename().string());
-    EXPECT_EQ(probe(entry.path(), "stream=width,height"), "320,240");
+    EXPECT_EQ(probe_video(entry.path(), "stream=width,height"), "320,240");
   }
   EXPECT_EQ(stills, (std::set<std::string>{"000000.jpg", "000050.jpg"}));
 }
@@ -222,9 +208,9 @@ TEST_F(ConfigsTest, PhotosWebFitsEachPhotoAndWritesItAsJpegUnderItsName) {
       written.insert(relative);
   }
   EXPECT_EQ(written, (std::set<std::string>{"a/wide.jpg", "tall.jpg"}));
-  EXPECT_EQ(probe(out / "a/wide.jpg", "stream=codec_name,width,height"), "mjpeg,160,120");
+  EXPECT_EQ(probe_video(out / "a/wide.jpg", "stream=codec_name,width,height"), "mjpeg,160,120");
   // Never enlarged: 90x120 fits already.
-  EXPECT_EQ(probe(out / "tall.jpg", "stream=codec_name,width,height"), "mjpeg,90,120");
+  EXPECT_EQ(probe_video(out / "tall.jpg", "stream=codec_name,width,height"), "mjpeg,90,120");
 }
 
 TEST_F(ConfigsTest, PhotosFacesBlurredBlursTheFaceAndNothingFarFromIt) {

@@ -14,6 +14,7 @@
 
 #include "pipeline/inputs.h"
 #include "pipeline/sequence_pattern.h"
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/exif_jpeg.h"
 #include "tests/support/media.h"
 
@@ -22,7 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBinary = FRAMEPIPE_BINARY;
+using reliability::kBinary;
 
 // One picture of the ffmpeg CLI's testsrc2 (colour, edges, text), 47x31 so that chroma
 // subsampling meets an odd edge; JPEGs 4:2:0 unless `codec_args` say otherwise.

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -13,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBinary = FRAMEPIPE_BINARY;
+using reliability::kBinary;
 
 // The lines of `text` that are not empty.
 std::vector<std::string> lines_of(const std::string& text) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -17,24 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBinary = FRAMEPIPE_BINARY;
+using reliability::kBinary;
 
 // 25 frames of colour bars, gradients and moving shapes, 320x240, H.264.
 fs::path colour_clip() {
   return make_clip("rewrite-320x240.mp4",
                    "-f lavfi -i testsrc2=size=320x240:rate=25:duration=1 -c:v libx264 "
                    "-preset ultrafast -pix_fmt yuv420p");
-}
-
-// The ffmpeg CLI's average PSNR of `a` against `b` over every plane and frame, in dB (a large
-// number for identical videos, which it reports as inf).
-double psnr(const fs::path& a, const fs::path& b) {
-  const auto log = run_shell("ffmpeg -nostdin -v info -i " + shell_quote(a.string()) + " -i " +
-                             shell_quote(b.string()) + " -lavfi psnr -f null - 2>&1");
-  const auto at = log.output.find("average:");
-  if (at == std::string::npos) throw std::runtime_error("no PSNR in: " + log.output);
-  const auto value = log.output.substr(at + 8, log.output.find(' ', at) - at - 8);
-  return value == "inf" ? 1000.0 : std::stod(value);
 }
 
 class RewriteOutputTest : public ::testing::Test {

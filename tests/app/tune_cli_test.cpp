@@ -19,7 +19,7 @@ using reliability::wait_for_sigint_handler;
 using reliability::write_file;
 
 // 80 frames of 64x48.
-fs::path clip() {
+fs::path tune_clip() {
   return make_clip("tune-64x48-80f.mp4",
                    "-f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 80 -c:v libx264 -preset "
                    "ultrafast -pix_fmt yuv420p");
@@ -44,7 +44,7 @@ class TuneCliTest : public ::testing::Test {
 
   CommandResult tune(const fs::path& config, const fs::path& out, const std::string& args = "") {
     return run_shell(shell_quote(kBinary) + " tune " + shell_quote(config.string()) + " -i " +
-                     shell_quote(clip().string()) + " -o " + shell_quote(out.string()) + " " +
+                     shell_quote(tune_clip().string()) + " -o " + shell_quote(out.string()) + " " +
                      args + " 2>&1");
   }
 
@@ -52,7 +52,7 @@ class TuneCliTest : public ::testing::Test {
     const auto out = dir_ / name;
     const auto result =
         run_shell(shell_quote(kBinary) + " run " + shell_quote(config.string()) + " -q -i " +
-                  shell_quote(clip().string()) + " -o " + shell_quote(out.string()) + " 2>&1");
+                  shell_quote(tune_clip().string()) + " -o " + shell_quote(out.string()) + " 2>&1");
     EXPECT_EQ(result.exit_code, 0) << result.output;
     return read_json(out / "report" / "report.json")["fps"].get<double>();
   }
@@ -115,7 +115,8 @@ TEST_F(TuneCliTest, ABatchIsTunedOnTheSampleOfItsFilesItIsGiven) {
   const auto config = write_file(dir_ / "slow.yaml", kSlowStage);
   const auto folder = dir_ / "clips";
   fs::create_directories(folder);
-  for (int i = 0; i < 4; ++i) fs::copy_file(clip(), folder / ("c" + std::to_string(i) + ".mp4"));
+  for (int i = 0; i < 4; ++i)
+    fs::copy_file(tune_clip(), folder / ("c" + std::to_string(i) + ".mp4"));
   const auto out = dir_ / "batch";
   const auto result =
       run_shell(shell_quote(kBinary) + " tune " + shell_quote(config.string()) + " -i " +
@@ -191,7 +192,7 @@ TEST_F(TuneCliTest, CtrlCKeepsWhatWasMeasured) {
   const auto config = write_file(dir_ / "slow.yaml", kSlowStage);
   const auto out = dir_ / "cancelled";
   const auto pid = spawn_framepipe(
-      {"tune", config.string(), "-i", clip().string(), "-o", out.string(), "--repeats", "3"});
+      {"tune", config.string(), "-i", tune_clip().string(), "-o", out.string(), "--repeats", "3"});
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(wait_for_sigint_handler(pid, std::chrono::seconds(30)));
   // Once the first candidate's run has started, the baseline is measured.

@@ -14,7 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kConfigs = fs::path(FRAMEPIPE_SOURCE_DIR) / "configs";
+const fs::path kShippedConfigs = fs::path(FRAMEPIPE_SOURCE_DIR) / "configs";
 
 class NetworkConfigsTest : public ::testing::Test {
  protected:
@@ -24,20 +24,12 @@ class NetworkConfigsTest : public ::testing::Test {
   void run(const std::string& name, const std::string& input) {
     const auto result =
         run_shell(shell_quote(FRAMEPIPE_BINARY) + " run " +
-                  shell_quote((kConfigs / name).string()) + " --quiet --input " +
+                  shell_quote((kShippedConfigs / name).string()) + " --quiet --input " +
                   shell_quote(input) + " --output " + shell_quote((dir_ / "out").string()));
     ASSERT_EQ(result.exit_code, 0) << result.output;
   }
   fs::path dir_;
 };
-
-std::string probe(const std::string& path, const std::string& entries,
-                  const std::string& extra = "") {
-  auto text = capture("ffprobe -v error " + extra + " -select_streams v:0 -show_entries " +
-                      entries + " -of csv=p=0 " + shell_quote(path));
-  while (!text.empty() && (text.back() == '\n' || text.back() == ',')) text.pop_back();
-  return text;
-}
 
 TEST_F(NetworkConfigsTest, PeopleToDbWritesThePeopleOfEveryFrameAsRows) {
   const auto clip =
@@ -74,8 +66,8 @@ TEST_F(NetworkConfigsTest, FromUrlsMakesAProxyOfAServedClipNamedAfterTheUrl) {
   HttpTestServer server(root);
   run("from-urls.yaml", server.url("/files/walk.mp4"));
   const auto proxy = (dir_ / "out/walk-proxy.mp4").string();
-  EXPECT_EQ(probe(proxy, "stream=nb_read_frames", "-count_frames"), "35");
-  EXPECT_EQ(probe(proxy, "stream=width,height"), "320,240");
+  EXPECT_EQ(probe_video(proxy, "stream=nb_read_frames", "-count_frames"), "35");
+  EXPECT_EQ(probe_video(proxy, "stream=width,height"), "320,240");
 }
 
 }  // namespace

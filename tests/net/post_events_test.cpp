@@ -29,14 +29,12 @@ class PostEventsTest : public ::testing::Test {
   fs::path dir_;
 };
 
-SinkStage& sink(StageHarness& harness) { return dynamic_cast<SinkStage&>(harness.stage()); }
-
 // Frame i carries i % 3 detections, the k-th with box x = i, y = k.
 void push_frames(StageHarness& harness, int count) {
   for (int i = 0; i < count; ++i) {
     auto frame = make_frame(cv::Mat(8, 8, CV_8UC3, cv::Scalar::all(0)), i);
     for (int k = 0; k < i % 3; ++k) frame.detections.push_back({{i, k, 5, 6}, 0.5f, "car", "cars"});
-    sink(harness).consume(frame);
+    sink_of(harness).consume(frame);
   }
 }
 
@@ -175,7 +173,7 @@ TEST_F(PostEventsTest, CancellationReachesTransfersWaitingForAStalledServer) {
   const auto waited = std::chrono::steady_clock::now() - start;
   canceller.join();
   EXPECT_LT(waited, 2500ms);
-  sink(harness).abort();
+  sink_of(harness).abort();
 }
 
 TEST_F(PostEventsTest, ASlowServerMakesTheSinkIoBoundAndTheReportAdvisesMaxInFlight) {

@@ -3,7 +3,6 @@
 #include "pipeline/config.h"
 
 #include <gtest/gtest.h>
-#include <sched.h>
 
 #include <regex>
 
@@ -16,6 +15,8 @@
 
 namespace framepipe {
 namespace {
+
+using testing::affinity_cores;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -429,14 +430,6 @@ TEST_F(ConfigTest, PipelineChecksRunBesideABrokenSection) {
             "x.yaml: pipeline.files_in_parallel (1) x the io stages' concurrency (5120 "
             "threads a file) = 5120 threads, more than 4096: lower one of them");
   EXPECT_EQ(p[1], "x.yaml:1:11: 'pipeline' must be a map of settings");
-}
-
-// The cores oneTBB may use: those of this process's CPU affinity.
-int affinity_cores() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  EXPECT_EQ(sched_getaffinity(0, sizeof set, &set), 0);
-  return CPU_COUNT(&set);
 }
 
 TEST_F(ConfigTest, SettingsThatCannotTakeEffectAreWarningsNotErrors) {

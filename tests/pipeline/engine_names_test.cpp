@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 const std::set<std::string> kCodecs = {"libx264", "libx265", "mpeg4", "ffv1",  "libvpx-vp9",
                                        "libvpx",  "h264",    "hevc",  "mjpeg", "aac"};
 
-struct Source {
+struct EngineSource {
   std::string file;
   std::string text;                   // the whole file
   std::vector<std::string> literals;  // its ordinary string literals, unescaped
@@ -55,8 +55,8 @@ std::vector<std::string> string_literals(const std::string& text) {
   return literals;
 }
 
-std::vector<Source> engine_sources() {
-  std::vector<Source> sources;
+std::vector<EngineSource> engine_sources() {
+  std::vector<EngineSource> sources;
   for (const auto& entry : fs::directory_iterator(fs::path(FRAMEPIPE_SOURCE_DIR) / "pipeline")) {
     const auto ext = entry.path().extension();
     if (ext != ".cpp" && ext != ".h") continue;

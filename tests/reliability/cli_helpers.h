@@ -39,6 +39,11 @@ inline std::vector<std::string> lines_of(const std::string& text) {
 }
 inline const fs::path kSourceDir = FRAMEPIPE_SOURCE_DIR;
 
+// `framepipe ARGS` through the shell (the caller quotes ARGS): its exit code and output.
+inline CommandResult framepipe(const std::string& args) {
+  return run_shell(shell_quote(kBinary) + " " + args);
+}
+
 inline fs::path write_file(const fs::path& path, const std::string& text) {
   if (path.has_parent_path()) fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << text;

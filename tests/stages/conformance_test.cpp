@@ -36,12 +36,12 @@ std::vector<std::string> registered_types() {
 }
 
 // Large enough for detect_people's 64x128 window; small enough for denoise to take 0.3 s a frame.
-constexpr int kWidth = 320;
-constexpr int kHeight = 240;
+constexpr int kClipWidth = 320;
+constexpr int kClipHeight = 240;
 // Two frames reach a stateful stage's frame-to-frame path; a third follows it.
 constexpr int kFrames = 3;
 
-fs::path clip() {
+fs::path conformance_clip() {
   return make_clip("conformance-320x240-3f.mp4",
                    "-f lavfi -i testsrc2=size=320x240:rate=25 -frames:v 3 -c:v libx264 -preset "
                    "ultrafast -pix_fmt yuv420p");
@@ -95,11 +95,11 @@ std::string with_params(const std::string& entry,
 // Frame `index` of a short scene in which a box moves, carrying what detectors and measuring
 // stages attach, so sinks have something to write.
 Frame scene_frame(int index, bool gray) {
-  cv::Mat image = structured_image(kWidth, kHeight);
+  cv::Mat image = structured_image(kClipWidth, kClipHeight);
   cv::rectangle(image, cv::Rect(60 + 40 * index, 40, 100, 150), {30, 60, 250}, cv::FILLED);
   if (gray) image = gray_of(image);
   Frame frame = make_frame(image, index);
-  frame.source = clip().string();
+  frame.source = conformance_clip().string();
   frame.detections = {{{70 + 40 * index, 50, 64, 128}, 0.75f, "person", "people"}};
   frame.scalars["motion"] = 0.25;
   return frame;
@@ -157,7 +157,7 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     return with_params(example_entry(), environment_.run_params);
   }
   RunContext context() const {
-    return RunContext{.input_path = clip().string(),
+    return RunContext{.input_path = conformance_clip().string(),
                       .output_dir = out_,
                       .overwrite = false,
                       .metrics = nullptr,

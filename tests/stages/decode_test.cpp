@@ -22,6 +22,8 @@ namespace framepipe {
 namespace {
 
 using testing::capture;
+using testing::context_for;
+using testing::decode_all;
 using testing::make_clip;
 using testing::shell_quote;
 using testing::StageHarness;
@@ -54,19 +56,6 @@ const Clip kOdd{"io_odd_641x359.avi",
                 "-c:v mpeg4 -q:v 3 -pix_fmt yuv420p"};
 
 std::filesystem::path clip_path(const Clip& clip) { return make_clip(clip.name, clip.ffmpeg_args); }
-
-RunContext context_for(const std::filesystem::path& path, StageMetrics* metrics = nullptr) {
-  return RunContext{path.string(), {}, false, metrics};
-}
-
-std::vector<Frame> decode_all(const std::filesystem::path& path,
-                              const std::string& entry = "{type: decode}") {
-  StageHarness harness(entry, context_for(path));
-  auto& source = dynamic_cast<SourceStage&>(harness.stage());
-  std::vector<Frame> frames;
-  while (auto frame = source.next()) frames.push_back(std::move(*frame));
-  return frames;
-}
 
 std::string probe_stream(const std::filesystem::path& path, const std::string& entry) {
   auto text = capture("ffprobe -v error -select_streams v:0 -show_entries stream=" + entry +
@@ -255,7 +244,7 @@ TEST(DecodeTest, ConvertsFramesConcurrently) {
 TEST(DecodeTest, SplitsItsTimeIntoDemuxAndDecode) {
   const auto path = clip_path(kH264);
   StageMetrics metrics(steady_now_ns(), {"demux", "decode"});
-  StageHarness harness("{type: decode}", context_for(path, &metrics));
+  StageHarness harness("{type: decode}", context_for(path, {}, nullptr, &metrics));
   auto& source = dynamic_cast<SourceStage&>(harness.stage());
   while (source.next()) {
   }

@@ -22,6 +22,8 @@ using stages::DemuxedInput;
 using stages::kDemuxedInput;
 using stages::PacketQueue;
 using testing::capture;
+using testing::context_for;
+using testing::probe;
 using testing::shell_quote;
 using testing::StageHarness;
 
@@ -35,20 +37,6 @@ fs::path clip_with_audio_and_two_videos() {
       "ultrafast -pix_fmt yuv420p -c:a aac -b:a 64k -metadata title=PublishedClip");
 }
 
-std::string probe(const fs::path& path, const std::string& select, const std::string& entries,
-                  const std::string& extra = "") {
-  auto text = capture("ffprobe -v error " + extra + " -select_streams " + select +
-                      " -show_entries " + entries + " -of csv=p=0 " + shell_quote(path.string()));
-  while (!text.empty() && (text.back() == '\n' || text.back() == ',')) text.pop_back();
-  return text;
-}
-
-RunContext context_for(const fs::path& input, SideData& side_data) {
-  RunContext context{input.string(), {}, false, nullptr};
-  context.side_data = &side_data;
-  return context;
-}
-
 int drain(PacketQueue& queue) {
   int packets = 0;
   while (queue.take()) ++packets;
@@ -58,7 +46,7 @@ int drain(PacketQueue& queue) {
 TEST(DemuxedInputTest, DecodePublishesTheStreamItDecodesAndTheOthersAsFfprobeSeesThem) {
   const auto input = clip_with_audio_and_two_videos();
   SideData side_data;
-  StageHarness decode("{type: decode}", context_for(input, side_data));
+  StageHarness decode("{type: decode}", context_for(input, {}, &side_data));
   const auto published = side_data.get(kDemuxedInput);
   ASSERT_NE(published, nullptr);
   EXPECT_EQ(published->path, input.string());
@@ -79,7 +67,7 @@ TEST(DemuxedInputTest, DecodePublishesTheStreamItDecodesAndTheOthersAsFfprobeSee
 TEST(DemuxedInputTest, DecodesStreamPicksTheVideoItPublishes) {
   const auto input = clip_with_audio_and_two_videos();
   SideData side_data;
-  StageHarness decode("{type: decode, params: {stream: 2}}", context_for(input, side_data));
+  StageHarness decode("{type: decode, params: {stream: 2}}", context_for(input, {}, &side_data));
   const auto published = side_data.get(kDemuxedInput);
   ASSERT_NE(published, nullptr);
   EXPECT_EQ(published->video.index, 2);
@@ -91,7 +79,7 @@ TEST(DemuxedInputTest, DecodesStreamPicksTheVideoItPublishes) {
 TEST(DemuxedInputTest, EachSubscriberGetsEveryPacketOfItsStreamsAndNoOthers) {
   const auto input = clip_with_audio_and_two_videos();
   SideData side_data;
-  StageHarness decode("{type: decode}", context_for(input, side_data));
+  StageHarness decode("{type: decode}", context_for(input, {}, &side_data));
   const auto published = side_data.get(kDemuxedInput);
   ASSERT_NE(published, nullptr);
   const int audio = published->others[0].index;

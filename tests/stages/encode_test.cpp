@@ -22,7 +22,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::capture;
+using testing::frame_count;
 using testing::make_frame;
+using testing::probe_video;
+using testing::psnr;
 using testing::shell_quote;
 using testing::StageHarness;
 
@@ -38,27 +41,6 @@ std::vector<std::string> files_in(const fs::path& dir) {
     names.push_back(entry.path().filename().string());
   }
   return names;
-}
-
-std::string probe(const fs::path& path, const std::string& entries, const std::string& extra = "") {
-  auto text = capture("ffprobe -v error " + extra + " -select_streams v:0 -show_entries " +
-                      entries + " -of csv=p=0 " + shell_quote(path.string()));
-  while (!text.empty() && (text.back() == '\n' || text.back() == ',')) text.pop_back();
-  return text;
-}
-
-int frame_count(const fs::path& path) {
-  return std::stoi(probe(path, "stream=nb_read_frames", "-count_frames"));
-}
-
-// The ffmpeg CLI's psnr filter: average over all frames and planes, in dB.
-double psnr(const fs::path& encoded, const fs::path& reference) {
-  const auto log =
-      capture("ffmpeg -nostdin -hide_banner -i " + shell_quote(encoded.string()) + " -i " +
-              shell_quote(reference.string()) + " -lavfi psnr -f null - 2>&1");
-  const auto at = log.find("average:");
-  if (at == std::string::npos) throw std::runtime_error("no PSNR in: " + log);
-  return std::stod(log.substr(at + 8));
 }
 
 // `side_data` is the run's: decode publishes the input's other streams there for encode to copy.
@@ -121,9 +103,9 @@ TEST_P(EncodeRoundTripTest, KeepsFramesRateAndPicture) {
 
   EXPECT_EQ(frames, frame_count(source));
   EXPECT_EQ(frame_count(output), frame_count(source));
-  EXPECT_EQ(probe(output, "stream=r_frame_rate"), probe(source, "stream=r_frame_rate"));
-  EXPECT_EQ(probe(output, "stream=codec_name"), param.codec_name);
-  EXPECT_EQ(probe(output, "stream=width,height"), "320,240");
+  EXPECT_EQ(probe_video(output, "stream=r_frame_rate"), probe_video(source, "stream=r_frame_rate"));
+  EXPECT_EQ(probe_video(output, "stream=codec_name"), param.codec_name);
+  EXPECT_EQ(probe_video(output, "stream=width,height"), "320,240");
   const double measured = psnr(output, source);
   EXPECT_GT(measured, param.min_psnr);
   std::cout << "[ measured ] " << param.codec << ": PSNR " << measured << " dB\n";
@@ -202,7 +184,8 @@ TEST_F(EncodeTest, ExistingOutputIsRefusedUnlessOverwrite) {
 TEST_F(EncodeTest, CreatesTheOutputFolderAndExpandsStem) {
   transcode(source_clip(), "{type: encode, params: {path: 'videos/{stem}-small.mkv'}}",
             dir_ / "out");
-  EXPECT_EQ(probe(dir_ / "out/videos/io_encode_source-small.mkv", "stream=codec_name"), "h264");
+  EXPECT_EQ(probe_video(dir_ / "out/videos/io_encode_source-small.mkv", "stream=codec_name"),
+            "h264");
 }
 
 // Builds the stage without config validation, so open() itself must catch bad names.
@@ -345,8 +328,8 @@ TEST_F(EncodeTest, FitsOddSizesTo420ByPaddingOrCropping) {
     encode.stage().finish();
     EXPECT_EQ(frame_count(dir_ / (mode + ".mp4")), 5);
   }
-  EXPECT_EQ(probe(dir_ / "pad.mp4", "stream=width,height"), "642,360");
-  EXPECT_EQ(probe(dir_ / "crop.mp4", "stream=width,height"), "640,358");
+  EXPECT_EQ(probe_video(dir_ / "pad.mp4", "stream=width,height"), "642,360");
+  EXPECT_EQ(probe_video(dir_ / "crop.mp4", "stream=width,height"), "640,358");
 }
 
 // The audio stream's codec and its packet count, as ffprobe counts them.

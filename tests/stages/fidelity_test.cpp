@@ -24,7 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::capture;
+using testing::context_for;
+using testing::decode_all;
 using testing::make_clip;
+using testing::probe;
 using testing::shell_quote;
 using testing::StageHarness;
 
@@ -47,14 +50,6 @@ fs::path rotated_clip(int degrees) {
                        " -c copy -metadata:s:v:0 rotate=" + std::to_string(degrees));
 }
 
-// `side_data` is the run's: decode publishes the input's other streams there for encode to copy.
-RunContext context_for(const fs::path& input, const fs::path& out_dir = {},
-                       SideData* side_data = nullptr) {
-  RunContext context{input.string(), out_dir, false, nullptr};
-  context.side_data = side_data;
-  return context;
-}
-
 // What a decode -> encode run left: the frames decoded and both stages' counters.
 struct Transcoded {
   int frames = 0;
@@ -62,8 +57,9 @@ struct Transcoded {
   std::map<std::string, double> encode_counters;
 };
 
-Transcoded transcode(const fs::path& input, const std::string& encode_entry,
-                     const fs::path& out_dir, const std::string& decode_entry = "{type: decode}") {
+Transcoded transcode_counting(const fs::path& input, const std::string& encode_entry,
+                              const fs::path& out_dir,
+                              const std::string& decode_entry = "{type: decode}") {
   SideData side_data;
   StageHarness decode(decode_entry, context_for(input, out_dir, &side_data));
   StageHarness encode(encode_entry, context_for(input, out_dir, &side_data));
@@ -79,21 +75,6 @@ Transcoded transcode(const fs::path& input, const std::string& encode_entry,
   result.decode_counters = decode.stage().counters();
   result.encode_counters = encode.stage().counters();
   return result;
-}
-
-std::vector<Frame> decode_all(const fs::path& path, const std::string& entry = "{type: decode}") {
-  StageHarness harness(entry, context_for(path));
-  auto& source = dynamic_cast<SourceStage&>(harness.stage());
-  std::vector<Frame> frames;
-  while (auto frame = source.next()) frames.push_back(std::move(*frame));
-  return frames;
-}
-
-std::string probe(const fs::path& path, const std::string& select, const std::string& entries) {
-  auto text = capture("ffprobe -v error " + (select.empty() ? "" : "-select_streams " + select) +
-                      " -show_entries " + entries + " -of csv=p=0 " + shell_quote(path.string()));
-  while (!text.empty() && (text.back() == '\n' || text.back() == ',')) text.pop_back();
-  return text;
 }
 
 double probe_number(const fs::path& path, const std::string& select, const std::string& entry) {
@@ -169,7 +150,7 @@ class FidelityTest : public ::testing::Test {
 
 TEST_F(FidelityTest, AudioIsCopiedBitForBitAndInSync) {
   const auto input = clip_with_audio();
-  const auto result = transcode(input, "{type: encode}", dir_);
+  const auto result = transcode_counting(input, "{type: encode}", dir_);
   const auto output = dir_ / "fid_audio.mp4";
   EXPECT_EQ(result.encode_counters.at("copied_audio_streams"), 1);
 
@@ -212,7 +193,7 @@ TEST_F(FidelityTest, AudioTheContainerCannotHoldIsEncodedToAac) {
                                                   "-f lavfi -i sine=frequency=440:sample_rate="
                                                   "48000:duration=2 " +
                                                   kX264 + "-c:a pcm_s16le");
-  const auto result = transcode(input, "{type: encode}", dir_);
+  const auto result = transcode_counting(input, "{type: encode}", dir_);
   const auto output = dir_ / "fid_pcm.mp4";
   EXPECT_EQ(result.encode_counters.at("encoded_audio_streams"), 1);
   EXPECT_EQ(result.encode_counters.at("copied_audio_streams"), 0);
@@ -226,7 +207,7 @@ TEST_F(FidelityTest, AudioTheContainerCannotHoldIsEncodedToAac) {
 
 TEST_F(FidelityTest, AudioEncodeReencodesEvenWhatCouldBeCopied) {
   const auto input = clip_with_audio();
-  const auto result = transcode(input, "{type: encode, params: {audio: encode}}", dir_);
+  const auto result = transcode_counting(input, "{type: encode, params: {audio: encode}}", dir_);
   const auto output = dir_ / "fid_audio.mp4";
   EXPECT_EQ(result.encode_counters.at("encoded_audio_streams"), 1);
   EXPECT_EQ(probe(output, "a:0", "stream=codec_name,sample_rate"), "aac,44100");
@@ -238,7 +219,7 @@ TEST_F(FidelityTest, AudioEncodeReencodesEvenWhatCouldBeCopied) {
 
 TEST_F(FidelityTest, AudioDropLeavesVideoOnly) {
   const auto input = clip_with_audio();
-  const auto result = transcode(input, "{type: encode, params: {audio: drop}}", dir_);
+  const auto result = transcode_counting(input, "{type: encode, params: {audio: drop}}", dir_);
   const auto output = dir_ / "fid_audio.mp4";
   EXPECT_EQ(probe(output, "", "stream=codec_type"), "video");
   EXPECT_EQ(result.encode_counters.at("copied_audio_streams"), 0);
@@ -267,8 +248,8 @@ TEST_F(FidelityTest, AudioThatCannotBeEncodedForTheContainerFailsAtOpen) {
 
 TEST_F(FidelityTest, ContainerMetadataIsCopiedUnlessDropped) {
   const auto input = clip_with_audio();
-  transcode(input, "{type: encode, params: {path: copied.mp4}}", dir_);
-  transcode(input, "{type: encode, params: {path: dropped.mp4, metadata: drop}}", dir_);
+  transcode_counting(input, "{type: encode, params: {path: copied.mp4}}", dir_);
+  transcode_counting(input, "{type: encode, params: {path: dropped.mp4, metadata: drop}}", dir_);
   EXPECT_EQ(probe(dir_ / "copied.mp4", "", "format_tags=title"), "FidelityClip");
   EXPECT_EQ(probe(dir_ / "copied.mp4", "", "format_tags=creation_time"),
             "2020-01-02T03:04:05.000000Z");
@@ -285,7 +266,7 @@ TEST_F(FidelityTest, SubtitlesAreCopiedWhereTheContainerHoldsThem) {
           kX264 + "-c:s srt " + shell_quote(input.string()));
 
   const auto out_dir = dir_ / "out";
-  const auto kept = transcode(input, "{type: encode, params: {path: kept.mkv}}", out_dir);
+  const auto kept = transcode_counting(input, "{type: encode, params: {path: kept.mkv}}", out_dir);
   EXPECT_EQ(kept.encode_counters.at("copied_subtitle_streams"), 1);
   EXPECT_EQ(probe(out_dir / "kept.mkv", "s:0", "stream=codec_name"), "subrip");
   EXPECT_EQ(
@@ -294,7 +275,8 @@ TEST_F(FidelityTest, SubtitlesAreCopiedWhereTheContainerHoldsThem) {
       capture("ffmpeg -nostdin -v error -i " + shell_quote(input.string()) + " -map 0:s -f srt -"));
 
   // MP4 holds only mov_text subtitles: SubRip is dropped, and counted.
-  const auto dropped = transcode(input, "{type: encode, params: {path: dropped.mp4}}", out_dir);
+  const auto dropped =
+      transcode_counting(input, "{type: encode, params: {path: dropped.mp4}}", out_dir);
   EXPECT_EQ(dropped.encode_counters.at("copied_subtitle_streams"), 0);
   EXPECT_EQ(dropped.encode_counters.at("dropped_streams"), 1);
   EXPECT_EQ(probe(out_dir / "dropped.mp4", "", "stream=codec_type"), "video");
@@ -328,12 +310,12 @@ TEST_F(FidelityTest, RotatedVideoPlaysUprightEitherWay) {
   const auto input = rotated_clip(90);
   const auto reference = ffmpeg_bgr_frames(input, {120, 160});
 
-  transcode(input, "{type: encode, params: {path: upright.mp4}}", dir_);
+  transcode_counting(input, "{type: encode, params: {path: upright.mp4}}", dir_);
   EXPECT_EQ(probe(dir_ / "upright.mp4", "v:0", "stream=width,height"), "120,160");
   EXPECT_EQ(probe(dir_ / "upright.mp4", "v:0", "stream_side_data=rotation"), "");
 
-  transcode(input, "{type: encode, params: {path: stored.mp4}}", dir_,
-            "{type: decode, params: {autorotate: false}}");
+  transcode_counting(input, "{type: encode, params: {path: stored.mp4}}", dir_,
+                     "{type: decode, params: {autorotate: false}}");
   EXPECT_EQ(probe(dir_ / "stored.mp4", "v:0", "stream=width,height"), "160,120");
   EXPECT_EQ(probe(dir_ / "stored.mp4", "v:0", "stream_side_data=rotation"),
             probe(input, "v:0", "stream_side_data=rotation"));
@@ -349,7 +331,7 @@ TEST_F(FidelityTest, RotatedVideoPlaysUprightEitherWay) {
 
 // ---- sizes and pixel formats ---------------------------------------------------------------
 
-struct Source {
+struct SourceCase {
   std::string name;
   std::string ffmpeg_args;
   // Of the encoded output against the CLI's decode of the source, about 3 dB under what was
@@ -358,11 +340,11 @@ struct Source {
   // measures 10 to 25.
   double min_psnr;
 };
-void PrintTo(const Source& source, std::ostream* out) { *out << source.name; }
+void PrintTo(const SourceCase& source, std::ostream* out) { *out << source.name; }
 
 // Lossless FFV1 sources in every layout, so the CLI's decode is an exact reference.
 const std::string kTestsrcOneSecond = "-f lavfi -i testsrc2=size=160x120:rate=25:duration=1 ";
-const Source kSources[] = {
+const SourceCase kSources[] = {
     {"fid_yuv420p10le.mkv", kTestsrcOneSecond + "-c:v ffv1 -pix_fmt yuv420p10le", 29},
     {"fid_yuv422p.mkv", kTestsrcOneSecond + "-c:v ffv1 -pix_fmt yuv422p", 29},
     {"fid_yuv444p.mkv", kTestsrcOneSecond + "-c:v ffv1 -pix_fmt yuv444p", 26},
@@ -376,7 +358,7 @@ const Source kSources[] = {
      "-pix_fmt yuv420p",
      20}};
 
-class SourceTest : public FidelityTest, public ::testing::WithParamInterface<Source> {
+class SourceTest : public FidelityTest, public ::testing::WithParamInterface<SourceCase> {
  protected:
   fs::path input() const { return make_clip(GetParam().name, GetParam().ffmpeg_args); }
 };
@@ -405,7 +387,8 @@ TEST_P(SourceTest, DecodesEveryFrameToBgrAsTheCli) {
 // to the source (odd sizes padded, so the source's area is compared).
 TEST_P(SourceTest, EncodesEveryFrameAtItsTime) {
   const auto path = input();
-  const auto result = transcode(path, "{type: encode, params: {path: out.mp4, crf: 12}}", dir_);
+  const auto result =
+      transcode_counting(path, "{type: encode, params: {path: out.mp4, crf: 12}}", dir_);
   const auto output = dir_ / "out.mp4";
   const auto size = probed_size(path);
   const auto source_times = probe_times(path, "v:0", "frame=best_effort_timestamp_time");
@@ -446,7 +429,7 @@ TEST_F(FidelityTest, DecodeCountsFramesBySourcePixelFormat) {
 
 TEST_F(FidelityTest, OddSizesCropWhenAsked) {
   const auto path = make_clip(kSources[6].name, kSources[6].ffmpeg_args);
-  const auto result = transcode(path, "{type: encode, params: {odd_size: crop}}", dir_);
+  const auto result = transcode_counting(path, "{type: encode, params: {odd_size: crop}}", dir_);
   EXPECT_EQ(probe(dir_ / "fid_odd_33x17.mp4", "v:0", "stream=width,height"), "32,16");
   EXPECT_EQ(result.encode_counters.at("cropped_columns"), 1);
   EXPECT_EQ(result.encode_counters.at("cropped_rows"), 1);
@@ -463,7 +446,7 @@ TEST_F(FidelityTest, VariableFrameRateKeepsEveryTimestamp) {
                                "-f lavfi -i testsrc2=size=160x120:rate=30:duration=2 "
                                "-vf \"select='not(mod(n\\,3))+eq(mod(n\\,7)\\,1)'\" -vsync vfr " +
                                    kX264);
-  const auto result = transcode(input, "{type: encode}", dir_);
+  const auto result = transcode_counting(input, "{type: encode}", dir_);
   const auto output = dir_ / "fid_vfr.mp4";
   const auto input_times = probe_times(input, "v:0", "frame=best_effort_timestamp_time");
   const auto output_times = probe_times(output, "v:0", "frame=best_effort_timestamp_time");
@@ -497,7 +480,7 @@ class ColourTest : public FidelityTest, public ::testing::WithParamInterface<Col
 TEST_P(ColourTest, OutputKeepsMatrixRangeAndColours) {
   const auto& colour = GetParam();
   const auto input = make_clip(colour.name, kTestsrc + kX264 + colour.tags);
-  transcode(input, "{type: encode, params: {crf: 12}}", dir_);
+  transcode_counting(input, "{type: encode, params: {crf: 12}}", dir_);
   const auto output = dir_ / colour.name;
   EXPECT_EQ(probe(output, "v:0", "stream=color_range,color_space"),
             colour.colour_range + "," + colour.colour_space);

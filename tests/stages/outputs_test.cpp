@@ -36,15 +36,6 @@ class OutputsTest : public ::testing::Test {
   fs::path dir_;
 };
 
-SinkStage& sink(StageHarness& harness) { return dynamic_cast<SinkStage&>(harness.stage()); }
-
-std::vector<json> read_lines(const fs::path& path) {
-  std::vector<json> records;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) records.push_back(json::parse(line));
-  return records;
-}
-
 // A 64x48 frame whose colour encodes its index, timed at 25 fps.
 Frame numbered_frame(std::int64_t index) {
   return make_frame(
@@ -67,13 +58,13 @@ std::vector<Frame> frames_with_results() {
 
 TEST_F(OutputsTest, DetectionsOneLinePerDetectionWithFrameTimeAndScalars) {
   StageHarness harness("{type: write_detections}", context());
-  for (auto frame : frames_with_results()) sink(harness).consume(frame);
+  for (auto frame : frames_with_results()) sink_of(harness).consume(frame);
   harness.stage().finish();
 
   const auto path = dir_ / "clip-detections.jsonl";
   EXPECT_EQ(harness.stage().outputs(), std::vector<fs::path>{path});
   EXPECT_EQ(files(), std::set<std::string>{"clip-detections.jsonl"});
-  const auto lines = read_lines(path);
+  const auto lines = read_json_lines(path);
   ASSERT_EQ(lines.size(), 3u) << "frame 1 found nothing and writes no line";
   EXPECT_EQ(lines[0], json::parse(R"({"file": "/videos/clip.mp4", "frame": 0, "pts": 0,
       "time_s": 0.0, "stage": "people", "label": "person", "score": 1.25,
@@ -89,10 +80,10 @@ TEST_F(OutputsTest, DetectionsPerFrameAndFilteredByStage) {
   StageHarness harness(
       "{type: write_detections, params: {path: 'index/{stem}.jsonl', per: frame, from: people}}",
       context());
-  for (auto frame : frames_with_results()) sink(harness).consume(frame);
+  for (auto frame : frames_with_results()) sink_of(harness).consume(frame);
   harness.stage().finish();
 
-  const auto lines = read_lines(dir_ / "index/clip.jsonl");
+  const auto lines = read_json_lines(dir_ / "index/clip.jsonl");
   ASSERT_EQ(lines.size(), 3u) << "one line per frame";
   for (int i = 0; i < 3; ++i) EXPECT_EQ(lines[i]["frame"], i);
   ASSERT_EQ(lines[0]["detections"].size(), 1u) << "the face came from another stage";
@@ -105,7 +96,7 @@ TEST_F(OutputsTest, DetectionsPerFrameAndFilteredByStage) {
 
 TEST_F(OutputsTest, DetectionsAreWrittenUnderATemporaryNameAndRemovedOnAbort) {
   StageHarness harness("{type: write_detections}", context());
-  for (auto frame : frames_with_results()) sink(harness).consume(frame);
+  for (auto frame : frames_with_results()) sink_of(harness).consume(frame);
   const auto during = files();
   ASSERT_EQ(during.size(), 1u);
   EXPECT_EQ(during.begin()->rfind(".clip-detections.partial-", 0), 0u) << *during.begin();
@@ -120,9 +111,9 @@ TEST_F(OutputsTest, DetectionsRefuseAnExistingFileUnlessOverwrite) {
   EXPECT_EQ(read_text(dir_ / "clip-detections.jsonl"), "keep me\n");
 
   StageHarness harness("{type: write_detections}", context(true));
-  for (auto frame : frames_with_results()) sink(harness).consume(frame);
+  for (auto frame : frames_with_results()) sink_of(harness).consume(frame);
   harness.stage().finish();
-  EXPECT_EQ(read_lines(dir_ / "clip-detections.jsonl").size(), 3u);
+  EXPECT_EQ(read_json_lines(dir_ / "clip-detections.jsonl").size(), 3u);
 }
 
 // ---- write_images ------------------------------------------------------------------------
@@ -134,7 +125,7 @@ TEST_F(OutputsTest, ImagesEveryNthFrameNamedByIndexWithTheFramesPixels) {
     cv::Mat image(48, 64, CV_8UC3);
     cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(256));
     frames.push_back(make_frame(image, i));
-    sink(harness).consume(frames.back());
+    sink_of(harness).consume(frames.back());
   }
   harness.stage().finish();
 
@@ -156,7 +147,7 @@ TEST_F(OutputsTest, ImagesAsJpegWithAPlainFrameNumber) {
                        context());
   for (int i = 0; i < 11; ++i) {
     auto frame = numbered_frame(i);
-    sink(harness).consume(frame);
+    sink_of(harness).consume(frame);
   }
   harness.stage().finish();
   EXPECT_EQ(files(), (std::set<std::string>{"still-0.jpg", "still-5.jpg", "still-10.jpg"}));
@@ -169,7 +160,7 @@ TEST_F(OutputsTest, ImagesAbortRemovesEveryImageAndFolderTheRunMade) {
   StageHarness harness("{type: write_images, params: {path: 'a/b/{frame:03}.png'}}", context());
   for (int i = 0; i < 4; ++i) {
     auto frame = numbered_frame(i);
-    sink(harness).consume(frame);
+    sink_of(harness).consume(frame);
   }
   EXPECT_EQ(files().size(), 4u);
   harness.stage().abort();
@@ -184,10 +175,10 @@ TEST_F(OutputsTest, ImagesRefuseToReplaceAnImageUnlessOverwrite) {
   StageHarness harness("{type: write_images}", context());
   for (int i = 0; i < 2; ++i) {
     auto frame = numbered_frame(i);
-    sink(harness).consume(frame);
+    sink_of(harness).consume(frame);
   }
   auto third = numbered_frame(2);
-  EXPECT_THROW(sink(harness).consume(third), std::runtime_error);
+  EXPECT_THROW(sink_of(harness).consume(third), std::runtime_error);
   harness.stage().abort();
   // The run's own images are gone; the one it refused to replace is intact.
   EXPECT_EQ(files(), std::set<std::string>{"clip-frames/000002.png"});
@@ -218,7 +209,7 @@ TEST_F(OutputsTest, ContactSheetSamplesEvenlyOverTheWholeVideo) {
       context());
   for (int i = 0; i < 200; ++i) {
     auto frame = numbered_frame(i);
-    sink(harness).consume(frame);
+    sink_of(harness).consume(frame);
   }
   harness.stage().finish();
   EXPECT_EQ(harness.stage().outputs(), std::vector<fs::path>{dir_ / "clip.png"});
@@ -245,7 +236,7 @@ TEST_F(OutputsTest, ContactSheetOfAShortVideoShowsEveryFrame) {
       context());
   for (int i = 0; i < 6; ++i) {
     auto frame = numbered_frame(i * 40);
-    sink(harness).consume(frame);
+    sink_of(harness).consume(frame);
   }
   harness.stage().finish();
   const auto sheet = cv::imread((dir_ / "sheet.png").string());
@@ -262,7 +253,7 @@ TEST_F(OutputsTest, ContactSheetAbortAndExistingFile) {
   {
     StageHarness harness("{type: contact_sheet}", context());
     auto frame = numbered_frame(0);
-    sink(harness).consume(frame);
+    sink_of(harness).consume(frame);
     harness.stage().abort();
     EXPECT_TRUE(files().empty());
   }

@@ -11,12 +11,12 @@
 namespace framepipe::testing {
 namespace {
 
-constexpr int kWidth = 64;
-constexpr int kHeight = 48;
+constexpr int kFrameWidth = 64;
+constexpr int kFrameHeight = 48;
 
 // A textured background with a colored rectangle moving 3 pixels right and 1 down per frame.
 std::vector<cv::Mat> moving_rectangle(int frames) {
-  cv::Mat background(kHeight, kWidth, CV_8UC3);
+  cv::Mat background(kFrameHeight, kFrameWidth, CV_8UC3);
   cv::RNG rng(11);
   rng.fill(background, cv::RNG::UNIFORM, cv::Scalar::all(40), cv::Scalar::all(90));
   std::vector<cv::Mat> sequence;
@@ -42,33 +42,33 @@ TEST(BackgroundSubtractionStage, MatchesMog2DrivenDirectly) {
     ASSERT_TRUE(out.has_value());
     expect_identical(out->image(), expected);
     EXPECT_DOUBLE_EQ(out->scalars.at("foreground"),
-                     cv::countNonZero(expected == 255) / double(kWidth * kHeight));
+                     cv::countNonZero(expected == 255) / double(kFrameWidth * kFrameHeight));
   }
 }
 
 TEST(BackgroundSubtractionStage, AnAppearingSquareIsItsShareOfTheFrame) {
   StageHarness harness(
       "{type: background_subtraction, params: {detect_shadows: false, output: masked}}");
-  const cv::Mat still(kHeight, kWidth, CV_8UC3, cv::Scalar(60, 80, 100));
+  const cv::Mat still(kFrameHeight, kFrameWidth, CV_8UC3, cv::Scalar(60, 80, 100));
   for (int i = 0; i < 6; ++i) harness.push(make_frame(still, i));
   cv::Mat with_square = still.clone();
   const cv::Rect square(20, 12, 16, 12);
   with_square(square).setTo(cv::Scalar(250, 250, 250));
   auto out = harness.push(make_frame(with_square, 6));
   ASSERT_TRUE(out.has_value());
-  EXPECT_DOUBLE_EQ(out->scalars.at("foreground"), 16.0 * 12 / (kWidth * kHeight));
+  EXPECT_DOUBLE_EQ(out->scalars.at("foreground"), 16.0 * 12 / (kFrameWidth * kFrameHeight));
   // masked: the square as it is, black everywhere else.
-  cv::Mat expected(kHeight, kWidth, CV_8UC3, cv::Scalar::all(0));
+  cv::Mat expected(kFrameHeight, kFrameWidth, CV_8UC3, cv::Scalar::all(0));
   expected(square).setTo(cv::Scalar(250, 250, 250));
   expect_identical(out->image(), expected);
 }
 
 TEST(MotionStage, ScoresTheMeanAbsoluteDifferenceOfGrayFrames) {
   StageHarness harness("{type: motion}");
-  const cv::Mat black(kHeight, kWidth, CV_8UC3, cv::Scalar::all(0));
+  const cv::Mat black(kFrameHeight, kFrameWidth, CV_8UC3, cv::Scalar::all(0));
   cv::Mat square = black.clone();
   square(cv::Rect(8, 8, 16, 12)).setTo(cv::Scalar::all(255));
-  const cv::Mat dim(kHeight, kWidth, CV_8UC3, cv::Scalar::all(51));
+  const cv::Mat dim(kFrameHeight, kFrameWidth, CV_8UC3, cv::Scalar::all(51));
   // Worked out by hand on a 64x48 frame (3072 pixels):
   //  - the first frame has nothing to compare with: 0; identical frames: 0;
   //  - a white 16x12 square appearing on black: 192 x 255 / (3072 x 255) = 0.0625;
@@ -101,7 +101,7 @@ TEST(MotionStage, MatchesAbsdiffOnAMovingRectangle) {
 
 TEST(MotionStage, ThresholdDropsStillFrames) {
   StageHarness harness("{type: motion, params: {threshold: 0.05}}");
-  const cv::Mat black(kHeight, kWidth, CV_8UC1, cv::Scalar(0));
+  const cv::Mat black(kFrameHeight, kFrameWidth, CV_8UC1, cv::Scalar(0));
   cv::Mat square = black.clone();
   square(cv::Rect(8, 8, 16, 12)).setTo(255);  // 0.0625 of the frame changes
   cv::Mat small_square = black.clone();
@@ -114,7 +114,7 @@ TEST(MotionStage, ThresholdDropsStillFrames) {
 
 // A smooth random texture, wide enough to slide a window over.
 cv::Mat texture() {
-  cv::Mat noise(kHeight + 40, kWidth + 40, CV_8UC3);
+  cv::Mat noise(kFrameHeight + 40, kFrameWidth + 40, CV_8UC3);
   cv::RNG rng(5);
   rng.fill(noise, cv::RNG::UNIFORM, cv::Scalar::all(0), cv::Scalar::all(255));
   cv::Mat smooth;
@@ -127,7 +127,7 @@ std::vector<cv::Mat> sliding(int frames, int step) {
   const auto source = texture();
   std::vector<cv::Mat> sequence;
   for (int i = 0; i < frames; ++i) {
-    sequence.push_back(source(cv::Rect(30 - step * i, 20, kWidth, kHeight)).clone());
+    sequence.push_back(source(cv::Rect(30 - step * i, 20, kFrameWidth, kFrameHeight)).clone());
   }
   return sequence;
 }
@@ -186,7 +186,7 @@ TEST(OpticalFlowStage, AGlobalShiftRightShowsItsSpeedInRed) {
   ASSERT_TRUE(out.has_value());
   EXPECT_NEAR(out->scalars.at("flow_mean"), 2.0, 0.5);
   // Rightwards is hue 0: red in the middle of the picture.
-  const auto centre = out->image().at<cv::Vec3b>(kHeight / 2, kWidth / 2);
+  const auto centre = out->image().at<cv::Vec3b>(kFrameHeight / 2, kFrameWidth / 2);
   EXPECT_GT(centre[2], 100);
   EXPECT_LT(centre[0], centre[2] / 3);
   EXPECT_LT(centre[1], centre[2] / 3);

@@ -1,5 +1,6 @@
 #include "tests/support/media.h"
 
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,6 +69,29 @@ std::int64_t frame_count(const std::string& path_or_url) {
               shell_quote(path_or_url)));
 }
 
+std::string probe(const std::string& path_or_url, const std::string& select,
+                  const std::string& entries, const std::string& extra) {
+  auto text =
+      capture("ffprobe -v error " + extra + (select.empty() ? "" : " -select_streams " + select) +
+              " -show_entries " + entries + " -of csv=p=0 " + shell_quote(path_or_url));
+  while (!text.empty() && (text.back() == '\n' || text.back() == ',')) text.pop_back();
+  return text;
+}
+
+std::string probe_video(const std::string& path_or_url, const std::string& entries,
+                        const std::string& extra) {
+  return probe(path_or_url, "v:0", entries, extra);
+}
+
+double psnr(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const auto log = run_shell("ffmpeg -nostdin -hide_banner -i " + shell_quote(a.string()) + " -i " +
+                             shell_quote(b.string()) + " -lavfi psnr -f null - 2>&1");
+  const auto at = log.output.find("average:");
+  if (at == std::string::npos) throw std::runtime_error("no PSNR in: " + log.output);
+  // "inf" when identical, which std::stod reads as infinity.
+  return std::stod(log.output.substr(at + 8));
+}
+
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream file(path, std::ios::binary);
   return {std::istreambuf_iterator<char>(file), {}};
@@ -76,6 +100,21 @@ std::string read_text(const std::filesystem::path& path) {
 nlohmann::json read_json(const std::filesystem::path& path) {
   std::ifstream file(path);
   return nlohmann::json::parse(file);
+}
+
+std::vector<nlohmann::json> read_json_lines(const std::filesystem::path& path) {
+  std::vector<nlohmann::json> records;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) records.push_back(nlohmann::json::parse(line));
+  return records;
+}
+
+int affinity_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) != 0)
+    throw std::runtime_error("sched_getaffinity failed");
+  return CPU_COUNT(&set);
 }
 
 std::vector<std::int64_t> ffprobe_pts(const std::filesystem::path& path) {

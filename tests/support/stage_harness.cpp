@@ -9,6 +9,21 @@
 
 namespace framepipe::testing {
 
+RunContext context_for(const std::filesystem::path& input, const std::filesystem::path& out_dir,
+                       SideData* side_data, StageMetrics* metrics) {
+  RunContext context{input.string(), out_dir, false, metrics};
+  context.side_data = side_data;
+  return context;
+}
+
+std::vector<Frame> decode_all(const std::filesystem::path& path, const std::string& entry) {
+  StageHarness harness(entry, context_for(path));
+  auto& source = dynamic_cast<SourceStage&>(harness.stage());
+  std::vector<Frame> frames;
+  while (auto frame = source.next()) frames.push_back(std::move(*frame));
+  return frames;
+}
+
 StageHarness::StageHarness(const std::string& yaml_entry, RunContext context) {
   stages::register_all(registry_);
   config_ = load_stage_text(yaml_entry, registry_);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +37,21 @@ class StageHarness {
   StageConfig config_;
   std::unique_ptr<Stage> stage_;
 };
+
+// A run's context for a stage reading `input` and writing under `out_dir`, with the run's side
+// data and the stage's metrics when given.
+RunContext context_for(const std::filesystem::path& input,
+                       const std::filesystem::path& out_dir = {}, SideData* side_data = nullptr,
+                       StageMetrics* metrics = nullptr);
+
+// Every frame the decode stage built from `entry` gives for `path`.
+std::vector<Frame> decode_all(const std::filesystem::path& path,
+                              const std::string& entry = "{type: decode}");
+
+// The harness's stage, which is a sink.
+inline SinkStage& sink_of(StageHarness& harness) {
+  return dynamic_cast<SinkStage&>(harness.stage());
+}
 
 // Drives the stage as the engine does, whatever its kind, up to the end of its life: a source
 // gives up to `frames.size()` frames (the given ones are not used), a transform or a sink gets

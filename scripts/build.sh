@@ -16,7 +16,9 @@ if [ "${1:-}" = "--runtime" ]; then
   cmake --build "$build" -j "$(nproc)" --target framepipe
 else
   "$root/scripts/install-deps.sh"
+  # A unity build too (the tests' files as well), with debug information: CI builds from scratch
+  # three times (here, scripts/sanitize.sh, scripts/tsan.sh), and this halves each.
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} \
-    -DCMAKE_UNITY_BUILD=OFF -DFRAMEPIPE_BUILD_TESTS=ON "$@" >/dev/null
+    -DCMAKE_UNITY_BUILD=ON -DFRAMEPIPE_BUILD_TESTS=ON "$@" >/dev/null
   cmake --build "$build" -j "$(nproc)"
 fi

@@ -5,7 +5,8 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/install-deps.sh"
 build="$root/build-asan"
-cmake -S "$root" -B "$build" -DFRAMEPIPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S "$root" -B "$build" -DFRAMEPIPE_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_UNITY_BUILD=ON >/dev/null
 cmake --build "$build" -j "$(nproc)"
 cd "$build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

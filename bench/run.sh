@@ -2,7 +2,7 @@
 # The whole benchmark suite in one run, on the same inputs: decode only, blur + canny + encode,
 # HOG people detection, memory, scaling, profiling cost, batch. Rewrites the generated part of
 # bench/RESULTS.md (between its markers) and bench/results.svg; the rest of RESULTS.md (the
-# performance work and its history) is kept. Takes about 15 minutes on 2 cores at the defaults.
+# performance work and its history) is kept. Takes about 25 minutes on 2 cores at the defaults.
 # Usage: bench/run.sh [REPS]   (default 3; BUILD=build-other picks another build folder)
 set -euo pipefail
 reps=${1:-3}
@@ -10,12 +10,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 [ -x "$build/bench/blur_canny_tbb" ] || { echo "build first: scripts/build.sh" >&2; exit 1; }
 : > "$work/ratios.tsv"
+# section TITLE COMMAND [ENVIRONMENT]: COMMAND is a bench/ script and its arguments;
+# ENVIRONMENT, NAME=value words it runs with.
 section() {
   echo "### $1"
   echo
-  echo "Command: \`$2\`."
+  echo "Command: \`${3:+$3 }$2\`."
   echo
-  "$here"/$2
+  env ${3:-} "$here"/$2
   echo
 }
 generated=$(mktemp)
@@ -29,6 +31,8 @@ generated=$(mktemp)
   echo
   section "Decode only: framepipe (decode → discard) vs \`ffmpeg -threads N -i IN -f null -\`" "decode_vs_ffmpeg.sh $reps 1 $(nproc)"
   section "Blur + canny + encode: framepipe vs the ffmpeg CLI, the OpenCV loop and a hand-written parallel_pipeline" "blur_canny.sh $reps"
+  section "Blur + canny + encode at 720p" "blur_canny.sh $reps" BC_INPUT=720p
+  section "Blur + canny + encode on vtest.avi" "blur_canny.sh $reps" BC_INPUT=vtest
   section "HOG people detection on vtest.avi" "hog_vs_loop.sh $reps 100"
   section "Memory: peak RSS on a 10 s and a 60 s 1080p clip" "memory.sh 1"
   section "Scaling and overlap efficiency" "scaling.sh $reps"

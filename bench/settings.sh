@@ -5,13 +5,18 @@
 # Markdown table: fps, speed-up over the first variant, CPU seconds.
 # Usage: bench/settings.sh CONFIG REPS VARIANT...
 #   e.g. bench/settings.sh bench/work/blur-canny.yaml 5 - stages.decode.params.threads=1
+# SETTINGS_INPUT=720p uses a 1280x720 clip of the same kind instead.
 set -euo pipefail
 [ $# -ge 3 ] || { echo "usage: $0 CONFIG REPS VARIANT..." >&2; exit 2; }
 config=$1 reps=$2
 shift 2
 variants=("$@")
 source "$(dirname "$0")/lib.sh"
-clip=$(make_clip 1080p-h264-10s.mp4 1920x1080 10)
+case ${SETTINGS_INPUT:-1080p} in
+  1080p) clip=$(make_clip 1080p-h264-10s.mp4 1920x1080 10) described="1920x1080 H.264" ;;
+  720p) clip=$(make_clip 720p-h264-10s.mp4 1280x720 10) described="1280x720 H.264" ;;
+  *) echo "SETTINGS_INPUT is 1080p or 720p, not '$SETTINGS_INPUT'" >&2; exit 2 ;;
+esac
 frames=$(frame_count "$clip")
 for v in "${!variants[@]}"; do : > "$work/settings-$v.txt"; done
 for _ in $(seq "$reps"); do
@@ -32,4 +37,4 @@ for v in "${!variants[@]}"; do
     printf "| %s | %.1f | %.3f | %.2f |\n", name, n / w, b / w, c }'
 done
 echo
-echo "$(basename "$config") on $frames frames of 1920x1080 H.264; median of $reps interleaved runs; $(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)."
+echo "$(basename "$config") on $frames frames of $described; median of $reps interleaved runs; $(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)."

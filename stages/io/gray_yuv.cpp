@@ -77,14 +77,14 @@ GrayToYuv::GrayToYuv(AVPixelFormat format, const MakeScaler& make_scaler) {
     }
   }
   chroma_ = chroma;
-  luma_ = table;
+  luma_.emplace(table);
 }
 
 void GrayToYuv::convert(const cv::Mat& gray, cv::Size padded, AVFrame& picture) const {
   const cv::Size size = gray.size() + padded;
   cv::Mat luma(size, CV_8UC1, picture.data[0], static_cast<std::size_t>(picture.linesize[0]));
   cv::Mat inside = luma(cv::Rect(cv::Point(), gray.size()));
-  cv::LUT(gray, luma_, inside);
+  luma_->apply(gray, inside);
   // Padding repeats the last column, then the last row (which then holds the padded corner).
   for (int x = gray.cols; x < size.width; ++x) luma.col(gray.cols - 1).copyTo(luma.col(x));
   for (int y = gray.rows; y < size.height; ++y) luma.row(gray.rows - 1).copyTo(luma.row(y));

@@ -3,12 +3,15 @@
 #include <cstdint>
 #include <functional>
 #include <opencv2/core.hpp>
+#include <optional>
 
 extern "C" {
 #include <libavutil/frame.h>
 #include <libavutil/pixfmt.h>
 #include <libswscale/swscale.h>
 }
+
+#include "stages/io/byte_table.h"
 
 namespace framepipe::stages {
 
@@ -27,14 +30,14 @@ class GrayToYuv {
   // swscale's output for a level is not one value wherever the level stands (then the caller
   // keeps using swscale).
   GrayToYuv(AVPixelFormat format, const MakeScaler& make_scaler);
-  bool usable() const { return !luma_.empty(); }
+  bool usable() const { return luma_.has_value(); }
 
   // `gray`, padded by repeating its last `padded` columns and rows, into `picture` (allocated
   // in the format, at least gray's size plus `padded`).
   void convert(const cv::Mat& gray, cv::Size padded, AVFrame& picture) const;
 
  private:
-  cv::Mat luma_;  // 1x256 table
+  std::optional<ByteTable> luma_;  // of 256 levels
   std::uint8_t chroma_ = 128;
   int log2_chroma_w_ = 0;
   int log2_chroma_h_ = 0;

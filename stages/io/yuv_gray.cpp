@@ -14,6 +14,8 @@ extern "C" {
 #include <libswscale/swscale.h>
 }
 
+#include "stages/io/byte_table.h"
+
 namespace framepipe::stages {
 
 namespace {
@@ -78,15 +80,15 @@ const std::uint8_t* plane_row(const AVFrame& frame, const AVComponentDescriptor&
 // Full-range luma as BGR2GRAY sees a colourless picture: limited range stretched.
 cv::Mat stretched_luma(const cv::Mat& luma, bool full_range) {
   if (full_range) return luma.clone();
-  static const cv::Mat stretch = [] {
+  static const ByteTable stretch = [] {
     cv::Mat table(1, 256, CV_8UC1);
     for (int y = 0; y < 256; ++y) {
       table.at<uchar>(y) = cv::saturate_cast<uchar>((y - 16) * 255.0 / 219.0);
     }
-    return table;
+    return ByteTable(table);
   }();
   cv::Mat gray;
-  cv::LUT(luma, stretch, gray);
+  stretch.apply(luma, gray);
   return gray;
 }
 

@@ -55,7 +55,8 @@ class ImageItemsTest : public ::testing::Test {
   // batch.json's entries by their relative name.
   std::map<std::string, nlohmann::json> entries() const {
     std::map<std::string, nlohmann::json> by_name;
-    for (const auto& entry : read_json(out_ / "report/batch.json")["files"])
+    const auto batch = read_json(out_ / "report/batch.json");
+    for (const auto& entry : batch["files"])
       by_name[entry["relative"].get<std::string>()] = entry;
     return by_name;
   }

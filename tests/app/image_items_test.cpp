@@ -3,12 +3,17 @@
 // own; outputs are cv::imwrite's bytes of the direct OpenCV calls; a damaged JPEG fails alone;
 // --resume skips every done image, also past a manifest saved in groups.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
+#include <thread>
 
 #include "tests/support/media.h"
 
@@ -56,8 +61,7 @@ class ImageItemsTest : public ::testing::Test {
   std::map<std::string, nlohmann::json> entries() const {
     std::map<std::string, nlohmann::json> by_name;
     const auto batch = read_json(out_ / "report/batch.json");
-    for (const auto& entry : batch["files"])
-      by_name[entry["relative"].get<std::string>()] = entry;
+    for (const auto& entry : batch["files"]) by_name[entry["relative"].get<std::string>()] = entry;
     return by_name;
   }
 
@@ -142,6 +146,75 @@ TEST_F(ImageItemsTest, ResumeSkipsEveryDoneImageOfAManifestSavedInGroups) {
   EXPECT_EQ(totals["skipped"].get<int>(), 249);
   EXPECT_EQ(totals["ok"].get<int>(), 1);
   EXPECT_EQ(read_text(out_ / "copy3/07.jpg"), reference_jpeg(in_ / "copy3/07.jpg"));
+}
+
+// Ctrl-C in the middle of a folder's images: the images done are complete, recorded and
+// reported ok; the rest are cancelled with nothing left of them; --resume does only the rest.
+TEST_F(ImageItemsTest, InterruptedImagesKeepWhatIsDoneAndResumeDoesTheRest) {
+  jpegs(in_, 60);
+  // 40 ms per image, two at a time: about 1.2 s for the 60.
+  std::ofstream(dir_ / "edges.yaml") << "stages:\n"
+                                        "  - {type: decode}\n"
+                                        "  - {type: sleep, concurrency: 2, params: {ms: 40}}\n"
+                                        "  - {type: write_images}\n";
+  std::vector<std::string> args = {kBinary,       "run",        (dir_ / "edges.yaml").string(),
+                                   "-i",          in_.string(), "-o",
+                                   out_.string(), "--quiet"};
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, kBinary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+  const auto written = [&] {
+    int count = 0;
+    for (int i = 0; i < 60; ++i) {
+      char name[8];
+      std::snprintf(name, sizeof name, "%02d.jpg", i);
+      count += fs::exists(out_ / name);
+    }
+    return count;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (written() < 5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+
+  const auto files = entries();
+  ASSERT_EQ(files.size(), 60u);
+  int ok = 0;
+  for (const auto& [name, entry] : files) {
+    const bool done = entry["status"] == "ok";
+    ok += done;
+    if (!done) {
+      EXPECT_EQ(entry["status"], "cancelled") << name;
+    }
+    EXPECT_EQ(fs::exists(out_ / name), done) << name;
+    if (done) {
+      // Complete: cv::imwrite's bytes of the decoded picture.
+      std::vector<unsigned char> expected;
+      ASSERT_TRUE(cv::imencode(".jpg", cv::imread((in_ / name).string()), expected));
+      EXPECT_EQ(read_text(out_ / name), std::string(expected.begin(), expected.end())) << name;
+    }
+  }
+  EXPECT_GE(ok, 5);
+  EXPECT_LT(ok, 60) << "the interrupt came too late to test anything";
+  EXPECT_EQ(read_json(out_ / ".framepipe-manifest.json")["files"].size(),
+            static_cast<std::size_t>(ok));
+  for (const auto& entry : fs::recursive_directory_iterator(out_)) {
+    const auto name = entry.path().filename().string();
+    EXPECT_TRUE(!name.starts_with(".") || name == ".framepipe-manifest.json") << entry.path();
+  }
+
+  const auto resumed = run("--resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto totals = read_json(out_ / "report/batch.json")["totals"];
+  EXPECT_EQ(totals["skipped"].get<int>(), ok);
+  EXPECT_EQ(totals["ok"].get<int>(), 60 - ok);
+  EXPECT_EQ(written(), 60);
 }
 
 }  // namespace

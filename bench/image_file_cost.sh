@@ -2,7 +2,8 @@
 # What one image costs a batch today (issue 21): FILES 16x16 JPEGs through a null pipeline
 # (decode → discard), with the profiler and per-file reports (the default) and without
 # (pipeline.profile: false), against FEW files so that the start-up drops out of the difference.
-# Each image is still a file of its own: graph build, manifest entry, report folder.
+# Since issue 21 item 4 a folder's images flow through one graph (no graph, report folder or
+# manifest save per image); BUILD=other-build measures another build (the one before).
 # Usage: bench/image_file_cost.sh [REPS] [FILES] [FEW]   (default 3, 200, 20)
 set -euo pipefail
 reps=${1:-3}

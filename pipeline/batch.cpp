@@ -6,13 +6,16 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <system_error>
 #include <thread>
 
 #include "pipeline/batch_file.h"
 #include "pipeline/flight_budget.h"
+#include "pipeline/inputs.h"
 #include "pipeline/isolated_file.h"
+#include "pipeline/item.h"
 #include "pipeline/manifest.h"
 #include "pipeline/run.h"
 
@@ -36,10 +39,12 @@ std::string unsafe_relative_name(const fs::path& relative) {
 
 class BatchRun {
  public:
+  // `images`: inputs that go through one graph together (run_items), on the first worker.
   BatchRun(const Config& config, const InputProvider& next, const BatchOptions& options,
-           int max_workers)
+           int max_workers, std::vector<BatchInput> images = {})
       : config_(config),
         next_input_(next),
+        images_(std::move(images)),
         options_(options),
         threads_(config.threads > 0 ? config.threads : oneapi::tbb::info::default_concurrency()),
         // Each file's thread waits in the arena for its graph; reserving it a slot lets it
@@ -87,6 +92,7 @@ class BatchRun {
   double since_start_s() const { return static_cast<double>(steady_now_ns() - start_ns_) / 1e9; }
 
   void work(int slot) {
+    if (slot == 0 && !images_.empty()) run_items(slot);
     // Under pipeline.isolation: process, this thread's worker process, kept for its files.
     FileWorker worker({options_.worker_program, options_.cancel});
     for (;;) {
@@ -114,18 +120,95 @@ class BatchRun {
     }
   }
 
-  void process(FileOutcome& outcome, FileWorker& worker, RunProgress*& live) {
+  FileOutcome& take(BatchInput input) {
+    std::lock_guard lock(take_mutex_);
+    auto& taken = files_.emplace_back();
+    taken.input = std::move(input);
+    return taken;
+  }
+
+  // Settles what needs no run: a file complete from an earlier run (--resume), or one whose
+  // name cannot place its outputs. True when it did.
+  bool settled_without_run(FileOutcome& outcome) const {
     const auto& input = outcome.input;
-    const auto key = input.relative.generic_string();
-    if (options_.resume && manifest_.is_complete(key, input.path, fingerprint_)) {
+    if (options_.resume &&
+        manifest_.is_complete(input.relative.generic_string(), input.path, fingerprint_)) {
       outcome.status = "skipped";
-      return;
+      return true;
     }
     if (const auto problem = unsafe_relative_name(input.relative); !problem.empty()) {
       outcome.status = "failed";
       outcome.error = input.path.string() + ": " + problem;
-      return;
+      return true;
     }
+    return false;
+  }
+
+  // The batch's images, all through one graph built once (pipeline/item.h): the source asks
+  // for them one by one, and each ends as its own file's outcome, recorded in the manifest in
+  // groups. Images the run never reached (it was cancelled, or failed to start) end cancelled
+  // or failed.
+  void run_items(int slot) {
+    std::size_t next = 0;
+    Config items_config = config_;
+    items_config.input_path.clear();
+    RunEnvironment environment{&arena_, &budget_, options_.cancel, nullptr};
+    environment.next_item = [&]() -> ItemPtr {
+      while (next < images_.size() && !cancelled()) {
+        auto& outcome = take(images_[next++]);
+        outcome.slot = slot;
+        outcome.start_s = since_start_s();
+        if (settled_without_run(outcome)) {
+          outcome.end_s = outcome.start_s;
+          finished(outcome, nullptr);
+          continue;
+        }
+        const auto& input = outcome.input;
+        RunProgress* live = options_.progress
+                                ? &options_.progress->started(input, file_size_or_zero(input.path))
+                                : nullptr;
+        return std::make_shared<Item>(
+            input.path.string(), (fs::path(config_.output_dir) / input.relative.parent_path()),
+            [this, &outcome, live](const Item&, const Item::Outcome& done) {
+              item_done(outcome, live, done);
+            });
+      }
+      return nullptr;
+    };
+    const auto run = run_pipeline(items_config, environment);
+    while (next < images_.size()) {
+      auto& outcome = take(images_[next++]);
+      outcome.slot = slot;
+      outcome.start_s = outcome.end_s = since_start_s();
+      if (cancelled()) {
+        outcome.status = "cancelled";
+        outcome.error = "not started: the batch was cancelled";
+      } else {
+        outcome.status = "failed";
+        outcome.error = outcome.input.path.string() + ": " +
+                        (run.error ? run.error->to_string() : "not read by the run");
+      }
+      finished(outcome, nullptr);
+    }
+    std::lock_guard lock(manifest_mutex_);
+    if (unsaved_ > 0) save_manifest();
+  }
+
+  void item_done(FileOutcome& outcome, RunProgress* live, const Item::Outcome& done) {
+    outcome.status = done.status;
+    outcome.error = done.error;
+    outcome.frames = done.frames;
+    outcome.outputs = done.outputs;
+    outcome.end_s = since_start_s();
+    outcome.wall_s = outcome.end_s - outcome.start_s;
+    if (outcome.status == "ok") record(outcome.input.relative.generic_string(), outcome, true);
+    finished(outcome, live);
+  }
+
+  void process(FileOutcome& outcome, FileWorker& worker, RunProgress*& live) {
+    const auto& input = outcome.input;
+    const auto key = input.relative.generic_string();
+    if (settled_without_run(outcome)) return;
     if (options_.progress) live = &options_.progress->started(input, file_size_or_zero(input.path));
     outcome = config_.isolation == Isolation::process ? run_in_worker(worker, input, live)
                                                       : run_here(input, live);
@@ -163,18 +246,31 @@ class BatchRun {
   }
 
   // A manifest that cannot be saved fails the batch (BatchResult::manifest_error), not the
-  // file: its outputs are complete.
-  void record(const std::string& key, const FileOutcome& outcome) {
+  // file: its outputs are complete. `grouped` (an image of run_items): saved with the others
+  // of its group, once kManifestGroup records or kManifestGroupNs have gathered, and at the
+  // end, instead of one save (and fsync) per file.
+  void record(const std::string& key, const FileOutcome& outcome, bool grouped = false) {
     std::lock_guard lock(manifest_mutex_);
+    manifest_.add(key, outcome.input.path, fingerprint_, outcome.status, outcome.outputs);
+    ++unsaved_;
+    if (grouped && unsaved_ < kManifestGroup && steady_now_ns() - saved_ns_ < kManifestGroupNs) {
+      return;
+    }
+    save_manifest();
+  }
+
+  // With manifest_mutex_ held.
+  void save_manifest() {
     try {
-      manifest_.record(key, outcome.input.path, fingerprint_, outcome.status, outcome.outputs);
+      manifest_.save();
       // A save writes every record so far: one that succeeds catches up on the failed ones.
       result_.manifest_error.clear();
-      result_.unrecorded = 0;
+      unsaved_ = 0;
+      saved_ns_ = steady_now_ns();
     } catch (const std::exception& e) {
       result_.manifest_error = e.what();
-      ++result_.unrecorded;
     }
+    result_.unrecorded = unsaved_;
   }
 
   void finished(const FileOutcome& outcome, const RunProgress* live) {
@@ -196,12 +292,18 @@ class BatchRun {
   const std::int64_t start_ns_ = steady_now_ns();
   const Config& config_;
   const InputProvider& next_input_;
+  const std::vector<BatchInput> images_;
   const BatchOptions& options_;
   const int threads_;
   oneapi::tbb::task_arena arena_;
   FlightBudget budget_;
   Manifest manifest_;
   std::mutex manifest_mutex_;
+  // A crash loses at most this many images' records, or this long's (--resume redoes them).
+  static constexpr int kManifestGroup = 100;
+  static constexpr std::int64_t kManifestGroupNs = 1'000'000'000;
+  int unsaved_ = 0;  // completed files recorded since the last save that succeeded
+  std::int64_t saved_ns_ = steady_now_ns();
   const std::string fingerprint_;
   const int parallel_;  // files at once
   const Config worker_config_;
@@ -235,12 +337,30 @@ BatchResult run_batch(const Config& config, const std::vector<BatchInput>& input
     for (const auto& input : inputs) bytes += file_size_or_zero(input.path);
     options.progress->set_totals(static_cast<int>(inputs.size()), bytes);
   }
+  // Images go through one graph together when every stage can take them as items; the other
+  // files run one by one.
+  std::vector<BatchInput> images;
+  std::vector<BatchInput> files;
+  const bool as_items = config.isolation == Isolation::thread && takes_items(config);
+  for (const auto& input : inputs) {
+    (as_items && is_image_name(input.path.string()) ? images : files).push_back(input);
+  }
   std::size_t next = 0;
   const InputProvider provider = [&]() -> std::optional<BatchInput> {
-    if (next >= inputs.size()) return std::nullopt;
-    return inputs[next++];
+    if (next >= files.size()) return std::nullopt;
+    return files[next++];
   };
-  return BatchRun(config, provider, options, static_cast<int>(inputs.size())).run();
+  const int jobs = static_cast<int>(files.size() + (images.empty() ? 0 : 1));
+  auto result = BatchRun(config, provider, options, jobs, std::move(images)).run();
+  if (!as_items) return result;
+  // In input order again.
+  std::map<std::string, std::size_t> position;
+  for (std::size_t i = 0; i < inputs.size(); ++i) position[inputs[i].path.string()] = i;
+  std::stable_sort(result.files.begin(), result.files.end(),
+                   [&](const FileOutcome& a, const FileOutcome& b) {
+                     return position.at(a.input.path.string()) < position.at(b.input.path.string());
+                   });
+  return result;
 }
 
 BatchResult run_batch_from(const Config& config, const InputProvider& next,

@@ -43,6 +43,7 @@ struct Config {
   std::string input_path;          // a file or a folder
   InputSelection input_selection;  // which files of a folder
   InputWindow input_window;        // the part of each input a run covers
+  double sequence_fps = 0;         // input.fps: a numbered image sequence's rate; 0: libav's 25
   int sample_files = 0;            // a batch runs this many of its files, spread; 0: all
   std::string output_dir = "out";
   bool overwrite = false;

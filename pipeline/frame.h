@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/item.h"
+
 namespace framepipe {
 
 // A time base or frame rate as an exact fraction, as libav keeps them.
@@ -92,6 +94,9 @@ class Frame {
   Rational frame_rate;        // nominal rate of the source stream, when known
   PictureTags tags;           // colour and orientation, as the source described them
   std::string source;         // the input file this frame came from
+  // In a run over many items (pipeline/item.h): the item this frame belongs to, which names
+  // its outputs and takes its failure; null in a run over one input.
+  ItemPtr item;
   // Results that stages attach and sinks write out; branch copies carry their own copy.
   std::vector<Detection> detections;      // what detectors found, in the order they added it
   std::map<std::string, double> scalars;  // per-frame measurements, e.g. "motion"

@@ -136,12 +136,33 @@ class GraphRun {
                              [&](StageCall&) { stage.sink->consume(*frame); });
         }
       } catch (...) {
-        fail(stage, frame->index, describe(std::current_exception()));
+        fail_frame(stage, *frame, describe(std::current_exception()));
       }
       stage.counts->items.fetch_add(1, std::memory_order_relaxed);
+    } else if (frame->item && !frame->dropped()) {
+      stopped(*frame->item);
     }
     hand_on(index);
     return frame;
+  }
+
+  // A frame of an item fails its item alone: the frame flows on dropped and the run goes on.
+  // Any other frame's failure stops the run.
+  void fail_frame(const GraphStage& stage, Frame& frame, const std::string& message) {
+    if (!frame.item) return fail(stage, frame.index, message);
+    frame.item->fail(
+        RunError{frame.item->path(), stage.config->name, stage.config->type, -1, message}
+            .to_string());
+    frame.drop();
+  }
+
+  // An item whose frames the stopping run passes on without calling the stages is not done.
+  void stopped(Item& item) const {
+    if (options_.cancel && options_.cancel->load()) {
+      item.cancel(item.path() + ": cancelled; its outputs were removed");
+    } else {
+      item.fail(item.path() + ": not processed: the run stopped on another file's failure");
+    }
   }
 
   // Runs a sink's prepare() on one frame, before the frame queues for consume().
@@ -152,7 +173,7 @@ class GraphRun {
       observers_.observe({index, CallKind::prepare, frame->index},
                          [&](StageCall&) { stage.sink->prepare(*frame); });
     } catch (...) {
-      fail(stage, frame->index, describe(std::current_exception()));
+      fail_frame(stage, *frame, describe(std::current_exception()));
     }
     return frame;
   }
@@ -279,8 +300,13 @@ class GraphRun {
         break;
       }
       stage.counts->items.fetch_add(1, std::memory_order_relaxed);
-      if (stop_) break;
+      if (frame->item) frame->item->count_frame();
+      if (stop_) {
+        if (frame->item) stopped(*frame->item);
+        break;
+      }
       frame->index = index;
+      if (frame->item) frame->source = frame->item->path();
       if (frame->source.empty()) frame->source = input_path_;
       if (frame->deferred() && !observers_.empty()) frame->watch_conversion(&conversions_);
       frame->hold_flight_slot(std::move(slot));

@@ -50,7 +50,8 @@ std::string config_fingerprint(const Config& config) {
   if (json["input"]["include"] == nlohmann::ordered_json(InputSelection::default_include())) {
     json["input"]["include"] = video_globs();
   }
-  for (const char* key : {"start", "duration", "frames"}) {
+  // A sequence's rate left at libav's (0) keeps the fingerprint of before the key existed.
+  for (const char* key : {"start", "duration", "frames", "fps"}) {
     if (json["input"][key] == 0) json["input"].erase(key);
   }
   // FNV-1a: stable across builds and machines, unlike std::hash.
@@ -146,14 +147,20 @@ bool Manifest::is_complete(const std::string& key, const fs::path& input,
 
 void Manifest::record(const std::string& key, const fs::path& input, const std::string& config_hash,
                       const std::string& status, const std::vector<fs::path>& outputs) {
+  add(key, input, config_hash, status, outputs);
+  save();
+}
+
+void Manifest::add(const std::string& key, const fs::path& input, const std::string& config_hash,
+                   const std::string& status, const std::vector<fs::path>& outputs) {
   std::lock_guard lock(mutex_);
   auto& entry = entries_[key];
   entry = {file_size_or_zero(input), mtime_ns(input), config_hash, status, {}};
   for (const auto& output : outputs) entry.outputs.push_back(output.string());
-  save();
 }
 
 void Manifest::save() const {
+  std::lock_guard lock(mutex_);
   nlohmann::json files = nlohmann::json::object();
   for (const auto& [key, entry] : entries_) {
     files[key] = {{"size", entry.size},

@@ -44,11 +44,15 @@ class Manifest {
   void record(const std::string& key, const std::filesystem::path& input,
               const std::string& config_hash, const std::string& status,
               const std::vector<std::filesystem::path>& outputs);
+  // record() without the save, for a batch that saves many small files' records at once.
+  void add(const std::string& key, const std::filesystem::path& input,
+           const std::string& config_hash, const std::string& status,
+           const std::vector<std::filesystem::path>& outputs);
+  // Saves every record so far, as record() does; throws like it.
+  void save() const;
   std::filesystem::path path() const { return path_; }
 
  private:
-  void save() const;
-
   std::filesystem::path path_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry> entries_;      // this manifest's, saved by record()

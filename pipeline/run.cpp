@@ -89,6 +89,15 @@ std::string RunResult::damage_summary() const {
          " frames decoded";
 }
 
+bool takes_items(const Config& config) {
+  return config.input_window.whole() &&
+         std::all_of(config.stages.begin(), config.stages.end(), [](const StageConfig& stage) {
+           const auto& info = *stage.info;
+           return info.takes_items ||
+                  (info.kind == StageKind::transform && info.ordering == Ordering::parallel);
+         });
+}
+
 RunResult run_pipeline(const Config& config, const RunEnvironment& environment) {
   RunResult result;
   result.input_path = config.input_path;
@@ -112,10 +121,16 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
       instances.push_back(
           stage_config.info->create(StageSetup{stage_config.name, stage_config.params}));
       graph_stages.push_back(bind_stage(stage_config, *instances.back(), counts[i]));
-      RunContext context{config.input_path, config.output_dir,
-                         config.overwrite,  profiler ? &profiler->metrics(i) : nullptr,
-                         stage_config.name, environment.cancel,
-                         &side_data,        config.input_window};
+      RunContext context{config.input_path,
+                         config.output_dir,
+                         config.overwrite,
+                         profiler ? &profiler->metrics(i) : nullptr,
+                         stage_config.name,
+                         environment.cancel,
+                         &side_data,
+                         config.input_window,
+                         environment.next_item ? &environment.next_item : nullptr,
+                         config.sequence_fps};
       observers.observe({i, CallKind::open}, [&](StageCall&) { instances.back()->open(context); });
       ++opened;
     } catch (...) {

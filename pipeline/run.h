@@ -112,7 +112,15 @@ struct RunEnvironment {
   // Notified of every stage call, besides the profiler (which is attached when the config's
   // profile is on). Must outlive the run.
   std::vector<StageObserver*> observers{};
+  // Set for a run over many items (pipeline/item.h) instead of config.input_path: what the
+  // source asks for each next one. Every stage must take items (StageInfo::takes_items, or a
+  // parallel transform): see takes_items(config).
+  NextItem next_item{};
 };
+
+// Whether a run over many items can run `config`: its source and sinks take items, its
+// transforms are parallel (they keep no state from frame to frame), and it covers whole inputs.
+bool takes_items(const Config& config);
 
 // Runs a validated config over config.input_path: creates and opens every stage (a stage whose
 // class does not match its declared kind fails the run with a logic_error's message), runs the

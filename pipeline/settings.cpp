@@ -178,6 +178,13 @@ std::vector<SettingsSection> make_settings() {
                 .range(0, std::int64_t{1} << 40),
             [](auto& c) -> auto& { return c.input_window.frames; }),
         bound(
+            ParamSpec::number("fps", 0,
+                              "frames per second of a numbered image sequence given as the "
+                              "input (`frames/%06d.png`); `0`: libav's 25. Other inputs keep "
+                              "their own rate")
+                .range(0, 1000),
+            [](auto& c) -> auto& { return c.sequence_fps; }),
+        bound(
             ParamSpec::integer("sample_files", 0,
                                "a batch runs only this many of its files, spread evenly over "
                                "their sorted list (`--sample-files`); `0`: all")

@@ -56,6 +56,12 @@ struct RunContext {
   // for later stages. Null when the stage runs alone (a unit test without one).
   SideData* side_data = nullptr;
   InputWindow window{};  // what part of the input the source gives
+  // Set in a run over many items (pipeline/item.h; only for stages whose StageInfo::takes_items
+  // says they can): input_path is empty, the source asks this for each item and tags its frames
+  // with it (Frame::item), and sinks name each frame's outputs from frame.item.
+  const NextItem* next_item = nullptr;
+  // input.fps: the frame rate of a numbered image sequence (frames/%06d.png); 0: libav's 25.
+  double sequence_fps = 0;
 };
 
 // The threading contract, written once:
@@ -164,6 +170,10 @@ struct StageInfo {
   // The fields of those templates the stage fills in itself, besides the engine's {stem}, {ext}
   // and {stage}: "frame" for {frame} and {frame:06}. Validation refuses any other field.
   std::vector<std::string> name_fields{};
+  // The stage works in a run over many items (RunContext::next_item): a source that reads each
+  // item it is given, a sink that names its outputs by each frame's item and commits them as it
+  // goes. Parallel transforms keep no state and need not say so.
+  bool takes_items = false;
   // A transform's PixelProperties under the given parameters; unset: none.
   std::function<PixelProperties(const Params&)> pixel_properties{};
 

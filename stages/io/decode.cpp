@@ -23,6 +23,7 @@ extern "C" {
 }
 
 #include "pipeline/inputs.h"
+#include "pipeline/run_error.h"
 #include "pipeline/sequence_pattern.h"
 #include "pipeline/stage.h"
 #include "stages/io/demuxed_input.h"
@@ -212,7 +213,8 @@ class Decode : public SourceStage {
           .range(1, 16384LL * 16384);
 
   explicit Decode(const Params& params)
-      : threads_(params[threads]),
+      : params_(params),
+        threads_(params[threads]),
         wanted_stream_(static_cast<int>(params[stream])),
         skip_damage_(params[on_decode_error] == "skip"),
         max_error_rate_(params[max_decode_error_rate]),
@@ -223,6 +225,11 @@ class Decode : public SourceStage {
   void open(const RunContext& context) override {
     libav::quiet_logging();
     metrics_ = context.metrics;
+    if (context.next_item) {
+      next_item_ = context.next_item;
+      stage_name_ = context.stage_name;
+      return;
+    }
     path_ = context.input_path;
     network_.cancel = context.cancel;
     still_ = is_image_name(path_);
@@ -239,6 +246,10 @@ class Decode : public SourceStage {
       if (const auto gap = sequence_gap(path_)) {
         throw std::runtime_error("'" + path_ + "': the numbered sequence has a gap: " + *gap +
                                  "; its frames would stop there: fill the gap or renumber");
+      }
+      if (context.sequence_fps > 0) {
+        const AVRational rate = av_d2q(context.sequence_fps, 1001000);
+        network_.framerate = std::to_string(rate.num) + "/" + std::to_string(rate.den);
       }
     }
     AVFormatContext* format = nullptr;
@@ -323,6 +334,7 @@ class Decode : public SourceStage {
   }
 
   std::optional<Frame> next() override {
+    if (next_item_) return next_item_frame();
     if (jpeg_) return next_jpeg();
     if (window_ended_) return std::nullopt;
     if (!reading_) start_reading();
@@ -390,6 +402,34 @@ class Decode : public SourceStage {
     frame.time_base = time_base_;
     frame.duration = 1;
     return frame;
+  }
+
+  // In a run over many items (images): each item's one picture, read by a decoder of its own
+  // with these settings, as a run over that one file would read it. An item that cannot be read
+  // fails alone, naming its file, and the next one is read.
+  std::optional<Frame> next_item_frame() {
+    for (;;) {
+      auto item = (*next_item_)();
+      if (!item) return std::nullopt;
+      try {
+        Decode reader(params_);
+        RunContext context;
+        context.input_path = item->path();
+        context.metrics = metrics_;
+        reader.open(context);
+        auto frame = reader.next();
+        if (!frame) throw std::runtime_error("'" + item->path() + "' holds no picture");
+        packets_ += reader.packets_;
+        frames_ += reader.frames_;
+        for (const auto& [format, frames] : reader.frames_by_format_) {
+          frames_by_format_[format] += frames;
+        }
+        frame->item = std::move(item);
+        return frame;
+      } catch (const std::exception& e) {
+        item->fail(RunError{item->path(), stage_name_, "decode", -1, e.what()}.to_string());
+      }
+    }
   }
 
   // Publishes what the stages after this one need of the input, for them to read in their
@@ -601,6 +641,9 @@ class Decode : public SourceStage {
     return frame;
   }
 
+  Params params_;                        // for each item's own reader
+  const NextItem* next_item_ = nullptr;  // set in a run over many items
+  std::string stage_name_;
   int threads_;
   int wanted_stream_;
   bool skip_damage_;
@@ -654,15 +697,17 @@ StageInfo decode_stage() {
                   Decode::max_decode_error_rate, Decode::autorotate, Decode::max_pixels,
                   network_input::timeout_ms, network_input::retries, network_input::tls_ca_file},
        .helper_threads_phase = "decode",
-       .check = [](const Params& params) {
-         std::vector<std::string> problems;
-         const auto& ca_file = params[network_input::tls_ca_file];
-         std::error_code ignored;
-         if (!ca_file.empty() && !std::filesystem::is_regular_file(ca_file, ignored)) {
-           problems.push_back("'tls_ca_file': no file '" + ca_file + "'");
-         }
-         return problems;
-       }});
+       .check =
+           [](const Params& params) {
+             std::vector<std::string> problems;
+             const auto& ca_file = params[network_input::tls_ca_file];
+             std::error_code ignored;
+             if (!ca_file.empty() && !std::filesystem::is_regular_file(ca_file, ignored)) {
+               problems.push_back("'tls_ca_file': no file '" + ca_file + "'");
+             }
+             return problems;
+           },
+       .takes_items = true});
 }
 
 }  // namespace framepipe::stages

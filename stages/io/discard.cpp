@@ -17,7 +17,8 @@ StageInfo discard_stage() {
   return stage_info<Discard>(
       {.type = "discard",
        .summary = "Drops frames without reading their pixels: measures the stages before it.",
-       .example = "- { name: sink, type: discard }"});
+       .example = "- { name: sink, type: discard }",
+       .takes_items = true});
 }
 
 }  // namespace framepipe::stages

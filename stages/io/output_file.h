@@ -36,6 +36,12 @@ inline fs::path resolve(const RunContext& context, const std::string& pattern) {
          expand_output_name(context.input_path, pattern, context.stage_name, context.output_dir);
 }
 
+// The same for one item of a run over many (pipeline/item.h): its input and output folder.
+inline fs::path resolve(const RunContext& context, const Item& item, const std::string& pattern) {
+  return item.output_dir() /
+         expand_output_name(item.path(), pattern, context.stage_name, item.output_dir());
+}
+
 // StageInfo::output_names of a sink that writes one file named by its `path` parameter.
 inline auto named_by(const Param<std::string>& path) {
   return [&path](const Params& params) { return std::vector<std::string>{params[path]}; };

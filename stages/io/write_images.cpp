@@ -62,6 +62,7 @@ class WriteImages : public SinkStage {
 
   void open(const RunContext& context) override {
     context_ = context;
+    if (context.next_item) return;  // each frame's item names its image
     // An image (one frame, index 0) keeps its own name.
     const auto& pattern = params_[is_image_name(context.input_path) ? image_path : path];
     // {stem} and {ext} now; {frame} per image.
@@ -78,6 +79,7 @@ class WriteImages : public SinkStage {
   // Runs on several IO threads at once when the stage has concurrency > 1: encoding a PNG
   // takes longer than writing it.
   void consume(Frame& frame) override {
+    if (frame.item) return write_item(frame);
     if (frame.index % every_ != 0) return;
     const fs::path path = name_for(frame.index);
     output_file::refuse_existing(path, context_);
@@ -117,6 +119,35 @@ class WriteImages : public SinkStage {
   }
 
  private:
+  // An item of a run over many images: its one image, named by image_path after the item's
+  // input, committed now and given to the item, which removes it again if the item fails.
+  void write_item(Frame& frame) {
+    auto& item = *frame.item;
+    const auto path = output_file::resolve(context_, item, params_[image_path]);
+    const auto format = image_file::format_of(path);
+    if (!format) {
+      throw std::runtime_error("cannot write '" + path.string() + "': the name must end in " +
+                               image_file::extensions_text());
+    }
+    output_file::refuse_existing(path, context_);
+    {
+      std::lock_guard lock(mutex_);  // two threads making one folder
+      output_file::create_output_folder(path.parent_path());
+    }
+    std::vector<unsigned char> bytes;
+    try {
+      bytes = image_file::encode(
+          frame.image(), *format,
+          params_[*format == image_file::Format::png ? png_compression : jpeg_quality]);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
+    }
+    AtomicFile file(path, output_file::replace_mode(context_));
+    file.write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    file.commit();
+    item.add_output(path);
+  }
+
   fs::path name_for(std::int64_t index) const {
     std::string name;
     std::size_t done = 0;
@@ -218,7 +249,8 @@ StageInfo write_images_stage() {
            },
        .output_names = output_file::named_by(WriteImages::path),
        .image_output_names = output_file::named_by(WriteImages::image_path),
-       .name_fields = {"frame"}});
+       .name_fields = {"frame"},
+       .takes_items = true});
 }
 
 }  // namespace framepipe::stages

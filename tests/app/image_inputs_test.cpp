@@ -303,6 +303,23 @@ TEST_F(ImageInputsTest, NumberedSequenceIsOneVideoNamedAfterItsFolder) {
             "25/1\n");
 }
 
+TEST_F(ImageInputsTest, NumberedSequenceTakesItsFrameRateFromInputFps) {
+  numbered_frames(in_ / "frames");
+  write_config(
+      "  - {type: decode}\n  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n");
+  const auto result =
+      run_shell(shell_quote(kBinary) + " run " + shell_quote((dir_ / "images.yaml").string()) +
+                " -i " + shell_quote((in_ / "frames/%06d.png").string()) + " -o " +
+                shell_quote(out_.string()) + " --quiet --set input.fps=10 2>&1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto video = shell_quote((out_ / "frames.avi").string());
+  EXPECT_EQ(frame_count((out_ / "frames.avi").string()), 10);
+  EXPECT_EQ(capture("ffprobe -v error -select_streams v:0 -show_entries stream=r_frame_rate -of "
+                    "csv=p=0 " +
+                    video),
+            "10/1\n");
+}
+
 TEST_F(ImageInputsTest, SequenceWithAGapFailsNamingTheMissingFileAndWritesNothing) {
   numbered_frames(in_ / "frames");
   fs::remove(in_ / "frames/000005.png");

@@ -506,6 +506,19 @@ TEST_F(ConfigTest, IsolationIsNotPartOfTheResumeFingerprint) {
                                      "one of: thread, process, got 'fork'"});
 }
 
+// input.fps (a numbered image sequence's rate) changes the frames' timing, so a set rate is part
+// of the fingerprint; left at 0 it keeps the fingerprint of before the key existed.
+TEST_F(ConfigTest, SequenceRateChangesTheFingerprintOnlyWhenSet) {
+  const std::string yaml =
+      "pipeline: {name: demo, threads: 2, max_frames_in_flight: 8}\nstages:\n"
+      "  - {type: decode}\n  - {type: gaussian_blur, params: {sigma: 1.5}}\n"
+      "  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n";
+  EXPECT_EQ(config_fingerprint(load(yaml, {"input.fps=0"})), "073e86830310f10b");
+  EXPECT_NE(config_fingerprint(load(yaml, {"input.fps=30"})), "073e86830310f10b");
+  EXPECT_EQ(load(yaml, {"input.fps=29.97"}).sequence_fps, 29.97);
+  EXPECT_FALSE(problems(yaml, {"input.fps=-1"}).empty());
+}
+
 // A worker process (pipeline.isolation: process) gets its config as config_json's text and
 // loads it as YAML: every value must come back the same, strings that YAML would read as
 // something else included.

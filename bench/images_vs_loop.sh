@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Issue 21's acceptance: FILES JPEGs of 640x480 (testsrc2 frames made with the ffmpeg CLI)
+# through a 5x5 σ 2 Gaussian blur and Canny(50, 150) to JPEGs of the same names: framepipe (the
+# folder's images through one graph) against the hand-written oneTBB parallel_for over
+# cv::imread / blur / canny / cv::imwrite (bench/images_blur_canny_tbb.cpp) and a shell loop of
+# the ffmpeg CLI (gblur + edgedetect, one process per file), interleaved. The ffmpeg loop runs
+# over the first FFMPEG_FILES files only (one process per file takes minutes for thousands);
+# its per-file time is compared. Then framepipe's peak RSS on the first SMALL files against all
+# FILES: flat when memory does not grow with the number of files.
+# Usage: bench/images_vs_loop.sh [REPS] [FILES] [SMALL] [FFMPEG_FILES]   (defaults 3, 2000, 500, 200)
+set -euo pipefail
+reps=${1:-3}
+files=${2:-2000}
+small=${3:-500}
+ffmpeg_files=${4:-200}
+source "$(dirname "$0")/lib.sh"
+reference="$build/bench/images_blur_canny_tbb"
+[ -x "$reference" ] || { echo "build first: scripts/build.sh (builds $reference)" >&2; exit 1; }
+
+# One folder of FILES distinct pictures, one of the first SMALL and one of the first
+# FFMPEG_FILES, made once.
+folder() { echo "$work/jpegs-640x480-$1"; }
+make_folder() {
+  local dir
+  dir=$(folder "$1")
+  [ "$(find "$dir" -name '*.jpg' 2>/dev/null | wc -l)" = "$1" ] && return
+  rm -rf "$dir" && mkdir -p "$dir"
+  ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=640x480:rate=25 -frames:v "$1" -q:v 3 \
+    "$dir/%06d.jpg"
+}
+for n in "$files" "$small" "$ffmpeg_files"; do make_folder "$n"; done
+
+config="$work/images-blur-canny.yaml"
+cat > "$config" <<YAML
+pipeline: { name: images-edges }
+output: { overwrite: true }
+stages:
+  - { type: decode }
+  - { type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
+  - { type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
+  - { type: write_images, concurrency: 2 }
+YAML
+out="$work/images-out"
+
+names=("framepipe" "hand-written oneTBB parallel_for" "ffmpeg CLI loop (gblur + edgedetect)")
+counts=("$files" "$files" "$ffmpeg_files")
+run_variant() {
+  rm -rf "$out/$1"
+  case $1 in
+    0) measure "$bin" run "$config" --quiet -i "$(folder "$files")" -o "$out/0" ;;
+    1) measure "$reference" "$(folder "$files")" "$out/1" ;;
+    2) mkdir -p "$out/2"
+       measure bash -c 'for f in "$1"/*.jpg; do
+           ffmpeg -nostdin -v error -y -i "$f" -vf gblur=sigma=2,edgedetect -q:v 2 "$2/${f##*/}" || exit 1
+         done' loop "$(folder "$ffmpeg_files")" "$out/2" ;;
+  esac
+}
+for v in 0 1 2; do : > "$work/images-$v.txt"; done
+for _ in $(seq "$reps"); do
+  for v in 0 1 2; do run_variant "$v" >> "$work/images-$v.txt"; done
+done
+# The same work: framepipe's JPEGs are cv::imwrite's bytes.
+cmp -s "$out/0/000001.jpg" "$out/1/000001.jpg" && same=yes || same=no
+
+fp_per_file=$(awk -v w="$(column 1 "$work/images-0.txt")" -v n="$files" 'BEGIN {print w / n}')
+echo "| program | files | wall s | ms per file | framepipe speed-up | cpu s | peak RSS MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+for v in 0 1 2; do
+  awk -v name="${names[$v]}" -v n="${counts[$v]}" -v w="$(column 1 "$work/images-$v.txt")" \
+      -v c="$(column 2 "$work/images-$v.txt")" -v r="$(column 3 "$work/images-$v.txt")" \
+      -v f="$fp_per_file" 'BEGIN {
+    printf "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.0f |\n", name, n, w, w * 1000 / n,
+      w / n / f, c, r / 1024 }'
+done
+echo
+echo "framepipe's first output byte-identical to the parallel_for's: $same."
+echo
+
+# Peak RSS against the number of files, interleaved.
+: > "$work/images-rss-small.txt"
+: > "$work/images-rss-large.txt"
+for _ in $(seq "$reps"); do
+  rm -rf "$out/rss" && measure "$bin" run "$config" --quiet -i "$(folder "$small")" -o "$out/rss" >> "$work/images-rss-small.txt"
+  rm -rf "$out/rss" && measure "$bin" run "$config" --quiet -i "$(folder "$files")" -o "$out/rss" >> "$work/images-rss-large.txt"
+done
+echo "| framepipe | files | wall s | peak RSS MiB |"
+echo "|---|---:|---:|---:|"
+for size in small large; do
+  n=$([ "$size" = small ] && echo "$small" || echo "$files")
+  awk -v n="$n" -v w="$(column 1 "$work/images-rss-$size.txt")" \
+      -v r="$(column 3 "$work/images-rss-$size.txt")" 'BEGIN {
+    printf "| blur + canny → JPEG | %d | %.2f | %.0f |\n", n, w, r / 1024 }'
+done
+echo
+echo "640x480 JPEGs (ffmpeg testsrc2, -q:v 3); median of $reps interleaved runs each; whole-process wall time, start-up included; $(nproc) cores; $(date -u +%Y-%m-%d)."

@@ -1,0 +1,221 @@
+// A batch's images through one graph (pipeline/item.h), through the framepipe binary: each
+// image is still a file of its own in batch.json and the manifest, with no report folder of its
+// own; outputs are cv::imwrite's bytes of the direct OpenCV calls; a damaged JPEG fails alone;
+// --resume skips every done image, also past a manifest saved in groups.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <sstream>
+#include <thread>
+
+#include "tests/support/media.h"
+
+namespace framepipe::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kBinary = FRAMEPIPE_BINARY;
+
+constexpr const char* kEdgesConfig =
+    "pipeline: {files_in_parallel: 2}\n"
+    "stages:\n"
+    "  - {type: decode}\n"
+    "  - {type: gaussian_blur, concurrency: unlimited, params: {ksize: 5, sigma: 2}}\n"
+    "  - {type: canny, concurrency: unlimited, params: {low: 50, high: 150}}\n"
+    "  - {type: write_images, concurrency: 2}\n";
+
+class ImageItemsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = make_temp_dir("framepipe-image-items");
+    in_ = dir_ / "photos";
+    out_ = dir_ / "out";
+    fs::create_directories(in_);
+    std::ofstream(dir_ / "edges.yaml") << kEdgesConfig;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // `count` different 64x48 pictures (testsrc2 moves) as JPEGs, 00.jpg … in `folder`.
+  void jpegs(const fs::path& folder, int count) {
+    fs::create_directories(folder);
+    capture("ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=64x48:rate=25 -frames:v " +
+            std::to_string(count) + " -start_number 0 -q:v 3 " +
+            shell_quote((folder / "%02d.jpg").string()));
+  }
+
+  CommandResult run(const std::string& args = "") {
+    return run_shell(shell_quote(kBinary) + " run " + shell_quote((dir_ / "edges.yaml").string()) +
+                     " -i " + shell_quote(in_.string()) + " -o " + shell_quote(out_.string()) +
+                     " --quiet " + args + " 2>&1");
+  }
+
+  // batch.json's entries by their relative name.
+  std::map<std::string, nlohmann::json> entries() const {
+    std::map<std::string, nlohmann::json> by_name;
+    const auto batch = read_json(out_ / "report/batch.json");
+    for (const auto& entry : batch["files"]) by_name[entry["relative"].get<std::string>()] = entry;
+    return by_name;
+  }
+
+  fs::path dir_, in_, out_;
+};
+
+std::string reference_jpeg(const fs::path& input) {
+  const cv::Mat image = cv::imread(input.string());
+  cv::Mat blurred, edges;
+  cv::GaussianBlur(image, blurred, cv::Size(5, 5), 2, 2);
+  cv::Canny(blurred, edges, 50, 150);
+  std::vector<unsigned char> bytes;
+  EXPECT_TRUE(cv::imencode(".jpg", edges, bytes));
+  return {bytes.begin(), bytes.end()};
+}
+
+TEST_F(ImageItemsTest, EachImageIsAnEntryOfBatchJsonWithItsOutputAndNoReportFolderOfItsOwn) {
+  jpegs(in_, 4);
+  jpegs(in_ / "sub", 3);
+  const auto whole = read_text(in_ / "sub/02.jpg");
+  std::ofstream(in_ / "sub/02.jpg", std::ios::binary) << whole.substr(0, whole.size() / 2);
+
+  const auto result = run();
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  // One line, naming the damaged file and the cause.
+  std::size_t lines_naming_it = 0;
+  std::istringstream lines(result.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find("sub/02.jpg") == std::string::npos) continue;
+    ++lines_naming_it;
+    EXPECT_NE(line.find("damaged JPEG"), std::string::npos) << line;
+  }
+  EXPECT_EQ(lines_naming_it, 1u) << result.output;
+
+  const auto files = entries();
+  ASSERT_EQ(files.size(), 7u);
+  for (const auto& [name, entry] : files) {
+    if (name == "sub/02.jpg") {
+      EXPECT_EQ(entry["status"], "failed");
+      EXPECT_NE(entry["error"].get<std::string>().find("damaged JPEG"), std::string::npos);
+      EXPECT_TRUE(entry["outputs"].empty());
+      EXPECT_FALSE(fs::exists(out_ / name)) << name;
+      continue;
+    }
+    EXPECT_EQ(entry["status"], "ok") << name;
+    EXPECT_EQ(entry["frames"], 1) << name;
+    EXPECT_TRUE(entry["report"].is_null()) << name;
+    ASSERT_EQ(entry["outputs"].size(), 1u) << name;
+    EXPECT_EQ(fs::path(entry["outputs"][0].get<std::string>()), out_ / name);
+    // The bytes cv::imwrite writes for the direct OpenCV calls' edges.
+    EXPECT_EQ(read_text(out_ / name), reference_jpeg(in_ / name)) << name;
+  }
+  // The report folder holds the batch's pages only.
+  for (const auto& entry : fs::directory_iterator(out_ / "report"))
+    EXPECT_FALSE(entry.is_directory()) << entry.path();
+  // The manifest records each done image with its output, and not the failed one.
+  const auto manifest = read_json(out_ / ".framepipe-manifest.json")["files"];
+  EXPECT_EQ(manifest.size(), 6u);
+  EXPECT_FALSE(manifest.contains("sub/02.jpg"));
+  EXPECT_EQ(manifest["sub/01.jpg"]["outputs"][0], (out_ / "sub/01.jpg").string());
+}
+
+// 250 images: more than one group of manifest records (saved every 100 or every second).
+TEST_F(ImageItemsTest, ResumeSkipsEveryDoneImageOfAManifestSavedInGroups) {
+  jpegs(in_, 50);
+  for (int copy = 1; copy < 5; ++copy) {
+    fs::create_directories(in_ / ("copy" + std::to_string(copy)));
+    for (int i = 0; i < 50; ++i) {
+      char name[8];
+      std::snprintf(name, sizeof name, "%02d.jpg", i);
+      fs::copy_file(in_ / name, in_ / ("copy" + std::to_string(copy)) / name);
+    }
+  }
+  const auto first = run();
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  EXPECT_EQ(read_json(out_ / ".framepipe-manifest.json")["files"].size(), 250u);
+
+  fs::remove(out_ / "copy3/07.jpg");  // an output gone: that image is redone
+  const auto resumed = run("--resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto totals = read_json(out_ / "report/batch.json")["totals"];
+  EXPECT_EQ(totals["skipped"].get<int>(), 249);
+  EXPECT_EQ(totals["ok"].get<int>(), 1);
+  EXPECT_EQ(read_text(out_ / "copy3/07.jpg"), reference_jpeg(in_ / "copy3/07.jpg"));
+}
+
+// Ctrl-C in the middle of a folder's images: the images done are complete, recorded and
+// reported ok; the rest are cancelled with nothing left of them; --resume does only the rest.
+TEST_F(ImageItemsTest, InterruptedImagesKeepWhatIsDoneAndResumeDoesTheRest) {
+  jpegs(in_, 60);
+  // 40 ms per image, two at a time: about 1.2 s for the 60.
+  std::ofstream(dir_ / "edges.yaml") << "stages:\n"
+                                        "  - {type: decode}\n"
+                                        "  - {type: sleep, concurrency: 2, params: {ms: 40}}\n"
+                                        "  - {type: write_images}\n";
+  std::vector<std::string> args = {kBinary,       "run",        (dir_ / "edges.yaml").string(),
+                                   "-i",          in_.string(), "-o",
+                                   out_.string(), "--quiet"};
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, kBinary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
+  const auto written = [&] {
+    int count = 0;
+    for (int i = 0; i < 60; ++i) {
+      char name[8];
+      std::snprintf(name, sizeof name, "%02d.jpg", i);
+      count += fs::exists(out_ / name);
+    }
+    return count;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (written() < 5 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+
+  const auto files = entries();
+  ASSERT_EQ(files.size(), 60u);
+  int ok = 0;
+  for (const auto& [name, entry] : files) {
+    const bool done = entry["status"] == "ok";
+    ok += done;
+    if (!done) {
+      EXPECT_EQ(entry["status"], "cancelled") << name;
+    }
+    EXPECT_EQ(fs::exists(out_ / name), done) << name;
+    if (done) {
+      // Complete: cv::imwrite's bytes of the decoded picture.
+      std::vector<unsigned char> expected;
+      ASSERT_TRUE(cv::imencode(".jpg", cv::imread((in_ / name).string()), expected));
+      EXPECT_EQ(read_text(out_ / name), std::string(expected.begin(), expected.end())) << name;
+    }
+  }
+  EXPECT_GE(ok, 5);
+  EXPECT_LT(ok, 60) << "the interrupt came too late to test anything";
+  EXPECT_EQ(read_json(out_ / ".framepipe-manifest.json")["files"].size(),
+            static_cast<std::size_t>(ok));
+  for (const auto& entry : fs::recursive_directory_iterator(out_)) {
+    const auto name = entry.path().filename().string();
+    EXPECT_TRUE(!name.starts_with(".") || name == ".framepipe-manifest.json") << entry.path();
+  }
+
+  const auto resumed = run("--resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto totals = read_json(out_ / "report/batch.json")["totals"];
+  EXPECT_EQ(totals["skipped"].get<int>(), ok);
+  EXPECT_EQ(totals["ok"].get<int>(), 60 - ok);
+  EXPECT_EQ(written(), 60);
+}
+
+}  // namespace
+}  // namespace framepipe::testing

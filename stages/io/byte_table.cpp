@@ -8,22 +8,22 @@ namespace framepipe::stages {
 
 namespace {
 
-constexpr int kShift = 6;        // the line's sums are in 64ths of a level
+constexpr int kLineShift = 6;    // the line's sums are in 64ths of a level
 constexpr int kMaxGain = 32767;  // keeps floor(255 × gain / 256) a positive 16-bit signed value
 
-int scaled(int level, int gain) { return level * gain >> 8; }
+int times_gain(int level, int gain) { return level * gain >> 8; }
 
 // The offset that makes `gain` reproduce every level of `table`, if one does.
 std::optional<std::int16_t> offset_for(const std::array<std::uint8_t, 256>& table, int gain) {
   // Sums must stay in int16 for every level.
   int low = -32768;
-  int high = 32767 - scaled(255, gain);
+  int high = 32767 - times_gain(255, gain);
   for (int level = 0; level < 256 && low <= high; ++level) {
-    const int product = scaled(level, gain);
+    const int product = times_gain(level, gain);
     const int out = table[static_cast<std::size_t>(level)];
-    // (product + offset) >> kShift must be `out`; 0 and 255 also take what clamps to them.
-    if (out > 0) low = std::max(low, (out << kShift) - product);
-    if (out < 255) high = std::min(high, (out << kShift) + (1 << kShift) - 1 - product);
+    // (product + offset) >> kLineShift must be `out`; 0 and 255 also take what clamps to them.
+    if (out > 0) low = std::max(low, (out << kLineShift) - product);
+    if (out < 255) high = std::min(high, (out << kLineShift) + (1 << kLineShift) - 1 - product);
   }
   if (low > high) return std::nullopt;
   return static_cast<std::int16_t>(low);
@@ -44,7 +44,7 @@ std::optional<ByteTable::Line> fit_line(const std::array<std::uint8_t, 256>& tab
           ? double(table[static_cast<std::size_t>(last)] - table[static_cast<std::size_t>(first)]) /
                 (last - first)
           : 1.0;
-  const int centre = static_cast<int>(slope * (256 << kShift));
+  const int centre = static_cast<int>(slope * (256 << kLineShift));
   constexpr int kSearch = 512;
   for (int step = 0; step <= kSearch; ++step) {
     for (const int gain : {centre - step, centre + step}) {
@@ -65,7 +65,7 @@ void line_row(const std::uint8_t* in, std::uint8_t* out, int width, ByteTable::L
   const cv::v_int16x8 offset = cv::v_setall_s16(line.offset);
   auto sums = [&](const cv::v_uint16x8& level) {
     // mul_hi((level << 8) × gain) is floor(level × gain / 256).
-    return (cv::v_reinterpret_as_s16(cv::v_mul_hi(level << 8, gain)) + offset) >> kShift;
+    return (cv::v_reinterpret_as_s16(cv::v_mul_hi(level << 8, gain)) + offset) >> kLineShift;
   };
   for (; x + 16 <= width; x += 16) {
     cv::v_uint16x8 low, high;
@@ -74,7 +74,7 @@ void line_row(const std::uint8_t* in, std::uint8_t* out, int width, ByteTable::L
   }
 #endif
   for (; x < width; ++x) {
-    const int sum = (scaled(in[x], line.gain) + line.offset) >> kShift;
+    const int sum = (times_gain(in[x], line.gain) + line.offset) >> kLineShift;
     out[x] = static_cast<std::uint8_t>(std::clamp(sum, 0, 255));
   }
 }

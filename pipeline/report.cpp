@@ -22,14 +22,17 @@ nlohmann::json series_json(const RunResult& result) {
   nlohmann::json t = nlohmann::json::array(), fps = nlohmann::json::array(),
                  cpu = nlohmann::json::array(), in_flight = nlohmann::json::array();
   // Frames leave the pipeline in bursts (an encoder releases several at once), so throughput
-  // is taken over a trailing window rather than between two samples 25 ms apart.
+  // is taken over a trailing window rather than between two samples 25 ms apart; a window that
+  // reaches back to the sample before at least, where a long run's samples lie further apart.
   constexpr std::int64_t kFpsWindowNs = 250'000'000;
   std::size_t window_start = 0;
   for (std::size_t i = 0; i < result.samples.size(); ++i) {
     const auto& sample = result.samples[i];
     t.push_back(seconds(sample.t_ns));
     in_flight.push_back(sample.in_flight);
-    while (sample.t_ns - result.samples[window_start].t_ns > kFpsWindowNs) ++window_start;
+    while (window_start + 1 < i && sample.t_ns - result.samples[window_start].t_ns > kFpsWindowNs) {
+      ++window_start;
+    }
     const auto& first = result.samples[window_start];
     const double window = seconds(sample.t_ns - first.t_ns);
     fps.push_back(window > 0 ? static_cast<double>(sample.frames_done - first.frames_done) / window

@@ -164,5 +164,27 @@ TEST_F(MillionCalls, TraceHasOneSlicePerKeptRecordAndSaysHowManyThereWere) {
   EXPECT_EQ(trace["otherData"]["invocations_kept"], stage.invocations.size());
 }
 
+TEST(ThinnedSeries, FpsOfSamplesFurtherApartThanTheWindowIsTakenSinceTheSampleBefore) {
+  // A long run's series after thinning: samples 1 s apart, 50 frames out between each two.
+  RunResult result;
+  result.wall_s = 3;
+  result.frames = 150;
+  result.sample_interval_ns = 1'000'000'000;
+  result.samples_taken = 4 * 64;
+  for (std::int64_t i = 0; i < 4; ++i) {
+    Sample sample;
+    sample.t_ns = i * 1'000'000'000;
+    sample.frames_done = 50 * i;
+    sample.process_cpu_ns = 500'000'000 * i;
+    result.samples.push_back(sample);
+  }
+  const Config config;
+  const auto series = build_report(config, result, analyze(config, result))["series"];
+  EXPECT_EQ(series["interval_s"], 1.0);
+  EXPECT_EQ(series["samples_taken"], 256);
+  EXPECT_EQ(series["fps"], nlohmann::json({0.0, 50.0, 50.0, 50.0}));
+  EXPECT_EQ(series["cpu_cores"], nlohmann::json({0.0, 0.5, 0.5, 0.5}));
+}
+
 }  // namespace
 }  // namespace framepipe::testing

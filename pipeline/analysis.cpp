@@ -81,12 +81,7 @@ StageFigures figures_of(const StageRunStats& stage, const RunResult& result) {
   f.starved_s = idle_s - f.waiting_for_thread_s;
   f.utilization = wall > 0 ? f.busy_s / (wall * f.workers) : 0.0;
   f.cls = classify(f.busy_s, f.cpu_s, f.runnable_s, wall);
-  std::vector<std::int64_t> latencies;
-  for (const auto& call : stage.invocations) {
-    if (call.frame >= 0 && call.kind != CallKind::prepare && call.kind != CallKind::convert)
-      latencies.push_back(call.wall_ns);
-  }
-  f.latency = percentiles(std::move(latencies));
+  f.latency = percentiles(stage.frame_call_times);
   for (const auto& phase : stage.phases) {
     PhaseFigures p;
     p.name = phase.name;
@@ -444,15 +439,9 @@ void fit_model(const Config& config, const RunResult& result, RunAnalysis& analy
 
 }  // namespace
 
-Percentiles percentiles(std::vector<std::int64_t> samples_ns) {
-  if (samples_ns.empty()) return {};
-  std::sort(samples_ns.begin(), samples_ns.end());
-  auto at = [&](double q) {
-    const auto rank =
-        static_cast<std::size_t>(q * static_cast<double>(samples_ns.size() - 1) + 0.5);
-    return static_cast<double>(samples_ns[rank]) / 1e6;
-  };
-  return {at(0.5), at(0.95), static_cast<double>(samples_ns.back()) / 1e6};
+Percentiles percentiles(const DurationHistogram& samples_ns) {
+  auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
+  return {ms(samples_ns.quantile(0.5)), ms(samples_ns.quantile(0.95)), ms(samples_ns.max())};
 }
 
 std::string classify(double busy_s, double cpu_s, double runnable_s, double run_wall_s) {
@@ -532,7 +521,7 @@ RunAnalysis analyze(const Config& config, const RunResult& result) {
                           analysis.idle_threads_cpu_s)
                        .c_str()
                  : ""));
-  if (!result.latencies_ns.empty()) {
+  if (result.latencies_ns.count() > 0) {
     analysis.conclusions.push_back(
         format("latency per frame, source to last stage: p50 %.1f ms, "
                "p95 %.1f ms, max %.1f ms",

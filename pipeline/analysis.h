@@ -29,7 +29,8 @@ struct Percentiles {
   double p95_ms = 0;
   double max_ms = 0;
 };
-Percentiles percentiles(std::vector<std::int64_t> samples_ns);
+// p50 and p95 within DurationHistogram::kMaxRelativeError, max exact.
+Percentiles percentiles(const DurationHistogram& samples_ns);
 
 // runnable_s: time of busy_s its threads waited for a core. run_wall_s: the run's wall time,
 // for the idle threshold (0: none).

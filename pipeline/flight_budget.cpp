@@ -13,13 +13,13 @@ FlightBudget::FlightBudget(int capacity) : capacity_(capacity) {
 void FrameCompletions::record(std::int64_t latency_ns) {
   {
     std::lock_guard lock(mutex_);
-    latencies_ns_.push_back(latency_ns);
+    latencies_ns_.add(latency_ns);
   }
   count_.fetch_add(1, std::memory_order_relaxed);
   if (also_count_) also_count_->fetch_add(1, std::memory_order_relaxed);
 }
 
-std::vector<std::int64_t> FrameCompletions::latencies_ns() const {
+DurationHistogram FrameCompletions::latencies_ns() const {
   std::lock_guard lock(mutex_);
   return latencies_ns_;
 }

@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <vector>
+
+#include "pipeline/duration_histogram.h"
 
 namespace framepipe {
 
 // Frames that left the pipeline during one run: how many, and how long each took from the
-// moment its slot was taken (just before the source produced it) until its last copy died.
+// moment its slot was taken (just before the source produced it) until its last copy died, in a
+// histogram whose size does not grow with the run.
 class FrameCompletions {
  public:
   // `also_count`, when given, is incremented with every frame too (a batch's progress).
@@ -18,13 +20,13 @@ class FrameCompletions {
       : also_count_(also_count) {}
   void record(std::int64_t latency_ns);
   std::int64_t count() const { return count_.load(std::memory_order_relaxed); }
-  std::vector<std::int64_t> latencies_ns() const;
+  DurationHistogram latencies_ns() const;
 
  private:
   std::atomic<std::int64_t>* also_count_;
   std::atomic<std::int64_t> count_{0};
   mutable std::mutex mutex_;
-  std::vector<std::int64_t> latencies_ns_;
+  DurationHistogram latencies_ns_;
 };
 
 // The global cap on frames in flight, which bounds memory whatever the video's length. A

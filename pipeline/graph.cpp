@@ -11,6 +11,8 @@
 #include <system_error>
 #include <thread>
 
+#include "pipeline/evenly_thinned.h"
+
 namespace framepipe {
 
 namespace flow = oneapi::tbb::flow;
@@ -80,7 +82,12 @@ class GraphRun {
     monitor_wake_.notify_all();
     if (monitor.joinable()) monitor.join();
     std::lock_guard lock(error_mutex_);
-    return {error_, std::move(samples_)};
+    GraphOutcome outcome{error_, {}, samples_.stride(), samples_.offered()};
+    const bool final_sample_kept = (samples_.offered() - 1) % samples_.stride() == 0;
+    outcome.samples = samples_.take();
+    // The series ends at the run's end, even when thinning left the last sample out.
+    if (final_sample_ && !final_sample_kept) outcome.samples.push_back(std::move(*final_sample_));
+    return outcome;
   }
 
  private:
@@ -348,7 +355,7 @@ class GraphRun {
     }
   }
 
-  void take_sample(std::int64_t cpu_at_start) {
+  void take_sample(std::int64_t cpu_at_start, bool final = false) {
     Sample sample;
     sample.t_ns = steady_now_ns() - options_.run_start_ns;
     sample.frames_done = completions_.count();
@@ -357,7 +364,8 @@ class GraphRun {
     for (const auto& stage : stages_) {
       sample.queued.push_back(stage.counts->queued.load(std::memory_order_relaxed));
     }
-    samples_.push_back(std::move(sample));
+    if (final) final_sample_ = sample;
+    samples_.offer(std::move(sample));
   }
 
   void run_monitor() {
@@ -378,7 +386,7 @@ class GraphRun {
         break;
       }
     }
-    if (options_.sample) take_sample(cpu_at_start);
+    if (options_.sample) take_sample(cpu_at_start, true);
   }
 
   const std::vector<GraphStage>& stages_;
@@ -397,7 +405,8 @@ class GraphRun {
   std::mutex monitor_mutex_;
   std::condition_variable monitor_wake_;
   bool graph_done_ = false;
-  std::vector<Sample> samples_;
+  EvenlyThinned<Sample> samples_{kSamplesKept};
+  std::optional<Sample> final_sample_;
 
   // Declared before the nodes and workers so it is destroyed after them.
   flow::graph graph_;

@@ -52,7 +52,9 @@ struct GraphOptions {
 
 struct GraphOutcome {
   std::optional<RunError> error;
-  std::vector<Sample> samples;
+  std::vector<Sample> samples;     // at most kSamplesKept + 1
+  std::int64_t sample_stride = 1;  // the samples kept are every sample_stride-th taken
+  std::int64_t samples_taken = 0;
 };
 
 // Runs opened stages as a oneTBB flow graph until the source ends or a stage fails:

@@ -46,16 +46,15 @@ bool handles_frames(CallKind kind) {
 }  // namespace
 
 StageMetrics::StageMetrics(std::int64_t run_start_ns, const std::vector<std::string>& phase_names,
-                           bool keep_invocations)
+                           std::size_t invocations_cap)
     : run_start_ns_(run_start_ns),
-      keep_invocations_(keep_invocations),
       phases_(std::make_unique<Phase[]>(phase_names.size())),
-      phase_count_(phase_names.size()) {
+      phase_count_(phase_names.size()),
+      invocations_(invocations_cap) {
   for (std::size_t i = 0; i < phase_count_; ++i) phases_[i].name = phase_names[i];
 }
 
 void StageMetrics::keep(const CallTimes& times, std::int64_t frame, CallKind kind) {
-  if (!keep_invocations_) return;
   const Invocation invocation{times.start_ns - run_start_ns_,
                               times.wall_ns,
                               times.cpu_ns,
@@ -64,7 +63,11 @@ void StageMetrics::keep(const CallTimes& times, std::int64_t frame, CallKind kin
                               times.span_ns,
                               kind};
   std::lock_guard lock(invocations_mutex_);
-  invocations_.push_back(invocation);
+  // A frame's own call: prepare and convert run beside the stage's calls.
+  if (frame >= 0 && kind != CallKind::prepare && kind != CallKind::convert) {
+    frame_call_times_.add(times.wall_ns);
+  }
+  invocations_.offer(invocation);
 }
 
 void StageMetrics::record(const CallTimes& times, std::int64_t frame, CallKind kind) {
@@ -136,7 +139,17 @@ std::vector<PhaseTotals> StageMetrics::phases() const {
 
 std::vector<Invocation> StageMetrics::invocations() const {
   std::lock_guard lock(invocations_mutex_);
-  return invocations_;
+  return invocations_.kept();
+}
+
+std::int64_t StageMetrics::invocations_total() const {
+  std::lock_guard lock(invocations_mutex_);
+  return invocations_.offered();
+}
+
+DurationHistogram StageMetrics::frame_call_times() const {
+  std::lock_guard lock(invocations_mutex_);
+  return frame_call_times_;
 }
 
 Profiler::Profiler(std::int64_t run_start_ns, const std::vector<ProfiledStage>& stages)

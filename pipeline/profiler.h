@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "pipeline/duration_histogram.h"
+#include "pipeline/evenly_thinned.h"
 #include "pipeline/observer.h"
 #include "pipeline/threads.h"
 
@@ -54,13 +56,22 @@ struct Sample {
   std::vector<int> queued;          // per stage: frames handed to it and not yet started
 };
 
+// Samples a run keeps at most (at 40 a second, 100 s of them); a longer run keeps an even
+// sample of them (EvenlyThinned), plus the last.
+inline constexpr std::size_t kSamplesKept = 4096;
+
+// Invocation records a stage keeps at most: every call of a test clip or of a couple of minutes
+// of 30 fps video (under 0.5 MiB per stage, and a trace.json event each); beyond, an even sample
+// of the run's calls (EvenlyThinned).
+inline constexpr std::size_t kInvocationsKeptPerStage = 8192;
+
 // The profiler's measurements of one stage over a run. Written from many threads at once; read
-// after.
+// after. Its memory is bounded whatever the run's length: totals, a histogram of call times,
+// and at most `invocations_cap` invocation records.
 class StageMetrics {
  public:
-  // With `keep_invocations` false only totals are kept.
   StageMetrics(std::int64_t run_start_ns, const std::vector<std::string>& phase_names,
-               bool keep_invocations = true);
+               std::size_t invocations_cap = kInvocationsKeptPerStage);
 
   // One call's own time: its wall, its CPU, and its time waiting for a core.
   struct CallTimes {
@@ -106,7 +117,13 @@ class StageMetrics {
   // Of the busy time, what the calling threads spent waiting for a core.
   std::int64_t runnable_ns() const { return runnable_ns_.load(); }
   std::vector<PhaseTotals> phases() const;
+  // The invocation records kept: all of them up to the cap, then an even sample in call order.
   std::vector<Invocation> invocations() const;
+  // Every invocation recorded, kept or not.
+  std::int64_t invocations_total() const;
+  // Wall times of the stage's own calls that handled a frame (not prepare or convert), each
+  // counted however many records are kept.
+  DurationHistogram frame_call_times() const;
 
  private:
   struct Phase {
@@ -123,7 +140,6 @@ class StageMetrics {
   void keep(const CallTimes& times, std::int64_t frame, CallKind kind);
 
   std::int64_t run_start_ns_;
-  bool keep_invocations_;
   std::atomic<bool> first_call_claimed_{false};
   mutable std::mutex helpers_mutex_;
   std::map<int, HelperReading> helpers_;  // tid -> its last reading
@@ -133,7 +149,8 @@ class StageMetrics {
   std::unique_ptr<Phase[]> phases_;
   std::size_t phase_count_;
   mutable std::mutex invocations_mutex_;
-  std::vector<Invocation> invocations_;
+  EvenlyThinned<Invocation> invocations_;
+  DurationHistogram frame_call_times_;
 };
 
 // What the profiler needs to know of each stage.

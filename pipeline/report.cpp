@@ -22,14 +22,17 @@ nlohmann::json series_json(const RunResult& result) {
   nlohmann::json t = nlohmann::json::array(), fps = nlohmann::json::array(),
                  cpu = nlohmann::json::array(), in_flight = nlohmann::json::array();
   // Frames leave the pipeline in bursts (an encoder releases several at once), so throughput
-  // is taken over a trailing window rather than between two samples 25 ms apart.
+  // is taken over a trailing window rather than between two samples 25 ms apart; a window that
+  // reaches back to the sample before at least, where a long run's samples lie further apart.
   constexpr std::int64_t kFpsWindowNs = 250'000'000;
   std::size_t window_start = 0;
   for (std::size_t i = 0; i < result.samples.size(); ++i) {
     const auto& sample = result.samples[i];
     t.push_back(seconds(sample.t_ns));
     in_flight.push_back(sample.in_flight);
-    while (sample.t_ns - result.samples[window_start].t_ns > kFpsWindowNs) ++window_start;
+    while (window_start + 1 < i && sample.t_ns - result.samples[window_start].t_ns > kFpsWindowNs) {
+      ++window_start;
+    }
     const auto& first = result.samples[window_start];
     const double window = seconds(sample.t_ns - first.t_ns);
     fps.push_back(window > 0 ? static_cast<double>(sample.frames_done - first.frames_done) / window
@@ -51,6 +54,7 @@ nlohmann::json series_json(const RunResult& result) {
         {{"from", result.stages[s].input}, {"to", result.stages[s].name}, {"depth", depth}});
   }
   return {{"interval_s", result.sample_interval_ns > 0 ? seconds(result.sample_interval_ns) : 1.0},
+          {"samples_taken", result.samples_taken},
           {"t", t},
           {"fps", fps},
           {"cpu_cores", cpu},
@@ -116,6 +120,8 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
          {"blocked_s", f.blocked_s},
          {"utilization", f.utilization},
          {"latency_ms", latency_json(f.latency)},
+         {"invocations_total", stage.invocations_total},
+         {"invocations_kept", stage.invocations.size()},
          {"phases", phases},
          {"counters", counters_of(result, stage.name)}});
   }
@@ -205,7 +211,11 @@ nlohmann::json build_trace(const RunResult& result) {
   events.push_back(
       {{"ph", "M"}, {"pid", 1}, {"name", "process_name"}, {"args", {{"name", "framepipe"}}}});
   std::set<int> threads;
+  std::int64_t invocations_total = 0;
+  std::size_t invocations_kept = 0;
   for (const auto& stage : result.stages) {
+    invocations_total += stage.invocations_total;
+    invocations_kept += stage.invocations.size();
     for (const auto& call : stage.invocations) {
       threads.insert(call.thread);
       nlohmann::json args = {{"cpu_ms", static_cast<double>(call.cpu_ns) / 1e6}};
@@ -250,7 +260,11 @@ nlohmann::json build_trace(const RunResult& result) {
            {"args", {{"frames", sample.queued[s]}}}});
     }
   }
-  return {{"traceEvents", events}, {"displayTimeUnit", "ms"}};
+  // A long run's slices are an even sample of its calls (StageMetrics::invocations()).
+  return {{"traceEvents", events},
+          {"displayTimeUnit", "ms"},
+          {"otherData",
+           {{"invocations_total", invocations_total}, {"invocations_kept", invocations_kept}}}};
 }
 
 std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir,

@@ -173,6 +173,8 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
                                    config.input_path, options);
       result.error = std::move(outcome.error);
       result.samples = std::move(outcome.samples);
+      result.sample_stride = outcome.sample_stride;
+      result.samples_taken = outcome.samples_taken;
     });
     result.streaming_s = static_cast<double>(steady_now_ns() - streaming_start) / 1e9;
   }
@@ -215,7 +217,7 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
   result.runnable_measured = thread_run_delay_now_ns().has_value();
   result.cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   result.profiled = config.profile;
-  result.sample_interval_ns = options.sample_interval_ns;
+  result.sample_interval_ns = options.sample_interval_ns * result.sample_stride;
   result.latencies_ns = completions.latencies_ns();
   result.wall_s = static_cast<double>(steady_now_ns() - run_start) / 1e9;
   result.flight_capacity = budget.capacity();
@@ -245,6 +247,8 @@ RunResult run_pipeline(const Config& config, const RunEnvironment& environment) 
       stats.waiting_for_thread_ns = counts[i].waiting_for_thread_ns.load();
       stats.phases = profiler->phases(i);
       stats.invocations = m.invocations();
+      stats.invocations_total = m.invocations_total();
+      stats.frame_call_times = m.frame_call_times();
     }
     result.stages.push_back(std::move(stats));
   }

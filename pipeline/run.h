@@ -37,7 +37,11 @@ struct StageRunStats {
   std::string input;                 // the stage it consumes; empty for the source
   std::string helper_threads_phase;  // the phase helper_cpu_ns belongs to, if any
   std::vector<PhaseTotals> phases;
+  // The invocation records the profiler kept (StageMetrics::invocations()) of
+  // invocations_total recorded.
   std::vector<Invocation> invocations;
+  std::int64_t invocations_total = 0;
+  DurationHistogram frame_call_times;  // StageMetrics::frame_call_times()
 };
 
 struct RunResult {
@@ -62,9 +66,14 @@ struct RunResult {
   // idle, the engine's own work); nullopt when not measured: unprofiled, or a batch's run,
   // whose threads serve other files' runs too.
   std::optional<std::int64_t> threads_idle_cpu_ns;
+  // Between two samples kept: the sampler's interval times sample_stride.
   std::int64_t sample_interval_ns = 0;
-  std::vector<Sample> samples;             // the run over time; empty when not profiled
-  std::vector<std::int64_t> latencies_ns;  // per finished frame, slot taken to last copy gone
+  // The run over time, at most kSamplesKept + 1; empty when not profiled. A run that took more
+  // (samples_taken) kept every sample_stride-th and the last.
+  std::vector<Sample> samples;
+  std::int64_t sample_stride = 1;
+  std::int64_t samples_taken = 0;
+  DurationHistogram latencies_ns;  // per finished frame, slot taken to last copy gone
   int flight_capacity = 0;
   int flight_peak = 0;
   std::vector<StageRunStats> stages;

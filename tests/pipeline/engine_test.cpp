@@ -15,7 +15,9 @@
 #include <thread>
 #include <utility>
 
+#include "pipeline/analysis.h"
 #include "pipeline/config.h"
+#include "pipeline/report.h"
 #include "pipeline/run.h"
 
 namespace framepipe {
@@ -604,6 +606,26 @@ TEST_P(EngineTest, EveryInvocationIsMeasured) {
   EXPECT_EQ(result.stages[0].items, 40) << "the source's items are the frames it produced";
 }
 
+TEST_P(EngineTest, ARunLongerThanTheRecordCapKeepsAnEvenSampleAndTheReportSaysSo) {
+  constexpr auto kFrames = static_cast<std::int64_t>(kInvocationsKeptPerStage) + 1000;
+  const auto result = run("  - {type: fake_source, params: {count: " + std::to_string(kFrames) +
+                          "}}\n"
+                          "  - {type: record}\n");
+  ASSERT_TRUE(result.ok()) << result.error->to_string();
+  const auto& sink = result.stages[1];
+  EXPECT_EQ(sink.items, kFrames);
+  EXPECT_EQ(sink.invocations_total, kFrames + 2) << "open, a consume per frame, finish";
+  EXPECT_LE(sink.invocations.size(), kInvocationsKeptPerStage);
+  EXPECT_GE(sink.invocations.size(), kInvocationsKeptPerStage / 2);
+  EXPECT_EQ(sink.frame_call_times.count(), kFrames) << "every call's time, kept or not";
+  EXPECT_LE(result.samples.size(), kSamplesKept + 1);
+  const auto report = build_report(config_, result, analyze(config_, result));
+  EXPECT_EQ(report["stages"][1]["invocations_total"], kFrames + 2);
+  EXPECT_EQ(report["stages"][1]["invocations_kept"], sink.invocations.size());
+  EXPECT_EQ(build_trace(result)["otherData"]["invocations_kept"],
+            result.stages[0].invocations.size() + sink.invocations.size());
+}
+
 TEST_P(EngineTest, ObserversSeeEveryCallInPairsOnTheCallingThread) {
   CallProbe calls;
   const auto result =
@@ -674,7 +696,7 @@ TEST_P(EngineTest, ProfileOffAttachesNoProfilerButCountsFramesAndLatencies) {
   EXPECT_EQ(result.frames, 80);
   // Every frame's latency, from the engine. (One more entry today: the slot the source takes
   // for the next() that finds the end of the stream is recorded as a completion too.)
-  EXPECT_GE(result.latencies_ns.size(), 80u);
+  EXPECT_GE(result.latencies_ns.count(), 80);
   EXPECT_TRUE(result.samples.empty());
   EXPECT_EQ(result.arena_busy_ns, 0);
   for (const auto& stage : result.stages) {

@@ -8,6 +8,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <system_error>
 #include <thread>
 
@@ -39,12 +40,15 @@ std::string unsafe_relative_name(const fs::path& relative) {
 
 class BatchRun {
  public:
-  // `images`: inputs that go through one graph together (run_items), on the first worker.
+  // `images`: inputs that go through one graph together (run_items), on the first worker; that
+  // run's report goes to <report root>/<images_report_name>.
   BatchRun(const Config& config, const InputProvider& next, const BatchOptions& options,
-           int max_workers, std::vector<BatchInput> images = {})
+           int max_workers, std::vector<BatchInput> images = {},
+           std::string images_report_name = "")
       : config_(config),
         next_input_(next),
         images_(std::move(images)),
+        images_report_name_(std::move(images_report_name)),
         options_(options),
         threads_(config.threads > 0 ? config.threads : oneapi::tbb::info::default_concurrency()),
         // Each file's thread waits in the arena for its graph; reserving it a slot lets it
@@ -149,6 +153,7 @@ class BatchRun {
   // groups. Images the run never reached (it was cancelled, or failed to start) end cancelled
   // or failed.
   void run_items(int slot) {
+    const double start_s = since_start_s();
     std::size_t next = 0;
     Config items_config = config_;
     items_config.input_path.clear();
@@ -176,6 +181,7 @@ class BatchRun {
       return nullptr;
     };
     const auto run = run_pipeline(items_config, environment);
+    if (config_.profile && run.has_report()) report_items_run(items_config, run, slot, start_s);
     while (next < images_.size()) {
       auto& outcome = take(images_[next++]);
       outcome.slot = slot;
@@ -192,6 +198,25 @@ class BatchRun {
     }
     std::lock_guard lock(manifest_mutex_);
     if (unsaved_ > 0) save_manifest();
+  }
+
+  // The images' run as one entry of the batch, with its report: the stages' figures over all
+  // the images, which the batch's own figures sum with the other files'.
+  void report_items_run(const Config& items_config, const RunResult& run, int slot,
+                        double start_s) {
+    FileOutcome images;
+    images.input.path = config_.input_path;
+    images.input.relative = images_report_name_;
+    images.status = run.status();
+    images.frames = run.frames;
+    images.wall_s = run.wall_s;
+    images.slot = slot;
+    images.start_s = start_s;
+    images.end_s = since_start_s();
+    images.report_dir = batch_report_root(config_) / images_report_name_;
+    images.error = write_batch_report_of(items_config, run, images.report_dir);
+    if (!images.error.empty()) images.report_dir.clear();
+    result_.images_run = std::move(images);
   }
 
   void item_done(FileOutcome& outcome, RunProgress* live, const Item::Outcome& done) {
@@ -293,6 +318,7 @@ class BatchRun {
   const Config& config_;
   const InputProvider& next_input_;
   const std::vector<BatchInput> images_;
+  const std::string images_report_name_;
   const BatchOptions& options_;
   const int threads_;
   oneapi::tbb::task_arena arena_;
@@ -350,8 +376,18 @@ BatchResult run_batch(const Config& config, const std::vector<BatchInput>& input
     if (next >= files.size()) return std::nullopt;
     return files[next++];
   };
+  // The images' run's report folder: `images`, unless an input's report would be there.
+  std::set<std::string> taken_names;
+  for (const auto& input : inputs) {
+    if (!input.relative.empty()) taken_names.insert(input.relative.begin()->string());
+  }
+  std::string images_report_name = "images";
+  for (int n = 2; taken_names.count(images_report_name) > 0; ++n) {
+    images_report_name = "images-" + std::to_string(n);
+  }
   const int jobs = static_cast<int>(files.size() + (images.empty() ? 0 : 1));
-  auto result = BatchRun(config, provider, options, jobs, std::move(images)).run();
+  auto result =
+      BatchRun(config, provider, options, jobs, std::move(images), images_report_name).run();
   if (!as_items) return result;
   // In input order again.
   std::map<std::string, std::size_t> position;

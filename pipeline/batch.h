@@ -116,6 +116,11 @@ struct BatchResult {
   // files are missing from it, so --resume would not skip them. The saved one is intact.
   std::string manifest_error;
   int unrecorded = 0;
+  // The run that took the batch's images through one graph (pipeline/item.h), as one entry:
+  // its status, frames, time and report folder (under the report root, named `images`, or
+  // `images-2`… when an input is already named so). Absent when there were no such images or
+  // no report was written (pipeline.profile off).
+  std::optional<FileOutcome> images_run;
 
   int count(const std::string& status) const;
   std::int64_t frames() const;

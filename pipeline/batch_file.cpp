@@ -29,15 +29,22 @@ FileOutcome run_batch_file(const Config& config, const BatchInput& input,
   // A cancelled or failed file's report covers what ran (RunResult::has_report).
   if (!config.profile || !run.has_report()) return outcome;
   outcome.report_dir = batch_report_root(config) / input.relative;
-  try {
-    write_report(outcome.report_dir, config.report_formats,
-                 build_report(file_config, run, analyze(file_config, run)), run);
-  } catch (const std::exception& e) {
-    const auto unwritten = "its report was not written: " + std::string(e.what());
+  if (const auto unwritten = write_batch_report_of(file_config, run, outcome.report_dir);
+      !unwritten.empty()) {
     outcome.error = outcome.error.empty() ? unwritten : outcome.error + "; " + unwritten;
     outcome.report_dir.clear();
   }
   return outcome;
+}
+
+std::string write_batch_report_of(const Config& config, const RunResult& run,
+                                  const std::filesystem::path& dir) {
+  try {
+    write_report(dir, config.report_formats, build_report(config, run, analyze(config, run)), run);
+    return "";
+  } catch (const std::exception& e) {
+    return "its report was not written: " + std::string(e.what());
+  }
 }
 
 }  // namespace framepipe

@@ -15,4 +15,9 @@ namespace framepipe {
 FileOutcome run_batch_file(const Config& config, const BatchInput& input,
                            const RunEnvironment& environment);
 
+// Writes `run`'s report (config.report_formats) into `dir`: "" when it did, else one line on why
+// it could not ("its report was not written: …").
+std::string write_batch_report_of(const Config& config, const RunResult& run,
+                                  const std::filesystem::path& dir);
+
 }  // namespace framepipe

@@ -94,6 +94,25 @@ std::string verdict_html(const nlohmann::json& batch) {
   return html;
 }
 
+// The images' one graph: its figures and a link to its report.
+std::string images_run_html(const nlohmann::json& batch) {
+  if (!batch.contains("images_run") || !batch["images_run"].is_object()) return "";
+  const auto& run = batch["images_run"];
+  std::string name = "their report";
+  if (run["report"].is_string()) {
+    name = "<a href=\"" + html_text(url_of(run["report"].get<std::string>() + "/report.html")) +
+           "\">their report</a>";
+  }
+  char figures[120];
+  std::snprintf(figures, sizeof figures, "%lld images in %.2f s", run["frames"].get<long long>(),
+                run["wall_s"].get<double>());
+  return "<h2>Images</h2>\n<p>The images went through one graph, built once: " +
+         std::string(figures) + " (" + html_text(run["status"].get<std::string>()) + "); " + name +
+         " has the stages' figures over all of them." +
+         (run["error"].is_string() ? " " + html_text(run["error"].get<std::string>()) : "") +
+         "</p>\n";
+}
+
 }  // namespace
 
 std::filesystem::path batch_report_root(const Config& config) {
@@ -154,7 +173,13 @@ namespace {
 // The files that ran (not skipped), each with its report.json when it has a readable one.
 std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
   std::vector<BatchFileRun> runs;
-  for (const auto& file : result.files) {
+  // The images' one graph counts as one file: its report holds the stages' figures over all
+  // of them (their own entries have no report).
+  std::vector<const FileOutcome*> ran;
+  for (const auto& file : result.files) ran.push_back(&file);
+  if (result.images_run) ran.push_back(&*result.images_run);
+  for (const auto* entry : ran) {
+    const auto& file = *entry;
     if (file.status == "skipped") continue;
     BatchFileRun run{file.input.relative.generic_string(),
                      file.status,
@@ -209,7 +234,9 @@ nlohmann::json batch_report_json(const Config& config, const BatchResult& result
         {"t", result.budget_t},
         {"in_use", result.budget_in_use}}},
       {"config", nlohmann::json::parse(dump_json(config_json(config)))},
-      {"files", files}};
+      {"files", files},
+      {"images_run",
+       result.images_run ? file_outcome_json(*result.images_run, report_root) : nlohmann::json()}};
   batch.update(analyze_batch(shape, files_that_ran(result)));
   // Credentials in URLs (an input, an endpoint in the config) stay out of every report.
   return redact_json_credentials(batch);
@@ -276,6 +303,7 @@ std::string batch_report_html(const nlohmann::json& batch) {
                 "straggler.</p>\n" +
                     timeline_svg(batch["timeline"], totals["wall_s"].get<double>())
               : std::string()) +
+         images_run_html(batch) +
          "<h2>Files</h2>\n<table><tr><th>file</th><th>status</th><th>frames</th><th>expected</th>"
          "<th>damaged packets</th><th>wall s</th><th>error</th></tr>\n" +
          rows + "</table>\n" +

@@ -1,6 +1,7 @@
 // A batch's images through one graph (pipeline/item.h), through the framepipe binary: each
 // image is still a file of its own in batch.json and the manifest, with no report folder of its
-// own; outputs are cv::imwrite's bytes of the direct OpenCV calls; a damaged JPEG fails alone;
+// own (the graph's one report covers them all); outputs are cv::imwrite's bytes of the direct
+// OpenCV calls; a damaged JPEG fails alone;
 // --resume skips every done image, also past a manifest saved in groups.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/reliability/cli_helpers.h"
 #include "tests/support/media.h"
 
 namespace framepipe::testing {
@@ -22,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kBinary = FRAMEPIPE_BINARY;
+using reliability::kBinary;
 
 constexpr const char* kEdgesConfig =
     "pipeline: {files_in_parallel: 2}\n"
@@ -114,14 +116,48 @@ TEST_F(ImageItemsTest, EachImageIsAnEntryOfBatchJsonWithItsOutputAndNoReportFold
     // The bytes cv::imwrite writes for the direct OpenCV calls' edges.
     EXPECT_EQ(read_text(out_ / name), reference_jpeg(in_ / name)) << name;
   }
-  // The report folder holds the batch's pages only.
+  // The report folder holds the batch's pages and one folder, the graph's report: its figures
+  // cover the 6 images that were read (one frame and one call of each stage per image).
+  std::vector<fs::path> folders;
   for (const auto& entry : fs::directory_iterator(out_ / "report"))
-    EXPECT_FALSE(entry.is_directory()) << entry.path();
+    if (entry.is_directory()) folders.push_back(entry.path().filename());
+  EXPECT_EQ(folders, std::vector<fs::path>{"images"});
+  const auto batch = read_json(out_ / "report/batch.json");
+  ASSERT_TRUE(batch["images_run"].is_object()) << batch.dump();
+  EXPECT_EQ(batch["images_run"]["report"], "images");
+  EXPECT_EQ(batch["images_run"]["frames"], 6);
+  const auto report = read_json(out_ / "report/images/report.json");
+  EXPECT_EQ(report["frames"], 6);
+  std::map<std::string, std::int64_t> calls;
+  for (const auto& stage : report["stages"]) calls[stage["type"]] = stage["items"];
+  EXPECT_EQ(calls["gaussian_blur"], 6);
+  EXPECT_EQ(calls["canny"], 6);
+  EXPECT_EQ(calls["write_images"], 6);
+  // The batch's stage sums are that report's: the images are one file of it.
+  for (const auto& stage : batch["stages"]) {
+    SCOPED_TRACE(stage.dump());
+    EXPECT_EQ(stage["files"], 1);
+    if (stage["type"] != "decode") EXPECT_EQ(stage["items"], 6);
+  }
+  EXPECT_NE(read_text(out_ / "report/batch.html").find("href=\"images/report.html\""),
+            std::string::npos);
   // The manifest records each done image with its output, and not the failed one.
   const auto manifest = read_json(out_ / ".framepipe-manifest.json")["files"];
   EXPECT_EQ(manifest.size(), 6u);
   EXPECT_FALSE(manifest.contains("sub/02.jpg"));
   EXPECT_EQ(manifest["sub/01.jpg"]["outputs"][0], (out_ / "sub/01.jpg").string());
+}
+
+// An input folder already named `images`: the graph's report goes to `images-2`, not over the
+// report folders of that folder's files.
+TEST_F(ImageItemsTest, TheGraphsReportTakesAFreeNameBesideAnInputFolderNamedImages) {
+  jpegs(in_ / "images", 2);
+  const auto result = run();
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto batch = read_json(out_ / "report/batch.json");
+  EXPECT_EQ(batch["images_run"]["report"], "images-2");
+  EXPECT_EQ(read_json(out_ / "report/images-2/report.json")["frames"], 2);
+  EXPECT_FALSE(fs::exists(out_ / "report/images"));
 }
 
 // 250 images: more than one group of manifest records (saved every 100 or every second).

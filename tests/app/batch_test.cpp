@@ -21,18 +21,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
+using reliability::hidden_leftovers;
 using reliability::kBinary;
-
-// Every file under `dir` whose name starts with '.', other than the manifest: a leftover
-// temporary output.
-std::vector<fs::path> hidden_leftovers(const fs::path& dir) {
-  std::vector<fs::path> found;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    const auto name = entry.path().filename().string();
-    if (name.starts_with(".") && name != ".framepipe-manifest.json") found.push_back(entry.path());
-  }
-  return found;
-}
 
 class BatchTest : public ::testing::Test {
  protected:

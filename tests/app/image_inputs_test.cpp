@@ -35,13 +35,13 @@ fs::path still(const std::string& name, const std::string& codec_args = "") {
                        std::string(jpeg ? "-pix_fmt yuvj420p " : "") + codec_args);
 }
 
-void write_file(const fs::path& path, const std::string& bytes) {
+void write_bytes(const fs::path& path, const std::string& bytes) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << bytes;
 }
 
 // Every regular file under `dir`, relative, leaving out the manifest and the report folder.
-std::set<std::string> files_under(const fs::path& dir) {
+std::set<std::string> outputs_under(const fs::path& dir) {
   std::set<std::string> files;
   for (const auto& entry : fs::recursive_directory_iterator(dir)) {
     const auto relative = entry.path().lexically_relative(dir).string();
@@ -107,8 +107,8 @@ constexpr const char* kEdgesToImages =
 TEST_F(ImageInputsTest, ExifOrientationsOneToEightTurnJpegsAsCvImreadDoes) {
   const auto plain = read_text(still("plain.jpg", "-q:v 3"));
   for (int orientation = 1; orientation <= 8; ++orientation) {
-    write_file(in_ / ("o" + std::to_string(orientation) + ".jpg"),
-               with_exif_orientation(plain, orientation, orientation % 2 == 0));
+    write_bytes(in_ / ("o" + std::to_string(orientation) + ".jpg"),
+                with_exif_orientation(plain, orientation, orientation % 2 == 0));
   }
   // PNG outputs hold the decoded pixels exactly.
   write_config(
@@ -135,8 +135,8 @@ TEST_F(ImageInputsTest, EdgesMatchDirectOpenCvCallsAndKeepNamesFoldersAndFormats
   const auto result = run();
   ASSERT_EQ(result.exit_code, 0) << result.output;
 
-  EXPECT_EQ(files_under(out_), (std::set<std::string>{"top.jpg", "a/b.jpg", "a/deep/c.png", "d.bmp",
-                                                      "a/e.tif", "f.webp"}));
+  EXPECT_EQ(outputs_under(out_), (std::set<std::string>{"top.jpg", "a/b.jpg", "a/deep/c.png",
+                                                        "d.bmp", "a/e.tif", "f.webp"}));
   // JPEG: the bytes cv::imwrite writes at its default quality, 95, write_images' default too.
   for (const auto& [input, output] : {std::pair{top, "top.jpg"}, std::pair{nested, "a/b.jpg"}}) {
     std::vector<unsigned char> expected;
@@ -161,7 +161,7 @@ TEST_F(ImageInputsTest, DamagedJpegFailsAloneWithOneLineAndResumeSkipsDoneImages
   copy_in(still("good.jpg", "-q:v 3"), "good.jpg");
   copy_in(still("good.png", "-pix_fmt rgb24"), "sub/good.png");
   const auto whole = read_text(still("cut.jpg", "-q:v 3"));
-  write_file(in_ / "sub/cut.jpg", whole.substr(0, whole.size() / 2));
+  write_bytes(in_ / "sub/cut.jpg", whole.substr(0, whole.size() / 2));
   write_config(kEdgesToImages);
 
   const auto first = run();
@@ -172,18 +172,19 @@ TEST_F(ImageInputsTest, DamagedJpegFailsAloneWithOneLineAndResumeSkipsDoneImages
     lines_naming_it += line.find("cut.jpg") != std::string::npos;
   EXPECT_EQ(lines_naming_it, 1u) << first.output;
   EXPECT_NE(first.output.find("damaged JPEG"), std::string::npos) << first.output;
-  EXPECT_EQ(files_under(out_), (std::set<std::string>{"good.jpg", "sub/good.png"}));
+  EXPECT_EQ(outputs_under(out_), (std::set<std::string>{"good.jpg", "sub/good.png"}));
 
   // Repaired, the damaged one runs again; the others are skipped.
   const auto good_time = fs::last_write_time(out_ / "good.jpg");
-  write_file(in_ / "sub/cut.jpg", whole);
+  write_bytes(in_ / "sub/cut.jpg", whole);
   const auto resumed = run("--resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   const auto totals = read_json(out_ / "report/batch.json")["totals"];
   EXPECT_EQ(totals["skipped"].get<int>(), 2);
   EXPECT_EQ(totals["ok"].get<int>(), 1);
   EXPECT_EQ(fs::last_write_time(out_ / "good.jpg"), good_time);
-  EXPECT_EQ(files_under(out_), (std::set<std::string>{"good.jpg", "sub/good.png", "sub/cut.jpg"}));
+  EXPECT_EQ(outputs_under(out_),
+            (std::set<std::string>{"good.jpg", "sub/good.png", "sub/cut.jpg"}));
 }
 
 // A FIFO named like an image is refused before anything opens it (opening would block).
@@ -197,7 +198,7 @@ TEST_F(ImageInputsTest, FifoNamedLikeAnImageFailsAloneWithoutBlocking) {
                 " -o " + shell_quote(out_.string()) + " --quiet 2>&1");
   EXPECT_EQ(result.exit_code, 1) << result.output;
   EXPECT_NE(result.output.find("pipe.jpg"), std::string::npos) << result.output;
-  EXPECT_EQ(files_under(out_), (std::set<std::string>{"good.jpg"}));
+  EXPECT_EQ(outputs_under(out_), (std::set<std::string>{"good.jpg"}));
 }
 
 // A JPEG's header is read before its pixels: one larger than max_pixels fails alone.
@@ -213,7 +214,7 @@ TEST_F(ImageInputsTest, JpegLargerThanThePixelCapFailsBeforeDecoding) {
       << result.output;
   EXPECT_NE(result.output.find("its pictures are 47x31 (1457 pixels)"), std::string::npos)
       << result.output;
-  EXPECT_TRUE(files_under(out_).empty());
+  EXPECT_TRUE(outputs_under(out_).empty());
 }
 
 TEST_F(ImageInputsTest, VideoSinkRefusesImagesUpFrontAndKindVideoLeavesThemOut) {
@@ -237,12 +238,12 @@ TEST_F(ImageInputsTest, VideoSinkRefusesImagesUpFrontAndKindVideoLeavesThemOut) 
 
   const auto videos = run("--set input.kind=video");
   ASSERT_EQ(videos.exit_code, 0) << videos.output;
-  EXPECT_EQ(files_under(out_), (std::set<std::string>{"clip.avi"}));
+  EXPECT_EQ(outputs_under(out_), (std::set<std::string>{"clip.avi"}));
 }
 
 TEST_F(ImageInputsTest, KindNarrowsTheDefaultIncludeOfVideosAndImages) {
   for (const auto* name : {"a.mp4", "b.JPG", "sub/c.png", "d.txt", "e.webp", "f.mkv"})
-    write_file(in_ / name, "x");
+    write_bytes(in_ / name, "x");
   auto names = [&](InputKind kind) {
     InputSelection selection;
     selection.kind = kind;
@@ -268,7 +269,7 @@ TEST_F(ImageInputsTest, VideoAndImagesMixedInOneFolderEachNamedItsWay) {
   write_config("  - {type: decode}\n  - {type: write_images, params: {every: 2}}\n");
   const auto result = run();
   ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_EQ(files_under(out_),
+  EXPECT_EQ(outputs_under(out_),
             (std::set<std::string>{"v/clip-frames/000000.png", "v/clip-frames/000002.png",
                                    "v/clip-frames/000004.png", "v/photo.jpg"}));
   // Decoded as cv::imread does and written at quality 95: cv::imwrite's bytes.

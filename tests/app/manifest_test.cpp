@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 using reliability::kBinary;
 
 // The lines of `text` that are not empty.
-std::vector<std::string> lines_of(const std::string& text) {
+std::vector<std::string> non_empty_lines(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream stream(text);
   for (std::string line; std::getline(stream, line);) {
@@ -56,7 +56,7 @@ class ManifestTest : public ::testing::Test {
     auto result = run_shell("(" + wrapper + shell_quote(kBinary) + " run " +
                             shell_quote(config_.string()) + " -q " + args + ")");
     errors_.clear();
-    for (const auto& line : lines_of(result.output)) {
+    for (const auto& line : non_empty_lines(result.output)) {
       if (!line.starts_with("batch: ")) errors_.push_back(line);
     }
     return result;

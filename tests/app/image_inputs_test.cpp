@@ -95,6 +95,10 @@ class ImageInputsTest : public ::testing::Test {
                      " --quiet " + args + " 2>&1");
   }
 
+  // Ten numbered frames in photos/frames/ through decode -> encode, given as one input by their
+  // pattern (with `options`): the video's frame count and rate, as ffprobe reads them.
+  std::pair<std::int64_t, std::string> encoded_sequence(const std::string& options);
+
   fs::path dir_, in_, out_;
 };
 
@@ -287,38 +291,27 @@ void numbered_frames(const fs::path& folder) {
       shell_quote((folder / "%06d.png").string()));
 }
 
-TEST_F(ImageInputsTest, NumberedSequenceIsOneVideoNamedAfterItsFolder) {
+std::pair<std::int64_t, std::string> ImageInputsTest::encoded_sequence(const std::string& options) {
   numbered_frames(in_ / "frames");
   write_config(
       "  - {type: decode}\n  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n");
   const auto result =
       run_shell(shell_quote(kBinary) + " run " + shell_quote((dir_ / "images.yaml").string()) +
                 " -i " + shell_quote((in_ / "frames/%06d.png").string()) + " -o " +
-                shell_quote(out_.string()) + " --quiet 2>&1");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  EXPECT_EQ(frame_count((out_ / "frames.avi").string()), 10);
+                shell_quote(out_.string()) + " --quiet " + options + " 2>&1");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  const auto video = (out_ / "frames.avi").string();
+  return {frame_count(video), probe_video(video, "stream=r_frame_rate")};
+}
+
+TEST_F(ImageInputsTest, NumberedSequenceIsOneVideoNamedAfterItsFolder) {
   // libav's image2 default rate.
-  EXPECT_EQ(capture("ffprobe -v error -select_streams v:0 -show_entries stream=r_frame_rate -of "
-                    "csv=p=0 " +
-                    shell_quote((out_ / "frames.avi").string())),
-            "25/1\n");
+  EXPECT_EQ(encoded_sequence(""), std::make_pair(std::int64_t{10}, std::string("25/1")));
 }
 
 TEST_F(ImageInputsTest, NumberedSequenceTakesItsFrameRateFromInputFps) {
-  numbered_frames(in_ / "frames");
-  write_config(
-      "  - {type: decode}\n  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n");
-  const auto result =
-      run_shell(shell_quote(kBinary) + " run " + shell_quote((dir_ / "images.yaml").string()) +
-                " -i " + shell_quote((in_ / "frames/%06d.png").string()) + " -o " +
-                shell_quote(out_.string()) + " --quiet --set input.fps=10 2>&1");
-  ASSERT_EQ(result.exit_code, 0) << result.output;
-  const auto video = shell_quote((out_ / "frames.avi").string());
-  EXPECT_EQ(frame_count((out_ / "frames.avi").string()), 10);
-  EXPECT_EQ(capture("ffprobe -v error -select_streams v:0 -show_entries stream=r_frame_rate -of "
-                    "csv=p=0 " +
-                    video),
-            "10/1\n");
+  EXPECT_EQ(encoded_sequence("--set input.fps=10"),
+            std::make_pair(std::int64_t{10}, std::string("10/1")));
 }
 
 TEST_F(ImageInputsTest, SequenceWithAGapFailsNamingTheMissingFileAndWritesNothing) {

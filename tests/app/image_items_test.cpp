@@ -137,7 +137,9 @@ TEST_F(ImageItemsTest, EachImageIsAnEntryOfBatchJsonWithItsOutputAndNoReportFold
   for (const auto& stage : batch["stages"]) {
     SCOPED_TRACE(stage.dump());
     EXPECT_EQ(stage["files"], 1);
-    if (stage["type"] != "decode") EXPECT_EQ(stage["items"], 6);
+    if (stage["type"] != "decode") {
+      EXPECT_EQ(stage["items"], 6);
+    }
   }
   EXPECT_NE(read_text(out_ / "report/batch.html").find("href=\"images/report.html\""),
             std::string::npos);

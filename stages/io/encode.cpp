@@ -576,7 +576,9 @@ class Encode : public SinkStage, public EncodeParams {
                                                                PicturePool& pool) {
     struct Converter {
       std::unique_ptr<SwsContext, libav::SwsDeleter> sws;
-      std::optional<GrayToYuv> gray;
+      // Not a std::optional: GCC 12 warns that its payload "may be used uninitialized" in a
+      // thread_local (a false positive).
+      std::unique_ptr<const GrayToYuv> gray;
       std::tuple<int, int, int, int, int, int> made_for{};
       cv::Mat aligned;
     };
@@ -593,7 +595,7 @@ class Encode : public SinkStage, public EncodeParams {
       }
       converter.gray.reset();
       if (source_format == AV_PIX_FMT_GRAY8) {
-        converter.gray.emplace(format.pix_fmt, [&](cv::Size size) {
+        converter.gray = std::make_unique<const GrayToYuv>(format.pix_fmt, [&](cv::Size size) {
           return make_scaler(AV_PIX_FMT_GRAY8, size, format);
         });
       }

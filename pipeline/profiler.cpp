@@ -64,7 +64,7 @@ void StageMetrics::keep(const CallTimes& times, std::int64_t frame, CallKind kin
                               kind};
   std::lock_guard lock(invocations_mutex_);
   // A frame's own call: prepare and convert run beside the stage's calls.
-  if (frame >= 0 && kind != CallKind::prepare && kind != CallKind::convert) {
+  if (frame >= 0 && handles_frames(kind)) {
     frame_call_times_.add(times.wall_ns);
   }
   invocations_.offer(invocation);

@@ -67,13 +67,7 @@ class WriteImages : public SinkStage {
     const auto& pattern = params_[is_image_name(context.input_path) ? image_path : path];
     // {stem} and {ext} now; {frame} per image.
     resolved_ = output_file::resolve(context, pattern).string();
-    const auto format = image_file::format_of(resolved_);
-    if (!format) {
-      throw std::runtime_error("cannot write '" + resolved_ + "': the name must end in " +
-                               image_file::extensions_text());
-    }
-    format_ = *format;
-    setting_ = params_[format_ == image_file::Format::png ? png_compression : jpeg_quality];
+    format_ = format_of(resolved_);
   }
 
   // Runs on several IO threads at once when the stage has concurrency > 1: encoding a PNG
@@ -84,15 +78,7 @@ class WriteImages : public SinkStage {
     const fs::path path = name_for(frame.index);
     output_file::refuse_existing(path, context_);
     create_folder(path.parent_path());
-    std::vector<unsigned char> bytes;
-    try {
-      bytes = image_file::encode(frame.image(), format_, setting_);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
-    }
-    auto file = std::make_unique<AtomicFile>(path, output_file::replace_mode(context_));
-    file->write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
-    file->close();
+    auto file = written_hidden(frame, path, format_);
     std::lock_guard lock(mutex_);
     pending_.push_back(std::move(file));
   }
@@ -124,28 +110,42 @@ class WriteImages : public SinkStage {
   void write_item(Frame& frame) {
     auto& item = *frame.item;
     const auto path = output_file::resolve(context_, item, params_[image_path]);
-    const auto format = image_file::format_of(path);
-    if (!format) {
-      throw std::runtime_error("cannot write '" + path.string() + "': the name must end in " +
-                               image_file::extensions_text());
-    }
+    const auto format = format_of(path);
     output_file::refuse_existing(path, context_);
     {
       std::lock_guard lock(mutex_);  // two threads making one folder
       output_file::create_output_folder(path.parent_path());
     }
+    written_hidden(frame, path, format)->commit();
+    item.add_output(path);
+  }
+
+  // The format a name's extension says; one line naming the file when it says none.
+  static image_file::Format format_of(const fs::path& path) {
+    const auto format = image_file::format_of(path);
+    if (!format) {
+      throw std::runtime_error("cannot write '" + path.string() + "': the name must end in " +
+                               image_file::extensions_text());
+    }
+    return *format;
+  }
+
+  // The frame's image encoded as `format`, complete and flushed under a hidden name beside
+  // `path`, for the caller to commit.
+  std::unique_ptr<AtomicFile> written_hidden(Frame& frame, const fs::path& path,
+                                             image_file::Format format) const {
     std::vector<unsigned char> bytes;
     try {
       bytes = image_file::encode(
-          frame.image(), *format,
-          params_[*format == image_file::Format::png ? png_compression : jpeg_quality]);
+          frame.image(), format,
+          params_[format == image_file::Format::png ? png_compression : jpeg_quality]);
     } catch (const std::exception& e) {
       throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
     }
-    AtomicFile file(path, output_file::replace_mode(context_));
-    file.write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
-    file.commit();
-    item.add_output(path);
+    auto file = std::make_unique<AtomicFile>(path, output_file::replace_mode(context_));
+    file->write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+    file->close();
+    return file;
   }
 
   fs::path name_for(std::int64_t index) const {
@@ -187,7 +187,6 @@ class WriteImages : public SinkStage {
   Params params_;
   const std::int64_t every_;
   image_file::Format format_ = image_file::Format::png;  // by the name's extension
-  int setting_ = 0;  // the PNG level, or the JPEG or WebP quality
   RunContext context_;
   std::string resolved_;
   std::mutex mutex_;

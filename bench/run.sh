@@ -29,11 +29,11 @@ generated=$(mktemp)
   echo "- software: ffmpeg $(ffmpeg -version | awk 'NR == 1 {print $3}'), OpenCV $(pkg-config --modversion opencv4), oneTBB $(dpkg-query -W -f='${Version}' libtbb-dev), $(c++ --version | head -1)"
   echo "- load average when it started: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  section "Decode only: framepipe (decode → discard) vs \`ffmpeg -threads N -i IN -f null -\`" "decode_vs_ffmpeg.sh $reps 1 $(nproc)"
+  section "Decode only: framepipe (decode → discard) vs \`ffmpeg -threads N -i IN -f null -\`" "decode_vs_ffmpeg.sh $reps 1 $(nproc) default"
   section "Blur + canny + encode: framepipe vs the ffmpeg CLI, the OpenCV loop and a hand-written parallel_pipeline" "blur_canny.sh $reps"
   section "Blur + canny + encode at 720p" "blur_canny.sh $reps" BC_INPUT=720p
   section "Blur + canny + encode on vtest.avi" "blur_canny.sh $reps" BC_INPUT=vtest
-  section "HOG people detection on vtest.avi" "hog_vs_loop.sh $reps 100"
+  section "HOG people detection on vtest.avi" "hog_vs_loop.sh $reps 200"
   section "Memory: peak RSS on a 10 s and a 60 s 1080p clip" "memory.sh 1"
   section "Scaling and overlap efficiency" "scaling.sh $reps"
   section "Profiling cost: pipeline.profile on vs off" "profiling_cost.sh $reps"

@@ -268,7 +268,9 @@ void advise_stage(const Config& config, const RunResult& result, RunAnalysis& an
   if (stage.kind == StageKind::source) {
     analysis.conclusions.push_back(
         "source-bound: " + busy +
-        (helpers && helpers->value == 0 ? " with its library choosing its helper threads" : "") +
+        (helpers && helpers->value == 0
+             ? " with its helper threads at the stage's default (`" + helpers->spec->name + ": 0`)"
+             : "") +
         "; the pipeline downstream waits for frames. Reading several files at once is what "
         "would use more cores.");
     return;

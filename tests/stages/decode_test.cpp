@@ -1,11 +1,13 @@
 // The decode stage against independent references: ffprobe for frame counts and timestamps, the
 // ffmpeg CLI's own decode to bgr24 for pixels.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
@@ -221,6 +223,50 @@ TEST(DecodeTest, ThreadCountDoesNotChangeTheResult) {
     EXPECT_EQ(single[i].pts, many[i].pts);
     EXPECT_EQ(cv::norm(single[i].image(), many[i].image(), cv::NORM_INF), 0) << "frame " << i;
   }
+}
+
+// Threads this process runs now.
+std::ptrdiff_t threads_in_process() {
+  return std::distance(std::filesystem::directory_iterator("/proc/self/task"),
+                       std::filesystem::directory_iterator{});
+}
+
+// The threads that opening decode (`entry`) on kH264 starts, counted from a thread whose
+// affinity mask allows the first two of this process's cores; the decoder's threads inherit it.
+std::ptrdiff_t threads_started_on_two_cores(const std::string& entry) {
+  std::ptrdiff_t started = -1;
+  std::thread([&] {
+    cpu_set_t allowed;
+    cpu_set_t two;
+    CPU_ZERO(&two);
+    ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+    for (int cpu = 0, kept = 0; cpu < CPU_SETSIZE && kept < 2; ++cpu) {
+      if (CPU_ISSET(cpu, &allowed)) {
+        CPU_SET(cpu, &two);
+        ++kept;
+      }
+    }
+    ASSERT_EQ(sched_setaffinity(0, sizeof(two), &two), 0);
+    const auto before = threads_in_process();
+    StageHarness decoder(entry, context_for(clip_path(kH264)));
+    ASSERT_TRUE(decoder.pull().has_value());
+    started = threads_in_process() - before;
+    decoder.finish();
+  }).join();
+  return started;
+}
+
+// threads: 0 is one decoder thread per allowed core, not libav's own choice (the cores plus
+// one), which decoded slower; an explicit count is kept as given.
+TEST(DecodeTest, DefaultThreadsAreOnePerAllowedCore) {
+  cpu_set_t allowed;
+  ASSERT_EQ(sched_getaffinity(0, sizeof(allowed), &allowed), 0);
+  if (CPU_COUNT(&allowed) < 2) GTEST_SKIP() << "needs 2 cores, this process may use 1";
+  const auto by_default = threads_started_on_two_cores("{type: decode}");
+  const auto two = threads_started_on_two_cores("{type: decode, params: {threads: 2}}");
+  const auto three = threads_started_on_two_cores("{type: decode, params: {threads: 3}}");
+  EXPECT_EQ(by_default, two);
+  EXPECT_EQ(three - two, 1);
 }
 
 // Conversions run on whichever worker first reads the pixels, several at once.

@@ -15,6 +15,7 @@
 #include "pipeline/file_kind.h"
 #include "pipeline/output_names.h"
 #include "pipeline/report_dir.h"
+#include "pipeline/sequence_pattern.h"
 #include "pipeline/settings.h"
 #include "pipeline/suggest.h"
 
@@ -187,6 +188,9 @@ class Validator {
       // `input: clip.mp4` is short for `input: { path: clip.mp4 }`.
       if (section.name == "input" && node.IsScalar()) {
         config.input_path = node.Scalar();
+      } else if (section.name == "input" && node.IsMap() && node["sequence"]) {
+        read_section(node, section, config, {"sequence"});
+        read_sequence(node, section, config);
       } else {
         read_section(node, section, config);
       }
@@ -306,25 +310,68 @@ class Validator {
   }
 
   // One section of engine settings (pipeline/settings.h) into `config`.
-  void read_section(const YAML::Node& node, const SettingsSection& section, Config& config) {
+  // `also`: keys the section's map may hold besides its settings, read elsewhere.
+  void read_section(const YAML::Node& node, const SettingsSection& section, Config& config,
+                    const std::vector<std::string>& also = {}) {
     if (!expect_map(node, section.name)) return;
-    check_keys(node, section.name, section.key_names(), section.name);
+    auto keys = section.key_names();
+    keys.insert(keys.end(), also.begin(), also.end());
+    check_keys(node, section.name, keys, section.name);
     for (const auto& setting : section.keys) {
-      const auto value = node[setting.spec.name];
-      if (!value) continue;
-      const auto path = section.name + "." + setting.spec.name;
-      std::vector<ParamValue> values;
-      if (setting.list ? read_list(value, path, section.name, setting.spec, values)
-                       : read_scalar(value, path, setting.spec, section.name + ": ",
-                                     values.emplace_back())) {
-        if (!setting.if_empty.empty() && std::get<std::string>(values.front()).empty()) {
-          problem(value, path,
-                  section.name + ": '" + setting.spec.name + "' must not be empty; " +
-                      setting.if_empty);
-          continue;
-        }
-        setting.assign(config, values);
+      read_setting(node[setting.spec.name], section.name + "." + setting.spec.name, setting,
+                   section.name, config);
+    }
+  }
+
+  // `input: { sequence: { pattern: "frames/%06d.png", fps: 25 } }`: the pattern is
+  // input.path, the rate input.fps, said in the form that shows a sequence is meant.
+  void read_sequence(const YAML::Node& input, const SettingsSection& section, Config& config) {
+    const auto sequence = input["sequence"];
+    if (!expect_map(sequence, "input.sequence")) return;
+    check_keys(sequence, "input.sequence", {"pattern", "fps"}, "input.sequence");
+    for (const std::string flat : {"path", "fps"}) {
+      if (input[flat]) {
+        problem(input[flat], "input." + flat,
+                "input: give '" + flat + "' or 'sequence', not both ('sequence: {pattern, fps}' " +
+                    "sets input.path and input.fps)");
       }
+    }
+    const auto pattern = sequence["pattern"];
+    if (!pattern) {
+      problem(sequence, "input.sequence",
+              "input.sequence: 'pattern' is missing: a numbered pattern (frames/%06d.png) or a "
+              "glob (frames/*.png)");
+      return;
+    }
+    if (pattern.IsScalar() && !is_sequence_pattern(pattern.Scalar())) {
+      problem(pattern, "input.sequence.pattern",
+              "input.sequence: '" + pattern.Scalar() +
+                  "' is neither a numbered pattern (%d, %06d) nor a glob (*, ?, [...]); one "
+                  "file is input.path");
+      return;
+    }
+    for (const auto& setting : section.keys) {
+      const auto& name = setting.spec.name;
+      if (name == "path") read_setting(pattern, "input.sequence.pattern", setting, "input", config);
+      if (name == "fps")
+        read_setting(sequence["fps"], "input.sequence.fps", setting, "input.sequence", config);
+    }
+  }
+
+  // One setting's `value` (none: nothing to do), checked against its spec and assigned.
+  void read_setting(const YAML::Node& value, const std::string& path, const SettingSpec& setting,
+                    const std::string& section, Config& config) {
+    if (!value) return;
+    std::vector<ParamValue> values;
+    if (setting.list
+            ? read_list(value, path, section, setting.spec, values)
+            : read_scalar(value, path, setting.spec, section + ": ", values.emplace_back())) {
+      if (!setting.if_empty.empty() && std::get<std::string>(values.front()).empty()) {
+        problem(value, path,
+                section + ": '" + setting.spec.name + "' must not be empty; " + setting.if_empty);
+        return;
+      }
+      setting.assign(config, values);
     }
   }
 

@@ -16,12 +16,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// When `path` was last written, in nanoseconds since the Unix epoch; 0 when unreadable.
 std::int64_t mtime_ns(const fs::path& path) {
   std::error_code error;
   const auto time = fs::last_write_time(path, error);
   return error ? 0
-               : std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch())
+               : std::chrono::duration_cast<std::chrono::nanoseconds>(
+                     std::chrono::file_clock::to_sys(time).time_since_epoch())
                      .count();
+}
+
+// Manifests written before 2026-12-02 kept libstdc++'s own file_clock count, whose epoch is
+// 2174 (so the values were negative): such a value is this much below the Unix one. They still
+// match, so --resume after an upgrade redoes nothing.
+std::int64_t file_clock_offset_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::file_clock::to_sys(fs::file_time_type{}).time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -130,8 +141,9 @@ Manifest::Manifest(fs::path output_dir, const std::string& name, bool resume)
 bool Manifest::is_complete(const std::string& key, const fs::path& input,
                            const std::string& config_hash) const {
   const auto complete = [&](const Entry& entry) {
+    const auto written = mtime_ns(input);
     if (entry.config_hash != config_hash || entry.size != file_size_or_zero(input) ||
-        entry.mtime_ns != mtime_ns(input)) {
+        (entry.mtime_ns != written && entry.mtime_ns != written - file_clock_offset_ns())) {
       return false;
     }
     return std::all_of(entry.outputs.begin(), entry.outputs.end(), [](const std::string& output) {

@@ -1,11 +1,15 @@
 #include "pipeline/sequence_pattern.h"
 
+#include <glob.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <set>
 #include <system_error>
+
+#include "pipeline/inputs.h"
 
 namespace framepipe {
 
@@ -28,10 +32,30 @@ std::string numbered(const std::string& prefix, int digits, const std::string& s
   return prefix + number + suffix;
 }
 
+// Where the glob characters of `name` start; npos when there are none.
+std::size_t glob_start(const std::string& name) { return name.find_first_of("*?["); }
+
 }  // namespace
 
 bool is_sequence_pattern(const std::string& path) {
-  return number_field(std::filesystem::path(path).filename().string()).first != std::string::npos;
+  return number_field(std::filesystem::path(path).filename().string()).first != std::string::npos ||
+         is_sequence_glob(path);
+}
+
+bool is_sequence_glob(const std::string& path) {
+  // A URL's query ("x.jpg?size=2") is not a glob.
+  if (is_url(path)) return false;
+  std::error_code error;
+  return glob_start(std::filesystem::path(path).filename().string()) != std::string::npos &&
+         !std::filesystem::exists(path, error);
+}
+
+std::size_t glob_matches(const std::string& pattern) {
+  glob_t found{};
+  const int result = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &found);
+  const std::size_t count = result == 0 ? found.gl_pathc : 0;
+  globfree(&found);
+  return count;
 }
 
 std::string sequence_stem(const std::string& pattern) {
@@ -39,6 +63,7 @@ std::string sequence_stem(const std::string& pattern) {
   auto stem = path.stem().string();
   const auto [at, length] = number_field(stem);
   if (at != std::string::npos) stem.erase(at, length);
+  if (is_sequence_glob(pattern)) stem.erase(std::min(glob_start(stem), stem.size()));
   const auto separator = [](char c) { return c == '-' || c == '_' || c == '.' || c == ' '; };
   while (!stem.empty() && separator(stem.back())) stem.pop_back();
   while (!stem.empty() && separator(stem.front())) stem.erase(0, 1);

@@ -179,9 +179,9 @@ std::vector<SettingsSection> make_settings() {
             [](auto& c) -> auto& { return c.input_window.frames; }),
         bound(
             ParamSpec::number("fps", 0,
-                              "frames per second of a numbered image sequence given as the "
-                              "input (`frames/%06d.png`); `0`: libav's 25. Other inputs keep "
-                              "their own rate")
+                              "frames per second of an image sequence given as the input "
+                              "(`frames/%06d.png`, `frames/*.png`); `0`: libav's 25. Other "
+                              "inputs keep their own rate")
                 .range(0, 1000),
             [](auto& c) -> auto& { return c.sequence_fps; }),
         bound(
@@ -190,7 +190,10 @@ std::vector<SettingsSection> make_settings() {
                                "their sorted list (`--sample-files`); `0`: all")
                 .range(0, 1000000),
             [](auto& c) -> auto& { return c.sample_files; })},
-       "`input: clip.mp4` is short for `input: { path: clip.mp4 }`. `start`, `duration` and "
+       "`input: clip.mp4` is short for `input: { path: clip.mp4 }`, and `input: { sequence: { "
+       "pattern: \"frames/%06d.png\", fps: 25 } }` for `input: { path: \"frames/%06d.png\", "
+       "fps: 25 }`: an image sequence, numbered or a glob ([sequences](#images)). `start`, "
+       "`duration` and "
        "`frames` run a part of each input, e.g. to profile or tune on a sample of a long video; "
        "a file's report then counts only that part."},
       {"output",

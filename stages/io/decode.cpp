@@ -257,6 +257,12 @@ class Decode : public SourceStage {
         throw std::runtime_error("'" + path_ + "': the numbered sequence has a gap: " + *gap +
                                  "; its frames would stop there: fill the gap or renumber");
       }
+      if (is_sequence_glob(path_)) {
+        if (glob_matches(path_) == 0) {
+          throw std::runtime_error("'" + path_ + "': no file matches this pattern");
+        }
+        network_.image_glob = true;
+      }
       if (context.sequence_fps > 0) {
         const AVRational rate = av_d2q(context.sequence_fps, 1001000);
         network_.framerate = std::to_string(rate.num) + "/" + std::to_string(rate.den);

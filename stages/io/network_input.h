@@ -71,8 +71,10 @@ struct Options {
   std::string tls_ca_file{};
   // When set, a cancelled run (SIGINT) interrupts waiting for the network at once.
   const std::atomic<bool>* cancel = nullptr;
-  // A numbered image sequence's rate for libav's image2 demuxer ("30000/1001"); empty: its 25.
+  // An image sequence's rate for libav's image2 demuxer ("30000/1001"); empty: its 25.
   std::string framerate{};
+  // The local path is a glob of images ("frames/*.png"), read by image2 in name order.
+  bool image_glob = false;
 };
 
 inline Options options_from(const Params& params) {
@@ -226,12 +228,16 @@ inline int open_url(AVFormatContext** format, const std::string& path, const Opt
 }
 
 // A local file through avformat_open_input, opening nothing but files.
-inline int open_local(AVFormatContext** format, const std::string& path,
-                      const std::string& framerate) {
+inline int open_local(AVFormatContext** format, const std::string& path, const Options& options) {
   AVDictionary* settings = nullptr;
   av_dict_set(&settings, "protocol_whitelist", protocol_whitelist(path), 0);
-  if (!framerate.empty()) av_dict_set(&settings, "framerate", framerate.c_str(), 0);
-  const int ret = avformat_open_input(format, path.c_str(), nullptr, &settings);
+  if (!options.framerate.empty()) av_dict_set(&settings, "framerate", options.framerate.c_str(), 0);
+  const AVInputFormat* demuxer = nullptr;
+  if (options.image_glob) {
+    av_dict_set(&settings, "pattern_type", "glob", 0);
+    demuxer = av_find_input_format("image2");
+  }
+  const int ret = avformat_open_input(format, path.c_str(), demuxer, &settings);
   av_dict_free(&settings);
   return ret;
 }
@@ -259,7 +265,7 @@ inline int open(AVFormatContext** format, const std::string& path, const Options
   if (framepipe::is_standard_input(path)) return open_standard_input(format, options);
   check_readable(path);
   const int ret =
-      is_url(path) ? open_url(format, path, options) : open_local(format, path, options.framerate);
+      is_url(path) ? open_url(format, path, options) : open_local(format, path, options);
   if (ret >= 0) refuse_text(format, path);
   if (ret == AVERROR_INVALIDDATA && !is_url(path) && looks_like_input_list(path)) {
     throw std::runtime_error("cannot open '" + path + "': " + libav::error_string(ret) +

@@ -95,8 +95,9 @@ class ImageInputsTest : public ::testing::Test {
                      " --quiet " + args + " 2>&1");
   }
 
-  // Ten numbered frames in photos/frames/ through decode -> encode, given as one input by their
-  // pattern (with `options`): the video's frame count and rate, as ffprobe reads them.
+  // Ten numbered frames in photos/frames/ through decode -> encode, given as one input by
+  // `options` (-i with their pattern, or a setting): the video's frame count and rate, as
+  // ffprobe reads them.
   std::pair<std::int64_t, std::string> encoded_sequence(const std::string& options);
 
   fs::path dir_, in_, out_;
@@ -262,6 +263,7 @@ TEST_F(ImageInputsTest, KindNarrowsTheDefaultIncludeOfVideosAndImages) {
   EXPECT_TRUE(is_image_name("http://host/photos/x.jpeg?size=2"));
   EXPECT_FALSE(is_image_name("-"));
   EXPECT_FALSE(is_image_name("clip.mp4"));
+  EXPECT_FALSE(is_sequence_pattern("http://host/photos/x.jpeg?size=2"));
 }
 
 TEST_F(ImageInputsTest, VideoAndImagesMixedInOneFolderEachNamedItsWay) {
@@ -297,8 +299,7 @@ std::pair<std::int64_t, std::string> ImageInputsTest::encoded_sequence(const std
       "  - {type: decode}\n  - {type: encode, params: {codec: mpeg4, path: \"{stem}.avi\"}}\n");
   const auto result =
       run_shell(shell_quote(kBinary) + " run " + shell_quote((dir_ / "images.yaml").string()) +
-                " -i " + shell_quote((in_ / "frames/%06d.png").string()) + " -o " +
-                shell_quote(out_.string()) + " --quiet " + options + " 2>&1");
+                " -o " + shell_quote(out_.string()) + " --quiet " + options + " 2>&1");
   EXPECT_EQ(result.exit_code, 0) << result.output;
   const auto video = (out_ / "frames.avi").string();
   return {frame_count(video), probe_video(video, "stream=r_frame_rate")};
@@ -306,12 +307,56 @@ std::pair<std::int64_t, std::string> ImageInputsTest::encoded_sequence(const std
 
 TEST_F(ImageInputsTest, NumberedSequenceIsOneVideoNamedAfterItsFolder) {
   // libav's image2 default rate.
-  EXPECT_EQ(encoded_sequence(""), std::make_pair(std::int64_t{10}, std::string("25/1")));
+  EXPECT_EQ(encoded_sequence("-i " + shell_quote((in_ / "frames/%06d.png").string())),
+            std::make_pair(std::int64_t{10}, std::string("25/1")));
 }
 
 TEST_F(ImageInputsTest, NumberedSequenceTakesItsFrameRateFromInputFps) {
-  EXPECT_EQ(encoded_sequence("--set input.fps=10"),
+  EXPECT_EQ(encoded_sequence("-i " + shell_quote((in_ / "frames/%06d.png").string()) +
+                             " --set input.fps=10"),
             std::make_pair(std::int64_t{10}, std::string("10/1")));
+}
+
+TEST_F(ImageInputsTest, SequenceFormGivesAGlobAndItsRate) {
+  EXPECT_EQ(
+      encoded_sequence("--set " +
+                       shell_quote("input.sequence.pattern=" + (in_ / "frames/*.png").string()) +
+                       " --set input.sequence.fps=10"),
+      std::make_pair(std::int64_t{10}, std::string("10/1")));
+}
+
+// A glob's files in name order, each one frame: written back as numbered PNGs, every one is the
+// file it came from, as cv::imread reads it.
+TEST_F(ImageInputsTest, GlobSequenceIsItsFilesInNameOrder) {
+  numbered_frames(in_ / "frames");
+  write_config(
+      "  - {type: decode}\n  - {type: write_images, params: {path: \"{stem}/{frame:06}.png\"}}\n");
+  const auto result =
+      run_shell(shell_quote(kBinary) + " run " + shell_quote((dir_ / "images.yaml").string()) +
+                " -i " + shell_quote((in_ / "frames/*.png").string()) + " -o " +
+                shell_quote(out_.string()) + " --quiet 2>&1");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  for (int n = 0; n < 10; ++n) {
+    const auto name = "00000" + std::to_string(n) + ".png";
+    expect_same_pixels(cv::imread((out_ / "frames" / name).string()),
+                       cv::imread((in_ / "frames" / name).string()), name);
+  }
+  EXPECT_FALSE(fs::exists(out_ / "frames/000010.png"));
+}
+
+TEST_F(ImageInputsTest, GlobMatchingNoFileFailsWithOneLineAndWritesNothing) {
+  numbered_frames(in_ / "frames");
+  write_config(
+      "  - {type: decode}\n  - {type: write_images, params: {path: \"{stem}/{frame}.png\"}}\n");
+  const auto pattern = (in_ / "frames/*.jpg").string();
+  const auto result = run_shell(
+      shell_quote(kBinary) + " run " + shell_quote((dir_ / "images.yaml").string()) + " -i " +
+      shell_quote(pattern) + " -o " + shell_quote(out_.string()) + " --quiet 2>&1");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("'" + pattern + "': no file matches this pattern"),
+            std::string::npos)
+      << result.output;
+  EXPECT_FALSE(fs::exists(out_ / "frames"));
 }
 
 TEST_F(ImageInputsTest, SequenceWithAGapFailsNamingTheMissingFileAndWritesNothing) {
@@ -341,6 +386,20 @@ TEST(SequencePatternTest, PatternsAndTheirStems) {
   EXPECT_EQ(sequence_stem("frames/%06d.png"), "frames");
   EXPECT_EQ(sequence_stem("a/shot-%04d.jpg"), "shot");
   EXPECT_EQ(sequence_stem("%d.png"), "sequence");
+  EXPECT_TRUE(is_sequence_pattern("no-such-folder/*.png"));
+  EXPECT_TRUE(is_sequence_glob("no-such-folder/shot-??.jpg"));
+  EXPECT_FALSE(is_sequence_glob("no-such-*/shot.jpg"));
+  EXPECT_EQ(sequence_stem("no-such-folder/shot-*.jpg"), "shot");
+  EXPECT_EQ(sequence_stem("no-such-folder/*.png"), "no-such-folder");
+  EXPECT_EQ(sequence_stem("no-such-folder/[ab]*.png"), "no-such-folder");
+  // A file may be named like a glob: then it is that file.
+  const auto dir = make_temp_dir("framepipe-glob-name");
+  std::ofstream(dir / "a*.png") << "x";
+  EXPECT_FALSE(is_sequence_pattern((dir / "a*.png").string()));
+  EXPECT_TRUE(is_image_name((dir / "a*.png").string()));
+  EXPECT_EQ(glob_matches((dir / "a*").string()), 1u);
+  EXPECT_EQ(glob_matches((dir / "b*").string()), 0u);
+  fs::remove_all(dir);
 }
 
 }  // namespace

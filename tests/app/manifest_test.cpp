@@ -2,6 +2,7 @@
 // previous manifest and fails the batch loudly, an unreadable manifest stops --resume with a
 // way out, and no save failure crashes a batch.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -71,6 +72,27 @@ class ManifestTest : public ::testing::Test {
   fs::path dir_, in_, out_, config_;
   std::vector<std::string> errors_;
 };
+
+// A file's write time is kept in nanoseconds since the Unix epoch, as stat(2) gives it. A
+// manifest from before kept libstdc++'s file_clock count, whose epoch is 2174-01-01
+// (6,437,664,000 s later): --resume still takes it as the same time and redoes nothing.
+TEST_F(ManifestTest, WriteTimesAreUnixNanosecondsAndEarlierManifestsStillResume) {
+  add_clip("a.mp4");
+  ASSERT_EQ(run(batch_args()).exit_code, 0);
+  struct stat status {};
+  ASSERT_EQ(::stat((in_ / "a.mp4").c_str(), &status), 0);
+  const std::int64_t unix_ns =
+      std::int64_t{status.st_mtim.tv_sec} * 1000000000 + status.st_mtim.tv_nsec;
+  auto saved = read_json(manifest());
+  ASSERT_EQ(saved["files"]["a.mp4"]["mtime_ns"].get<std::int64_t>(), unix_ns);
+
+  saved["files"]["a.mp4"]["mtime_ns"] = unix_ns - std::int64_t{6437664000} * 1000000000;
+  std::ofstream(manifest()) << saved.dump();
+  const auto result = run(batch_args() + " --resume");
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("0 ok, 0 damaged, 0 failed, 1 skipped"), std::string::npos)
+      << result.output;
+}
 
 TEST_F(ManifestTest, AFailedSaveKeepsThePreviousManifestAndFailsLoudly) {
   add_clip("a.mp4");

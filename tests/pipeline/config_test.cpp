@@ -519,6 +519,40 @@ TEST_F(ConfigTest, SequenceRateChangesTheFingerprintOnlyWhenSet) {
   EXPECT_FALSE(problems(yaml, {"input.fps=-1"}).empty());
 }
 
+// `input.sequence: {pattern, fps}` is input.path and input.fps, said as a sequence; mixing the
+// two forms, a pattern that is no pattern, or a key the form lacks is one line each, placed.
+TEST_F(ConfigTest, SequenceFormSetsPathAndRateAndRefusesWhatItCannotMean) {
+  const std::string stages = "stages:\n  - {type: decode}\n  - {type: discard}\n";
+  const auto config =
+      load("input: {sequence: {pattern: \"frames/%06d.png\", fps: 12.5}}\n" + stages);
+  EXPECT_EQ(config.input_path, "frames/%06d.png");
+  EXPECT_EQ(config.sequence_fps, 12.5);
+  EXPECT_EQ(load("input: {sequence: {pattern: \"no-such-folder/*.png\"}}\n" + stages).input_path,
+            "no-such-folder/*.png");
+  EXPECT_EQ(load("input: {sequence: {pattern: \"f/%d.png\"}}\n" + stages, {"input.sequence.fps=30"})
+                .sequence_fps,
+            30);
+
+  const auto both = problems("input: {path: a.mp4, sequence: {pattern: \"f/%d.png\"}}\n" + stages);
+  ASSERT_EQ(both.size(), 1u);
+  EXPECT_EQ(both[0],
+            "x.yaml:1:15: input: give 'path' or 'sequence', not both ('sequence: {pattern, fps}' "
+            "sets input.path and input.fps)");
+  const auto plain = problems("input: {sequence: {pattern: photo.png}}\n" + stages);
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_NE(plain[0].find("x.yaml:1:29: input.sequence: 'photo.png' is neither a numbered pattern"),
+            std::string::npos)
+      << plain[0];
+  const auto missing = problems("input: {sequence: {fps: 25}}\n" + stages);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("input.sequence: 'pattern' is missing"), std::string::npos)
+      << missing[0];
+  const auto unknown = problems("input: {sequence: {pattern: \"f/%d.png\", rate: 25}}\n" + stages);
+  ASSERT_EQ(unknown.size(), 1u);
+  EXPECT_NE(unknown[0].find("input.sequence: unknown key 'rate'"), std::string::npos) << unknown[0];
+  EXPECT_EQ(problems("input: {sequence: {pattern: \"f/%d.png\", fps: -1}}\n" + stages).size(), 1u);
+}
+
 // A worker process (pipeline.isolation: process) gets its config as config_json's text and
 // loads it as YAML: every value must come back the same, strings that YAML would read as
 // something else included.

@@ -9,9 +9,7 @@
 # Usage: bench/blur_canny.sh [REPS] [SECONDS]   (defaults: 5 reps, a 10 s clip)
 # BC_INPUT=720p uses a 1280x720 clip instead; BC_INPUT=vtest OpenCV's vtest.avi (768x576
 # MPEG-4, 795 frames; SECONDS is then ignored).
-# The OpenCV programs run with framepipe's heap settings (app/main.cpp's mallopt, here through
-# GLIBC_TUNABLES): with glibc's defaults each large frame buffer gets fresh pages, which made
-# them run at 3-5x their usual CPU on a loaded machine (bench/RESULTS.md, "Performance wave 2").
+# The OpenCV programs run with framepipe's heap settings (lib.sh's framepipe_heap).
 set -euo pipefail
 reps=${1:-5}
 seconds=${2:-10}
@@ -38,14 +36,13 @@ names=("ffmpeg CLI (gblur + edgedetect)" "OpenCV loop, cv::setNumThreads(1)"
        "framepipe")
 outputs=("$out/ffmpeg.mp4" "$out/loop1.mp4" "$out/loop.mp4" "$out/tbb.mp4"
          "$out/$(basename "${clip%.*}")-video.mp4")
-heap=(env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=536870912)
 run_variant() {
   case $1 in
     0) measure ffmpeg -nostdin -v error -y -i "$clip" -vf gblur=sigma=2,edgedetect -c:v mpeg4 \
          -q:v 3 "${outputs[0]}" ;;
-    1) measure "${heap[@]}" "$build/bench/blur_canny_loop" "$clip" "${outputs[1]}" --threads 1 ;;
-    2) measure "${heap[@]}" "$build/bench/blur_canny_loop" "$clip" "${outputs[2]}" ;;
-    3) measure "${heap[@]}" "$build/bench/blur_canny_tbb" "$clip" "${outputs[3]}" ;;
+    1) measure "${framepipe_heap[@]}" "$build/bench/blur_canny_loop" "$clip" "${outputs[1]}" --threads 1 ;;
+    2) measure "${framepipe_heap[@]}" "$build/bench/blur_canny_loop" "$clip" "${outputs[2]}" ;;
+    3) measure "${framepipe_heap[@]}" "$build/bench/blur_canny_tbb" "$clip" "${outputs[3]}" ;;
     4) measure "$bin" run "$config" --quiet --input "$clip" --output "$out" ;;
   esac
 }

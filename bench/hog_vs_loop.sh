@@ -4,7 +4,8 @@
 # HOGDescriptor::detectMultiScale, same parameters), with OpenCV's threads on and with
 # cv::setNumThreads(1), and against the hand-written oneTBB parallel_pipeline
 # (bench/hog_tbb.cpp), on the first FRAMES frames of OpenCV's vtest.avi (768x576), interleaved.
-# Prints a Markdown table of medians and each variant's speed-up over the sequential loop.
+# Prints a Markdown table of medians and each variant's speed-up over the sequential loop. The
+# OpenCV programs run with framepipe's heap settings (lib.sh's framepipe_heap).
 # Usage: bench/hog_vs_loop.sh [REPS] [FRAMES]   (defaults: 5 reps, 100 frames)
 #        BUILD=build-other bench/hog_vs_loop.sh   (another build folder; default build/)
 set -euo pipefail
@@ -39,9 +40,9 @@ names=("loop, cv::setNumThreads(1)" "loop, OpenCV threads on"
        "framepipe, concurrency 2")
 run_variant() {
   case $1 in
-    0) measure "$loop" "$clip" --threads 1 ;;
-    1) measure "$loop" "$clip" ;;
-    2) measure "$pipeline" "$clip" ;;
+    0) measure "${framepipe_heap[@]}" "$loop" "$clip" --threads 1 ;;
+    1) measure "${framepipe_heap[@]}" "$loop" "$clip" ;;
+    2) measure "${framepipe_heap[@]}" "$pipeline" "$clip" ;;
     3 | 4) measure "$bin" run "$config" --quiet --input "$clip" --output "$work/hog-out" \
          --set "stages.people.concurrency=$(($1 - 2))" ;;
   esac
@@ -73,4 +74,4 @@ for v in 0 1 2; do
     "$(awk -v w="$(column 1 "$work/hog-$v.txt")" -v f="$fp" 'BEGIN {print w / f}')"
 done
 echo
-echo "$frames frames of vtest.avi (768x576 MPEG-4), HOG scale 1.05, win_stride 8, group_threshold 2; median of $reps interleaved runs each; whole-process wall time, start-up included; $(nproc) cores; $(date -u +%Y-%m-%d)."
+echo "$frames frames of vtest.avi (768x576 MPEG-4), HOG scale 1.05, win_stride 8, group_threshold 2; median of $reps interleaved runs each; whole-process wall time, start-up included; the OpenCV programs with framepipe's heap settings; $(nproc) cores; $(date -u +%Y-%m-%d)."

@@ -54,3 +54,8 @@ stages:
   - { name: video, type: encode, params: { codec: mpeg4, quality: 3, path: "{stem}-{stage}.mp4" } }
 YAML
 }
+# framepipe's heap settings (app/main.cpp's mallopt) for a program run by `measure`, through
+# GLIBC_TUNABLES: with glibc's defaults each large frame buffer gets fresh pages, which made the
+# OpenCV programs run at 3-5x their usual CPU on a loaded machine (RESULTS.md, "Performance
+# wave 2"), so every comparison gives them the same heap.
+framepipe_heap=(env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=536870912)

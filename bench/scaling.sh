@@ -76,7 +76,8 @@ for t in "${counts[@]}"; do
   : > "$out.fp"; : > "$out.tbb"; : > "$out.overlap"
   for _ in $(seq "$reps"); do
     framepipe_run "$cores_bound" "$t" "$out" >> "$out.fp"
-    measure "$build/bench/blur_canny_tbb" "$clip" "$work/scaling-tbb.mp4" $((2 * t)) "$t" >> "$out.tbb"
+    measure "${framepipe_heap[@]}" "$build/bench/blur_canny_tbb" "$clip" "$work/scaling-tbb.mp4" \
+      $((2 * t)) "$t" >> "$out.tbb"
   done
   fp=$(column 1 "$out.fp")
   tbb=$(column 1 "$out.tbb")

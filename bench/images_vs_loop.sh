@@ -47,7 +47,7 @@ YAML
 out="$work/images-out"
 
 names=("framepipe" "hand-written oneTBB parallel_for" "ffmpeg CLI loop (gblur + edgedetect)"
-       "framepipe before (\$BEFORE)")
+       "framepipe, the BEFORE build")
 counts=("$files" "$files" "$ffmpeg_files" "$files")
 variants=(0 1 2)
 [ -n "${BEFORE:-}" ] && variants+=(3)

@@ -6,8 +6,12 @@
 # the ffmpeg CLI (gblur + edgedetect, one process per file), interleaved. The ffmpeg loop runs
 # over the first FFMPEG_FILES files only (one process per file takes minutes for thousands);
 # its per-file time is compared. Then framepipe's peak RSS on the first SMALL files against all
-# FILES: flat when memory does not grow with the number of files.
-# Usage: bench/images_vs_loop.sh [REPS] [FILES] [SMALL] [FFMPEG_FILES]   (defaults 3, 2000, 500, 200)
+# FILES: flat when memory does not grow with the number of files. BEFORE=path/to/framepipe adds
+# that build of framepipe (an earlier commit) to the interleaved runs: a before/after ratio
+# measured under the same load. Each run starts with the dirty pages of the one before written
+# out (`sync`), so no program pays for another's writeback.
+# Usage: [BEFORE=BIN] bench/images_vs_loop.sh [REPS] [FILES] [SMALL] [FFMPEG_FILES]
+#   (defaults 3, 2000, 500, 200)
 set -euo pipefail
 reps=${1:-3}
 files=${2:-2000}
@@ -42,10 +46,14 @@ stages:
 YAML
 out="$work/images-out"
 
-names=("framepipe" "hand-written oneTBB parallel_for" "ffmpeg CLI loop (gblur + edgedetect)")
-counts=("$files" "$files" "$ffmpeg_files")
+names=("framepipe" "hand-written oneTBB parallel_for" "ffmpeg CLI loop (gblur + edgedetect)"
+       "framepipe, the BEFORE build")
+counts=("$files" "$files" "$ffmpeg_files" "$files")
+variants=(0 1 2)
+[ -n "${BEFORE:-}" ] && variants+=(3)
 run_variant() {
   rm -rf "$out/$1"
+  sync
   case $1 in
     0) measure "$bin" run "$config" --quiet -i "$(folder "$files")" -o "$out/0" ;;
     1) measure "$reference" "$(folder "$files")" "$out/1" ;;
@@ -53,11 +61,12 @@ run_variant() {
        measure bash -c 'for f in "$1"/*.jpg; do
            ffmpeg -nostdin -v error -y -i "$f" -vf gblur=sigma=2,edgedetect -q:v 2 "$2/${f##*/}" || exit 1
          done' loop "$(folder "$ffmpeg_files")" "$out/2" ;;
+    3) measure "$BEFORE" run "$config" --quiet -i "$(folder "$files")" -o "$out/3" ;;
   esac
 }
-for v in 0 1 2; do : > "$work/images-$v.txt"; done
+for v in "${variants[@]}"; do : > "$work/images-$v.txt"; done
 for _ in $(seq "$reps"); do
-  for v in 0 1 2; do run_variant "$v" >> "$work/images-$v.txt"; done
+  for v in "${variants[@]}"; do run_variant "$v" >> "$work/images-$v.txt"; done
 done
 # The same work: framepipe's JPEGs are cv::imwrite's bytes.
 cmp -s "$out/0/000001.jpg" "$out/1/000001.jpg" && same=yes || same=no
@@ -65,7 +74,7 @@ cmp -s "$out/0/000001.jpg" "$out/1/000001.jpg" && same=yes || same=no
 fp_per_file=$(awk -v w="$(column 1 "$work/images-0.txt")" -v n="$files" 'BEGIN {print w / n}')
 echo "| program | files | wall s | ms per file | framepipe speed-up | cpu s | peak RSS MiB |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-for v in 0 1 2; do
+for v in "${variants[@]}"; do
   awk -v name="${names[$v]}" -v n="${counts[$v]}" -v w="$(column 1 "$work/images-$v.txt")" \
       -v c="$(column 2 "$work/images-$v.txt")" -v r="$(column 3 "$work/images-$v.txt")" \
       -v f="$fp_per_file" 'BEGIN {

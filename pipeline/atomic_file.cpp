@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <stdexcept>
 
 namespace framepipe {
@@ -69,18 +70,92 @@ void AtomicFile::write(std::string_view bytes) {
 }
 
 void AtomicFile::close() {
-  if (fd_ < 0) return;
+  if (fd_ < 0) return sync_closed();
   if (::fsync(fd_) != 0) fail(std::strerror(errno));
+  synced_ = true;
+  close_unsynced();
+}
+
+void AtomicFile::close_unsynced() {
+  if (fd_ < 0) return;
   const int fd = fd_;
   fd_ = -1;
   // A network filesystem may report a failed write only here.
   if (::close(fd) != 0) fail(std::strerror(errno));
 }
 
+void AtomicFile::sync_closed() {
+  if (synced_ || temp_.empty()) return;
+  const int fd = ::open(temp_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(std::strerror(errno));
+  const bool synced = ::fdatasync(fd) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!synced) fail(std::strerror(error));
+  synced_ = true;
+}
+
 void AtomicFile::commit() {
   close();
   rename_into_place();
   temp_.clear();
+}
+
+namespace {
+
+// The folder's entries (renames into it) flushed to disk; "" or the system's cause.
+std::string sync_folder(const fs::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::strerror(errno);
+  const bool synced = ::fsync(fd) == 0;
+  const int error = errno;
+  ::close(fd);
+  return synced ? "" : std::strerror(error);
+}
+
+}  // namespace
+
+std::vector<std::string> AtomicFile::commit_all(const std::vector<AtomicFile*>& files) {
+  std::vector<std::string> errors(files.size());
+  // Runs `step` on each file that has not failed yet; a failure is the file's error.
+  const auto each = [&](auto step) {
+    for (std::size_t i = 0; i < files.size(); ++i) {
+      if (!errors[i].empty()) continue;
+      try {
+        step(*files[i]);
+      } catch (const std::runtime_error& e) {
+        errors[i] = e.what();
+      }
+    }
+  };
+  // Every file's writeback started before any is waited for: the first fdatasync's journal
+  // commit then covers the blocks of them all, and the others find theirs committed.
+  each([](AtomicFile& file) {
+    file.close_unsynced();
+    const int fd = ::open(file.temp_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;  // sync_closed() names the cause
+    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    ::close(fd);
+  });
+  each([](AtomicFile& file) { file.sync_closed(); });
+  each([](AtomicFile& file) {
+    file.rename_into_place();
+    file.temp_.clear();
+  });
+  std::map<fs::path, std::vector<std::size_t>> placed_in;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    if (errors[i].empty()) placed_in[files[i]->final_.parent_path()].push_back(i);
+  }
+  for (const auto& [folder, placed] : placed_in) {
+    const auto cause = sync_folder(folder);
+    if (cause.empty()) continue;
+    // Not known to survive a crash: not in place, as far as the caller records.
+    for (const auto i : placed) {
+      ::unlink(files[i]->final_.c_str());
+      errors[i] = "cannot write '" + files[i]->final_.string() + "': " + cause;
+    }
+  }
+  return errors;
 }
 
 void AtomicFile::rename_into_place() {

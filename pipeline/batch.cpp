@@ -14,9 +14,11 @@
 
 #include "pipeline/batch_file.h"
 #include "pipeline/flight_budget.h"
+#include "pipeline/group_commit.h"
 #include "pipeline/inputs.h"
 #include "pipeline/isolated_file.h"
 #include "pipeline/item.h"
+#include "pipeline/item_outputs.h"
 #include "pipeline/manifest.h"
 #include "pipeline/run.h"
 
@@ -91,6 +93,17 @@ class BatchRun {
   }
 
  private:
+  // An image whose outputs wait for their group's commit (pipeline/group_commit.h).
+  struct UncommittedImage {
+    FileOutcome* outcome;
+    RunProgress* live;
+  };
+  using ImageCommits = GroupCommit<UncommittedImage>;
+  // Images' outputs are put in place and recorded this many at a time, or after this long: a
+  // crash makes --resume redo at most that many images, or that long's.
+  static constexpr std::size_t kImageGroup = 100;
+  static constexpr std::chrono::seconds kImageGroupPeriod{1};
+
   bool cancelled() const { return options_.cancel && options_.cancel->load(); }
 
   double since_start_s() const { return static_cast<double>(steady_now_ns() - start_ns_) / 1e9; }
@@ -149,14 +162,16 @@ class BatchRun {
   }
 
   // The batch's images, all through one graph built once (pipeline/item.h): the source asks
-  // for them one by one, and each ends as its own file's outcome, recorded in the manifest in
-  // groups. Images the run never reached (it was cancelled, or failed to start) end cancelled
-  // or failed.
+  // for them one by one, and each ends as its own file's outcome; their outputs are put in
+  // place and recorded in the manifest in groups, also those done before a Ctrl-C. Images the
+  // run never reached (it was cancelled, or failed to start) end cancelled or failed.
   void run_items(int slot) {
     const double start_s = since_start_s();
     std::size_t next = 0;
     Config items_config = config_;
     items_config.input_path.clear();
+    ImageCommits commits(kImageGroup, kImageGroupPeriod,
+                         [this](std::vector<ImageCommits::Entry>& group) { committed(group); });
     RunEnvironment environment{&arena_, &budget_, options_.cancel, nullptr};
     environment.next_item = [&]() -> ItemPtr {
       while (next < images_.size() && !cancelled()) {
@@ -174,13 +189,14 @@ class BatchRun {
                                 : nullptr;
         return std::make_shared<Item>(
             input.path.string(), (fs::path(config_.output_dir) / input.relative.parent_path()),
-            [this, &outcome, live](const Item&, const Item::Outcome& done) {
-              item_done(outcome, live, done);
+            [this, &outcome, live, &commits](const Item& item, const Item::Outcome& done) {
+              item_done(outcome, live, item, done, commits);
             });
       }
       return nullptr;
     };
     const auto run = run_pipeline(items_config, environment);
+    commits.finish();
     if (config_.profile && run.has_report()) report_items_run(items_config, run, slot, start_s);
     while (next < images_.size()) {
       auto& outcome = take(images_[next++]);
@@ -219,15 +235,40 @@ class BatchRun {
     result_.images_run = std::move(images);
   }
 
-  void item_done(FileOutcome& outcome, RunProgress* live, const Item::Outcome& done) {
+  // A done image: one that failed or was cancelled ends now (nothing of it was put in place);
+  // one that is ok ends when its group is committed.
+  void item_done(FileOutcome& outcome, RunProgress* live, const Item& item,
+                 const Item::Outcome& done, ImageCommits& commits) {
     outcome.status = done.status;
     outcome.error = done.error;
     outcome.frames = done.frames;
     outcome.outputs = done.outputs;
     outcome.end_s = since_start_s();
     outcome.wall_s = outcome.end_s - outcome.start_s;
-    if (outcome.status == "ok") record(outcome.input.relative.generic_string(), outcome, true);
-    finished(outcome, live);
+    if (outcome.status != "ok") return finished(outcome, live);
+    commits.add({&outcome, live}, take_written_outputs(item));
+  }
+
+  // A group of images whose outputs are now in place: recorded in the manifest, saved once,
+  // and only then reported done. An image whose output could not be put in place fails.
+  void committed(std::vector<ImageCommits::Entry>& group) {
+    {
+      std::lock_guard lock(manifest_mutex_);
+      for (auto& entry : group) {
+        auto& outcome = *entry.tag.outcome;
+        if (entry.error.empty()) {
+          manifest_.add(outcome.input.relative.generic_string(), outcome.input.path, fingerprint_,
+                        outcome.status, outcome.outputs);
+          ++unsaved_;
+          continue;
+        }
+        outcome.status = "failed";
+        outcome.error = outcome.input.path.string() + ": " + entry.error;
+        outcome.outputs.clear();
+      }
+      if (unsaved_ > 0) save_manifest();
+    }
+    for (auto& entry : group) finished(*entry.tag.outcome, entry.tag.live);
   }
 
   void process(FileOutcome& outcome, FileWorker& worker, RunProgress*& live) {
@@ -271,16 +312,11 @@ class BatchRun {
   }
 
   // A manifest that cannot be saved fails the batch (BatchResult::manifest_error), not the
-  // file: its outputs are complete. `grouped` (an image of run_items): saved with the others
-  // of its group, once kManifestGroup records or kManifestGroupNs have gathered, and at the
-  // end, instead of one save (and fsync) per file.
-  void record(const std::string& key, const FileOutcome& outcome, bool grouped = false) {
+  // file: its outputs are complete.
+  void record(const std::string& key, const FileOutcome& outcome) {
     std::lock_guard lock(manifest_mutex_);
     manifest_.add(key, outcome.input.path, fingerprint_, outcome.status, outcome.outputs);
     ++unsaved_;
-    if (grouped && unsaved_ < kManifestGroup && steady_now_ns() - saved_ns_ < kManifestGroupNs) {
-      return;
-    }
     save_manifest();
   }
 
@@ -291,7 +327,6 @@ class BatchRun {
       // A save writes every record so far: one that succeeds catches up on the failed ones.
       result_.manifest_error.clear();
       unsaved_ = 0;
-      saved_ns_ = steady_now_ns();
     } catch (const std::exception& e) {
       result_.manifest_error = e.what();
     }
@@ -325,11 +360,7 @@ class BatchRun {
   FlightBudget budget_;
   Manifest manifest_;
   std::mutex manifest_mutex_;
-  // A crash loses at most this many images' records, or this long's (--resume redoes them).
-  static constexpr int kManifestGroup = 100;
-  static constexpr std::int64_t kManifestGroupNs = 1'000'000'000;
   int unsaved_ = 0;  // completed files recorded since the last save that succeeded
-  std::int64_t saved_ns_ = steady_now_ns();
   const std::string fingerprint_;
   const int parallel_;  // files at once
   const Config worker_config_;

@@ -20,7 +20,8 @@ class Item {
     std::string status = "ok";  // ok, failed or cancelled
     std::string error;          // one line naming the file, for failed and cancelled
     std::int64_t frames = 0;
-    std::vector<std::filesystem::path> outputs;  // committed; removed again when not ok
+    // Their final paths; the files wait under hidden names (pipeline/item_outputs.h)
+    std::vector<std::filesystem::path> outputs;
   };
   using Done = std::function<void(const Item&, const Outcome&)>;
 
@@ -29,15 +30,16 @@ class Item {
       : path_(std::move(path)), output_dir_(std::move(output_dir)), done_(std::move(done)) {}
   Item(const Item&) = delete;
   Item& operator=(const Item&) = delete;
-  // Reports the outcome; a failed or cancelled item's committed outputs are removed first, so
-  // none of them stays at a final path.
+  // Reports the outcome; a failed or cancelled item's written outputs are removed first, so
+  // none of them reaches a final path (pipeline/item_outputs.h).
   ~Item();
 
   const std::string& path() const { return path_; }                        // the input file
   const std::filesystem::path& output_dir() const { return output_dir_; }  // where its outputs go
 
-  // Called by the stages (from any thread): a file a sink committed for this item; the item
-  // failed ("<file>: stage 'x' (type): cause"); it was stopped with the run.
+  // Called by the stages (from any thread): the final path of a file a sink wrote for this item
+  // (through add_written_output, pipeline/item_outputs.h); the item failed ("<file>: stage 'x'
+  // (type): cause"); it was stopped with the run.
   void add_output(std::filesystem::path output);
   void fail(const std::string& error);
   void cancel(const std::string& why);

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "pipeline/inputs.h"
+#include "pipeline/item_outputs.h"
 #include "pipeline/stage.h"
 #include "stages/io/image_file.h"
 #include "stages/io/output_file.h"
@@ -79,6 +80,7 @@ class WriteImages : public SinkStage {
     output_file::refuse_existing(path, context_);
     create_folder(path.parent_path());
     auto file = written_hidden(frame, path, format_);
+    file->close();
     std::lock_guard lock(mutex_);
     pending_.push_back(std::move(file));
   }
@@ -106,7 +108,8 @@ class WriteImages : public SinkStage {
 
  private:
   // An item of a run over many images: its one image, named by image_path after the item's
-  // input, committed now and given to the item, which removes it again if the item fails.
+  // input, written whole under a hidden name and given to the item, which has it put in place
+  // with others once the item is done (pipeline/group_commit.h), or removed if it fails.
   void write_item(Frame& frame) {
     auto& item = *frame.item;
     const auto path = output_file::resolve(context_, item, params_[image_path]);
@@ -116,8 +119,9 @@ class WriteImages : public SinkStage {
       std::lock_guard lock(mutex_);  // two threads making one folder
       output_file::create_output_folder(path.parent_path());
     }
-    written_hidden(frame, path, format)->commit();
-    item.add_output(path);
+    auto file = written_hidden(frame, path, format);
+    file->close_unsynced();
+    add_written_output(item, std::move(file));
   }
 
   // The format a name's extension says; one line naming the file when it says none.
@@ -130,8 +134,8 @@ class WriteImages : public SinkStage {
     return *format;
   }
 
-  // The frame's image encoded as `format`, complete and flushed under a hidden name beside
-  // `path`, for the caller to commit.
+  // The frame's image encoded as `format`, complete under a hidden name beside `path`, for the
+  // caller to close and commit.
   std::unique_ptr<AtomicFile> written_hidden(Frame& frame, const fs::path& path,
                                              image_file::Format format) const {
     std::vector<unsigned char> bytes;
@@ -144,7 +148,6 @@ class WriteImages : public SinkStage {
     }
     auto file = std::make_unique<AtomicFile>(path, output_file::replace_mode(context_));
     file->write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
-    file->close();
     return file;
   }
 
@@ -209,7 +212,8 @@ StageInfo write_images_stage() {
            "extension) under a hidden name, all renamed into place when the run completes; a "
            "failed run removes them and leaves the images of an earlier run as they were. An "
            "image input is written as one image named by image_path: by default its own name "
-           "and format, in the output folder's copy of its subfolder.",
+           "and format, in the output folder's copy of its subfolder; a batch's images run "
+           "through one graph go in place in groups, each group synced to disk first.",
        .example =
            "- { name: stills, type: write_images, concurrency: 2, params: { every: 25, path: "
            "\"{stem}/{frame:06}.jpg\" } }",

@@ -1,18 +1,18 @@
 // A batch's images through one graph (pipeline/item.h), through the framepipe binary: each
 // image is still a file of its own in batch.json and the manifest, with no report folder of its
 // own (the graph's one report covers them all); outputs are cv::imwrite's bytes of the direct
-// OpenCV calls; a damaged JPEG fails alone;
+// OpenCV calls; a damaged JPEG fails alone; outputs reach their final names in groups, whole,
+// and only those are in the manifest, after a Ctrl-C and after a SIGKILL;
 // --resume skips every done image, also past a manifest saved in groups.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <fstream>
 #include <map>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -186,40 +186,54 @@ TEST_F(ImageItemsTest, ResumeSkipsEveryDoneImageOfAManifestSavedInGroups) {
   EXPECT_EQ(read_text(out_ / "copy3/07.jpg"), reference_jpeg(in_ / "copy3/07.jpg"));
 }
 
-// Ctrl-C in the middle of a folder's images: the images done are complete, recorded and
-// reported ok; the rest are cancelled with nothing left of them; --resume does only the rest.
+// What write_images makes of `input` when no stage changes it: cv::imwrite's bytes of the
+// decoded picture.
+std::string unchanged_jpeg(const fs::path& input) {
+  std::vector<unsigned char> bytes;
+  EXPECT_TRUE(cv::imencode(".jpg", cv::imread(input.string()), bytes));
+  return {bytes.begin(), bytes.end()};
+}
+
+// The final name a hidden output waits for: ".07.partial-PID-N.jpg" -> "07.jpg".
+std::string final_name_of_hidden(const fs::path& hidden) {
+  const auto name = hidden.filename().string();
+  return name.substr(1, name.find(".partial-") - 1) + hidden.extension().string();
+}
+
+// A pipeline that writes each image unchanged after `ms` milliseconds, two images at a time:
+// slow enough to stop it in the middle.
+void write_slow_config(const fs::path& path, int ms) {
+  std::ofstream(path) << "stages:\n"
+                         "  - {type: decode}\n"
+                         "  - {type: sleep, concurrency: 2, params: {ms: " +
+                             std::to_string(ms) +
+                             "}}\n"
+                             "  - {type: write_images}\n";
+}
+
+// Ctrl-C in the middle of a folder's images, while done images wait under hidden names for
+// their group: those are put in place (Ctrl-C commits what is done), recorded and reported ok;
+// the rest are cancelled with nothing left of them; --resume does only the rest.
 TEST_F(ImageItemsTest, InterruptedImagesKeepWhatIsDoneAndResumeDoesTheRest) {
   jpegs(in_, 60);
-  // 40 ms per image, two at a time: about 1.2 s for the 60.
-  std::ofstream(dir_ / "edges.yaml") << "stages:\n"
-                                        "  - {type: decode}\n"
-                                        "  - {type: sleep, concurrency: 2, params: {ms: 40}}\n"
-                                        "  - {type: write_images}\n";
-  std::vector<std::string> args = {kBinary,       "run",        (dir_ / "edges.yaml").string(),
-                                   "-i",          in_.string(), "-o",
-                                   out_.string(), "--quiet"};
-  std::vector<char*> argv;
-  for (auto& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  ASSERT_EQ(posix_spawn(&pid, kBinary.c_str(), nullptr, nullptr, argv.data(), environ), 0);
-  const auto written = [&] {
-    int count = 0;
-    for (int i = 0; i < 60; ++i) {
-      char name[8];
-      std::snprintf(name, sizeof name, "%02d.jpg", i);
-      count += fs::exists(out_ / name);
-    }
-    return count;
-  };
+  // 100 ms per image, two at a time: about 3 s for the 60; a group is due every second.
+  write_slow_config(dir_ / "edges.yaml", 100);
+  const auto pid = reliability::spawn_framepipe(
+      {"run", (dir_ / "edges.yaml").string(), "-i", in_.string(), "-o", out_.string(), "--quiet"});
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(reliability::wait_for_sigint_handler(pid, std::chrono::seconds(30)));
+  std::set<std::string> waiting;  // done images whose outputs wait for their group
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (written() < 5 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  while (waiting.size() < 3 && std::chrono::steady_clock::now() < deadline) {
+    waiting.clear();
+    for (const auto& hidden : reliability::hidden_leftovers(out_)) {
+      waiting.insert(final_name_of_hidden(hidden));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 130);
+  EXPECT_EQ(reliability::wait_bounded(pid, std::chrono::seconds(60)), 130);
+  ASSERT_GE(waiting.size(), 3u);
 
   const auto files = entries();
   ASSERT_EQ(files.size(), 60u);
@@ -229,30 +243,102 @@ TEST_F(ImageItemsTest, InterruptedImagesKeepWhatIsDoneAndResumeDoesTheRest) {
     ok += done;
     if (!done) {
       EXPECT_EQ(entry["status"], "cancelled") << name;
+      EXPECT_EQ(waiting.count(name), 0u) << name << " was written but not put in place";
     }
     EXPECT_EQ(fs::exists(out_ / name), done) << name;
     if (done) {
-      // Complete: cv::imwrite's bytes of the decoded picture.
-      std::vector<unsigned char> expected;
-      ASSERT_TRUE(cv::imencode(".jpg", cv::imread((in_ / name).string()), expected));
-      EXPECT_EQ(read_text(out_ / name), std::string(expected.begin(), expected.end())) << name;
+      EXPECT_EQ(read_text(out_ / name), unchanged_jpeg(in_ / name)) << name;
     }
   }
-  EXPECT_GE(ok, 5);
   EXPECT_LT(ok, 60) << "the interrupt came too late to test anything";
   EXPECT_EQ(read_json(out_ / ".framepipe-manifest.json")["files"].size(),
             static_cast<std::size_t>(ok));
-  for (const auto& entry : fs::recursive_directory_iterator(out_)) {
-    const auto name = entry.path().filename().string();
-    EXPECT_TRUE(!name.starts_with(".") || name == ".framepipe-manifest.json") << entry.path();
-  }
+  EXPECT_TRUE(reliability::hidden_leftovers(out_).empty());
 
   const auto resumed = run("--resume");
   ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
   const auto totals = read_json(out_ / "report/batch.json")["totals"];
   EXPECT_EQ(totals["skipped"].get<int>(), ok);
   EXPECT_EQ(totals["ok"].get<int>(), 60 - ok);
-  EXPECT_EQ(written(), 60);
+  for (const auto& [name, entry] : entries()) {
+    EXPECT_EQ(read_text(out_ / name), unchanged_jpeg(in_ / name)) << name;
+  }
+}
+
+// SIGKILL in the middle of a folder's images, just after a group was committed: every file at
+// a final name is whole (the bytes a finished run writes), the manifest lists exactly those,
+// what was not committed is only under hidden names, and --resume does the rest.
+TEST_F(ImageItemsTest, KilledMidBatchLeavesOnlyWholeRecordedOutputsAndResumeDoesTheRest) {
+  jpegs(in_, 60);
+  write_slow_config(dir_ / "edges.yaml", 100);
+  const auto pid = reliability::spawn_framepipe(
+      {"run", (dir_ / "edges.yaml").string(), "-i", in_.string(), "-o", out_.string(), "--quiet"});
+  ASSERT_GT(pid, 0);
+  const auto manifest_path = out_ / ".framepipe-manifest.json";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(manifest_path) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  kill(pid, SIGKILL);
+  EXPECT_EQ(reliability::wait_bounded(pid, std::chrono::seconds(60)), std::nullopt);
+  ASSERT_TRUE(fs::exists(manifest_path)) << "no group was committed within 60 s";
+
+  std::set<std::string> at_final_names;
+  for (const auto& file : reliability::files_under(out_)) {
+    const auto name = file.filename().string();
+    if (name.starts_with(".")) continue;
+    at_final_names.insert(name);
+    EXPECT_EQ(read_text(file), unchanged_jpeg(in_ / name)) << name;
+  }
+  std::set<std::string> recorded;
+  const auto manifest = read_json(manifest_path);
+  for (const auto& [key, entry] : manifest["files"].items()) {
+    recorded.insert(key);
+    EXPECT_EQ(entry["outputs"][0], (out_ / key).string());
+  }
+  EXPECT_FALSE(recorded.empty());
+  EXPECT_EQ(recorded, at_final_names);
+  EXPECT_LT(at_final_names.size(), 60u) << "the kill came too late to test anything";
+
+  const auto resumed = run("--resume");
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  const auto totals = read_json(out_ / "report/batch.json")["totals"];
+  EXPECT_EQ(totals["skipped"].get<std::size_t>(), recorded.size());
+  EXPECT_EQ(totals["ok"].get<std::size_t>(), 60 - recorded.size());
+  ASSERT_EQ(entries().size(), 60u);
+  for (const auto& [name, entry] : entries()) {
+    EXPECT_EQ(read_text(out_ / name), unchanged_jpeg(in_ / name)) << name;
+  }
+}
+
+// An image that fails in another branch after write_images wrote it: its image never reaches
+// its final name (it was waiting under a hidden name and is removed), the others are placed.
+TEST_F(ImageItemsTest, AnImageThatFailsAfterItWasWrittenLeavesNoOutput) {
+  jpegs(in_, 5);
+  std::ofstream(dir_ / "edges.yaml") << "stages:\n"
+                                        "  - {name: decode, type: decode}\n"
+                                        "  - {name: save, type: write_images, input: decode}\n"
+                                        "  - {name: boom, type: fail, input: decode, params: "
+                                        "{at_frame: 2, message: planted}}\n"
+                                        "  - {name: drop, type: discard, input: boom}\n";
+  const auto result = run();
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  const auto files = entries();
+  ASSERT_EQ(files.size(), 5u);
+  int failed = 0;
+  for (const auto& [name, entry] : files) {
+    if (entry["status"] == "failed") {
+      ++failed;
+      EXPECT_NE(entry["error"].get<std::string>().find("planted"), std::string::npos);
+      EXPECT_FALSE(fs::exists(out_ / name)) << name;
+      continue;
+    }
+    EXPECT_EQ(entry["status"], "ok") << name;
+    EXPECT_EQ(read_text(out_ / name), unchanged_jpeg(in_ / name)) << name;
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(read_json(out_ / ".framepipe-manifest.json")["files"].size(), 4u);
+  EXPECT_TRUE(reliability::hidden_leftovers(out_).empty());
 }
 
 }  // namespace

@@ -106,5 +106,37 @@ TEST_F(AtomicFileTest, FailuresNameTheFileAndTheCause) {
   EXPECT_EQ(names(), std::vector<std::string>{"manifest.json"});
 }
 
+// Closed without a sync (for a group commit): still only under its hidden name; commit() and
+// commit_all() sync it before the rename, and report each file that cannot be placed apart.
+TEST_F(AtomicFileTest, FilesClosedUnsyncedStayHiddenUntilCommittedAloneOrTogether) {
+  AtomicFile alone(dir_ / "alone.jpg");
+  alone.write("whole");
+  alone.close_unsynced();
+  EXPECT_FALSE(fs::exists(dir_ / "alone.jpg"));
+  alone.commit();
+  EXPECT_EQ(read_text(dir_ / "alone.jpg"), "whole");
+
+  AtomicFile a(dir_ / "a.jpg");
+  AtomicFile refused(dir_ / "b.jpg", Replace::refused);
+  AtomicFile c(dir_ / "sub.jpg");
+  for (auto* file : {&a, &refused, &c}) {
+    file->write("bytes of " + file->final_path().filename().string());
+    file->close_unsynced();
+  }
+  std::ofstream(dir_ / "b.jpg") << "theirs";
+  EXPECT_EQ(names().size(), 5u) << "three hidden files, alone.jpg and b.jpg";
+  const auto errors = AtomicFile::commit_all({&a, &refused, &c});
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0], "");
+  EXPECT_EQ(errors[1], "cannot write '" + (dir_ / "b.jpg").string() +
+                           "': a file appeared there while it was being written, and it was not "
+                           "replaced");
+  EXPECT_EQ(errors[2], "");
+  EXPECT_EQ(read_text(dir_ / "a.jpg"), "bytes of a.jpg");
+  EXPECT_EQ(read_text(dir_ / "b.jpg"), "theirs");
+  EXPECT_EQ(read_text(dir_ / "sub.jpg"), "bytes of sub.jpg");
+  EXPECT_EQ(names(), (std::vector<std::string>{"a.jpg", "alone.jpg", "b.jpg", "sub.jpg"}));
+}
+
 }  // namespace
 }  // namespace framepipe::testing

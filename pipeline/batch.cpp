@@ -18,7 +18,6 @@
 #include "pipeline/inputs.h"
 #include "pipeline/isolated_file.h"
 #include "pipeline/item.h"
-#include "pipeline/item_outputs.h"
 #include "pipeline/manifest.h"
 #include "pipeline/run.h"
 
@@ -189,7 +188,7 @@ class BatchRun {
                                 : nullptr;
         return std::make_shared<Item>(
             input.path.string(), (fs::path(config_.output_dir) / input.relative.parent_path()),
-            [this, &outcome, live, &commits](const Item& item, const Item::Outcome& done) {
+            [this, &outcome, live, &commits](Item& item, const Item::Outcome& done) {
               item_done(outcome, live, item, done, commits);
             });
       }
@@ -237,8 +236,8 @@ class BatchRun {
 
   // A done image: one that failed or was cancelled ends now (nothing of it was put in place);
   // one that is ok ends when its group is committed.
-  void item_done(FileOutcome& outcome, RunProgress* live, const Item& item,
-                 const Item::Outcome& done, ImageCommits& commits) {
+  void item_done(FileOutcome& outcome, RunProgress* live, Item& item, const Item::Outcome& done,
+                 ImageCommits& commits) {
     outcome.status = done.status;
     outcome.error = done.error;
     outcome.frames = done.frames;
@@ -246,7 +245,7 @@ class BatchRun {
     outcome.end_s = since_start_s();
     outcome.wall_s = outcome.end_s - outcome.start_s;
     if (outcome.status != "ok") return finished(outcome, live);
-    commits.add({&outcome, live}, take_written_outputs(item));
+    commits.add({&outcome, live}, item.take_written());
   }
 
   // A group of images whose outputs are now in place: recorded in the manifest, saved once,

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/atomic_file.h"
+
 namespace framepipe {
 
 class Item {
@@ -20,31 +22,34 @@ class Item {
     std::string status = "ok";  // ok, failed or cancelled
     std::string error;          // one line naming the file, for failed and cancelled
     std::int64_t frames = 0;
-    // Their final paths; the files wait under hidden names (pipeline/item_outputs.h)
+    // Their final paths; the files wait under hidden names (add_written)
     std::vector<std::filesystem::path> outputs;
   };
-  using Done = std::function<void(const Item&, const Outcome&)>;
+  using Done = std::function<void(Item&, const Outcome&)>;
 
   // `done` is called once, on whichever thread lets go of the item last; it must not throw.
   Item(std::string path, std::filesystem::path output_dir, Done done)
       : path_(std::move(path)), output_dir_(std::move(output_dir)), done_(std::move(done)) {}
   Item(const Item&) = delete;
   Item& operator=(const Item&) = delete;
-  // Reports the outcome; a failed or cancelled item's written outputs are removed first, so
-  // none of them reaches a final path (pipeline/item_outputs.h).
+  // Reports the outcome; a failed or cancelled item's written files are removed first, and so
+  // are any its Done callback did not take, so none of them reaches a final path.
   ~Item();
 
   const std::string& path() const { return path_; }                        // the input file
   const std::filesystem::path& output_dir() const { return output_dir_; }  // where its outputs go
 
-  // Called by the stages (from any thread): the final path of a file a sink wrote for this item
-  // (through add_written_output, pipeline/item_outputs.h); the item failed ("<file>: stage 'x'
-  // (type): cause"); it was stopped with the run.
-  void add_output(std::filesystem::path output);
+  // Called by the stages (from any thread): a file a sink wrote for this item, whole and closed
+  // under its hidden name (AtomicFile::close_unsynced), its final path one of the outputs; the
+  // item failed ("<file>: stage 'x' (type): cause"); it was stopped with the run.
+  void add_written(std::unique_ptr<AtomicFile> written);
   void fail(const std::string& error);
   void cancel(const std::string& why);
   // Called by the engine for each frame the source tags with it.
   void count_frame();
+  // Called by the Done callback: the written files, to put in place (a batch does it in
+  // groups: pipeline/group_commit.h); empty after the first call.
+  std::vector<std::unique_ptr<AtomicFile>> take_written();
 
  private:
   const std::string path_;
@@ -52,6 +57,7 @@ class Item {
   const Done done_;
   mutable std::mutex mutex_;
   Outcome outcome_;
+  std::vector<std::unique_ptr<AtomicFile>> written_;
 };
 
 using ItemPtr = std::shared_ptr<Item>;

@@ -7,7 +7,6 @@
 #include <mutex>
 
 #include "pipeline/inputs.h"
-#include "pipeline/item_outputs.h"
 #include "pipeline/stage.h"
 #include "stages/io/image_file.h"
 #include "stages/io/output_file.h"
@@ -121,7 +120,7 @@ class WriteImages : public SinkStage {
     }
     auto file = written_hidden(frame, path, format);
     file->close_unsynced();
-    add_written_output(item, std::move(file));
+    item.add_written(std::move(file));
   }
 
   // The format a name's extension says; one line naming the file when it says none.

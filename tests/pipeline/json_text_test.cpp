@@ -91,8 +91,8 @@ TEST(JsonStream, TextIsDumpJsonsForEveryIndent) {
   for (const int indent : {-1, 0, 2, 4}) {
     EXPECT_EQ(streamed_json_text(value, indent), dump_json(value, indent)) << "indent " << indent;
   }
-  for (const nlohmann::json scalar : {nlohmann::json(3), nlohmann::json("x\xFE"),
-                                      nlohmann::json::object(), nlohmann::json::array()}) {
+  for (const nlohmann::json& scalar : {nlohmann::json(3), nlohmann::json("x\xFE"),
+                                       nlohmann::json::object(), nlohmann::json::array()}) {
     EXPECT_EQ(streamed_json_text(scalar, 2), dump_json(scalar, 2));
   }
 }

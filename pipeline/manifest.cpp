@@ -7,7 +7,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/atomic_file.h"
 #include "pipeline/json_text.h"
 #include "pipeline/streamed_file.h"
 

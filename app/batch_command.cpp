@@ -12,6 +12,7 @@
 #include "pipeline/manifest.h"
 #include "pipeline/safe_text.h"
 #include "pipeline/shard.h"
+#include "pipeline/streamed_file.h"
 
 namespace framepipe::app {
 
@@ -42,7 +43,7 @@ int finish_batch(const Config& config, nlohmann::json batch, bool resume) {
     const auto report_root = batch_report_root(config);
     try {
       std::filesystem::create_directories(report_root);
-      write_file_atomically(report_root / "batch.json", dump_json(batch, 2) + "\n");
+      write_json_file(report_root / "batch.json", batch, 2);
       write_file_atomically(report_root / "batch.html", batch_report_html(batch));
       std::printf("report: %s\n", safe_line((report_root / "batch.html").string()).c_str());
     } catch (const std::exception& e) {
@@ -79,7 +80,7 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
   }
   auto batch = batch_report_json(config, result);
   batch.update(extra);
-  const int code = finish_batch(config, batch, options.resume);
+  const int code = finish_batch(config, std::move(batch), options.resume);
   if (result.manifest_error.empty()) return code;
   spdlog::error("{}; {} completed file(s) are not recorded in it, so --resume would redo them",
                 result.manifest_error, result.unrecorded);

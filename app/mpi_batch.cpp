@@ -215,7 +215,7 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
   ranks_lost = std::any_of(workers.begin(), workers.end(),
                            [](const auto& entry) { return entry.second.lost; });
   batch["mpi"] = {{"ranks", ranks}, {"workers", ranks - 1}, {"timeout_s", options.mpi_timeout_s}};
-  return finish_batch(config, batch, options.resume);
+  return finish_batch(config, std::move(batch), options.resume);
 }
 
 // A worker rank: asks rank 0 for a file whenever one of its files_in_parallel slots is free.

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "pipeline/atomic_file.h"
 #include "pipeline/json_text.h"
+#include "pipeline/streamed_file.h"
 
 namespace framepipe {
 
@@ -173,19 +173,28 @@ void Manifest::add(const std::string& key, const fs::path& input, const std::str
 
 void Manifest::save() const {
   std::lock_guard lock(mutex_);
-  nlohmann::json files = nlohmann::json::object();
-  for (const auto& [key, entry] : entries_) {
-    files[key] = {{"size", entry.size},
-                  {"mtime_ns", entry.mtime_ns},
-                  {"config", entry.config_hash},
-                  {"status", entry.status},
-                  {"outputs", entry.outputs}};
-  }
   std::error_code error;
   fs::create_directories(path_.parent_path(), error);
   if (error) throw std::runtime_error("cannot write '" + path_.string() + "': " + error.message());
-  write_file_atomically(path_,
-                        dump_json(nlohmann::json{{"version", 1}, {"files", files}}, 2) + "\n");
+  // Entry by entry, laid out as dump_json({files, version}, 2): a batch of thousands of images
+  // saves every 100 of them, and a tree of all its entries at each save would grow with it.
+  write_streamed_file_atomically(path_, [&](const TextSink& write) {
+    write(entries_.empty() ? "{\n  \"files\": {}" : "{\n  \"files\": {");
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      const auto& [key, entry] = *it;
+      write(it == entries_.begin() ? "\n    " : ",\n    ");
+      write(dump_json(nlohmann::json(key)));
+      write(": ");
+      stream_json({{"size", entry.size},
+                   {"mtime_ns", entry.mtime_ns},
+                   {"config", entry.config_hash},
+                   {"status", entry.status},
+                   {"outputs", entry.outputs}},
+                  2, write, 2);
+    }
+    if (!entries_.empty()) write("\n  }");
+    write(",\n  \"version\": 1\n}\n");
+  });
 }
 
 }  // namespace framepipe

@@ -1,7 +1,6 @@
 #include "pipeline/report.h"
 
 #include <fstream>
-#include <set>
 #include <stdexcept>
 
 #include "pipeline/atomic_file.h"
@@ -9,6 +8,7 @@
 #include "pipeline/report_html.h"
 #include "pipeline/safe_text.h"
 #include "pipeline/threads.h"
+#include "pipeline/trace.h"
 
 namespace framepipe {
 
@@ -206,67 +206,6 @@ nlohmann::json build_report(const Config& config, const RunResult& result,
       {"series", series_json(result)}});
 }
 
-nlohmann::json build_trace(const RunResult& result) {
-  nlohmann::json events = nlohmann::json::array();
-  events.push_back(
-      {{"ph", "M"}, {"pid", 1}, {"name", "process_name"}, {"args", {{"name", "framepipe"}}}});
-  std::set<int> threads;
-  std::int64_t invocations_total = 0;
-  std::size_t invocations_kept = 0;
-  for (const auto& stage : result.stages) {
-    invocations_total += stage.invocations_total;
-    invocations_kept += stage.invocations.size();
-    for (const auto& call : stage.invocations) {
-      threads.insert(call.thread);
-      nlohmann::json args = {{"cpu_ms", static_cast<double>(call.cpu_ns) / 1e6}};
-      if (call.frame >= 0) args["frame"] = call.frame;
-      events.push_back({{"name", call.kind == CallKind::prepare || call.kind == CallKind::convert
-                                     ? stage.name + " " + to_string(call.kind)
-                                     : stage.name},
-                        {"cat", stage.type},
-                        {"ph", "X"},
-                        {"pid", 1},
-                        {"tid", call.thread},
-                        {"ts", static_cast<double>(call.start_ns) / 1e3},
-                        {"dur", static_cast<double>(call.span_ns) / 1e3},
-                        {"args", args}});
-    }
-  }
-  for (int thread : threads) {
-    auto named = result.thread_names.find(thread);
-    const std::string name = named != result.thread_names.end()
-                                 ? named->second
-                                 : (thread == result.main_thread ? "main" : "oneTBB worker");
-    events.push_back({{"ph", "M"},
-                      {"pid", 1},
-                      {"tid", thread},
-                      {"name", "thread_name"},
-                      {"args", {{"name", name + " (" + std::to_string(thread) + ")"}}}});
-  }
-  for (const auto& sample : result.samples) {
-    const double ts = static_cast<double>(sample.t_ns) / 1e3;
-    events.push_back({{"name", "frames in flight"},
-                      {"ph", "C"},
-                      {"pid", 1},
-                      {"ts", ts},
-                      {"args", {{"frames", sample.in_flight}}}});
-    for (std::size_t s = 0; s < result.stages.size(); ++s) {
-      if (result.stages[s].input.empty()) continue;
-      events.push_back(
-          {{"name", "queue " + result.stages[s].input + " -> " + result.stages[s].name},
-           {"ph", "C"},
-           {"pid", 1},
-           {"ts", ts},
-           {"args", {{"frames", sample.queued[s]}}}});
-    }
-  }
-  // A long run's slices are an even sample of its calls (StageMetrics::invocations()).
-  return {{"traceEvents", events},
-          {"displayTimeUnit", "ms"},
-          {"otherData",
-           {{"invocations_total", invocations_total}, {"invocations_kept", invocations_kept}}}};
-}
-
 std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir,
                                                 const std::vector<std::string>& formats,
                                                 const nlohmann::json& report,
@@ -281,7 +220,7 @@ std::vector<std::filesystem::path> write_report(const std::filesystem::path& dir
       write_file_atomically(path, dump_json(report, 2) + "\n");
     } else if (format == "trace") {
       path = dir / "trace.json";
-      write_file_atomically(path, dump_json(build_trace(result)) + "\n");
+      write_trace_file(path, result);
     } else if (format == "html") {
       path = dir / "report.html";
       write_file_atomically(path, render_html_report(report));

@@ -1,8 +1,12 @@
 // Strings that are not UTF-8 (file names are any bytes on Linux) in the JSON framepipe writes:
-// escaped so that nlohmann-json can write them, and read back as the same bytes.
+// escaped so that nlohmann-json can write them, and read back as the same bytes. And JSON
+// streamed piece by piece (stream_json, write_json_file) against nlohmann's own dump.
 #include "pipeline/json_text.h"
 
 #include <gtest/gtest.h>
+
+#include "pipeline/streamed_file.h"
+#include "tests/support/media.h"
 
 namespace framepipe {
 namespace {
@@ -57,6 +61,65 @@ TEST(JsonText, PlainDumpThrowsWhereDumpJsonDoesNot) {
   const nlohmann::json value = {{"input", "a\xFF.mp4"}};
   EXPECT_THROW(value.dump(), nlohmann::json::type_error);
   EXPECT_NO_THROW(dump_json(value));
+}
+
+// A value with every kind of JSON: nesting, empty containers, numbers of each type, a string
+// that is not UTF-8 and one with characters JSON escapes.
+nlohmann::json every_kind_of_json_value() {
+  return {{"schema", "framepipe-batch/1"},
+          {"empty_object", nlohmann::json::object()},
+          {"empty_array", nlohmann::json::array()},
+          {"null", nullptr},
+          {"flags", {true, false}},
+          {"numbers", {0, -7, 18446744073709551615ull, 0.1, -2.5e-300, 1e300}},
+          {"strings", {"", "a\xFF.mp4", "tab\t \"quote\" back\\slash \x01", "caf\xC3\xA9"}},
+          {"files",
+           {{{"input", "in/a.jpg"}, {"outputs", {"out/a.jpg"}}, {"error", nullptr}},
+            {{"input", "in/b.jpg"}, {"outputs", nlohmann::json::array()}, {"wall_s", 0.25}}}},
+          {"deep", {{"a", {{"b", {{"c", {1, {2, {3}}}}}}}}}}};
+}
+
+std::string streamed_json_text(const nlohmann::json& value, int indent, int depth = 0) {
+  std::string text;
+  stream_json(
+      value, indent, [&](std::string_view piece) { text += piece; }, depth);
+  return text;
+}
+
+TEST(JsonStream, TextIsDumpJsonsForEveryIndent) {
+  const auto value = every_kind_of_json_value();
+  for (const int indent : {-1, 0, 2, 4}) {
+    EXPECT_EQ(streamed_json_text(value, indent), dump_json(value, indent)) << "indent " << indent;
+  }
+  for (const nlohmann::json& scalar : {nlohmann::json(3), nlohmann::json("x\xFE"),
+                                       nlohmann::json::object(), nlohmann::json::array()}) {
+    EXPECT_EQ(streamed_json_text(scalar, 2), dump_json(scalar, 2));
+  }
+}
+
+TEST(JsonStream, AValueAtADepthIsIndentedAsInsideItsDocument) {
+  const auto inner = every_kind_of_json_value();
+  const nlohmann::json outer = {{"wrapper", {{"inner", inner}}}};
+  // `inner` sits two levels deep in `outer`: its text is the middle of outer's.
+  const auto whole = dump_json(outer, 2);
+  const std::string before = "{\n  \"wrapper\": {\n    \"inner\": ";
+  const std::string after = "\n  }\n}";
+  ASSERT_EQ(whole.substr(0, before.size()), before);
+  EXPECT_EQ(before + streamed_json_text(inner, 2, 2) + after, whole);
+}
+
+TEST(JsonStream, FileIsDumpJsonsTextAndALineBreak) {
+  const auto dir = framepipe::testing::make_temp_dir("framepipe-json-stream");
+  // Many entries, so the file spans several of the writer's chunks.
+  auto value = every_kind_of_json_value();
+  for (int i = 0; i < 6000; ++i) {
+    value["files"].push_back({{"input", "in/" + std::to_string(i) + ".jpg"}, {"frames", i}});
+  }
+  write_json_file(dir / "batch.json", value, 2);
+  const auto text = framepipe::testing::read_text(dir / "batch.json");
+  EXPECT_GT(text.size(), 2u * 64u * 1024u);
+  EXPECT_EQ(text, dump_json(value, 2) + "\n");
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -15,24 +15,10 @@ source "$(dirname "$0")/lib.sh"
 read -r -a extra_env <<< "${FRAMEPIPE_ENV:-}"
 
 folder() { echo "$work/rss-jpegs-$size-$1"; }
-for n in "${counts[@]}"; do
-  dir=$(folder "$n")
-  [ "$(find "$dir" -name '*.jpg' 2>/dev/null | wc -l)" = "$n" ] && continue
-  rm -rf "$dir" && mkdir -p "$dir"
-  ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=$size:rate=25" -frames:v "$n" -q:v 3 \
-    "$dir/%06d.jpg"
-done
+for n in "${counts[@]}"; do jpeg_folder "$(folder "$n")" "$n" "$size"; done
 
 config="$work/image-rss.yaml"
-cat > "$config" <<YAML
-pipeline: { name: image-rss }
-output: { overwrite: true }
-stages:
-  - { type: decode }
-  - { type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
-  - { type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
-  - { type: write_images, concurrency: 2 }
-YAML
+images_edges_config "$config" image-rss
 
 variants=("profile, json + html + trace" "profile, json + html" "profile off")
 out="$work/image-rss-out"

@@ -24,26 +24,10 @@ reference="$build/bench/images_blur_canny_tbb"
 # One folder of FILES distinct pictures, one of the first SMALL and one of the first
 # FFMPEG_FILES, made once.
 folder() { echo "$work/jpegs-640x480-$1"; }
-make_folder() {
-  local dir
-  dir=$(folder "$1")
-  [ "$(find "$dir" -name '*.jpg' 2>/dev/null | wc -l)" = "$1" ] && return
-  rm -rf "$dir" && mkdir -p "$dir"
-  ffmpeg -nostdin -v error -f lavfi -i testsrc2=size=640x480:rate=25 -frames:v "$1" -q:v 3 \
-    "$dir/%06d.jpg"
-}
-for n in "$files" "$small" "$ffmpeg_files"; do make_folder "$n"; done
+for n in "$files" "$small" "$ffmpeg_files"; do jpeg_folder "$(folder "$n")" "$n" 640x480; done
 
 config="$work/images-blur-canny.yaml"
-cat > "$config" <<YAML
-pipeline: { name: images-edges }
-output: { overwrite: true }
-stages:
-  - { type: decode }
-  - { type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
-  - { type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
-  - { type: write_images, concurrency: 2 }
-YAML
+images_edges_config "$config" images-edges
 out="$work/images-out"
 
 names=("framepipe" "hand-written oneTBB parallel_for" "ffmpeg CLI loop (gblur + edgedetect)"

@@ -59,3 +59,26 @@ YAML
 # OpenCV programs run at 3-5x their usual CPU on a loaded machine (RESULTS.md, "Performance
 # wave 2"), so every comparison gives them the same heap.
 framepipe_heap=(env GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=536870912)
+
+# jpeg_folder DIR COUNT SIZE: COUNT distinct JPEGs of SIZE (ffmpeg testsrc2 frames) in DIR,
+# made once.
+jpeg_folder() {
+  [ "$(find "$1" -name '*.jpg' 2>/dev/null | wc -l)" = "$2" ] && return
+  rm -rf "$1" && mkdir -p "$1"
+  ffmpeg -nostdin -v error -f lavfi -i "testsrc2=size=$3:rate=25" -frames:v "$2" -q:v 3 \
+    "$1/%06d.jpg"
+}
+
+# images_edges_config FILE NAME: gaussian_blur + canny -> JPEG over a folder of images (one
+# graph for all of them), the pipeline of bench/images_blur_canny_tbb.cpp.
+images_edges_config() {
+  cat > "$1" <<YAML
+pipeline: { name: $2 }
+output: { overwrite: true }
+stages:
+  - { type: decode }
+  - { type: gaussian_blur, concurrency: unlimited, params: { ksize: 5, sigma: 2 } }
+  - { type: canny, concurrency: unlimited, params: { low: 50, high: 150 } }
+  - { type: write_images, concurrency: 2 }
+YAML
+}

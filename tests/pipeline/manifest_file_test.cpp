@@ -1,6 +1,7 @@
 // The manifest file, written entry by entry (Manifest::save), against the tree the manifest
 // dumped before: the same bytes, for no entry, one and many; and what it saved reads back.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <fstream>
@@ -30,9 +31,11 @@ class ManifestFile : public ::testing::Test {
   }
   static nlohmann::json tree_entry_of(const fs::path& input, const std::string& status,
                                       const std::vector<std::string>& outputs) {
-    const auto mtime = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                           fs::last_write_time(input).time_since_epoch())
-                           .count();
+    // The write time as stat(2) gives it, in nanoseconds since the Unix epoch.
+    struct stat written {};
+    EXPECT_EQ(::stat(input.c_str(), &written), 0);
+    const std::int64_t mtime =
+        std::int64_t{written.st_mtim.tv_sec} * 1000000000 + written.st_mtim.tv_nsec;
     return {{"size", fs::file_size(input)},
             {"mtime_ns", mtime},
             {"config", "0123456789abcdef"},

@@ -9,7 +9,10 @@
 # FILES: flat when memory does not grow with the number of files. BEFORE=path/to/framepipe adds
 # that build of framepipe (an earlier commit) to the interleaved runs: a before/after ratio
 # measured under the same load. Each run starts with the dirty pages of the one before written
-# out (`sync`), so no program pays for another's writeback.
+# out (`sync`), so no program pays for another's writeback, and writes into a folder of its own,
+# all removed only at the end: ext4 skips inodes freed in the last minute when it makes a file
+# (`recently_deleted`), a scan that grew to 14% of a run's CPU samples when each run's outputs
+# were deleted just before the next run made its own.
 # Usage: [BEFORE=BIN] bench/images_vs_loop.sh [REPS] [FILES] [SMALL] [FFMPEG_FILES]
 #   (defaults 3, 2000, 500, 200)
 set -euo pipefail
@@ -35,25 +38,27 @@ names=("framepipe" "hand-written oneTBB parallel_for" "ffmpeg CLI loop (gblur + 
 counts=("$files" "$files" "$ffmpeg_files" "$files")
 variants=(0 1 2)
 [ -n "${BEFORE:-}" ] && variants+=(3)
+rm -rf "$out"
+# run_variant VARIANT ROUND: one run, into $out/VARIANT-ROUND.
 run_variant() {
-  rm -rf "$out/$1"
+  local to="$out/$1-$2"
   sync
   case $1 in
-    0) measure "$bin" run "$config" --quiet -i "$(folder "$files")" -o "$out/0" ;;
-    1) measure "$reference" "$(folder "$files")" "$out/1" ;;
-    2) mkdir -p "$out/2"
+    0) measure "$bin" run "$config" --quiet -i "$(folder "$files")" -o "$to" ;;
+    1) measure "$reference" "$(folder "$files")" "$to" ;;
+    2) mkdir -p "$to"
        measure bash -c 'for f in "$1"/*.jpg; do
            ffmpeg -nostdin -v error -y -i "$f" -vf gblur=sigma=2,edgedetect -q:v 2 "$2/${f##*/}" || exit 1
-         done' loop "$(folder "$ffmpeg_files")" "$out/2" ;;
-    3) measure "$BEFORE" run "$config" --quiet -i "$(folder "$files")" -o "$out/3" ;;
+         done' loop "$(folder "$ffmpeg_files")" "$to" ;;
+    3) measure "$BEFORE" run "$config" --quiet -i "$(folder "$files")" -o "$to" ;;
   esac
 }
 for v in "${variants[@]}"; do : > "$work/images-$v.txt"; done
-for _ in $(seq "$reps"); do
-  for v in "${variants[@]}"; do run_variant "$v" >> "$work/images-$v.txt"; done
+for round in $(seq "$reps"); do
+  for v in "${variants[@]}"; do run_variant "$v" "$round" >> "$work/images-$v.txt"; done
 done
 # The same work: framepipe's JPEGs are cv::imwrite's bytes.
-cmp -s "$out/0/000001.jpg" "$out/1/000001.jpg" && same=yes || same=no
+cmp -s "$out/0-1/000001.jpg" "$out/1-1/000001.jpg" && same=yes || same=no
 
 fp_per_file=$(awk -v w="$(column 1 "$work/images-0.txt")" -v n="$files" 'BEGIN {print w / n}')
 echo "| program | files | wall s | ms per file | framepipe speed-up | cpu s | peak RSS MiB |"
@@ -86,3 +91,4 @@ for size in small large; do
 done
 echo
 echo "640x480 JPEGs (ffmpeg testsrc2, -q:v 3); median of $reps interleaved runs each; whole-process wall time, start-up included; $(nproc) cores; $(date -u +%Y-%m-%d)."
+rm -rf "$out"

@@ -88,6 +88,10 @@ void AtomicFile::sync_closed() {
   if (synced_ || temp_.empty()) return;
   const int fd = ::open(temp_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(std::strerror(errno));
+  sync_open(fd);
+}
+
+void AtomicFile::sync_open(int fd) {
   const bool synced = ::fdatasync(fd) == 0;
   const int error = errno;
   ::close(fd);
@@ -129,15 +133,31 @@ std::vector<std::string> AtomicFile::commit_all(const std::vector<AtomicFile*>& 
     }
   };
   // Every file's writeback started before any is waited for: the first fdatasync's journal
-  // commit then covers the blocks of them all, and the others find theirs committed.
-  each([](AtomicFile& file) {
-    file.close_unsynced();
-    const int fd = ::open(file.temp_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;  // sync_closed() names the cause
-    ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-    ::close(fd);
-  });
-  each([](AtomicFile& file) { file.sync_closed(); });
+  // commit then covers the blocks of them all, and the others find theirs committed. The
+  // descriptor that starts a file's writeback also waits for it.
+  std::vector<int> opened(files.size(), -1);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    try {
+      files[i]->close_unsynced();
+    } catch (const std::runtime_error& e) {
+      errors[i] = e.what();
+      continue;
+    }
+    opened[i] = ::open(files[i]->temp_.c_str(), O_RDONLY | O_CLOEXEC);
+    // Unopened (no descriptor left, say): sync_closed() opens it again, or names the cause.
+    if (opened[i] >= 0) ::sync_file_range(opened[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    try {
+      if (opened[i] >= 0) {
+        files[i]->sync_open(opened[i]);
+      } else if (errors[i].empty()) {
+        files[i]->sync_closed();
+      }
+    } catch (const std::runtime_error& e) {
+      errors[i] = e.what();
+    }
+  }
   each([](AtomicFile& file) {
     file.rename_into_place();
     file.temp_.clear();

@@ -58,6 +58,8 @@ class AtomicFile {
   [[noreturn]] void fail(const std::string& cause);
   // The data of a file closed unsynced, flushed to disk through a new handle.
   void sync_closed();
+  // The same through `fd`, a handle opened on temp_ (closed here).
+  void sync_open(int fd);
   void rename_into_place();
 
   std::filesystem::path final_;

@@ -335,7 +335,8 @@ class BatchRun {
   void finished(const FileOutcome& outcome, const RunProgress* live) {
     std::lock_guard lock(done_mutex_);
     if (options_.progress)
-      options_.progress->ended(live, outcome, file_size_or_zero(outcome.input.path));
+      options_.progress->ended(live, outcome,
+                               [&outcome] { return file_size_or_zero(outcome.input.path); });
     if (options_.on_file_done) options_.on_file_done(outcome);
   }
 
@@ -386,6 +387,11 @@ std::int64_t BatchResult::frames() const {
   return total;
 }
 
+bool runs_as_item(const Config& config, const BatchInput& input) {
+  return config.isolation == Isolation::thread && is_image_name(input.path.string()) &&
+         takes_items(config);
+}
+
 BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
                       const BatchOptions& options) {
   if (options.progress) {
@@ -399,7 +405,7 @@ BatchResult run_batch(const Config& config, const std::vector<BatchInput>& input
   std::vector<BatchInput> files;
   const bool as_items = config.isolation == Isolation::thread && takes_items(config);
   for (const auto& input : inputs) {
-    (as_items && is_image_name(input.path.string()) ? images : files).push_back(input);
+    (runs_as_item(config, input) ? images : files).push_back(input);
   }
   std::size_t next = 0;
   const InputProvider provider = [&]() -> std::optional<BatchInput> {

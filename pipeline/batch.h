@@ -67,8 +67,10 @@ class BatchProgress {
   void set_totals(int files, std::uintmax_t bytes);
   // A file starts running: the figures its run (or its worker) updates until it ends.
   RunProgress& started(const BatchInput& input, std::uintmax_t bytes);
-  // A file ended (`run`: what started() gave it, or null when it never started).
-  void ended(const RunProgress* run, const FileOutcome& outcome, std::uintmax_t bytes);
+  // A file ended (`run`: what started() gave it, or null when it never started; then
+  // `file_bytes` gives its size, asked only then).
+  void ended(const RunProgress* run, const FileOutcome& outcome,
+             const std::function<std::uintmax_t()>& file_bytes);
   // Now; finished_files lists the files that ended from the `finished_from`th on.
   Snapshot snapshot(std::size_t finished_from = 0) const;
 
@@ -140,6 +142,11 @@ BatchResult run_batch(const Config& config, const std::vector<BatchInput>& input
 // Called from the batch's worker threads, one call at a time; it may block (e.g. while it asks
 // a coordinator for work).
 using InputProvider = std::function<std::optional<BatchInput>()>;
+
+// Whether run_batch runs `input` as an item of the one graph its images share (pipeline/item.h)
+// rather than as a file of its own: an image, when every stage takes items and files run on
+// threads.
+bool runs_as_item(const Config& config, const BatchInput& input);
 
 // run_batch with files taken from `next` whenever one of the files_in_parallel workers is free,
 // so the files can come from elsewhere (e.g. MPI rank 0, app/mpi_batch.cpp). The result lists

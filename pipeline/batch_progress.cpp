@@ -20,12 +20,19 @@ RunProgress& BatchProgress::started(const BatchInput& input, std::uintmax_t byte
 }
 
 void BatchProgress::ended(const RunProgress* run, const FileOutcome& outcome,
-                          std::uintmax_t bytes) {
+                          const std::function<std::uintmax_t()>& file_bytes) {
+  // The size started() was given, so that a file is not looked at again as it ends.
+  std::optional<std::uintmax_t> started_bytes;
   std::lock_guard lock(mutex_);
   // The running entry goes and the outcome's frames come in one step, so the batch's frames
   // never step back (a run's frames leaving the pipeline end equal to its outcome's).
   const double frame_rate = run ? run->frame_rate.load() : 0.0;
-  running_.remove_if([run](const Running& file) { return &file.run == run; });
+  running_.remove_if([run, &started_bytes](const Running& file) {
+    if (&file.run != run) return false;
+    started_bytes = file.bytes;
+    return true;
+  });
+  const auto bytes = started_bytes ? *started_bytes : file_bytes();
   frames_finished_ += outcome.frames;
   bytes_finished_ += bytes;
   if (outcome.status == "failed") ++failed_;

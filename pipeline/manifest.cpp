@@ -1,5 +1,7 @@
 #include "pipeline/manifest.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -16,14 +18,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// When `path` was last written, in nanoseconds since the Unix epoch; 0 when unreadable.
-std::int64_t mtime_ns(const fs::path& path) {
-  std::error_code error;
-  const auto time = fs::last_write_time(path, error);
-  return error ? 0
-               : std::chrono::duration_cast<std::chrono::nanoseconds>(
-                     std::chrono::file_clock::to_sys(time).time_since_epoch())
-                     .count();
+// A file's size and when it was last written (nanoseconds since the Unix epoch), from one
+// stat(2); both 0 when unreadable.
+struct FileStamp {
+  std::uintmax_t size = 0;
+  std::int64_t mtime_ns = 0;
+};
+
+FileStamp stamp_of(const fs::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return {};
+  return {static_cast<std::uintmax_t>(info.st_size),
+          std::int64_t{info.st_mtim.tv_sec} * 1'000'000'000 + info.st_mtim.tv_nsec};
 }
 
 // Manifests written before 2026-12-02 kept libstdc++'s own file_clock count, whose epoch is
@@ -141,8 +147,8 @@ Manifest::Manifest(fs::path output_dir, const std::string& name, bool resume)
 bool Manifest::is_complete(const std::string& key, const fs::path& input,
                            const std::string& config_hash) const {
   const auto complete = [&](const Entry& entry) {
-    const auto written = mtime_ns(input);
-    if (entry.config_hash != config_hash || entry.size != file_size_or_zero(input) ||
+    const auto [size, written] = stamp_of(input);
+    if (entry.config_hash != config_hash || entry.size != size ||
         (entry.mtime_ns != written && entry.mtime_ns != written - file_clock_offset_ns())) {
       return false;
     }
@@ -167,7 +173,8 @@ void Manifest::add(const std::string& key, const fs::path& input, const std::str
                    const std::string& status, const std::vector<fs::path>& outputs) {
   std::lock_guard lock(mutex_);
   auto& entry = entries_[key];
-  entry = {file_size_or_zero(input), mtime_ns(input), config_hash, status, {}};
+  const auto [size, written] = stamp_of(input);
+  entry = {size, written, config_hash, status, {}};
   for (const auto& output : outputs) entry.outputs.push_back(output.string());
 }
 

@@ -25,11 +25,13 @@ fs::path canonical_form(const fs::path& path) {
   return error ? fs::absolute(path).lexically_normal() : result;
 }
 
+using FileIdentity = std::pair<dev_t, ino_t>;
+
 // A file's identity (device and inode), when it exists: a hard link is the same file.
-std::optional<std::pair<dev_t, ino_t>> identity(const fs::path& path) {
+std::optional<FileIdentity> identity(const fs::path& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return std::nullopt;
-  return std::pair{info.st_dev, info.st_ino};
+  return FileIdentity{info.st_dev, info.st_ino};
 }
 
 // True when `path` is `folder` or inside it.
@@ -37,6 +39,37 @@ bool inside(const fs::path& path, const fs::path& folder) {
   const auto relative = canonical_form(path).lexically_relative(canonical_form(folder));
   return !relative.empty() && *relative.begin() != "..";
 }
+
+// Where a path leads: its canonical_form and, when it exists, its identity.
+struct Place {
+  fs::path canonical;
+  std::optional<FileIdentity> identity;
+};
+
+// The places of many paths in a few folders, as canonical_form and identity give them, for a
+// batch of thousands of files: each folder is resolved once, and a name in it costs one lstat
+// (weakly_canonical costs a stat and a readlink per component of every path). A symbolic link
+// is resolved whole, as weakly_canonical would.
+class Places {
+ public:
+  Place of(const fs::path& path) {
+    const auto absolute = fs::absolute(path);
+    const auto name = absolute.filename();
+    struct stat info {};
+    const bool exists = ::lstat(absolute.c_str(), &info) == 0;
+    if (name.empty() || name == "." || name == ".." || (exists && S_ISLNK(info.st_mode))) {
+      return {canonical_form(absolute), identity(absolute)};
+    }
+    const auto [folder, fresh] = folders_.try_emplace(absolute.parent_path());
+    if (fresh) folder->second = canonical_form(folder->first);
+    std::optional<FileIdentity> id;
+    if (exists) id = FileIdentity{info.st_dev, info.st_ino};
+    return {folder->second / name, id};
+  }
+
+ private:
+  std::map<fs::path, fs::path> folders_;  // a folder and its canonical_form
+};
 
 struct Destination {
   fs::path path;
@@ -67,7 +100,8 @@ std::vector<Destination> destinations(const Config& config, const BatchInput& in
       }
     }
   }
-  if (batch && config.profile && !config.report_formats.empty()) {
+  // Images run as items of one graph have no report folder of their own.
+  if (batch && config.profile && !config.report_formats.empty() && !runs_as_item(config, input)) {
     const auto report = batch_report_root(config) / input.relative;
     found.push_back({report, "the report folder '" + report.string() + "'"});
   }
@@ -177,17 +211,20 @@ std::vector<std::string> check_output_paths(const Config& config,
   }
   if (const auto problem = images_into_video(config, inputs)) problems.push_back(*problem);
   // The inputs by path and by identity, to find an output that would replace one.
+  Places places;
   std::map<fs::path, const BatchInput*> input_paths;
-  std::map<std::pair<dev_t, ino_t>, const BatchInput*> input_files;
+  std::map<FileIdentity, const BatchInput*> input_files;
   for (const auto& input : inputs) {
     if (is_url(input.path.string()) || is_standard_input(input.path.string())) continue;
-    input_paths.emplace(canonical_form(input.path), &input);
-    if (const auto id = identity(input.path)) input_files.emplace(*id, &input);
+    auto place = places.of(input.path);
+    input_paths.emplace(std::move(place.canonical), &input);
+    if (place.identity) input_files.emplace(*place.identity, &input);
   }
   std::map<fs::path, const BatchInput*> owners;
   for (const auto& input : inputs) {
     for (const auto& destination : destinations(config, input, batch)) {
-      const auto key = canonical_form(destination.path);
+      const auto place = places.of(destination.path);
+      const auto& key = place.canonical;
       const auto [owner, fresh] = owners.emplace(key, &input);
       if (!fresh && owner->second != &input) {
         // std::string first, for GCC 12's false -Wrestrict (see destinations()).
@@ -198,8 +235,10 @@ std::vector<std::string> check_output_paths(const Config& config,
       }
       const BatchInput* replaced = nullptr;
       if (const auto it = input_paths.find(key); it != input_paths.end()) replaced = it->second;
-      if (const auto id = identity(destination.path); id && !replaced) {
-        if (const auto it = input_files.find(*id); it != input_files.end()) replaced = it->second;
+      if (place.identity && !replaced) {
+        if (const auto it = input_files.find(*place.identity); it != input_files.end()) {
+          replaced = it->second;
+        }
       }
       if (replaced) {
         problems.push_back(destination.what + " is the input '" + replaced->path.string() +

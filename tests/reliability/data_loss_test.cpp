@@ -109,6 +109,35 @@ TEST_F(DataLossTest, AnOutputThatIsTheInputIsRefused) {
   EXPECT_EQ(read_text(input), before);
 }
 
+// The same refusal through symbolic links: an output folder that is a link to the input's
+// folder, and an output name that is a link to the input (the check resolves a folder once and
+// each name in it by itself, so both a linked folder and a linked name must still be seen).
+TEST_F(DataLossTest, AnOutputThatIsTheInputThroughSymbolicLinksIsRefused) {
+  const auto input = in_ / "clip-x.avi";
+  ASSERT_EQ(run_shell("ffmpeg -v error -y -i " + shell_quote(small_clip().string()) +
+                      " -c:v mpeg4 " + shell_quote(input.string()))
+                .exit_code,
+            0);
+  const auto before = read_text(input);
+  const auto linked_folder = dir_ / "linked-in";
+  fs::create_directory_symlink(in_, linked_folder);
+  const auto through_folder =
+      run("-i " + shell_quote(input.string()) + " -o " + shell_quote(linked_folder.string()) +
+          " --set output.overwrite=true --set 'stages.video.params.path=\"{stem}.avi\"'");
+  EXPECT_EQ(through_folder.exit_code, 2) << through_folder.output;
+  EXPECT_NE(through_folder.output.find("is the input '" + input.string() + "'"), std::string::npos)
+      << through_folder.output;
+  fs::create_directories(out_);
+  fs::create_symlink(input, out_ / "clip-x.avi");
+  const auto through_name =
+      run("-i " + shell_quote(input.string()) + " -o " + shell_quote(out_.string()) +
+          " --set output.overwrite=true --set 'stages.video.params.path=\"{stem}.avi\"'");
+  EXPECT_EQ(through_name.exit_code, 2) << through_name.output;
+  EXPECT_NE(through_name.output.find("is the input '" + input.string() + "'"), std::string::npos)
+      << through_name.output;
+  EXPECT_EQ(read_text(input), before);
+}
+
 // A batch over in/ writing into in/out/ would take its own outputs as inputs next time: refused
 // (docs/reliability.md: refused, not excluded from the scan).
 TEST_F(DataLossTest, AnOutputFolderInsideTheScannedInputFolderIsRefused) {

@@ -292,13 +292,7 @@ bool Tuner::plan_explorations(const Config& config) {
         exploration.values.push_back(*rung);
       }
     } else if (value && spec->role == ParamRole::helper_threads) {
-      for (const int threads : {cores_, std::max(1, cores_ / 2), 1}) {
-        const auto text = std::to_string(threads);
-        if (text != format_value(*value) &&
-            std::find(exploration.values.begin(), exploration.values.end(), text) ==
-                exploration.values.end())
-          exploration.values.push_back(text);
-      }
+      exploration.values = helper_thread_values(*spec, format_value(*value), cores_);
     } else {
       spdlog::error(
           "--allow {}: tune varies, besides what the model predicts, a stage's speed ladder "

@@ -93,6 +93,11 @@ ParamSpec&& ParamSpec::helper_threads() && {
   return std::move(*this);
 }
 
+ParamSpec&& ParamSpec::helper_threads_one_per_core_at_zero() && {
+  zero_is_one_per_core = true;
+  return std::move(*this).helper_threads();
+}
+
 ParamSpec&& ParamSpec::speed_ladder(SpeedLadder rungs) && {
   role = ParamRole::speed_ladder;
   ladder = std::move(rungs);

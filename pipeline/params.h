@@ -49,6 +49,9 @@ struct ParamSpec {
   // (threads, requests in flight): `tune` changes the first kind only when asked to.
   bool changes_output = true;
   SpeedLadder ladder{};  // for ParamRole::speed_ladder
+  // For ParamRole::helper_threads: whether 0 means one thread per core (rather than the
+  // library's own choice), so that `tune` does not try the core count as another setting.
+  bool zero_is_one_per_core = false;
 
   static ParamSpec boolean(std::string name, bool default_value, std::string help);
   static ParamSpec integer(std::string name, std::int64_t default_value, std::string help);
@@ -60,6 +63,8 @@ struct ParamSpec {
   // Roles; the first two change only the speed, not the output.
   ParamSpec&& in_flight() &&;
   ParamSpec&& helper_threads() &&;
+  // helper_threads() whose 0 means one per core.
+  ParamSpec&& helper_threads_one_per_core_at_zero() &&;
   ParamSpec&& speed_ladder(SpeedLadder rungs) &&;
 
   // "an integer in [1, 16384]", "one of: linear, cubic", ...
@@ -117,6 +122,10 @@ class Param {
   }
   Param&& helper_threads() && {
     std::move(spec_).helper_threads();
+    return std::move(*this);
+  }
+  Param&& helper_threads_one_per_core_at_zero() && {
+    std::move(spec_).helper_threads_one_per_core_at_zero();
     return std::move(*this);
   }
   Param&& speed_ladder(SpeedLadder rungs) && {

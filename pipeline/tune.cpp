@@ -251,4 +251,17 @@ double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+std::vector<std::string> helper_thread_values(const ParamSpec& spec, const std::string& now,
+                                              int cores) {
+  cores = std::max(1, cores);
+  const bool now_one_per_core = spec.zero_is_one_per_core && now == "0";
+  std::vector<std::string> values;
+  for (const int threads : {cores, std::max(1, cores / 2), 1}) {
+    const auto text = std::to_string(threads);
+    if (text == now || (threads == cores && now_one_per_core)) continue;
+    if (std::find(values.begin(), values.end(), text) == values.end()) values.push_back(text);
+  }
+  return values;
+}
+
 }  // namespace framepipe

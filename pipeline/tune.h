@@ -78,4 +78,10 @@ std::optional<Proposal> propose(const MeasuredRun& run, const std::vector<Knob>&
 // The median of `values` (the mean of the middle two for an even count); 0 when empty.
 double median(std::vector<double> values);
 
+// The values `tune --allow` tries for a helper-threads parameter (`spec`, now at `now`): every
+// core, half of them, one; not the value it has, nor the core count when its 0 already means
+// one thread per core.
+std::vector<std::string> helper_thread_values(const ParamSpec& spec, const std::string& now,
+                                              int cores);
+
 }  // namespace framepipe

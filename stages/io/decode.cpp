@@ -194,7 +194,7 @@ class Decode : public SourceStage {
                  "decoder threads (frame and slice threading); 0 means one "
                  "per core the process may use"}
           .range(0, 64)
-          .helper_threads();
+          .helper_threads_one_per_core_at_zero();
   static inline const auto stream =
       Param<std::int64_t>{"stream", -1,
                           "index of the video stream to decode; -1 picks the "

@@ -222,5 +222,22 @@ TEST_F(TunedConfigTest, ALayoutItCannotEditGivesTheEffectiveConfigHeadedByTheCha
   EXPECT_EQ(load(tuned).max_frames_in_flight, 4);
 }
 
+// `tune --allow` on a helper-threads parameter tries every core, half of them and one, leaving
+// out the value it has; where 0 already means one thread per core (decode's threads), the core
+// count is that same setting and is not tried again, while a library's own 0 (encode's) is
+// another setting than the core count.
+TEST(TuneHelperThreads, TriesCoresHalfAndOneButNotTheSettingItHas) {
+  const auto library_choice = ParamSpec::integer("threads", 0, "").helper_threads();
+  const auto one_per_core =
+      ParamSpec::integer("threads", 0, "").helper_threads_one_per_core_at_zero();
+  using Values = std::vector<std::string>;
+  EXPECT_EQ(helper_thread_values(library_choice, "0", 16), (Values{"16", "8", "1"}));
+  EXPECT_EQ(helper_thread_values(one_per_core, "0", 16), (Values{"8", "1"}));
+  EXPECT_EQ(helper_thread_values(one_per_core, "8", 16), (Values{"16", "1"}));
+  EXPECT_EQ(helper_thread_values(library_choice, "2", 2), (Values{"1"}));
+  EXPECT_EQ(helper_thread_values(one_per_core, "0", 2), (Values{"1"}));
+  EXPECT_EQ(helper_thread_values(one_per_core, "0", 1), (Values{}));
+}
+
 }  // namespace
 }  // namespace framepipe::testing

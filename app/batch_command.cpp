@@ -5,7 +5,6 @@
 
 #include "app/commands.h"
 #include "app/progress.h"
-#include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
 #include "pipeline/batch_resume.h"
 #include "pipeline/json_text.h"
@@ -29,8 +28,15 @@ std::string file_line(const FileOutcome& file) {
 
 }  // namespace
 
-int finish_batch(const Config& config, nlohmann::json batch, bool resume) {
-  if (resume) keep_earlier_entries(batch, read_earlier_batch(batch_report_root(config)));
+int finish_batch(const Config& config, BatchReport report, bool resume) {
+  // --resume changes the per-file entries: it takes the whole tree (a resumed batch is the one
+  // that skips most files). Otherwise the files are written straight from the result.
+  if (resume) {
+    auto tree = batch_report_tree(report);
+    keep_earlier_entries(tree, read_earlier_batch(batch_report_root(config)));
+    report = BatchReport{std::move(tree), nullptr, {}};
+  }
+  const auto& batch = report.head;
   const auto& totals = batch["totals"];
   std::printf(
       "batch: %d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled; %lld "
@@ -43,8 +49,8 @@ int finish_batch(const Config& config, nlohmann::json batch, bool resume) {
     const auto report_root = batch_report_root(config);
     try {
       std::filesystem::create_directories(report_root);
-      write_json_file(report_root / "batch.json", batch, 2);
-      write_file_atomically(report_root / "batch.html", batch_report_html(batch));
+      write_batch_json(report_root / "batch.json", report);
+      write_batch_html(report_root / "batch.html", report);
       std::printf("report: %s\n", safe_line((report_root / "batch.html").string()).c_str());
     } catch (const std::exception& e) {
       spdlog::error("{}: cannot write the batch report: {}", report_root.string(), e.what());
@@ -78,9 +84,9 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
     run_stopped();
     display.finish(result.cancelled ? "cancelled" : result.count("failed") > 0 ? "failed" : "ok");
   }
-  auto batch = batch_report_json(config, result);
-  batch.update(extra);
-  const int code = finish_batch(config, std::move(batch), options.resume);
+  auto report = batch_report(config, result);
+  report.head.update(extra);
+  const int code = finish_batch(config, std::move(report), options.resume);
   if (result.manifest_error.empty()) return code;
   spdlog::error("{}; {} completed file(s) are not recorded in it, so --resume would redo them",
                 result.manifest_error, result.unrecorded);

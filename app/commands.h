@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/batch.h"
 #include "pipeline/config.h"
 #include "pipeline/inputs.h"
 #include "pipeline/registry.h"
@@ -73,7 +74,7 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
 // Prints a batch's summary line and writes batch.json and batch.html; returns the exit code.
 // With `resume`, the files skipped as done keep the earlier batch.json's entries
 // (pipeline/batch_resume.h).
-int finish_batch(const Config& config, nlohmann::json batch, bool resume);
+int finish_batch(const Config& config, BatchReport report, bool resume);
 #ifdef FRAMEPIPE_HAVE_MPI
 // `run --mpi` (app/mpi_batch.cpp): rank 0 hands the files out, largest first, to the other
 // ranks as they ask for work and writes the batch report; `name` prefixes the manifests.

@@ -93,12 +93,16 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
   return code == kOk ? kRunFailed : code;
 }
 
-int run_batch_command(const Config& config, const std::vector<BatchInput>& all_inputs,
+int run_batch_command(const Config& config, std::vector<BatchInput> inputs,
                       const RunOptions& options) {
-  const auto inputs = sample_inputs(all_inputs, static_cast<std::size_t>(config.sample_files));
-  if (inputs.size() < all_inputs.size() && !options.quiet) {
-    spdlog::info("a sample of {} of the {} files (input.sample_files)", inputs.size(),
-                 all_inputs.size());
+  // One list of the inputs, the batch's own, and no copies of it: a folder of thousands of
+  // images would hold each copy through the whole run.
+  const auto all_count = inputs.size();
+  if (config.sample_files > 0 && static_cast<std::size_t>(config.sample_files) < all_count) {
+    inputs = sample_inputs(inputs, static_cast<std::size_t>(config.sample_files));
+  }
+  if (inputs.size() < all_count && !options.quiet) {
+    spdlog::info("a sample of {} of the {} files (input.sample_files)", inputs.size(), all_count);
   }
   std::optional<Shard> shard;
   try {
@@ -121,15 +125,17 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& all_i
     }
   }
   Config shard_config = config;
-  std::vector<BatchInput> shard_inputs;
   nlohmann::json extra = nlohmann::json::object();
   std::string name;
   if (shard) {
     const auto weights = file_weights(inputs);
     const auto assigned = assign_shards(weights.sizes, weights.keys, shard->count);
+    std::vector<BatchInput> shard_inputs;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (assigned[i] == shard->index) shard_inputs.push_back(inputs[i]);
     }
+    const auto of_files = inputs.size();
+    inputs = std::move(shard_inputs);
     name = shard->name();
     // Each shard writes its own report; `framepipe report merge` joins them.
     shard_config.report_dir = (batch_report_root(config) / name).string();
@@ -137,13 +143,11 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& all_i
                       {"count", shard->count},
                       {"name", name},
                       {"from", shard->source},
-                      {"of_files", inputs.size()}};
-  } else {
-    shard_inputs = inputs;
+                      {"of_files", of_files}};
   }
   if (options.mpi) {
 #ifdef FRAMEPIPE_HAVE_MPI
-    return run_mpi_batch_command(shard_config, shard_inputs, options, name, extra);
+    return run_mpi_batch_command(shard_config, inputs, options, name, extra);
 #else
     spdlog::error(
         "--mpi: this framepipe was built without MPI (install libopenmpi-dev and "
@@ -151,7 +155,7 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& all_i
     return kConfigError;
 #endif
   }
-  return run_local_batch(shard_config, shard_inputs, options, name, extra);
+  return run_local_batch(shard_config, inputs, options, name, extra);
 }
 
 }  // namespace framepipe::app

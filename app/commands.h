@@ -64,7 +64,7 @@ void run_stopped();
 int run_command(const Registry& registry, const RunOptions& options);
 // The batch part of `run`: several files, files_in_parallel at once, or this process's shard
 // of them, or over MPI ranks (app/batch_command.cpp).
-int run_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
+int run_batch_command(const Config& config, std::vector<BatchInput> inputs,
                       const RunOptions& options);
 // Runs the batch in this process, recording into the manifest `manifest_name` (empty: the
 // shared one); `extra` is merged into batch.json. Prints the summary and writes the report.

@@ -6,11 +6,12 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 
 #include "pipeline/batch_file.h"
 #include "pipeline/flight_budget.h"
@@ -406,25 +407,29 @@ BatchResult run_batch(const Config& config, const std::vector<BatchInput>& input
     if (next >= files.size()) return std::nullopt;
     return files[next++];
   };
-  // The images' run's report folder: `images`, unless an input's report would be there.
-  std::set<std::string> taken_names;
-  for (const auto& input : inputs) {
-    if (!input.relative.empty()) taken_names.insert(input.relative.begin()->string());
-  }
-  std::string images_report_name = "images";
-  for (int n = 2; taken_names.count(images_report_name) > 0; ++n) {
-    images_report_name = "images-" + std::to_string(n);
-  }
+  // The images' run's report folder: `images`, unless an input's report would be there. (The
+  // names are gone before the run starts: a folder of thousands of images would keep them all.)
+  const auto images_report_name = [&] {
+    std::set<std::string> taken_names;
+    for (const auto& input : inputs) {
+      if (!input.relative.empty()) taken_names.insert(input.relative.begin()->string());
+    }
+    std::string name = "images";
+    for (int n = 2; taken_names.count(name) > 0; ++n) name = "images-" + std::to_string(n);
+    return name;
+  }();
   const int jobs = static_cast<int>(files.size() + (images.empty() ? 0 : 1));
   auto result =
       BatchRun(config, provider, options, jobs, std::move(images), images_report_name).run();
   if (!as_items) return result;
   // In input order again.
-  std::map<std::string, std::size_t> position;
-  for (std::size_t i = 0; i < inputs.size(); ++i) position[inputs[i].path.string()] = i;
+  // (Keyed by views of `inputs`' own paths: no second copy of every name.)
+  std::unordered_map<std::string_view, std::size_t> position;
+  position.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) position[inputs[i].path.native()] = i;
   std::stable_sort(result.files.begin(), result.files.end(),
                    [&](const FileOutcome& a, const FileOutcome& b) {
-                     return position.at(a.input.path.string()) < position.at(b.input.path.string());
+                     return position.at(a.input.path.native()) < position.at(b.input.path.native());
                    });
   return result;
 }

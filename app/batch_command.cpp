@@ -5,7 +5,6 @@
 
 #include "app/commands.h"
 #include "app/progress.h"
-#include "pipeline/atomic_file.h"
 #include "pipeline/batch.h"
 #include "pipeline/batch_resume.h"
 #include "pipeline/json_text.h"
@@ -29,8 +28,15 @@ std::string file_line(const FileOutcome& file) {
 
 }  // namespace
 
-int finish_batch(const Config& config, nlohmann::json batch, bool resume) {
-  if (resume) keep_earlier_entries(batch, read_earlier_batch(batch_report_root(config)));
+int finish_batch(const Config& config, BatchReport report, bool resume) {
+  // --resume changes the per-file entries: it takes the whole tree (a resumed batch is the one
+  // that skips most files). Otherwise the files are written straight from the result.
+  if (resume) {
+    auto tree = batch_report_tree(report);
+    keep_earlier_entries(tree, read_earlier_batch(batch_report_root(config)));
+    report = BatchReport{std::move(tree), nullptr, {}};
+  }
+  const auto& batch = report.head;
   const auto& totals = batch["totals"];
   std::printf(
       "batch: %d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled; %lld "
@@ -43,8 +49,8 @@ int finish_batch(const Config& config, nlohmann::json batch, bool resume) {
     const auto report_root = batch_report_root(config);
     try {
       std::filesystem::create_directories(report_root);
-      write_json_file(report_root / "batch.json", batch, 2);
-      write_file_atomically(report_root / "batch.html", batch_report_html(batch));
+      write_batch_json(report_root / "batch.json", report);
+      write_batch_html(report_root / "batch.html", report);
       std::printf("report: %s\n", safe_line((report_root / "batch.html").string()).c_str());
     } catch (const std::exception& e) {
       spdlog::error("{}: cannot write the batch report: {}", report_root.string(), e.what());
@@ -78,21 +84,25 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
     run_stopped();
     display.finish(result.cancelled ? "cancelled" : result.count("failed") > 0 ? "failed" : "ok");
   }
-  auto batch = batch_report_json(config, result);
-  batch.update(extra);
-  const int code = finish_batch(config, std::move(batch), options.resume);
+  auto report = batch_report(config, result);
+  report.head.update(extra);
+  const int code = finish_batch(config, std::move(report), options.resume);
   if (result.manifest_error.empty()) return code;
   spdlog::error("{}; {} completed file(s) are not recorded in it, so --resume would redo them",
                 result.manifest_error, result.unrecorded);
   return code == kOk ? kRunFailed : code;
 }
 
-int run_batch_command(const Config& config, const std::vector<BatchInput>& all_inputs,
+int run_batch_command(const Config& config, std::vector<BatchInput> inputs,
                       const RunOptions& options) {
-  const auto inputs = sample_inputs(all_inputs, static_cast<std::size_t>(config.sample_files));
-  if (inputs.size() < all_inputs.size() && !options.quiet) {
-    spdlog::info("a sample of {} of the {} files (input.sample_files)", inputs.size(),
-                 all_inputs.size());
+  // One list of the inputs, the batch's own, and no copies of it: a folder of thousands of
+  // images would hold each copy through the whole run.
+  const auto all_count = inputs.size();
+  if (config.sample_files > 0 && static_cast<std::size_t>(config.sample_files) < all_count) {
+    inputs = sample_inputs(inputs, static_cast<std::size_t>(config.sample_files));
+  }
+  if (inputs.size() < all_count && !options.quiet) {
+    spdlog::info("a sample of {} of the {} files (input.sample_files)", inputs.size(), all_count);
   }
   std::optional<Shard> shard;
   try {
@@ -115,15 +125,17 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& all_i
     }
   }
   Config shard_config = config;
-  std::vector<BatchInput> shard_inputs;
   nlohmann::json extra = nlohmann::json::object();
   std::string name;
   if (shard) {
     const auto weights = file_weights(inputs);
     const auto assigned = assign_shards(weights.sizes, weights.keys, shard->count);
+    std::vector<BatchInput> shard_inputs;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       if (assigned[i] == shard->index) shard_inputs.push_back(inputs[i]);
     }
+    const auto of_files = inputs.size();
+    inputs = std::move(shard_inputs);
     name = shard->name();
     // Each shard writes its own report; `framepipe report merge` joins them.
     shard_config.report_dir = (batch_report_root(config) / name).string();
@@ -131,13 +143,11 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& all_i
                       {"count", shard->count},
                       {"name", name},
                       {"from", shard->source},
-                      {"of_files", inputs.size()}};
-  } else {
-    shard_inputs = inputs;
+                      {"of_files", of_files}};
   }
   if (options.mpi) {
 #ifdef FRAMEPIPE_HAVE_MPI
-    return run_mpi_batch_command(shard_config, shard_inputs, options, name, extra);
+    return run_mpi_batch_command(shard_config, inputs, options, name, extra);
 #else
     spdlog::error(
         "--mpi: this framepipe was built without MPI (install libopenmpi-dev and "
@@ -145,7 +155,7 @@ int run_batch_command(const Config& config, const std::vector<BatchInput>& all_i
     return kConfigError;
 #endif
   }
-  return run_local_batch(shard_config, shard_inputs, options, name, extra);
+  return run_local_batch(shard_config, inputs, options, name, extra);
 }
 
 }  // namespace framepipe::app

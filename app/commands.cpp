@@ -251,9 +251,9 @@ int run_command(const Registry& registry, const RunOptions& given) {
     const auto base = options.input_list == "-"
                           ? std::filesystem::current_path()
                           : std::filesystem::path(options.input_list).parent_path();
-    const auto inputs = read_input_list(list, base);
+    auto inputs = read_input_list(list, base);
     if (!outputs_are_apart(config, inputs, true)) return kConfigError;
-    return run_batch_command(config, inputs, options);
+    return run_batch_command(config, std::move(inputs), options);
   }
   if (config.input_path.empty()) {
     spdlog::error("{}: no input: set input.path in the config or pass --input FILE|FOLDER",
@@ -276,7 +276,7 @@ int run_command(const Registry& registry, const RunOptions& given) {
       return kConfigError;
     }
     if (!outputs_are_apart(config, inputs, true, config.input_path)) return kConfigError;
-    return run_batch_command(config, inputs, options);
+    return run_batch_command(config, std::move(inputs), options);
   }
 
   if ((!options.shard.empty() && options.shard != "off") || options.mpi) {

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/batch.h"
 #include "pipeline/config.h"
 #include "pipeline/inputs.h"
 #include "pipeline/registry.h"
@@ -63,7 +64,7 @@ void run_stopped();
 int run_command(const Registry& registry, const RunOptions& options);
 // The batch part of `run`: several files, files_in_parallel at once, or this process's shard
 // of them, or over MPI ranks (app/batch_command.cpp).
-int run_batch_command(const Config& config, const std::vector<BatchInput>& inputs,
+int run_batch_command(const Config& config, std::vector<BatchInput> inputs,
                       const RunOptions& options);
 // Runs the batch in this process, recording into the manifest `manifest_name` (empty: the
 // shared one); `extra` is merged into batch.json. Prints the summary and writes the report.
@@ -73,7 +74,7 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
 // Prints a batch's summary line and writes batch.json and batch.html; returns the exit code.
 // With `resume`, the files skipped as done keep the earlier batch.json's entries
 // (pipeline/batch_resume.h).
-int finish_batch(const Config& config, nlohmann::json batch, bool resume);
+int finish_batch(const Config& config, BatchReport report, bool resume);
 #ifdef FRAMEPIPE_HAVE_MPI
 // `run --mpi` (app/mpi_batch.cpp): rank 0 hands the files out, largest first, to the other
 // ranks as they ask for work and writes the batch report; `name` prefixes the manifests.

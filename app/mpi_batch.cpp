@@ -197,7 +197,8 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
   result.wall_s = seconds_since(start);
   result.cancelled = cancel_requested();
   result.flight_capacity = config.max_frames_in_flight;
-  auto batch = batch_report_json(config, result);
+  auto report = batch_report(config, result);
+  auto& batch = report.head;
   batch.update(extra);
   nlohmann::json rows = nlohmann::json::array();
   for (const auto& [rank, worker] : workers) {
@@ -215,7 +216,7 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
   ranks_lost = std::any_of(workers.begin(), workers.end(),
                            [](const auto& entry) { return entry.second.lost; });
   batch["mpi"] = {{"ranks", ranks}, {"workers", ranks - 1}, {"timeout_s", options.mpi_timeout_s}};
-  return finish_batch(config, std::move(batch), options.resume);
+  return finish_batch(config, std::move(report), options.resume);
 }
 
 // A worker rank: asks rank 0 for a file whenever one of its files_in_parallel slots is free.

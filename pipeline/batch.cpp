@@ -6,11 +6,12 @@
 #include <algorithm>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <set>
+#include <string_view>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 
 #include "pipeline/batch_file.h"
 #include "pipeline/flight_budget.h"
@@ -174,7 +175,7 @@ class BatchRun {
     RunEnvironment environment{&arena_, &budget_, options_.cancel, nullptr};
     environment.next_item = [&]() -> ItemPtr {
       while (next < images_.size() && !cancelled()) {
-        auto& outcome = take(images_[next++]);
+        auto& outcome = take(std::move(images_[next++]));
         outcome.slot = slot;
         outcome.start_s = since_start_s();
         if (settled_without_run(outcome)) {
@@ -198,7 +199,7 @@ class BatchRun {
     commits.finish();
     if (config_.profile && run.has_report()) report_items_run(items_config, run, slot, start_s);
     while (next < images_.size()) {
-      auto& outcome = take(images_[next++]);
+      auto& outcome = take(std::move(images_[next++]));
       outcome.slot = slot;
       outcome.start_s = outcome.end_s = since_start_s();
       if (cancelled()) {
@@ -352,7 +353,9 @@ class BatchRun {
   const std::int64_t start_ns_ = steady_now_ns();
   const Config& config_;
   const InputProvider& next_input_;
-  const std::vector<BatchInput> images_;
+  // Each moved into its outcome as run_items takes it: no second copy of every path (an
+  // absolute path with its components is ~400 bytes).
+  std::vector<BatchInput> images_;
   const std::string images_report_name_;
   const BatchOptions& options_;
   const int threads_;
@@ -412,25 +415,29 @@ BatchResult run_batch(const Config& config, const std::vector<BatchInput>& input
     if (next >= files.size()) return std::nullopt;
     return files[next++];
   };
-  // The images' run's report folder: `images`, unless an input's report would be there.
-  std::set<std::string> taken_names;
-  for (const auto& input : inputs) {
-    if (!input.relative.empty()) taken_names.insert(input.relative.begin()->string());
-  }
-  std::string images_report_name = "images";
-  for (int n = 2; taken_names.count(images_report_name) > 0; ++n) {
-    images_report_name = "images-" + std::to_string(n);
-  }
+  // The images' run's report folder: `images`, unless an input's report would be there. (The
+  // names are gone before the run starts: a folder of thousands of images would keep them all.)
+  const auto images_report_name = [&] {
+    std::set<std::string> taken_names;
+    for (const auto& input : inputs) {
+      if (!input.relative.empty()) taken_names.insert(input.relative.begin()->string());
+    }
+    std::string name = "images";
+    for (int n = 2; taken_names.count(name) > 0; ++n) name = "images-" + std::to_string(n);
+    return name;
+  }();
   const int jobs = static_cast<int>(files.size() + (images.empty() ? 0 : 1));
   auto result =
       BatchRun(config, provider, options, jobs, std::move(images), images_report_name).run();
   if (!as_items) return result;
   // In input order again.
-  std::map<std::string, std::size_t> position;
-  for (std::size_t i = 0; i < inputs.size(); ++i) position[inputs[i].path.string()] = i;
+  // (Keyed by views of `inputs`' own paths: no second copy of every name.)
+  std::unordered_map<std::string_view, std::size_t> position;
+  position.reserve(inputs.size());
+  for (std::size_t i = 0; i < inputs.size(); ++i) position[inputs[i].path.native()] = i;
   std::stable_sort(result.files.begin(), result.files.end(),
                    [&](const FileOutcome& a, const FileOutcome& b) {
-                     return position.at(a.input.path.string()) < position.at(b.input.path.string());
+                     return position.at(a.input.path.native()) < position.at(b.input.path.native());
                    });
   return result;
 }

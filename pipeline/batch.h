@@ -14,6 +14,7 @@
 #include "pipeline/config.h"
 #include "pipeline/inputs.h"
 #include "pipeline/run.h"
+#include "pipeline/streamed_file.h"
 
 namespace framepipe {
 
@@ -156,6 +157,27 @@ BatchResult run_batch_from(const Config& config, const InputProvider& next,
 
 // batch.json: totals, per-file status, budget occupancy over time (docs/report.md).
 nlohmann::json batch_report_json(const Config& config, const BatchResult& result);
+
+// batch.json and batch.html for a batch of thousands of files without its per-file arrays in
+// memory as JSON: `head` is the tree less `files` and `timeline` (null there), which are made
+// from `result` one entry at a time as they are written. With `result` null, `head` is a whole
+// batch.json tree (read back, merged) written as it is.
+struct BatchReport {
+  nlohmann::json head;
+  const BatchResult* result = nullptr;  // must outlive the report
+  std::filesystem::path report_root;
+};
+// What batch_report_json makes, with the per-file arrays left to be streamed from `result`.
+BatchReport batch_report(const Config& config, const BatchResult& result);
+// The whole tree: batch_report_json's, for callers that change the per-file entries (--resume).
+nlohmann::json batch_report_tree(const BatchReport& report);
+// The bytes write_json_file(path, batch_report_tree(report), 2) writes, and the text
+// batch_report_html(batch_report_tree(report)) makes, handed to `write` piece by piece.
+void stream_batch_json(const BatchReport& report, const TextSink& write);
+void batch_report_html(const BatchReport& report, const TextSink& write);
+// Both written through write_streamed_file_atomically.
+void write_batch_json(const std::filesystem::path& path, const BatchReport& report);
+void write_batch_html(const std::filesystem::path& path, const BatchReport& report);
 // One file's entry in batch.json (its `report` relative to `report_root`), and back.
 nlohmann::json file_outcome_json(const FileOutcome& file, const std::filesystem::path& report_root);
 FileOutcome file_outcome_from_json(const nlohmann::json& entry,

@@ -268,7 +268,8 @@ class BatchModel {
 
 }  // namespace
 
-nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFileRun>& files) {
+nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFileRun>& files,
+                             bool with_timeline) {
   const auto stages = sum_stages(files);
   const int slots = std::max(1, std::min<int>(shape.files_in_parallel, files.size()));
   nlohmann::json stage_rows = nlohmann::json::array();
@@ -296,7 +297,7 @@ nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFil
                              {"throughput_model", nullptr},
                              {"advice", nlohmann::json::array()},
                              {"series", throughput_series(shape, files)},
-                             {"timeline", timeline_of(files)}};
+                             {"timeline", with_timeline ? timeline_of(files) : nlohmann::json()}};
   const BatchModel model(shape, stages, files);
   if (model.valid()) {
     const auto& now = model.now();

@@ -35,6 +35,8 @@ struct BatchShape {
 // `advice` (files_in_parallel, pipeline.threads, each with the fps the model predicts),
 // `conclusions`, `series` (the batch's fps over time) and `timeline` (each file's slot, start
 // and end). Reports that are not objects, or figures that are not numbers, count as absent.
-nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFileRun>& files);
+nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFileRun>& files,
+                             bool with_timeline = true);
+// (with_timeline false: `timeline` null, for a caller that writes it from the files itself.)
 
 }  // namespace framepipe

@@ -92,13 +92,26 @@ std::string throughput_svg(const nlohmann::json& series) {
 }
 
 std::string timeline_svg(const nlohmann::json& timeline, double wall_s) {
-  if (!timeline.is_array() || timeline.empty()) return "";
+  if (!timeline.is_array()) return "";
+  std::string svg;
+  timeline_svg(
+      [&](const auto& visit) {
+        for (const auto& file : timeline) visit(file);
+      },
+      wall_s, [&](std::string_view text) { svg += text; });
+  return svg;
+}
+
+void timeline_svg(const JsonRows& timeline, double wall_s, const TextSink& write) {
   int slots = 1;
   double end_max = wall_s;
-  for (const auto& file : timeline) {
+  bool any = false;
+  timeline([&](const nlohmann::json& file) {
+    any = true;
     slots = std::max(slots, file.value("slot", 0) + 1);
     end_max = std::max(end_max, file.value("end_s", 0.0));
-  }
+  });
+  if (!any) return;
   end_max = std::max(end_max, 1e-9);
   constexpr double kRow = 24, kTop = 4;
   const double height = kTop + slots * kRow + 20;
@@ -106,30 +119,32 @@ std::string timeline_svg(const nlohmann::json& timeline, double wall_s) {
                     number_text(height) + "\" role=\"img\" aria-label=\"files across the slots\">";
   for (int slot = 0; slot < slots; ++slot)
     svg += label(kLeft - 4, kTop + slot * kRow + 16, "slot " + std::to_string(slot));
-  for (const auto& file : timeline) {
+  write(svg);
+  timeline([&](const nlohmann::json& file) {
     const double start = file.value("start_s", 0.0);
     const double end = std::max(start, file.value("end_s", 0.0));
     const auto name = file.value("file", std::string());
     const auto status = file.value("status", std::string());
     const double x = kLeft + kPlot * start / end_max;
     const double width = std::max(1.0, kPlot * (end - start) / end_max);
-    svg += "<rect x=\"" + number_text(x) + "\" y=\"" +
-           number_text(kTop + file.value("slot", 0) * kRow + 2) + "\" width=\"" +
-           number_text(width) + "\" height=\"" + number_text(kRow - 4) + "\" fill=\"" +
-           colour_of(status) + "\" stroke=\"#fff\"><title>" +
-           html_text(name + ": " + status + ", " + std::to_string(file.value("frames", 0)) +
-                     " frames, " + number_text(start) + " s to " + number_text(end) + " s") +
-           "</title></rect>";
+    std::string bar =
+        "<rect x=\"" + number_text(x) + "\" y=\"" +
+        number_text(kTop + file.value("slot", 0) * kRow + 2) + "\" width=\"" + number_text(width) +
+        "\" height=\"" + number_text(kRow - 4) + "\" fill=\"" + colour_of(status) +
+        "\" stroke=\"#fff\"><title>" +
+        html_text(name + ": " + status + ", " + std::to_string(file.value("frames", 0)) +
+                  " frames, " + number_text(start) + " s to " + number_text(end) + " s") +
+        "</title></rect>";
     // The name on the bar when it fits (about 6.5 px a character), so stragglers show by name.
     if (width > 6.5 * static_cast<double>(name.size()) + 8) {
-      svg += "<text class=\"bar\" x=\"" + number_text(x + 4) + "\" y=\"" +
+      bar += "<text class=\"bar\" x=\"" + number_text(x + 4) + "\" y=\"" +
              number_text(kTop + file.value("slot", 0) * kRow + 16) + "\">" + html_text(name) +
              "</text>";
     }
-  }
-  svg += label(kLeft, height - 4, "0 s", "start") +
-         label(kWidth - 10, height - 4, number_text(end_max) + " s");
-  return svg + "</svg>\n";
+    write(bar);
+  });
+  write(label(kLeft, height - 4, "0 s", "start") +
+        label(kWidth - 10, height - 4, number_text(end_max) + " s") + "</svg>\n");
 }
 
 }  // namespace framepipe

@@ -7,6 +7,7 @@
 #include "pipeline/json_text.h"
 #include "pipeline/report.h"
 #include "pipeline/safe_text.h"
+#include "pipeline/streamed_file.h"
 
 namespace framepipe {
 
@@ -202,15 +203,8 @@ std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
 
 }  // namespace
 
-nlohmann::json batch_report_json(const Config& config, const BatchResult& result) {
-  // Credentials in URLs (an input, an endpoint in the config) stay out of every report. The
-  // files' entries, one per image of a folder of thousands, are redacted one by one and moved
-  // into place: no second copy of them all.
-  nlohmann::json files = nlohmann::json::array();
+BatchReport batch_report(const Config& config, const BatchResult& result) {
   const auto report_root = batch_report_root(config);
-  for (const auto& file : result.files) {
-    files.push_back(redact_json_credentials(file_outcome_json(file, report_root)));
-  }
   const auto frames = result.frames();
   const BatchShape shape{config.files_in_parallel,
                          config.threads,
@@ -241,16 +235,184 @@ nlohmann::json batch_report_json(const Config& config, const BatchResult& result
       {"config", nlohmann::json::parse(dump_json(config_json(config)))},
       {"images_run",
        result.images_run ? file_outcome_json(*result.images_run, report_root) : nlohmann::json()}};
-  batch.update(analyze_batch(shape, files_that_ran(result)));
+  batch.update(analyze_batch(shape, files_that_ran(result), false));
+  // Credentials in URLs (an input, an endpoint in the config) stay out of every report; the
+  // per-file entries are redacted one by one as they are written.
   batch = redact_json_credentials(batch);
+  batch["files"] = nullptr;
+  batch["timeline"] = nullptr;
+  return BatchReport{std::move(batch), &result, report_root};
+}
+
+namespace {
+
+// A batch report's parts: `head` is the whole tree when `result` is null, else the tree less
+// the per-file arrays, which come from `result` entry by entry.
+struct ReportParts {
+  const nlohmann::json& head;
+  const BatchResult* result;
+  const std::filesystem::path& report_root;
+};
+
+ReportParts parts_of(const BatchReport& report) {
+  return {report.head, report.result, report.report_root};
+}
+
+void for_each_file_entry(const ReportParts& report,
+                         const std::function<void(const nlohmann::json&)>& visit) {
+  if (!report.result) {
+    for (const auto& file : report.head["files"]) visit(file);
+    return;
+  }
+  for (const auto& file : report.result->files)
+    visit(redact_json_credentials(file_outcome_json(file, report.report_root)));
+}
+
+void for_each_timeline_row(const ReportParts& report,
+                           const std::function<void(const nlohmann::json&)>& visit) {
+  if (!report.result) {
+    if (report.head.contains("timeline") && report.head["timeline"].is_array())
+      for (const auto& row : report.head["timeline"]) visit(row);
+    return;
+  }
+  // The files that ran (batch_analysis.cpp's timeline_of(files_that_ran(…))), the images' one
+  // graph last.
+  const auto row = [&](const FileOutcome& file) {
+    if (file.status == "skipped") return;
+    visit(redact_json_credentials(nlohmann::json{{"file", file.input.relative.generic_string()},
+                                                 {"slot", file.slot},
+                                                 {"start_s", file.start_s},
+                                                 {"end_s", file.end_s},
+                                                 {"status", file.status},
+                                                 {"frames", file.frames}}));
+  };
+  for (const auto& file : report.result->files) row(file);
+  if (report.result->images_run) row(*report.result->images_run);
+}
+
+}  // namespace
+
+nlohmann::json batch_report_tree(const BatchReport& report) {
+  if (!report.result) return report.head;
+  auto batch = report.head;
+  nlohmann::json files = nlohmann::json::array();
+  for_each_file_entry(parts_of(report), [&](const nlohmann::json& file) { files.push_back(file); });
+  nlohmann::json timeline = nlohmann::json::array();
+  for_each_timeline_row(parts_of(report),
+                        [&](const nlohmann::json& row) { timeline.push_back(row); });
   batch["files"] = std::move(files);
+  batch["timeline"] = std::move(timeline);
   return batch;
 }
 
-std::string batch_report_html(const nlohmann::json& batch) {
+nlohmann::json batch_report_json(const Config& config, const BatchResult& result) {
+  return batch_report_tree(batch_report(config, result));
+}
+
+namespace {
+
+// stream_json's array at one level down in batch.json, from `rows`.
+void stream_rows(const JsonRows& rows, const TextSink& write) {
+  bool any = false;
+  rows([&](const nlohmann::json& row) {
+    write(any ? ",\n    " : "[\n    ");
+    any = true;
+    stream_json(row, 2, write, 2);
+  });
+  write(any ? "\n  ]" : "[]");
+}
+
+}  // namespace
+
+void stream_batch_json(const BatchReport& report, const TextSink& write) {
+  if (!report.result) {
+    stream_json(report.head, 2, write);
+    return;
+  }
+  // stream_json(batch_report_tree(report), 2, write), the per-file arrays made one entry at a
+  // time.
+  write("{");
+  bool first = true;
+  for (const auto& [key, item] : report.head.items()) {
+    if (!first) write(",");
+    first = false;
+    write("\n  ");
+    write(dump_json(nlohmann::json(key)));
+    write(": ");
+    if (key == "files") {
+      stream_rows([&](const auto& visit) { for_each_file_entry(parts_of(report), visit); }, write);
+    } else if (key == "timeline") {
+      stream_rows([&](const auto& visit) { for_each_timeline_row(parts_of(report), visit); },
+                  write);
+    } else {
+      stream_json(item, 2, write, 1);
+    }
+  }
+  write("\n}");
+}
+
+void write_batch_json(const std::filesystem::path& path, const BatchReport& report) {
+  write_streamed_file_atomically(path, [&](const TextSink& write) {
+    stream_batch_json(report, write);
+    write("\n");
+  });
+}
+
+namespace {
+
+void batch_html(const ReportParts& report, const TextSink& write) {
+  const auto& batch = report.head;
   const auto& totals = batch["totals"];
-  std::string rows;
-  for (const auto& file : batch["files"]) {
+  int peak = 0;
+  for (const auto& used : batch["budget"]["in_use"]) peak = std::max(peak, used.get<int>());
+  char summary[400];
+  std::snprintf(summary, sizeof summary,
+                "%d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled &middot; %lld "
+                "frames in %.1f s (%.1f fps) &middot; %d at once &middot; frames in flight peaked "
+                "at %d of %d",
+                totals["files"].get<int>(), totals["ok"].get<int>(), totals["damaged"].get<int>(),
+                totals["failed"].get<int>(), totals["skipped"].get<int>(),
+                totals["cancelled"].get<int>(), totals["frames"].get<long long>(),
+                totals["wall_s"].get<double>(), totals["fps"].get<double>(),
+                batch["files_in_parallel"].get<int>(), peak,
+                batch["budget"]["capacity"].get<int>());
+  write(
+      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>framepipe "
+      "batch: " +
+      html_text(batch["pipeline"].get<std::string>()) +
+      "</title><style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}"
+      "table{border-collapse:collapse}td,th{padding:4px 8px;border-bottom:1px solid #ddd;"
+      "text-align:left}tr.failed td,tr.cancelled td{background:#fde8e8}tr.damaged "
+      "td{background:#fff4de}tr.skipped td{color:#777}svg text{font:11px "
+      "system-ui,sans-serif;fill:#555}svg text.bar{fill:#fff}.verdict{font-size:16px}"
+      "</style></head><body>\n<h1>Batch: " +
+      html_text(batch["pipeline"].get<std::string>()) + "</h1>\n<p>" + summary + "</p>\n" +
+      verdict_html(batch) +
+      section_html(
+          batch, "stages", "Stages, summed over the files (pipeline order)",
+          {"name", "type", "class", "files", "items", "busy_s", "cpu_s", "runnable_s", "sleeping_s",
+           "starved_s", "waiting_for_thread_s", "blocked_s", "utilization"}) +
+      (batch.contains("series")
+           ? "<h2>Throughput over time</h2>\n" + throughput_svg(batch["series"])
+           : std::string()));
+  const auto* heading =
+      "<h2>Files across the parallel slots</h2>\n<p>One bar per file, from its start to its end "
+      "(hover for its name); a long bar alone at the end is a straggler.</p>\n";
+  if (report.result) {
+    const JsonRows timeline = [&](const auto& visit) { for_each_timeline_row(report, visit); };
+    bool any = false;
+    timeline([&](const nlohmann::json&) { any = true; });
+    if (any) {
+      write(heading);
+      timeline_svg(timeline, totals["wall_s"].get<double>(), write);
+    }
+  } else if (batch.contains("timeline") && !batch["timeline"].empty()) {
+    write(heading + timeline_svg(batch["timeline"], totals["wall_s"].get<double>()));
+  }
+  write(images_run_html(batch) +
+        "<h2>Files</h2>\n<table><tr><th>file</th><th>status</th><th>frames</th><th>expected</th>"
+        "<th>damaged packets</th><th>wall s</th><th>error</th></tr>\n");
+  for_each_file_entry(report, [&](const nlohmann::json& file) {
     const auto status = html_text(file["status"].get<std::string>());
     const auto status_text = file.value("from_earlier_run", false)
                                  ? status + " (done by an earlier run: " +
@@ -266,62 +428,40 @@ std::string batch_report_html(const nlohmann::json& batch) {
     std::snprintf(figures, sizeof figures, "<td>%lld</td><td>%lld</td><td>%lld</td><td>%.2f</td>",
                   file["frames"].get<long long>(), file["expected_frames"].get<long long>(),
                   file["damaged_packets"].get<long long>(), file["wall_s"].get<double>());
-    rows += "<tr class=\"" + status + "\"><td>" + name + "</td><td>" + status_text + "</td>" +
-            figures + "<td>" +
-            (file["error"].is_string() ? html_text(file["error"].get<std::string>()) : "") +
-            "</td></tr>\n";
-  }
-  int peak = 0;
-  for (const auto& used : batch["budget"]["in_use"]) peak = std::max(peak, used.get<int>());
-  char summary[400];
-  std::snprintf(summary, sizeof summary,
-                "%d files: %d ok, %d damaged, %d failed, %d skipped, %d cancelled &middot; %lld "
-                "frames in %.1f s (%.1f fps) &middot; %d at once &middot; frames in flight peaked "
-                "at %d of %d",
-                totals["files"].get<int>(), totals["ok"].get<int>(), totals["damaged"].get<int>(),
-                totals["failed"].get<int>(), totals["skipped"].get<int>(),
-                totals["cancelled"].get<int>(), totals["frames"].get<long long>(),
-                totals["wall_s"].get<double>(), totals["fps"].get<double>(),
-                batch["files_in_parallel"].get<int>(), peak,
-                batch["budget"]["capacity"].get<int>());
-  return "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>framepipe "
-         "batch: " +
-         html_text(batch["pipeline"].get<std::string>()) +
-         "</title><style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}"
-         "table{border-collapse:collapse}td,th{padding:4px 8px;border-bottom:1px solid #ddd;"
-         "text-align:left}tr.failed td,tr.cancelled td{background:#fde8e8}tr.damaged "
-         "td{background:#fff4de}tr.skipped td{color:#777}svg text{font:11px "
-         "system-ui,sans-serif;fill:#555}svg text.bar{fill:#fff}.verdict{font-size:16px}"
-         "</style></head><body>\n<h1>Batch: " +
-         html_text(batch["pipeline"].get<std::string>()) + "</h1>\n<p>" + summary + "</p>\n" +
-         verdict_html(batch) +
-         section_html(
-             batch, "stages", "Stages, summed over the files (pipeline order)",
-             {"name", "type", "class", "files", "items", "busy_s", "cpu_s", "runnable_s",
-              "sleeping_s", "starved_s", "waiting_for_thread_s", "blocked_s", "utilization"}) +
-         (batch.contains("series")
-              ? "<h2>Throughput over time</h2>\n" + throughput_svg(batch["series"])
-              : std::string()) +
-         (batch.contains("timeline") && !batch["timeline"].empty()
-              ? "<h2>Files across the parallel slots</h2>\n<p>One bar per file, from its start "
-                "to its end (hover for its name); a long bar alone at the end is a "
-                "straggler.</p>\n" +
-                    timeline_svg(batch["timeline"], totals["wall_s"].get<double>())
-              : std::string()) +
-         images_run_html(batch) +
-         "<h2>Files</h2>\n<table><tr><th>file</th><th>status</th><th>frames</th><th>expected</th>"
-         "<th>damaged packets</th><th>wall s</th><th>error</th></tr>\n" +
-         rows + "</table>\n" +
-         section_html(
-             batch, "ranks", "MPI ranks",
-             {"rank", "host", "files", "frames", "failed", "busy_s", "idle_s", "wall_s", "lost"}) +
-         section_html(batch, "shards", "Shards",
-                      {"shard", "report", "files", "frames", "failed", "wall_s", "fps"}) +
-         (batch.contains("slowest_shard") && batch["slowest_shard"].is_string()
-              ? "<p>Slowest shard: " + html_text(batch["slowest_shard"].get<std::string>()) +
-                    "</p>\n"
-              : std::string()) +
-         "</body></html>\n";
+    write("<tr class=\"" + status + "\"><td>" + name + "</td><td>" + status_text + "</td>" +
+          figures + "<td>" +
+          (file["error"].is_string() ? html_text(file["error"].get<std::string>()) : "") +
+          "</td></tr>\n");
+  });
+  write(
+      "</table>\n" +
+      section_html(
+          batch, "ranks", "MPI ranks",
+          {"rank", "host", "files", "frames", "failed", "busy_s", "idle_s", "wall_s", "lost"}) +
+      section_html(batch, "shards", "Shards",
+                   {"shard", "report", "files", "frames", "failed", "wall_s", "fps"}) +
+      (batch.contains("slowest_shard") && batch["slowest_shard"].is_string()
+           ? "<p>Slowest shard: " + html_text(batch["slowest_shard"].get<std::string>()) + "</p>\n"
+           : std::string()));
+  write("</body></html>\n");
+}
+
+}  // namespace
+
+void batch_report_html(const BatchReport& report, const TextSink& write) {
+  batch_html(parts_of(report), write);
+}
+
+std::string batch_report_html(const nlohmann::json& batch) {
+  std::string html;
+  const std::filesystem::path no_root;
+  batch_html({batch, nullptr, no_root}, [&](std::string_view text) { html += text; });
+  return html;
+}
+
+void write_batch_html(const std::filesystem::path& path, const BatchReport& report) {
+  write_streamed_file_atomically(path,
+                                 [&](const TextSink& write) { batch_report_html(report, write); });
 }
 
 }  // namespace framepipe

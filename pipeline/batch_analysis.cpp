@@ -109,14 +109,7 @@ nlohmann::json throughput_series(const BatchShape& shape, const std::vector<Batc
 
 nlohmann::json timeline_of(const std::vector<BatchFileRun>& files) {
   nlohmann::json timeline = nlohmann::json::array();
-  for (const auto& file : files) {
-    timeline.push_back({{"file", file.name},
-                        {"slot", file.slot},
-                        {"start_s", file.start_s},
-                        {"end_s", file.end_s},
-                        {"status", file.status},
-                        {"frames", file.frames}});
-  }
+  for (const auto& file : files) timeline.push_back(timeline_row(file));
   return timeline;
 }
 
@@ -324,6 +317,11 @@ nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFil
   conclude_slots(shape, files, conclusions);
   analysis["conclusions"] = conclusions;
   return analysis;
+}
+
+nlohmann::json timeline_row(const BatchFileRun& file) {
+  return {{"file", file.name},   {"slot", file.slot},     {"start_s", file.start_s},
+          {"end_s", file.end_s}, {"status", file.status}, {"frames", file.frames}};
 }
 
 }  // namespace framepipe

@@ -39,4 +39,7 @@ nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFil
                              bool with_timeline = true);
 // (with_timeline false: `timeline` null, for a caller that writes it from the files itself.)
 
+// One file's row of `timeline`.
+nlohmann::json timeline_row(const BatchFileRun& file);
+
 }  // namespace framepipe

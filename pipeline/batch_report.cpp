@@ -171,24 +171,25 @@ FileOutcome file_outcome_from_json(const nlohmann::json& entry,
 
 namespace {
 
-// The files that ran (not skipped), each with its report.json when it has a readable one.
+// Each file that ran (not skipped), without its report, and the file's outcome. The images'
+// one graph counts as one file, the last: its report holds the stages' figures over all of
+// them (their own entries have no report).
+void for_each_run(const BatchResult& result,
+                  const std::function<void(BatchFileRun, const FileOutcome&)>& visit) {
+  const auto ran = [&](const FileOutcome& file) {
+    if (file.status == "skipped") return;
+    visit({file.input.relative.generic_string(), file.status, file.slot, file.start_s, file.end_s,
+           file.frames, nullptr},
+          file);
+  };
+  for (const auto& file : result.files) ran(file);
+  if (result.images_run) ran(*result.images_run);
+}
+
+// The files that ran, each with its report.json when it has a readable one.
 std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
   std::vector<BatchFileRun> runs;
-  // The images' one graph counts as one file: its report holds the stages' figures over all
-  // of them (their own entries have no report).
-  std::vector<const FileOutcome*> ran;
-  for (const auto& file : result.files) ran.push_back(&file);
-  if (result.images_run) ran.push_back(&*result.images_run);
-  for (const auto* entry : ran) {
-    const auto& file = *entry;
-    if (file.status == "skipped") continue;
-    BatchFileRun run{file.input.relative.generic_string(),
-                     file.status,
-                     file.slot,
-                     file.start_s,
-                     file.end_s,
-                     file.frames,
-                     nullptr};
+  for_each_run(result, [&](BatchFileRun run, const FileOutcome& file) {
     if (!file.report_dir.empty()) {
       try {
         run.report = read_report(file.report_dir);
@@ -197,7 +198,7 @@ std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
       }
     }
     runs.push_back(std::move(run));
-  }
+  });
   return runs;
 }
 
@@ -275,19 +276,20 @@ void for_each_timeline_row(const ReportParts& report,
       for (const auto& row : report.head["timeline"]) visit(row);
     return;
   }
-  // The files that ran (batch_analysis.cpp's timeline_of(files_that_ran(…))), the images' one
-  // graph last.
-  const auto row = [&](const FileOutcome& file) {
-    if (file.status == "skipped") return;
-    visit(redact_json_credentials(nlohmann::json{{"file", file.input.relative.generic_string()},
-                                                 {"slot", file.slot},
-                                                 {"start_s", file.start_s},
-                                                 {"end_s", file.end_s},
-                                                 {"status", file.status},
-                                                 {"frames", file.frames}}));
-  };
-  for (const auto& file : report.result->files) row(file);
-  if (report.result->images_run) row(*report.result->images_run);
+  for_each_run(*report.result, [&](const BatchFileRun& run, const FileOutcome&) {
+    visit(redact_json_credentials(timeline_row(run)));
+  });
+}
+
+// Whether the timeline has a row: without making them.
+bool any_timeline_row(const ReportParts& report) {
+  if (!report.result) {
+    return report.head.contains("timeline") && report.head["timeline"].is_array() &&
+           !report.head["timeline"].empty();
+  }
+  bool any = false;
+  for_each_run(*report.result, [&](const BatchFileRun&, const FileOutcome&) { any = true; });
+  return any;
 }
 
 }  // namespace
@@ -398,16 +400,10 @@ void batch_html(const ReportParts& report, const TextSink& write) {
   const auto* heading =
       "<h2>Files across the parallel slots</h2>\n<p>One bar per file, from its start to its end "
       "(hover for its name); a long bar alone at the end is a straggler.</p>\n";
-  if (report.result) {
-    const JsonRows timeline = [&](const auto& visit) { for_each_timeline_row(report, visit); };
-    bool any = false;
-    timeline([&](const nlohmann::json&) { any = true; });
-    if (any) {
-      write(heading);
-      timeline_svg(timeline, totals["wall_s"].get<double>(), write);
-    }
-  } else if (batch.contains("timeline") && !batch["timeline"].empty()) {
-    write(heading + timeline_svg(batch["timeline"], totals["wall_s"].get<double>()));
+  if (any_timeline_row(report)) {
+    write(heading);
+    timeline_svg([&](const auto& visit) { for_each_timeline_row(report, visit); },
+                 totals["wall_s"].get<double>(), write);
   }
   write(images_run_html(batch) +
         "<h2>Files</h2>\n<table><tr><th>file</th><th>status</th><th>frames</th><th>expected</th>"

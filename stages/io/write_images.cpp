@@ -38,6 +38,12 @@ FrameField find_frame_field(const std::string& text, std::size_t from = 0) {
   return {};
 }
 
+// A frame's image encoded by prepare(), and the name it goes under.
+struct EncodedImage : PreparedFrame {
+  fs::path path;
+  std::vector<unsigned char> bytes;
+};
+
 class WriteImages : public SinkStage {
  public:
   static inline const Param<std::string> path{
@@ -70,15 +76,34 @@ class WriteImages : public SinkStage {
     format_ = format_of(resolved_);
   }
 
-  // Runs on several IO threads at once when the stage has concurrency > 1: encoding a PNG
-  // takes longer than writing it.
+  // Encoding is CPU work: the engine runs it on the oneTBB workers, many frames at once, so the
+  // IO threads only write the encoded bytes.
+  void prepare(Frame& frame) const override {
+    if (!frame.item && frame.index % every_ != 0) return;
+    auto encoded = std::make_shared<EncodedImage>();
+    encoded->path = frame.item ? output_file::resolve(context_, *frame.item, params_[image_path])
+                               : name_for(frame.index);
+    const auto format = frame.item ? format_of(encoded->path) : format_;
+    try {
+      encoded->bytes = image_file::encode(
+          frame.image(), format,
+          params_[format == image_file::Format::png ? png_compression : jpeg_quality]);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("cannot write '" + encoded->path.string() + "': " + e.what());
+    }
+    frame.prepared = std::move(encoded);
+  }
+
   void consume(Frame& frame) override {
-    if (frame.item) return write_item(frame);
-    if (frame.index % every_ != 0) return;
-    const fs::path path = name_for(frame.index);
-    output_file::refuse_existing(path, context_);
-    create_folder(path.parent_path());
-    auto file = written_hidden(frame, path, format_);
+    if (!frame.item && frame.index % every_ != 0) return;
+    // Called outside the engine (unit tests), a frame arrives unprepared.
+    if (!frame.prepared) prepare(frame);
+    const auto* encoded = frame.prepared_as<EncodedImage>();
+    if (!encoded) throw std::logic_error("write_images got a frame prepared by another stage");
+    if (frame.item) return write_item(*frame.item, *encoded);
+    output_file::refuse_existing(encoded->path, context_);
+    create_folder(encoded->path.parent_path());
+    auto file = written_hidden(*encoded);
     file->close();
     std::lock_guard lock(mutex_);
     pending_.push_back(std::move(file));
@@ -109,16 +134,13 @@ class WriteImages : public SinkStage {
   // An item of a run over many images: its one image, named by image_path after the item's
   // input, written whole under a hidden name and given to the item, which has it put in place
   // with others once the item is done (pipeline/group_commit.h), or removed if it fails.
-  void write_item(Frame& frame) {
-    auto& item = *frame.item;
-    const auto path = output_file::resolve(context_, item, params_[image_path]);
-    const auto format = format_of(path);
-    output_file::refuse_existing(path, context_);
+  void write_item(Item& item, const EncodedImage& encoded) {
+    output_file::refuse_existing(encoded.path, context_);
     {
       std::lock_guard lock(mutex_);  // two threads making one folder
-      output_file::create_output_folder(path.parent_path());
+      output_file::create_output_folder(encoded.path.parent_path());
     }
-    auto file = written_hidden(frame, path, format);
+    auto file = written_hidden(encoded);
     file->close_unsynced();
     item.add_written(std::move(file));
   }
@@ -133,20 +155,11 @@ class WriteImages : public SinkStage {
     return *format;
   }
 
-  // The frame's image encoded as `format`, complete under a hidden name beside `path`, for the
-  // caller to close and commit.
-  std::unique_ptr<AtomicFile> written_hidden(Frame& frame, const fs::path& path,
-                                             image_file::Format format) const {
-    std::vector<unsigned char> bytes;
-    try {
-      bytes = image_file::encode(
-          frame.image(), format,
-          params_[format == image_file::Format::png ? png_compression : jpeg_quality]);
-    } catch (const std::exception& e) {
-      throw std::runtime_error("cannot write '" + path.string() + "': " + e.what());
-    }
-    auto file = std::make_unique<AtomicFile>(path, output_file::replace_mode(context_));
-    file->write({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+  // The encoded image, complete under a hidden name beside its path, for the caller to close
+  // and commit.
+  std::unique_ptr<AtomicFile> written_hidden(const EncodedImage& encoded) const {
+    auto file = std::make_unique<AtomicFile>(encoded.path, output_file::replace_mode(context_));
+    file->write({reinterpret_cast<const char*>(encoded.bytes.data()), encoded.bytes.size()});
     return file;
   }
 

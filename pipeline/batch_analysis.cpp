@@ -20,6 +20,12 @@ const nlohmann::json& stages_of(const nlohmann::json& report) {
   return it != report.end() && it->is_array() ? *it : none;
 }
 
+// The runs that held a slot: the files, and the images' one graph, without its items.
+int slot_runs(const std::vector<BatchFileRun>& files) {
+  return static_cast<int>(
+      std::count_if(files.begin(), files.end(), [](const auto& file) { return !file.item; }));
+}
+
 // A stage's figures summed over the files, with what one file's graph gives it.
 struct StageTotal {
   std::string name, type, kind, resource, ordering, concurrency;
@@ -71,6 +77,7 @@ nlohmann::json throughput_series(const BatchShape& shape, const std::vector<Batc
     frames[bin] += count;
   };
   for (const auto& file : files) {
+    if (file.item) continue;
     const auto& series = file.report.is_object() && file.report.contains("series")
                              ? file.report["series"]
                              : nlohmann::json();
@@ -117,17 +124,22 @@ nlohmann::json timeline_of(const std::vector<BatchFileRun>& files) {
 // when it ran alone for a noticeable share of the batch (a straggler).
 void conclude_slots(const BatchShape& shape, const std::vector<BatchFileRun>& files,
                     nlohmann::json& conclusions) {
-  if (files.empty() || shape.wall_s <= 0) return;
-  const int slots = std::max(1, std::min<int>(shape.files_in_parallel, files.size()));
+  const int runs = slot_runs(files);
+  if (runs == 0 || shape.wall_s <= 0) return;
+  const int slots = std::max(1, std::min(shape.files_in_parallel, runs));
   double busy_s = 0;
-  for (const auto& file : files) busy_s += file.end_s - file.start_s;
+  for (const auto& file : files) {
+    if (!file.item) busy_s += file.end_s - file.start_s;
+  }
   conclusions.push_back(
       format("%d file slots were busy %s of the batch (%.2f s of files in "
              "%.2f s × %d)",
              slots, percent(busy_s / (shape.wall_s * slots)).c_str(), busy_s, shape.wall_s, slots));
   if (slots < 2) return;
   std::vector<const BatchFileRun*> by_end;
-  for (const auto& file : files) by_end.push_back(&file);
+  for (const auto& file : files) {
+    if (!file.item) by_end.push_back(&file);
+  }
   std::sort(by_end.begin(), by_end.end(),
             [](const auto* a, const auto* b) { return a->end_s < b->end_s; });
   const auto& last = *by_end.back();
@@ -157,7 +169,7 @@ class BatchModel {
       threads_per_file_ =
           std::max(threads_per_file_, static_cast<int>(json_number(file.report, "threads")));
     }
-    slots_ = std::max(1, std::min<int>(shape.files_in_parallel, files.size()));
+    slots_ = std::max(1, std::min(shape.files_in_parallel, slot_runs(files)));
     input_.arena_threads = std::max(1, threads_per_file_ * (shape.isolated ? slots_ : 1));
     for (const auto& stage : stages) {
       const double holding_s = std::max(0.0, stage.busy_s - stage.runnable_s);
@@ -264,7 +276,7 @@ class BatchModel {
 nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFileRun>& files,
                              bool with_timeline) {
   const auto stages = sum_stages(files);
-  const int slots = std::max(1, std::min<int>(shape.files_in_parallel, files.size()));
+  const int slots = std::max(1, std::min(shape.files_in_parallel, slot_runs(files)));
   nlohmann::json stage_rows = nlohmann::json::array();
   for (const auto& stage : stages) {
     const double workers_s = shape.wall_s * stage.workers * slots;
@@ -308,7 +320,7 @@ nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFil
     analysis["bottleneck"] = stages[bottleneck].name;
     analysis["limited_by"] = to_string(now.limit.kind);
     analysis["throughput_model"] = model.model_json();
-    analysis["advice"] = model.advice(static_cast<int>(files.size()));
+    analysis["advice"] = model.advice(slot_runs(files));
     conclusions.push_back(format(
         "throughput model of the batch: %.1f fps measured; the tightest bound is %s at %.1f fps",
         shape.wall_s > 0 ? static_cast<double>(shape.frames) / shape.wall_s : 0.0,

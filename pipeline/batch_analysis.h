@@ -19,6 +19,9 @@ struct BatchFileRun {
   double end_s = 0;
   std::int64_t frames = 0;
   nlohmann::json report;  // its report.json, or null when it has none
+  // An image run as an item of the one graph a batch's images share: the graph's own run holds
+  // its frames and its time, so it shows in the timeline but counts nowhere else.
+  bool item = false;
 };
 
 struct BatchShape {

@@ -186,10 +186,13 @@ void for_each_run(const BatchResult& result,
   if (result.images_run) ran(*result.images_run);
 }
 
-// The files that ran, each with its report.json when it has a readable one.
-std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
+// The files that ran, each with its report.json when it has a readable one, and each image
+// that ran as an item of the images' graph marked as one.
+std::vector<BatchFileRun> files_that_ran(const Config& config, const BatchResult& result) {
   std::vector<BatchFileRun> runs;
   for_each_run(result, [&](BatchFileRun run, const FileOutcome& file) {
+    run.item =
+        result.images_run && &file != &*result.images_run && runs_as_item(config, file.input);
     if (!file.report_dir.empty()) {
       try {
         run.report = read_report(file.report_dir);
@@ -236,7 +239,7 @@ BatchReport batch_report(const Config& config, const BatchResult& result) {
       {"config", nlohmann::json::parse(dump_json(config_json(config)))},
       {"images_run",
        result.images_run ? file_outcome_json(*result.images_run, report_root) : nlohmann::json()}};
-  batch.update(analyze_batch(shape, files_that_ran(result), false));
+  batch.update(analyze_batch(shape, files_that_ran(config, result), false));
   // Credentials in URLs (an input, an endpoint in the config) stay out of every report; the
   // per-file entries are redacted one by one as they are written.
   batch = redact_json_credentials(batch);

@@ -141,6 +141,18 @@ TEST_F(ImageItemsTest, EachImageIsAnEntryOfBatchJsonWithItsOutputAndNoReportFold
       EXPECT_EQ(stage["items"], 6);
     }
   }
+  // The graph's run holds the images' frames and time: the batch's fps series adds up to the 6
+  // frames once, and the one graph is the one slot in use, busy at most the whole batch.
+  double series_frames = 0;
+  for (const auto& fps : batch["series"]["fps"])
+    series_frames += fps.get<double>() * batch["series"]["bin_s"].get<double>();
+  EXPECT_NEAR(series_frames, 6.0, 1e-6) << batch["series"];
+  const auto conclusions = batch["conclusions"].dump();
+  const auto slots_at = conclusions.find("1 file slots were busy ");
+  ASSERT_NE(slots_at, std::string::npos) << conclusions;
+  EXPECT_LE(std::stod(conclusions.substr(slots_at + 23)), 100.0) << conclusions;
+  for (const auto& advice : batch["advice"]) EXPECT_NE(advice["key"], "pipeline.files_in_parallel");
+  EXPECT_EQ(batch["timeline"].size(), 8u) << "each image and the graph";
   EXPECT_NE(read_text(out_ / "report/batch.html").find("href=\"images/report.html\""),
             std::string::npos);
   // The manifest records each done image with its output, and not the failed one.

@@ -105,5 +105,33 @@ TEST(BatchAnalysis, AFileRunningAloneAtTheEndIsNamedAStraggler) {
   EXPECT_NEAR(frames, 60.0, 1e-9);
 }
 
+// A batch's images through one graph: the graph's run (2 s, 100 frames, with its report) holds
+// their frames and time; the 100 images' own rows overlap it and only join the timeline.
+TEST(BatchAnalysis, ImagesRunAsItemsCountOnceThroughTheirGraph) {
+  std::vector<BatchFileRun> files;
+  for (int i = 0; i < 100; ++i) {
+    BatchFileRun image{std::to_string(i) + ".jpg", "ok", 0, 0.02 * i, 0.02 * i + 0.5, 1, nullptr};
+    image.item = true;
+    files.push_back(image);
+  }
+  auto graph = file_report();
+  graph["wall_s"] = 2.0;
+  files.push_back({"images", "ok", 0, 0.0, 2.0, 100, graph});
+  const auto analysis = analyze_batch({2, 4, 16, false, 2.0, 100}, files);
+
+  double frames = 0;
+  for (const auto& fps : analysis["series"]["fps"])
+    frames += fps.get<double>() * analysis["series"]["bin_s"].get<double>();
+  EXPECT_NEAR(frames, 100.0, 1e-9);
+  const auto conclusions = analysis["conclusions"].dump();
+  // 2 s of the graph in 2 s × 1 slot: the images' 50 s of overlapping rows are not slots' time.
+  EXPECT_NE(conclusions.find("1 file slots were busy 100% of the batch (2.00 s of files"),
+            std::string::npos)
+      << conclusions;
+  // One graph: more files at once would run no more of it.
+  EXPECT_TRUE(analysis["advice"].empty()) << analysis["advice"];
+  EXPECT_EQ(analysis["timeline"].size(), 101u);
+}
+
 }  // namespace
 }  // namespace framepipe

@@ -124,7 +124,7 @@ std::string images_run_html(const nlohmann::json& batch) {
 }
 
 // The files that ran (not skipped), each with its report.json when it has a readable one.
-std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
+std::vector<BatchFileRun> files_that_ran(const Config& config, const BatchResult& result) {
   std::vector<BatchFileRun> runs;
   // The images' one graph counts as one file: its report holds the stages' figures over all
   // of them (their own entries have no report).
@@ -141,6 +141,8 @@ std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
                      file.end_s,
                      file.frames,
                      nullptr};
+    run.item =
+        result.images_run && entry != &*result.images_run && runs_as_item(config, file.input);
     if (!file.report_dir.empty()) {
       try {
         run.report = read_report(file.report_dir);
@@ -192,7 +194,7 @@ nlohmann::json batch_json_before_streaming(const Config& config, const BatchResu
       {"config", nlohmann::json::parse(dump_json(config_json(config)))},
       {"images_run",
        result.images_run ? file_outcome_json(*result.images_run, report_root) : nlohmann::json()}};
-  batch.update(analyze_batch(shape, files_that_ran(result)));
+  batch.update(analyze_batch(shape, files_that_ran(config, result)));
   batch = redact_json_credentials(batch);
   batch["files"] = std::move(files);
   return batch;

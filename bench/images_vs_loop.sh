@@ -13,6 +13,10 @@
 # all removed only at the end: ext4 skips inodes freed in the last minute when it makes a file
 # (`recently_deleted`), a scan that grew to 14% of a run's CPU samples when each run's outputs
 # were deleted just before the next run made its own.
+# framepipe's outputs are on disk when it exits (each group synced before it is renamed into
+# place); the other programs' are still in the page cache, written out later by the kernel's
+# threads, outside their measured time. So each run is also timed to the end of a `sync` after
+# it: the time until the outputs are on disk, the same state for every program.
 # Usage: [BEFORE=BIN] bench/images_vs_loop.sh [REPS] [FILES] [SMALL] [FFMPEG_FILES]
 #   (defaults 3, 2000, 500, 200)
 set -euo pipefail
@@ -39,10 +43,20 @@ counts=("$files" "$files" "$ffmpeg_files" "$files")
 variants=(0 1 2)
 [ -n "${BEFORE:-}" ] && variants+=(3)
 rm -rf "$out"
-# run_variant VARIANT ROUND: one run, into $out/VARIANT-ROUND.
+# run_variant VARIANT ROUND: one run, into $out/VARIANT-ROUND: measure's figures and the
+# seconds of the `sync` after it.
 run_variant() {
   local to="$out/$1-$2"
   sync
+  run_program "$@"
+  local start end
+  start=$(date +%s.%N)
+  sync
+  end=$(date +%s.%N)
+  awk -v s="$start" -v e="$end" 'BEGIN {printf "%.3f\n", e - s}'
+}
+run_program() {
+  local to="$out/$1-$2"
   case $1 in
     0) measure "$bin" run "$config" --quiet -i "$(folder "$files")" -o "$to" ;;
     1) measure "$reference" "$(folder "$files")" "$to" ;;
@@ -55,20 +69,29 @@ run_variant() {
 }
 for v in "${variants[@]}"; do : > "$work/images-$v.txt"; done
 for round in $(seq "$reps"); do
-  for v in "${variants[@]}"; do run_variant "$v" "$round" >> "$work/images-$v.txt"; done
+  for v in "${variants[@]}"; do
+    run_variant "$v" "$round" | paste -d' ' - - >> "$work/images-$v.txt"
+  done
 done
 # The same work: framepipe's JPEGs are cv::imwrite's bytes.
 cmp -s "$out/0-1/000001.jpg" "$out/1-1/000001.jpg" && same=yes || same=no
 
-fp_per_file=$(awk -v w="$(column 1 "$work/images-0.txt")" -v n="$files" 'BEGIN {print w / n}')
-echo "| program | files | wall s | ms per file | framepipe speed-up | cpu s | peak RSS MiB |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+# Each run's wall time plus its sync's: column 6.
 for v in "${variants[@]}"; do
-  awk -v name="${names[$v]}" -v n="${counts[$v]}" -v w="$(column 1 "$work/images-$v.txt")" \
-      -v c="$(column 2 "$work/images-$v.txt")" -v r="$(column 3 "$work/images-$v.txt")" \
-      -v f="$fp_per_file" 'BEGIN {
-    printf "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.0f |\n", name, n, w, w * 1000 / n,
-      w / n / f, c, r / 1024 }'
+  awk '{print $0, $1 + $5}' "$work/images-$v.txt" > "$work/images-$v-disk.txt"
+done
+per_file() { awk -v w="$(column "$1" "$work/images-0-disk.txt")" -v n="$files" 'BEGIN {print w / n}'; }
+fp_per_file=$(per_file 1)
+fp_disk_per_file=$(per_file 6)
+echo "| program | files | wall s | ms per file | framepipe speed-up | wall s, outputs on disk | framepipe speed-up, outputs on disk | cpu s | peak RSS MiB |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for v in "${variants[@]}"; do
+  t="$work/images-$v-disk.txt"
+  awk -v name="${names[$v]}" -v n="${counts[$v]}" -v w="$(column 1 "$t")" -v d="$(column 6 "$t")" \
+      -v c="$(column 2 "$t")" -v r="$(column 3 "$t")" -v f="$fp_per_file" \
+      -v fd="$fp_disk_per_file" 'BEGIN {
+    printf "| %s | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f |\n", name, n, w,
+      w * 1000 / n, w / n / f, d, d / n / fd, c, r / 1024 }'
 done
 echo
 echo "framepipe's first output byte-identical to the parallel_for's: $same."

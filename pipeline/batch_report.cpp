@@ -66,9 +66,10 @@ std::string verdict_html(const nlohmann::json& batch) {
   std::string html;
   const auto bottleneck = batch.value("bottleneck", nlohmann::json());
   if (bottleneck.is_string()) {
-    html +=
-        "<p class=\"verdict\">Bottleneck: <b>" + html_text(bottleneck.get<std::string>()) + "</b>";
     const auto limited_by = batch.value("limited_by", nlohmann::json());
+    const bool stage_limits = limited_by.is_string() && limited_by.get<std::string>() == "stage";
+    html += std::string("<p class=\"verdict\">") + (stage_limits ? "Bottleneck" : "Busiest stage") +
+            ": <b>" + html_text(bottleneck.get<std::string>()) + "</b>";
     if (limited_by.is_string())
       html += " &middot; limited by " + html_text(limited_by.get<std::string>());
     html += "</p>\n";

@@ -379,7 +379,10 @@ pre { background: #f8fafc; border: 1px solid var(--line); border-radius: 6px; pa
   function renderFindings(r) {
     const callout = document.getElementById('bottleneck');
     if (r.bottleneck) {
-      callout.appendChild(document.createTextNode('Bottleneck: '));
+      // Under another limit (the cores) the stage named is only the busiest, as the terminal says.
+      const limit = str(r.limited_by);
+      callout.appendChild(
+          document.createTextNode(limit && limit !== 'stage' ? 'Busiest stage: ' : 'Bottleneck: '));
       callout.appendChild(h('strong', null, [str(r.bottleneck)]));
     } else {
       callout.textContent = 'No bottleneck identified.';

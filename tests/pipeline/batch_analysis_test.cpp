@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/summary.h"
+
 namespace framepipe {
 namespace {
 
@@ -131,6 +133,39 @@ TEST(BatchAnalysis, ImagesRunAsItemsCountOnceThroughTheirGraph) {
   // One graph: more files at once would run no more of it.
   EXPECT_TRUE(analysis["advice"].empty()) << analysis["advice"];
   EXPECT_EQ(analysis["timeline"].size(), 101u);
+}
+
+// The terminal names a stage the bottleneck only when the model finds that stage limiting, as
+// a single run's report does; under the cores' limit it is the busiest stage.
+TEST(BatchAnalysis, SummaryCallsAStageTheBottleneckOnlyWhenItLimits) {
+  std::vector<BatchFileRun> files;
+  for (int i = 0; i < 4; ++i) {
+    files.push_back(
+        {"f" + std::to_string(i), "ok", 0, 2.125 * i, 2.125 * (i + 1), 100, file_report()});
+  }
+  auto batch = analyze_batch({1, 4, 16, false, 8.5, 400}, files);
+  ASSERT_EQ(batch["limited_by"], "stage");
+  EXPECT_NE(format_batch_summary(batch).find("\nbottleneck: decode (limited by stage)\n"),
+            std::string::npos)
+      << format_batch_summary(batch);
+
+  // decode on a CPU all the time and on 4 workers in the arena: 24 ms of CPU per frame, so the
+  // 4 cores and the 4 oneTBB threads bound the run at 4 / 0.024 s = 167 fps, before decode's
+  // 4 / 0.02 s = 200 fps.
+  for (auto& file : files) {
+    file.report["stages"][0]["cpu_s"] = 2.0;
+    file.report["stages"][0]["concurrency"] = "unlimited";
+    file.report["stages"][0]["workers"] = 4;
+    file.report["stages"][0]["kind"] = "transform";
+  }
+  batch = analyze_batch({1, 4, 16, false, 8.5, 400}, files);
+  ASSERT_NE(batch["limited_by"], "stage") << batch["throughput_model"];
+  const auto summary = format_batch_summary(batch);
+  EXPECT_NE(summary.find("\nbusiest stage: " + batch["bottleneck"].get<std::string>() +
+                         " (limited by " + batch["limited_by"].get<std::string>() + ")\n"),
+            std::string::npos)
+      << summary;
+  EXPECT_EQ(summary.find("bottleneck:"), std::string::npos) << summary;
 }
 
 }  // namespace

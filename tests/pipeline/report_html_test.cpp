@@ -353,6 +353,16 @@ TEST_F(ReportHtmlBrowser, DrawsEverySectionAndChartOfARealisticRun) {
   EXPECT_NE(dom.find("<title>framepipe report: edges</title>"), std::string::npos);
 }
 
+// Under the cores' limit the stage named is the busiest, not a bottleneck, as the terminal says.
+TEST_F(ReportHtmlBrowser, ARunLimitedByTheCoresNamesItsBusiestStage) {
+  auto report = realistic_report();
+  report["limited_by"] = "cores";
+  const Page page = open(report);
+  ASSERT_NO_FATAL_FAILURE(expect_clean(page));
+  EXPECT_NE(page.dom.find("Busiest stage: <strong>edges</strong>"), std::string::npos);
+  EXPECT_EQ(page.dom.find("Bottleneck: <strong>"), std::string::npos);
+}
+
 TEST_F(ReportHtmlBrowser, FailedRunWithNoFramesShowsTheErrorAndEmptyCharts) {
   const Page page = open(failed_report());
   ASSERT_NO_FATAL_FAILURE(expect_clean(page));

@@ -332,8 +332,10 @@ nlohmann::json analyze_batch(const BatchShape& shape, const std::vector<BatchFil
 }
 
 nlohmann::json timeline_row(const BatchFileRun& file) {
-  return {{"file", file.name},   {"slot", file.slot},     {"start_s", file.start_s},
-          {"end_s", file.end_s}, {"status", file.status}, {"frames", file.frames}};
+  nlohmann::json row = {{"file", file.name},   {"slot", file.slot},     {"start_s", file.start_s},
+                        {"end_s", file.end_s}, {"status", file.status}, {"frames", file.frames}};
+  if (file.item) row["item"] = true;
+  return row;
 }
 
 }  // namespace framepipe

@@ -121,6 +121,9 @@ void timeline_svg(const JsonRows& timeline, double wall_s, const TextSink& write
     svg += label(kLeft - 4, kTop + slot * kRow + 16, "slot " + std::to_string(slot));
   write(svg);
   timeline([&](const nlohmann::json& file) {
+    // An image run in the images' graph has no bar: the graph's bar, drawn after it over the
+    // same slot and time, would cover it.
+    if (file.value("item", false)) return;
     const double start = file.value("start_s", 0.0);
     const double end = std::max(start, file.value("end_s", 0.0));
     const auto name = file.value("file", std::string());

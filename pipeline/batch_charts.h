@@ -17,7 +17,8 @@ std::string html_text(const std::string& text);
 std::string throughput_svg(const nlohmann::json& series);
 
 // One row per slot, one bar per file of batch.json's `timeline` from its start to its end,
-// coloured by status, its name and figures in a tooltip; "" when no file ran.
+// coloured by status, its name and figures in a tooltip (none for an image run in the images'
+// graph, whose bar covers it); "" when no file ran.
 std::string timeline_svg(const nlohmann::json& timeline, double wall_s);
 
 // Hands each of a sequence's JSON values to `visit`, one at a time (which may be made just for

@@ -4,6 +4,7 @@
 #include "pipeline/batch.h"
 #include "pipeline/batch_analysis.h"
 #include "pipeline/batch_charts.h"
+#include "pipeline/inputs.h"
 #include "pipeline/json_text.h"
 #include "pipeline/report.h"
 #include "pipeline/safe_text.h"
@@ -174,26 +175,32 @@ namespace {
 
 // Each file that ran (not skipped), without its report, and the file's outcome. The images'
 // one graph counts as one file, the last: its report holds the stages' figures over all of
-// them (their own entries have no report).
+// them (their own entries have no report), and each image that ran in it is marked an item.
+// One config runs every image of a batch the same way (runs_as_item), so when the images had
+// a graph, every image ran in it.
 void for_each_run(const BatchResult& result,
                   const std::function<void(BatchFileRun, const FileOutcome&)>& visit) {
-  const auto ran = [&](const FileOutcome& file) {
+  const auto ran = [&](const FileOutcome& file, bool item) {
     if (file.status == "skipped") return;
-    visit({file.input.relative.generic_string(), file.status, file.slot, file.start_s, file.end_s,
-           file.frames, nullptr},
-          file);
+    BatchFileRun run{file.input.relative.generic_string(),
+                     file.status,
+                     file.slot,
+                     file.start_s,
+                     file.end_s,
+                     file.frames,
+                     nullptr};
+    run.item = item;
+    visit(std::move(run), file);
   };
-  for (const auto& file : result.files) ran(file);
-  if (result.images_run) ran(*result.images_run);
+  for (const auto& file : result.files)
+    ran(file, result.images_run && is_image_name(file.input.path.string()));
+  if (result.images_run) ran(*result.images_run, false);
 }
 
-// The files that ran, each with its report.json when it has a readable one, and each image
-// that ran as an item of the images' graph marked as one.
-std::vector<BatchFileRun> files_that_ran(const Config& config, const BatchResult& result) {
+// The files that ran, each with its report.json when it has a readable one.
+std::vector<BatchFileRun> files_that_ran(const BatchResult& result) {
   std::vector<BatchFileRun> runs;
   for_each_run(result, [&](BatchFileRun run, const FileOutcome& file) {
-    run.item =
-        result.images_run && &file != &*result.images_run && runs_as_item(config, file.input);
     if (!file.report_dir.empty()) {
       try {
         run.report = read_report(file.report_dir);
@@ -240,7 +247,7 @@ BatchReport batch_report(const Config& config, const BatchResult& result) {
       {"config", nlohmann::json::parse(dump_json(config_json(config)))},
       {"images_run",
        result.images_run ? file_outcome_json(*result.images_run, report_root) : nlohmann::json()}};
-  batch.update(analyze_batch(shape, files_that_ran(config, result), false));
+  batch.update(analyze_batch(shape, files_that_ran(result), false));
   // Credentials in URLs (an input, an endpoint in the config) stay out of every report; the
   // per-file entries are redacted one by one as they are written.
   batch = redact_json_credentials(batch);

@@ -152,7 +152,16 @@ TEST_F(ImageItemsTest, EachImageIsAnEntryOfBatchJsonWithItsOutputAndNoReportFold
   ASSERT_NE(slots_at, std::string::npos) << conclusions;
   EXPECT_LE(std::stod(conclusions.substr(slots_at + 23)), 100.0) << conclusions;
   for (const auto& advice : batch["advice"]) EXPECT_NE(advice["key"], "pipeline.files_in_parallel");
-  EXPECT_EQ(batch["timeline"].size(), 8u) << "each image and the graph";
+  ASSERT_EQ(batch["timeline"].size(), 8u) << "each image and the graph";
+  for (const auto& row : batch["timeline"])
+    EXPECT_EQ(row.value("item", false), row["file"] != "images") << row;
+  // batch.html draws the graph's bar, which covers its images' time, and not theirs.
+  const auto html = read_text(out_ / "report/batch.html");
+  std::size_t bars = 0;
+  for (auto at = html.find("<rect "); at != std::string::npos; at = html.find("<rect ", at + 1))
+    ++bars;
+  EXPECT_EQ(bars, 1u);
+  EXPECT_NE(html.find("<title>images: ok, 6 frames"), std::string::npos);
   EXPECT_NE(read_text(out_ / "report/batch.html").find("href=\"images/report.html\""),
             std::string::npos);
   // The manifest records each done image with its output, and not the failed one.

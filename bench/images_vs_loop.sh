@@ -46,7 +46,6 @@ rm -rf "$out"
 # run_variant VARIANT ROUND: one run, into $out/VARIANT-ROUND: measure's figures and the
 # seconds of the `sync` after it.
 run_variant() {
-  local to="$out/$1-$2"
   sync
   run_program "$@"
   local start end

@@ -395,8 +395,8 @@ void fit_model(const Config& config, const RunResult& result, RunAnalysis& analy
   const auto& f = analysis.stages[*analysis.bottleneck];
   analysis.conclusions.push_back(format(
       "%s: `%s` (%s, %s) busy %s of the run at concurrency %s",
-      analysis.limited_by == "stage" ? "bottleneck" : "busiest stage", stage.name.c_str(),
-      stage.type.c_str(), f.cls.c_str(), percent(f.utilization).c_str(),
+      bottleneck_word(analysis.limited_by), stage.name.c_str(), stage.type.c_str(), f.cls.c_str(),
+      percent(f.utilization).c_str(),
       stage.kind == StageKind::source ? "1 (source)" : stage.concurrency.to_string().c_str()));
   analysis.conclusions.push_back(format(
       "throughput model: %.1f fps measured; the tightest bound is %s at %.1f fps%s",
@@ -444,6 +444,10 @@ void fit_model(const Config& config, const RunResult& result, RunAnalysis& analy
 Percentiles percentiles(const DurationHistogram& samples_ns) {
   auto ms = [](std::int64_t ns) { return static_cast<double>(ns) / 1e6; };
   return {ms(samples_ns.quantile(0.5)), ms(samples_ns.quantile(0.95)), ms(samples_ns.max())};
+}
+
+const char* bottleneck_word(const std::string& limited_by) {
+  return limited_by == "stage" ? "bottleneck" : "busiest stage";
 }
 
 std::string classify(double busy_s, double cpu_s, double runnable_s, double run_wall_s) {

@@ -36,6 +36,10 @@ Percentiles percentiles(const DurationHistogram& samples_ns);
 // for the idle threshold (0: none).
 std::string classify(double busy_s, double cpu_s, double runnable_s, double run_wall_s = 0);
 
+// What the stage the analysis names is called under the model's limit `limited_by`: the
+// "bottleneck" only when a stage limits; under another limit (the cores) the "busiest stage".
+const char* bottleneck_word(const std::string& limited_by);
+
 struct PhaseFigures {
   std::string name;
   double wall_s = 0;

@@ -1,6 +1,8 @@
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
+#include "pipeline/analysis.h"
 #include "pipeline/batch.h"
 #include "pipeline/batch_analysis.h"
 #include "pipeline/batch_charts.h"
@@ -68,9 +70,11 @@ std::string verdict_html(const nlohmann::json& batch) {
   const auto bottleneck = batch.value("bottleneck", nlohmann::json());
   if (bottleneck.is_string()) {
     const auto limited_by = batch.value("limited_by", nlohmann::json());
-    const bool stage_limits = limited_by.is_string() && limited_by.get<std::string>() == "stage";
-    html += std::string("<p class=\"verdict\">") + (stage_limits ? "Bottleneck" : "Busiest stage") +
-            ": <b>" + html_text(bottleneck.get<std::string>()) + "</b>";
+    std::string word =
+        bottleneck_word(limited_by.is_string() ? limited_by.get<std::string>() : std::string());
+    word[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(word[0])));
+    html += "<p class=\"verdict\">" + word + ": <b>" + html_text(bottleneck.get<std::string>()) +
+            "</b>";
     if (limited_by.is_string())
       html += " &middot; limited by " + html_text(limited_by.get<std::string>());
     html += "</p>\n";

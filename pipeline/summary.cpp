@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "pipeline/analysis.h"
 #include "pipeline/json_fields.h"
 #include "pipeline/text_format.h"
 
@@ -160,11 +161,9 @@ std::string format_batch_summary(const nlohmann::json& batch) {
       static_cast<long long>(json_number(totals, "frames")), json_number(totals, "wall_s"),
       json_number(totals, "fps"), static_cast<long long>(json_number(batch, "files_in_parallel")));
   if (!json_string(batch, "bottleneck").empty()) {
-    // As a single run's report says it: a stage is the bottleneck only when the model finds it
-    // limiting; under another limit (the cores) it is only the busiest.
     const auto limited_by = json_string(batch, "limited_by");
-    out += (limited_by == "stage" ? "bottleneck: " : "busiest stage: ") +
-           json_string(batch, "bottleneck") + " (limited by " + limited_by + ")\n";
+    out += std::string(bottleneck_word(limited_by)) + ": " + json_string(batch, "bottleneck") +
+           " (limited by " + limited_by + ")\n";
   }
   out += conclusions_and_advice(batch);
   return out;

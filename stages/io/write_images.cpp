@@ -79,7 +79,7 @@ class WriteImages : public SinkStage {
   // Encoding is CPU work: the engine runs it on the oneTBB workers, many frames at once, so the
   // IO threads only write the encoded bytes.
   void prepare(Frame& frame) const override {
-    if (!frame.item && frame.index % every_ != 0) return;
+    if (!writes(frame)) return;
     auto encoded = std::make_shared<EncodedImage>();
     encoded->path = frame.item ? output_file::resolve(context_, *frame.item, params_[image_path])
                                : name_for(frame.index);
@@ -95,7 +95,7 @@ class WriteImages : public SinkStage {
   }
 
   void consume(Frame& frame) override {
-    if (!frame.item && frame.index % every_ != 0) return;
+    if (!writes(frame)) return;
     // Called outside the engine (unit tests), a frame arrives unprepared.
     if (!frame.prepared) prepare(frame);
     const auto* encoded = frame.prepared_as<EncodedImage>();
@@ -131,6 +131,9 @@ class WriteImages : public SinkStage {
   }
 
  private:
+  // An item's one image, or every Nth frame of a video.
+  bool writes(const Frame& frame) const { return frame.item || frame.index % every_ == 0; }
+
   // An item of a run over many images: its one image, named by image_path after the item's
   // input, written whole under a hidden name and given to the item, which has it put in place
   // with others once the item is done (pipeline/group_commit.h), or removed if it fails.

@@ -234,6 +234,7 @@ StageInfo write_images_stage() {
            "\"{stem}/{frame:06}.jpg\" } }",
        .params = {WriteImages::path, WriteImages::image_path, WriteImages::every,
                   WriteImages::jpeg_quality, WriteImages::png_compression},
+       .prepares = true,
        .check =
            [](const Params& params) {
              std::vector<std::string> problems;

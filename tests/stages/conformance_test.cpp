@@ -195,6 +195,18 @@ TEST_P(Conformance, DeclaredKindIsItsClass) {
       << "only a sink has a prepare() for the engine to run";
 }
 
+// A sink whose prepare() does work must say so (StageInfo::prepares), or the engine never calls
+// it and the work falls to consume() on the stage's IO threads, outside the oneTBB arena.
+TEST_P(Conformance, ASinkThatPreparesFramesDeclaresIt) {
+  if (info_->kind != StageKind::sink) GTEST_SKIP() << "only a sink prepares frames";
+  StageHarness harness(run_entry(), context());
+  auto frame = scene().front();
+  sink_of(harness).prepare(frame);
+  EXPECT_EQ(frame.prepared != nullptr, info_->prepares)
+      << "prepare() " << (frame.prepared ? "left" : "did not leave") << " a result in the frame";
+  harness.abort();
+}
+
 TEST_P(Conformance, NeverWritesIntoTheInputPixels) {
   if (info_->kind == StageKind::source) GTEST_SKIP() << "a source receives no frames";
   // Colour frames, which every stage takes, then gray ones (after a grayscale stage), which a

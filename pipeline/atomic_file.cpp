@@ -1,6 +1,7 @@
 #include "pipeline/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -132,10 +133,10 @@ std::vector<std::string> AtomicFile::commit_all(const std::vector<AtomicFile*>& 
       }
     }
   };
-  // Every file's writeback started before any is waited for: the first fdatasync's journal
-  // commit then covers the blocks of them all, and the others find theirs committed. The
-  // descriptor that starts a file's writeback also waits for it.
+  // Every file's writeback started before any is waited for. The descriptor that starts a
+  // file's writeback also waits for it.
   std::vector<int> opened(files.size(), -1);
+  std::map<dev_t, std::vector<std::size_t>> on_filesystem;
   for (std::size_t i = 0; i < files.size(); ++i) {
     try {
       files[i]->close_unsynced();
@@ -145,7 +146,22 @@ std::vector<std::string> AtomicFile::commit_all(const std::vector<AtomicFile*>& 
     }
     opened[i] = ::open(files[i]->temp_.c_str(), O_RDONLY | O_CLOEXEC);
     // Unopened (no descriptor left, say): sync_closed() opens it again, or names the cause.
-    if (opened[i] >= 0) ::sync_file_range(opened[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+    if (opened[i] < 0) continue;
+    ::sync_file_range(opened[i], 0, 0, SYNC_FILE_RANGE_WRITE);
+    struct stat status {};
+    if (::fstat(opened[i], &status) == 0) on_filesystem[status.st_dev].push_back(i);
+  }
+  // Then one syncfs per filesystem makes the data and inodes of them all durable with one
+  // flush of the disk's cache, where an fdatasync each cost a flush each (and, on ext4 without
+  // a journal, a synchronous inode write each): 6% of bench/images_vs_loop.sh's run. Where
+  // syncfs fails, an fdatasync per file below finds which file it was.
+  for (const auto& [filesystem, members] : on_filesystem) {
+    if (::syncfs(opened[members.front()]) != 0) continue;
+    for (const auto i : members) {
+      ::close(opened[i]);
+      opened[i] = -1;
+      files[i]->synced_ = true;
+    }
   }
   for (std::size_t i = 0; i < files.size(); ++i) {
     try {

@@ -5,7 +5,8 @@
 // items have gathered, or `period` has passed since the last group, one thread makes all their
 // data durable, renames them into place and syncs their folders (AtomicFile::commit_all), then
 // hands the group to `committed` (a batch records it in its manifest). Syncing a group at once
-// costs about what syncing one file did: one journal commit, where a sync per file cost one each.
+// costs about what syncing one file did: one flush of the disk's cache, where a sync per file
+// cost one each.
 // A crash before a group's commit leaves its files under hidden names only, never a part of one
 // at a final name.
 #include <chrono>

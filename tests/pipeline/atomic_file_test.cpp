@@ -3,6 +3,8 @@
 #include "pipeline/atomic_file.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -136,6 +138,33 @@ TEST_F(AtomicFileTest, FilesClosedUnsyncedStayHiddenUntilCommittedAloneOrTogethe
   EXPECT_EQ(read_text(dir_ / "b.jpg"), "theirs");
   EXPECT_EQ(read_text(dir_ / "sub.jpg"), "bytes of sub.jpg");
   EXPECT_EQ(names(), (std::vector<std::string>{"a.jpg", "alone.jpg", "b.jpg", "sub.jpg"}));
+}
+
+// commit_all() syncs each filesystem its files are on once: files on two of them (the test's
+// folder and the memory filesystem at /dev/shm) are all placed whole.
+TEST_F(AtomicFileTest, FilesOnTwoFilesystemsAreCommittedTogether) {
+  const fs::path shm = "/dev/shm";
+  struct stat here = {};
+  struct stat there = {};
+  if (::stat(dir_.c_str(), &here) != 0 || ::stat(shm.c_str(), &there) != 0 ||
+      here.st_dev == there.st_dev) {
+    GTEST_SKIP() << "no second filesystem at /dev/shm";
+  }
+  const auto elsewhere = shm / ("framepipe-atomic-" + std::to_string(::getpid()) + ".jpg");
+  AtomicFile a(dir_ / "a.jpg");
+  AtomicFile b(elsewhere);
+  AtomicFile c(dir_ / "c.jpg");
+  for (auto* file : {&a, &b, &c}) {
+    file->write("bytes of " + file->final_path().filename().string());
+    file->close_unsynced();
+  }
+  const auto errors = AtomicFile::commit_all({&a, &b, &c});
+  EXPECT_EQ(errors, (std::vector<std::string>{"", "", ""}));
+  EXPECT_EQ(read_text(dir_ / "a.jpg"), "bytes of a.jpg");
+  EXPECT_EQ(read_text(elsewhere), "bytes of " + elsewhere.filename().string());
+  EXPECT_EQ(read_text(dir_ / "c.jpg"), "bytes of c.jpg");
+  EXPECT_EQ(names(), (std::vector<std::string>{"a.jpg", "c.jpg"}));
+  fs::remove(elsewhere);
 }
 
 }  // namespace

@@ -36,8 +36,28 @@ struct CallingThreadCache {
 thread_local CallingThreadCache calling_thread_cache;
 std::atomic<std::uint64_t> next_profiler_id{1};
 
-// Zero where the kernel keeps no run delay: the call's time off-CPU then all reads as sleeping.
-std::int64_t run_delay_now() { return thread_run_delay_now_ns().value_or(0); }
+// The calling thread's run delay at a moment whose wall and CPU clocks are given; zero where
+// the kernel keeps no run delay (the call's time off-CPU then all reads as sleeping). Run delay
+// grows only while the thread is off a core, so as long as the thread's wall time since the
+// last reading exceeds its CPU time by less than kRunDelayResolutionNs, that reading is within
+// this of the truth and is reused: a thread that keeps its core is spared a system call (a
+// pread of its schedstat) at every call's start and end, and one that loses it is read anew.
+constexpr std::int64_t kRunDelayResolutionNs = 20'000;
+struct RunDelayReading {
+  std::int64_t run_delay_ns = 0;
+  std::int64_t wall_ns = 0;
+  std::int64_t cpu_ns = 0;
+  bool taken = false;
+};
+thread_local RunDelayReading last_run_delay;
+
+std::int64_t run_delay_at(std::int64_t wall_ns, std::int64_t cpu_ns) {
+  auto& last = last_run_delay;
+  const auto off_cpu_since = (wall_ns - last.wall_ns) - (cpu_ns - last.cpu_ns);
+  if (last.taken && off_cpu_since < kRunDelayResolutionNs) return last.run_delay_ns;
+  last = {thread_run_delay_now_ns().value_or(0), wall_ns, cpu_ns, true};
+  return last.run_delay_ns;
+}
 
 bool handles_frames(CallKind kind) {
   return kind == CallKind::next || kind == CallKind::process || kind == CallKind::consume;
@@ -201,13 +221,13 @@ void Profiler::on_entry(const StageCall& call) {
   open.nested_runnable_start = nested_runnable_ns;
   open.wall_start = steady_now_ns();
   open.cpu_start = thread_cpu_now_ns();
-  open.runnable_start = run_delay_now();
+  open.runnable_start = run_delay_at(open.wall_start, open.cpu_start);
 }
 
 void Profiler::on_exit(const StageCall& call) {
   const auto wall_end = steady_now_ns();
   const auto cpu_end = thread_cpu_now_ns();
-  const auto runnable_end = run_delay_now();
+  const auto runnable_end = run_delay_at(wall_end, cpu_end);
   OpenCall open = std::move(open_calls.back());
   open_calls.pop_back();
   const auto wall_ns = wall_end - open.wall_start;
@@ -282,16 +302,18 @@ ScopedPhase::ScopedPhase(StageMetrics* metrics, std::size_t phase)
     nested_runnable_start_ = nested_runnable_ns;
     wall_start_ = steady_now_ns();
     cpu_start_ = thread_cpu_now_ns();
-    runnable_start_ = run_delay_now();
+    runnable_start_ = run_delay_at(wall_start_, cpu_start_);
   }
 }
 
 ScopedPhase::~ScopedPhase() {
   if (metrics_) {
-    const auto wall_ns = steady_now_ns() - wall_start_ - (nested_wall_ns - nested_wall_start_);
-    const auto cpu_ns = thread_cpu_now_ns() - cpu_start_ - (nested_cpu_ns - nested_cpu_start_);
-    const auto runnable_ns =
-        run_delay_now() - runnable_start_ - (nested_runnable_ns - nested_runnable_start_);
+    const auto wall_end = steady_now_ns();
+    const auto cpu_end = thread_cpu_now_ns();
+    const auto wall_ns = wall_end - wall_start_ - (nested_wall_ns - nested_wall_start_);
+    const auto cpu_ns = cpu_end - cpu_start_ - (nested_cpu_ns - nested_cpu_start_);
+    const auto runnable_ns = run_delay_at(wall_end, cpu_end) - runnable_start_ -
+                             (nested_runnable_ns - nested_runnable_start_);
     metrics_->add_phase(phase_, wall_ns, cpu_ns, runnable_ns);
   }
 }

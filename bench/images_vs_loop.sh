@@ -17,7 +17,11 @@
 # place); the other programs' are still in the page cache, written out later by the kernel's
 # threads, outside their measured time. So each run is also timed to the end of a `sync` after
 # it: the time until the outputs are on disk, the same state for every program.
-# Usage: [BEFORE=BIN] bench/images_vs_loop.sh [REPS] [FILES] [SMALL] [FFMPEG_FILES]
+# INPUT_CACHE sets where each run finds its inputs: `cached` (the default: all read into the
+# page cache just before, as when a folder is processed again) or `evicted` (all dropped from
+# the page cache just before, as a folder of photos not read recently is: each read waits on
+# the disk unless the program reads ahead).
+# Usage: [BEFORE=BIN] [INPUT_CACHE=cached|evicted] bench/images_vs_loop.sh [REPS] [FILES] [SMALL] [FFMPEG_FILES]
 #   (defaults 3, 2000, 500, 200)
 set -euo pipefail
 reps=${1:-3}
@@ -43,10 +47,29 @@ counts=("$files" "$files" "$ffmpeg_files" "$files")
 variants=(0 1 2)
 [ -n "${BEFORE:-}" ] && variants+=(3)
 rm -rf "$out"
+input_cache=${INPUT_CACHE:-cached}
+case $input_cache in
+  cached | evicted) ;;
+  *) echo "INPUT_CACHE must be cached or evicted, not '$input_cache'" >&2; exit 2 ;;
+esac
+# set_input_cache VARIANT: its input folder read into the page cache, or dropped from it.
+set_input_cache() {
+  local from; from=$(folder "${counts[$1]}")
+  if [ "$input_cache" = cached ]; then
+    cat "$from"/*.jpg > /dev/null
+  else
+    python3 -c 'import os, sys
+for name in os.listdir(sys.argv[1]):
+    fd = os.open(os.path.join(sys.argv[1], name), os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)' "$from"
+  fi
+}
 # run_variant VARIANT ROUND: one run, into $out/VARIANT-ROUND: measure's figures and the
 # seconds of the `sync` after it.
 run_variant() {
   sync
+  set_input_cache "$1"
   run_program "$@"
   local start end
   start=$(date +%s.%N)
@@ -112,5 +135,5 @@ for size in small large; do
     printf "| blur + canny → JPEG | %d | %.2f | %.0f |\n", n, w, r / 1024 }'
 done
 echo
-echo "640x480 JPEGs (ffmpeg testsrc2, -q:v 3); median of $reps interleaved runs each; whole-process wall time, start-up included; $(nproc) cores; $(date -u +%Y-%m-%d)."
+echo "640x480 JPEGs (ffmpeg testsrc2, -q:v 3); inputs $input_cache (INPUT_CACHE) before each run; median of $reps interleaved runs each; whole-process wall time, start-up included; $(nproc) cores; $(date -u +%Y-%m-%d)."
 rm -rf "$out"

@@ -20,6 +20,7 @@
 #include "pipeline/isolated_file.h"
 #include "pipeline/item.h"
 #include "pipeline/manifest.h"
+#include "pipeline/read_ahead.h"
 #include "pipeline/run.h"
 
 namespace framepipe {
@@ -103,6 +104,9 @@ class BatchRun {
   // crash makes --resume redo at most that many images, or that long's.
   static constexpr std::size_t kImageGroup = 100;
   static constexpr std::chrono::seconds kImageGroupPeriod{1};
+  // How far ahead of the source the images are read: a few decodes' time, a bounded amount.
+  static constexpr std::size_t kImagesReadAhead = 16;
+  static constexpr std::int64_t kImageReadAheadBytes = 8 << 20;
 
   bool cancelled() const { return options_.cancel && options_.cancel->load(); }
 
@@ -173,8 +177,15 @@ class BatchRun {
     ImageCommits commits(kImageGroup, kImageGroupPeriod,
                          [this](std::vector<ImageCommits::Entry>& group) { committed(group); });
     RunEnvironment environment{&arena_, &budget_, options_.cancel, nullptr};
+    std::size_t read_ahead_to = 0;  // the images before it have been read ahead
     environment.next_item = [&]() -> ItemPtr {
       while (next < images_.size() && !cancelled()) {
+        // The source reads the images one by one: the next ones are on their way from the disk
+        // while it decodes this one (the IO overlapped, not waited for in turn).
+        for (; read_ahead_to < images_.size() && read_ahead_to <= next + kImagesReadAhead;
+             ++read_ahead_to) {
+          read_ahead(images_[read_ahead_to].path, kImageReadAheadBytes);
+        }
         auto& outcome = take(std::move(images_[next++]));
         outcome.slot = slot;
         outcome.start_s = since_start_s();

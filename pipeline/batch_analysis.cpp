@@ -131,10 +131,10 @@ void conclude_slots(const BatchShape& shape, const std::vector<BatchFileRun>& fi
   for (const auto& file : files) {
     if (!file.item) busy_s += file.end_s - file.start_s;
   }
-  conclusions.push_back(
-      format("%d file slots were busy %s of the batch (%.2f s of files in "
-             "%.2f s × %d)",
-             slots, percent(busy_s / (shape.wall_s * slots)).c_str(), busy_s, shape.wall_s, slots));
+  conclusions.push_back(format("%d file %s busy %s of the batch (%.2f s of files in %.2f s × %d)",
+                               slots, slots == 1 ? "slot was" : "slots were",
+                               percent(busy_s / (shape.wall_s * slots)).c_str(), busy_s,
+                               shape.wall_s, slots));
   if (slots < 2) return;
   std::vector<const BatchFileRun*> by_end;
   for (const auto& file : files) {

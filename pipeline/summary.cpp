@@ -149,9 +149,10 @@ std::string format_batch_summary(const nlohmann::json& batch) {
         json_number(stage, "utilization") * 100);
   }
   const auto& totals = member(batch, "totals");
+  const auto files_at_once = json_number(batch, "files_in_parallel");
   out += format(
       "batch of %lld files: %lld ok, %lld damaged, %lld failed, %lld skipped, %lld cancelled; "
-      "%lld frames in %.3f s = %.1f fps; %lld files at once\n",
+      "%lld frames in %.3f s = %.1f fps; %lld %s at once\n",
       static_cast<long long>(json_number(totals, "files")),
       static_cast<long long>(json_number(totals, "ok")),
       static_cast<long long>(json_number(totals, "damaged")),
@@ -159,7 +160,8 @@ std::string format_batch_summary(const nlohmann::json& batch) {
       static_cast<long long>(json_number(totals, "skipped")),
       static_cast<long long>(json_number(totals, "cancelled")),
       static_cast<long long>(json_number(totals, "frames")), json_number(totals, "wall_s"),
-      json_number(totals, "fps"), static_cast<long long>(json_number(batch, "files_in_parallel")));
+      json_number(totals, "fps"), static_cast<long long>(files_at_once),
+      files_at_once == 1 ? "file" : "files");
   if (!json_string(batch, "bottleneck").empty()) {
     const auto limited_by = json_string(batch, "limited_by");
     out += std::string(bottleneck_word(limited_by)) + ": " + json_string(batch, "bottleneck") +

@@ -184,6 +184,8 @@ TEST_F(BatchReportTest, ShowAndCompareWorkOnBatchFolders) {
                               " fps; 2 files at once"),
             std::string::npos)
       << shown.output;
+  const auto shown_one = framepipe("report show " + shell_quote((one / "report").string()));
+  EXPECT_NE(shown_one.output.find(" fps; 1 file at once\n"), std::string::npos) << shown_one.output;
   EXPECT_NE(
       shown.output.find((batch_two["limited_by"] == "stage" ? "bottleneck: " : "busiest stage: ") +
                         batch_two["bottleneck"].get<std::string>()),

@@ -148,7 +148,7 @@ TEST_F(ImageItemsTest, EachImageIsAnEntryOfBatchJsonWithItsOutputAndNoReportFold
     series_frames += fps.get<double>() * batch["series"]["bin_s"].get<double>();
   EXPECT_NEAR(series_frames, 6.0, 1e-6) << batch["series"];
   const auto conclusions = batch["conclusions"].dump();
-  const std::string slots_use = "1 file slots were busy ";
+  const std::string slots_use = "1 file slot was busy ";
   const auto slots_at = conclusions.find(slots_use);
   ASSERT_NE(slots_at, std::string::npos) << conclusions;
   EXPECT_LE(std::stod(conclusions.substr(slots_at + slots_use.size())), 100.0) << conclusions;

@@ -127,7 +127,7 @@ TEST(BatchAnalysis, ImagesRunAsItemsCountOnceThroughTheirGraph) {
   EXPECT_NEAR(frames, 100.0, 1e-9);
   const auto conclusions = analysis["conclusions"].dump();
   // 2 s of the graph in 2 s × 1 slot: the images' 50 s of overlapping rows are not slots' time.
-  EXPECT_NE(conclusions.find("1 file slots were busy 100% of the batch (2.00 s of files"),
+  EXPECT_NE(conclusions.find("1 file slot was busy 100% of the batch (2.00 s of files"),
             std::string::npos)
       << conclusions;
   // One graph: more files at once would run no more of it.

@@ -74,6 +74,12 @@ class WriteImages : public SinkStage {
     // {stem} and {ext} now; {frame} per image.
     resolved_ = output_file::resolve(context, pattern).string();
     format_ = format_of(resolved_);
+    // A folder every image shares is made now, so that one that cannot be made fails the run
+    // before its first frame, whichever IO thread would have reached it first.
+    if (const auto folder = fs::path(resolved_).parent_path();
+        find_frame_field(folder.string()).at == std::string::npos) {
+      create_folder(folder);
+    }
   }
 
   // Encoding is CPU work: the engine runs it on the oneTBB workers, many frames at once, so the
@@ -120,6 +126,7 @@ class WriteImages : public SinkStage {
     }
     pending_.clear();
     committed_ = true;
+    remove_empty_created_folders();  // a run that wrote no image leaves no folder either
   }
 
   // Removes every image this run wrote, hidden or already renamed, so a failed run leaves none
@@ -194,11 +201,16 @@ class WriteImages : public SinkStage {
     std::error_code ignored;
     for (const auto& path : written_) fs::remove(path, ignored);
     pending_.clear();  // removes the hidden files
+    remove_empty_created_folders();
+    written_.clear();
+  }
+
+  void remove_empty_created_folders() noexcept {
+    std::error_code ignored;
     // Deepest first; fs::remove leaves a folder that still holds something.
     std::sort(created_folders_.begin(), created_folders_.end(),
               [](const auto& a, const auto& b) { return a.native().size() > b.native().size(); });
     for (const auto& folder : created_folders_) fs::remove(folder, ignored);
-    written_.clear();
     created_folders_.clear();
   }
 

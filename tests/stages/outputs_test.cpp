@@ -169,6 +169,21 @@ TEST_F(OutputsTest, ImagesAbortRemovesEveryImageAndFolderTheRunMade) {
   EXPECT_TRUE(harness.stage().outputs().empty());
 }
 
+// The folder all images share is made before the first frame, so that one that cannot be made
+// fails the run at once; a run that writes no image into it leaves it gone again.
+TEST_F(OutputsTest, ImagesFolderIsMadeAtOpenAndGoneWhenNoImageWasWritten) {
+  StageHarness harness("{type: write_images, params: {path: 'a/b/{frame:03}.png', every: 100}}",
+                       context());
+  EXPECT_TRUE(fs::is_directory(dir_ / "a/b"));
+  for (int i = 1; i < 4; ++i) {
+    auto frame = numbered_frame(i);
+    sink_of(harness).consume(frame);
+  }
+  harness.stage().finish();
+  EXPECT_FALSE(fs::exists(dir_ / "a"));
+  EXPECT_TRUE(harness.stage().outputs().empty());
+}
+
 TEST_F(OutputsTest, ImagesRefuseToReplaceAnImageUnlessOverwrite) {
   fs::create_directories(dir_ / "clip-frames");
   std::ofstream(dir_ / "clip-frames/000002.png") << "keep me";

@@ -1,5 +1,6 @@
 #include "pipeline/trace.h"
 
+#include <charconv>
 #include <set>
 #include <string>
 
@@ -18,10 +19,13 @@ class TraceEventList {
  public:
   explicit TraceEventList(const std::function<void(std::string_view)>& write) : write_(write) {}
 
-  void add(const nlohmann::json& event) {
+  void add(const nlohmann::json& event) { add_text(dump_json(event)); }
+
+  // An event already in dump_json's text.
+  void add_text(std::string_view event) {
     if (!first_) write_(",");
     first_ = false;
-    write_(dump_json(event));
+    write_(event);
   }
 
  private:
@@ -29,20 +33,58 @@ class TraceEventList {
   bool first_ = true;
 };
 
-nlohmann::json slice_event(const StageRunStats& stage, const Invocation& call) {
-  nlohmann::json args = {{"cpu_ms", static_cast<double>(call.cpu_ns) / 1e6}};
-  if (call.frame >= 0) args["frame"] = call.frame;
-  return {{"name", call.kind == CallKind::prepare || call.kind == CallKind::convert
-                       ? stage.name + " " + to_string(call.kind)
-                       : stage.name},
-          {"cat", stage.type},
-          {"ph", "X"},
-          {"pid", 1},
-          {"tid", call.thread},
-          {"ts", static_cast<double>(call.start_ns) / 1e3},
-          {"dur", static_cast<double>(call.span_ns) / 1e3},
-          {"args", args}};
+// The text nlohmann::json gives a number: integers as std::to_chars writes them; doubles in its
+// own shortest round-trip form (the serializer's to_chars), so the bytes stay dump_json's.
+void append_number(std::string& out, std::int64_t value) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
 }
+
+void append_number(std::string& out, double value) {
+  char digits[64];
+  out.append(digits, nlohmann::detail::to_chars(digits, digits + sizeof digits, value));
+}
+
+// A stage's calls as trace slices, written without building a JSON tree per call (a run over
+// thousands of images has tens of thousands): the strings that repeat are escaped once, and
+// the keys come in nlohmann::json's sorted order, so each slice is the bytes dump_json of
+//   {name, cat, ph: "X", pid: 1, tid, ts, dur, args: {cpu_ms, frame (when there is one)}}
+// gives.
+class SliceText {
+ public:
+  explicit SliceText(const StageRunStats& stage)
+      : cat_(dump_json(nlohmann::json(stage.type))),
+        name_(dump_json(nlohmann::json(stage.name))),
+        prepare_name_(dump_json(nlohmann::json(stage.name + " " + to_string(CallKind::prepare)))),
+        convert_name_(dump_json(nlohmann::json(stage.name + " " + to_string(CallKind::convert)))) {}
+
+  const std::string& of(const Invocation& call) {
+    text_.assign(R"({"args":{"cpu_ms":)");
+    append_number(text_, static_cast<double>(call.cpu_ns) / 1e6);
+    if (call.frame >= 0) {
+      text_ += R"(,"frame":)";
+      append_number(text_, call.frame);
+    }
+    text_ += R"(},"cat":)";
+    text_ += cat_;
+    text_ += R"(,"dur":)";
+    append_number(text_, static_cast<double>(call.span_ns) / 1e3);
+    text_ += R"(,"name":)";
+    text_ += call.kind == CallKind::prepare   ? prepare_name_
+             : call.kind == CallKind::convert ? convert_name_
+                                              : name_;
+    text_ += R"(,"ph":"X","pid":1,"tid":)";
+    append_number(text_, std::int64_t{call.thread});
+    text_ += R"(,"ts":)";
+    append_number(text_, static_cast<double>(call.start_ns) / 1e3);
+    text_ += '}';
+    return text_;
+  }
+
+ private:
+  std::string cat_, name_, prepare_name_, convert_name_;
+  std::string text_;  // reused: one allocation for all of a stage's slices
+};
 
 }  // namespace
 
@@ -63,9 +105,10 @@ void stream_trace(const RunResult& result, const std::function<void(std::string_
       {{"ph", "M"}, {"pid", 1}, {"name", "process_name"}, {"args", {{"name", "framepipe"}}}});
   std::set<int> threads;
   for (const auto& stage : result.stages) {
+    SliceText slices(stage);
     for (const auto& call : stage.invocations) {
       threads.insert(call.thread);
-      events.add(slice_event(stage, call));
+      events.add_text(slices.of(call));
     }
   }
   for (int thread : threads) {

@@ -1,5 +1,8 @@
 #include "pipeline/streamed_file.h"
 
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <string>
 
 #include "pipeline/atomic_file.h"
@@ -25,10 +28,51 @@ void write_streamed_file_atomically(const std::filesystem::path& path,
   file.commit();
 }
 
+namespace {
+
+// Nothing in it that nlohmann::json escapes or that with_valid_utf8 could change: printable
+// ASCII but the quote and the backslash. Most keys, statuses and names are.
+bool needs_no_escaping(std::string_view text) {
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+}
+
+void write_string(std::string_view text, const TextSink& write) {
+  if (!needs_no_escaping(text)) return write(dump_json(nlohmann::json(std::string(text))));
+  write("\"");
+  write(text);
+  write("\"");
+}
+
+// dump_json's text for a value with no elements: strings and integers without a JSON value
+// made for them, which is most of a report's scalars; anything else through dump_json.
+void write_scalar(const nlohmann::json& value, const TextSink& write) {
+  char digits[24];
+  if (value.is_string()) {
+    write_string(value.get_ref<const std::string&>(), write);
+  } else if (value.is_number_unsigned()) {
+    write({digits, std::to_chars(digits, digits + sizeof digits, value.get<std::uint64_t>()).ptr});
+  } else if (value.is_number_integer()) {
+    write({digits, std::to_chars(digits, digits + sizeof digits, value.get<std::int64_t>()).ptr});
+  } else {
+    write(dump_json(value));  // a double, a boolean, null, {} or []
+  }
+}
+
+}  // namespace
+
 void stream_json(const nlohmann::json& value, int indent, const TextSink& write, int depth) {
   const bool pretty = indent >= 0;
   const auto new_line = [&](int level) {
-    if (pretty) write("\n" + std::string(static_cast<std::size_t>(indent * level), ' '));
+    if (!pretty) return;
+    static const std::string kSpaces(256, ' ');
+    const auto width = static_cast<std::size_t>(indent * level);
+    write("\n");
+    if (width <= kSpaces.size()) {
+      write(std::string_view(kSpaces).substr(0, width));
+    } else {
+      write(std::string(width, ' '));
+    }
   };
   if (value.is_object() && !value.empty()) {
     write("{");
@@ -37,7 +81,7 @@ void stream_json(const nlohmann::json& value, int indent, const TextSink& write,
       if (!first) write(",");
       first = false;
       new_line(depth + 1);
-      write(dump_json(nlohmann::json(key)));
+      write_string(key, write);
       write(pretty ? ": " : ":");
       stream_json(item, indent, write, depth + 1);
     }
@@ -55,7 +99,7 @@ void stream_json(const nlohmann::json& value, int indent, const TextSink& write,
     new_line(depth);
     write("]");
   } else {
-    write(dump_json(value));  // a scalar, {} or []
+    write_scalar(value, write);
   }
 }
 

@@ -64,7 +64,8 @@ TEST(JsonText, PlainDumpThrowsWhereDumpJsonDoesNot) {
 }
 
 // A value with every kind of JSON: nesting, empty containers, numbers of each type, a string
-// that is not UTF-8 and one with characters JSON escapes.
+// that is not UTF-8 and ones with characters JSON escapes, in values and keys, beside every
+// printable ASCII character that it writes as it is.
 nlohmann::json every_kind_of_json_value() {
   return {{"schema", "framepipe-batch/1"},
           {"empty_object", nlohmann::json::object()},
@@ -72,7 +73,9 @@ nlohmann::json every_kind_of_json_value() {
           {"null", nullptr},
           {"flags", {true, false}},
           {"numbers", {0, -7, 18446744073709551615ull, 0.1, -2.5e-300, 1e300}},
-          {"strings", {"", "a\xFF.mp4", "tab\t \"quote\" back\\slash \x01", "caf\xC3\xA9"}},
+          {"strings",
+           {"", "a\xFF.mp4", "tab\t \"quote\" back\\slash \x01", "caf\xC3\xA9", "del\x7F ~"}},
+          {"key \"quoted\" \\ \xC3\xA9", "plain ASCII !#$%&'()*+,-./09:;<=>?@AZ[]^_`az{|}~"},
           {"files",
            {{{"input", "in/a.jpg"}, {"outputs", {"out/a.jpg"}}, {"error", nullptr}},
             {{"input", "in/b.jpg"}, {"outputs", nlohmann::json::array()}, {"wall_s", 0.25}}}},

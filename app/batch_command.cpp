@@ -76,9 +76,8 @@ int finish_batch(const Config& config, BatchReport report, bool resume) {
   return totals["failed"].get<int>() > 0 ? kRunFailed : kOk;
 }
 
-int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
-                    const RunOptions& options, const std::string& manifest_name,
-                    const nlohmann::json& extra) {
+int run_local_batch(const Config& config, std::vector<BatchInput> inputs, const RunOptions& options,
+                    const std::string& manifest_name, const nlohmann::json& extra) {
   BatchProgress progress;
   BatchOptions batch_options;
   batch_options.resume = options.resume;
@@ -95,7 +94,7 @@ int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
         display.print(file_line(file), false);
       }
     };
-    result = run_batch(config, inputs, batch_options);
+    result = run_batch(config, std::move(inputs), batch_options);
     run_stopped();
     display.finish(result.cancelled ? "cancelled" : result.count("failed") > 0 ? "failed" : "ok");
   }
@@ -170,7 +169,7 @@ int run_batch_command(const Config& config, std::vector<BatchInput> inputs,
     return kConfigError;
 #endif
   }
-  return run_local_batch(shard_config, inputs, options, name, extra);
+  return run_local_batch(shard_config, std::move(inputs), options, name, extra);
 }
 
 }  // namespace framepipe::app

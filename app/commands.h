@@ -68,9 +68,8 @@ int run_batch_command(const Config& config, std::vector<BatchInput> inputs,
                       const RunOptions& options);
 // Runs the batch in this process, recording into the manifest `manifest_name` (empty: the
 // shared one); `extra` is merged into batch.json. Prints the summary and writes the report.
-int run_local_batch(const Config& config, const std::vector<BatchInput>& inputs,
-                    const RunOptions& options, const std::string& manifest_name,
-                    const nlohmann::json& extra);
+int run_local_batch(const Config& config, std::vector<BatchInput> inputs, const RunOptions& options,
+                    const std::string& manifest_name, const nlohmann::json& extra);
 // Prints a batch's summary line and writes batch.json and batch.html; returns the exit code.
 // With `resume`, the files skipped as done keep the earlier batch.json's entries
 // (pipeline/batch_resume.h).

@@ -7,11 +7,10 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <numeric>
 #include <set>
-#include <string_view>
 #include <system_error>
 #include <thread>
-#include <unordered_map>
 
 #include "pipeline/batch_file.h"
 #include "pipeline/flight_budget.h"
@@ -406,26 +405,13 @@ bool runs_as_item(const Config& config, const BatchInput& input) {
          takes_items(config);
 }
 
-BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
+BatchResult run_batch(const Config& config, std::vector<BatchInput> inputs,
                       const BatchOptions& options) {
   if (options.progress) {
     std::uintmax_t bytes = 0;
     for (const auto& input : inputs) bytes += file_size_or_zero(input.path);
     options.progress->set_totals(static_cast<int>(inputs.size()), bytes);
   }
-  // Images go through one graph together when every stage can take them as items; the other
-  // files run one by one.
-  std::vector<BatchInput> images;
-  std::vector<BatchInput> files;
-  const bool as_items = config.isolation == Isolation::thread && takes_items(config);
-  for (const auto& input : inputs) {
-    (runs_as_item(config, input) ? images : files).push_back(input);
-  }
-  std::size_t next = 0;
-  const InputProvider provider = [&]() -> std::optional<BatchInput> {
-    if (next >= files.size()) return std::nullopt;
-    return files[next++];
-  };
   // The images' run's report folder: `images`, unless an input's report would be there. (The
   // names are gone before the run starts: a folder of thousands of images would keep them all.)
   const auto images_report_name = [&] {
@@ -437,19 +423,45 @@ BatchResult run_batch(const Config& config, const std::vector<BatchInput>& input
     for (int n = 2; taken_names.count(name) > 0; ++n) name = "images-" + std::to_string(n);
     return name;
   }();
+  // Images go through one graph together when every stage can take them as items; the other
+  // files run one by one. Each list keeps the places its inputs had, and the inputs move into
+  // them (and then into their outcomes), not copied.
+  std::vector<BatchInput> images;
+  std::vector<BatchInput> files;
+  std::vector<std::size_t> image_places;
+  std::vector<std::size_t> file_places;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const bool image = runs_as_item(config, inputs[i]);
+    (image ? image_places : file_places).push_back(i);
+    (image ? images : files).push_back(std::move(inputs[i]));
+  }
+  std::vector<BatchInput>().swap(inputs);
+  std::size_t next = 0;
+  const InputProvider provider = [&]() -> std::optional<BatchInput> {
+    if (next >= files.size()) return std::nullopt;
+    return std::move(files[next++]);
+  };
   const int jobs = static_cast<int>(files.size() + (images.empty() ? 0 : 1));
   auto result =
       BatchRun(config, provider, options, jobs, std::move(images), images_report_name).run();
-  if (!as_items) return result;
-  // In input order again.
-  // (Keyed by views of `inputs`' own paths: no second copy of every name.)
-  std::unordered_map<std::string_view, std::size_t> position;
-  position.reserve(inputs.size());
-  for (std::size_t i = 0; i < inputs.size(); ++i) position[inputs[i].path.native()] = i;
-  std::stable_sort(result.files.begin(), result.files.end(),
-                   [&](const FileOutcome& a, const FileOutcome& b) {
-                     return position.at(a.input.path.native()) < position.at(b.input.path.native());
-                   });
+  if (image_places.empty() || file_places.empty()) return result;  // in input order already
+  // The images' outcomes come in the images' order and the other files' in theirs (each list
+  // is taken from in turn, under one lock): their places put them back in input order.
+  std::vector<std::size_t> place(result.files.size());
+  std::size_t images_seen = 0;
+  std::size_t files_seen = 0;
+  for (std::size_t i = 0; i < result.files.size(); ++i) {
+    place[i] = runs_as_item(config, result.files[i].input) ? image_places.at(images_seen++)
+                                                           : file_places.at(files_seen++);
+  }
+  std::vector<std::size_t> order(result.files.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return place[a] < place[b]; });
+  std::vector<FileOutcome> in_input_order;
+  in_input_order.reserve(order.size());
+  for (const auto i : order) in_input_order.push_back(std::move(result.files[i]));
+  result.files = std::move(in_input_order);
   return result;
 }
 

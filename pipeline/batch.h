@@ -136,7 +136,9 @@ struct BatchResult {
 // fails does so alone. Completed files are recorded in the output folder's manifest; with
 // options.resume, files complete from an earlier run with the same config are skipped, and an
 // unreadable manifest throws ManifestError (pipeline/manifest.h) before any file starts.
-BatchResult run_batch(const Config& config, const std::vector<BatchInput>& inputs,
+// `inputs` is taken over: each file's entry moves into its outcome, so a folder of thousands of
+// images holds each name once, not twice.
+BatchResult run_batch(const Config& config, std::vector<BatchInput> inputs,
                       const BatchOptions& options);
 
 // Hands a batch its files one at a time: the next file, or nullopt when there are no more.

@@ -284,6 +284,37 @@ TEST_F(ImageInputsTest, VideoAndImagesMixedInOneFolderEachNamedItsWay) {
   EXPECT_EQ(read_text(out_ / "v/photo.jpg"), std::string(expected.begin(), expected.end()));
 }
 
+// The videos run as files and the images through a graph of their own, side by side
+// (files_in_parallel: 2), so they end in another order than the folder's: batch.json still lists
+// them in the folder's order, each entry with its own input's outputs.
+TEST_F(ImageInputsTest, MixedFolderIsListedInBatchJsonInTheFoldersOrder) {
+  const auto clip = make_clip("images-clip-64x48-5f.mp4",
+                              "-f lavfi -i testsrc2=size=64x48:rate=5:duration=1 -c:v libx264 "
+                              "-preset ultrafast -pix_fmt yuv420p");
+  const auto photo = still("mixed.jpg");
+  const std::vector<std::string> names = {"a.jpg", "b.mp4", "c.jpg", "d.jpg", "e.mp4", "f.jpg"};
+  for (const auto& name : names) copy_in(name.ends_with(".mp4") ? clip : photo, name);
+  write_config("  - {type: decode}\n  - {type: write_images, params: {every: 2}}\n");
+  const auto result = run();
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  std::vector<std::string> listed;
+  const auto batch = read_json(out_ / "report/batch.json");
+  for (const auto& entry : batch["files"]) {
+    const auto name = entry["relative"].get<std::string>();
+    listed.push_back(name);
+    std::vector<fs::path> outputs;
+    for (const auto& output : entry["outputs"]) outputs.emplace_back(output.get<std::string>());
+    const auto stem = fs::path(name).stem().string();
+    const auto expected = name.ends_with(".mp4")
+                              ? std::vector<fs::path>{out_ / (stem + "-frames/000000.png"),
+                                                      out_ / (stem + "-frames/000002.png"),
+                                                      out_ / (stem + "-frames/000004.png")}
+                              : std::vector<fs::path>{out_ / name};
+    EXPECT_EQ(outputs, expected) << name;
+  }
+  EXPECT_EQ(listed, names);
+}
+
 // Ten numbered PNG frames (000000.png … 000009.png) in `folder`, made by the ffmpeg CLI.
 void numbered_frames(const fs::path& folder) {
   fs::create_directories(folder);

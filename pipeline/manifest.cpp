@@ -183,21 +183,31 @@ void Manifest::save() const {
   std::error_code error;
   fs::create_directories(path_.parent_path(), error);
   if (error) throw std::runtime_error("cannot write '" + path_.string() + "': " + error.message());
-  // Entry by entry, laid out as dump_json({files, version}, 2): a batch of thousands of images
-  // saves every 100 of them, and a tree of all its entries at each save would grow with it.
+  // Entry by entry, laid out as dump_json({files, version}, 2) lays them out (the keys sorted),
+  // with no JSON value made for them: a batch of thousands of images saves every 100 of them,
+  // and each save writes every entry so far.
   write_streamed_file_atomically(path_, [&](const TextSink& write) {
     write(entries_.empty() ? "{\n  \"files\": {}" : "{\n  \"files\": {");
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
       const auto& [key, entry] = *it;
       write(it == entries_.begin() ? "\n    " : ",\n    ");
-      write(dump_json(nlohmann::json(key)));
-      write(": ");
-      stream_json({{"size", entry.size},
-                   {"mtime_ns", entry.mtime_ns},
-                   {"config", entry.config_hash},
-                   {"status", entry.status},
-                   {"outputs", entry.outputs}},
-                  2, write, 2);
+      stream_json_string(key, write);
+      write(": {\n      \"config\": ");
+      stream_json_string(entry.config_hash, write);
+      write(",\n      \"mtime_ns\": ");
+      stream_json_integer(entry.mtime_ns, write);
+      write(",\n      \"outputs\": ");
+      if (entry.outputs.empty()) write("[]");
+      for (std::size_t i = 0; i < entry.outputs.size(); ++i) {
+        write(i == 0 ? "[\n        " : ",\n        ");
+        stream_json_string(entry.outputs[i], write);
+      }
+      if (!entry.outputs.empty()) write("\n      ]");
+      write(",\n      \"size\": ");
+      stream_json_integer(std::uint64_t{entry.size}, write);
+      write(",\n      \"status\": ");
+      stream_json_string(entry.status, write);
+      write("\n    }");
     }
     if (!entries_.empty()) write("\n  }");
     write(",\n  \"version\": 1\n}\n");

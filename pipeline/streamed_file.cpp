@@ -37,29 +37,38 @@ bool needs_no_escaping(std::string_view text) {
                      [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
 }
 
-void write_string(std::string_view text, const TextSink& write) {
-  if (!needs_no_escaping(text)) return write(dump_json(nlohmann::json(std::string(text))));
-  write("\"");
-  write(text);
-  write("\"");
-}
-
 // dump_json's text for a value with no elements: strings and integers without a JSON value
 // made for them, which is most of a report's scalars; anything else through dump_json.
 void write_scalar(const nlohmann::json& value, const TextSink& write) {
-  char digits[24];
   if (value.is_string()) {
-    write_string(value.get_ref<const std::string&>(), write);
+    stream_json_string(value.get_ref<const std::string&>(), write);
   } else if (value.is_number_unsigned()) {
-    write({digits, std::to_chars(digits, digits + sizeof digits, value.get<std::uint64_t>()).ptr});
+    stream_json_integer(value.get<std::uint64_t>(), write);
   } else if (value.is_number_integer()) {
-    write({digits, std::to_chars(digits, digits + sizeof digits, value.get<std::int64_t>()).ptr});
+    stream_json_integer(value.get<std::int64_t>(), write);
   } else {
     write(dump_json(value));  // a double, a boolean, null, {} or []
   }
 }
 
 }  // namespace
+
+void stream_json_string(std::string_view text, const TextSink& write) {
+  if (!needs_no_escaping(text)) return write(dump_json(nlohmann::json(std::string(text))));
+  write("\"");
+  write(text);
+  write("\"");
+}
+
+void stream_json_integer(std::int64_t value, const TextSink& write) {
+  char digits[24];
+  write({digits, std::to_chars(digits, digits + sizeof digits, value).ptr});
+}
+
+void stream_json_integer(std::uint64_t value, const TextSink& write) {
+  char digits[24];
+  write({digits, std::to_chars(digits, digits + sizeof digits, value).ptr});
+}
 
 void stream_json(const nlohmann::json& value, int indent, const TextSink& write, int depth) {
   const bool pretty = indent >= 0;
@@ -81,7 +90,7 @@ void stream_json(const nlohmann::json& value, int indent, const TextSink& write,
       if (!first) write(",");
       first = false;
       new_line(depth + 1);
-      write_string(key, write);
+      stream_json_string(key, write);
       write(pretty ? ": " : ":");
       stream_json(item, indent, write, depth + 1);
     }

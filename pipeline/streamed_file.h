@@ -3,6 +3,7 @@
 // Files too large to hold whole in memory while they are written (trace.json, batch.json, the
 // manifest of a batch of thousands of images): their text is handed over piece by piece and
 // written through an AtomicFile in chunks.
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -26,6 +27,11 @@ void write_streamed_file_atomically(const std::filesystem::path& path,
 // their own order, which is dump_json's except where a key is not valid UTF-8 (dump_json
 // sorts those escaped).
 void stream_json(const nlohmann::json& value, int indent, const TextSink& write, int depth = 0);
+// A string, and an integer, as dump_json writes them, handed to `write` without a JSON value
+// made for them: for writers that lay out records of their own.
+void stream_json_string(std::string_view text, const TextSink& write);
+void stream_json_integer(std::int64_t value, const TextSink& write);
+void stream_json_integer(std::uint64_t value, const TextSink& write);
 
 // stream_json(value, indent) and a line break, written to `path` through
 // write_streamed_file_atomically.

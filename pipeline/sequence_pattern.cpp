@@ -35,18 +35,24 @@ std::string numbered(const std::string& prefix, int digits, const std::string& s
 // Where the glob characters of `name` start; npos when there are none.
 std::size_t glob_start(const std::string& name) { return name.find_first_of("*?["); }
 
+// What std::filesystem::path(path).filename() gives, without splitting the whole path into its
+// components: this is asked of every input of a batch, and of every output name.
+std::string file_name_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 }  // namespace
 
 bool is_sequence_pattern(const std::string& path) {
-  return number_field(std::filesystem::path(path).filename().string()).first != std::string::npos ||
-         is_sequence_glob(path);
+  return number_field(file_name_of(path)).first != std::string::npos || is_sequence_glob(path);
 }
 
 bool is_sequence_glob(const std::string& path) {
   // A URL's query ("x.jpg?size=2") is not a glob.
   if (is_url(path)) return false;
   std::error_code error;
-  return glob_start(std::filesystem::path(path).filename().string()) != std::string::npos &&
+  return glob_start(file_name_of(path)) != std::string::npos &&
          !std::filesystem::exists(path, error);
 }
 

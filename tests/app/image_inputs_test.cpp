@@ -413,6 +413,10 @@ TEST(SequencePatternTest, PatternsAndTheirStems) {
   EXPECT_TRUE(is_sequence_pattern("shot-%d.jpg"));
   EXPECT_FALSE(is_sequence_pattern("100%.jpg"));
   EXPECT_FALSE(is_sequence_pattern("a%b/photo.jpg"));
+  // Only the last component counts, as std::filesystem::path::filename() gives it.
+  EXPECT_FALSE(is_sequence_pattern("/data/take-%d/photo.jpg"));
+  EXPECT_FALSE(is_sequence_pattern("frames/%06d.png/"));
+  EXPECT_TRUE(is_sequence_pattern("/abs/a%b/x-%3d.tif"));
   EXPECT_FALSE(is_image_name("frames/%06d.png"));
   EXPECT_EQ(sequence_stem("frames/%06d.png"), "frames");
   EXPECT_EQ(sequence_stem("a/shot-%04d.jpg"), "shot");

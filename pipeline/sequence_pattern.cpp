@@ -37,10 +37,7 @@ std::size_t glob_start(const std::string& name) { return name.find_first_of("*?[
 
 // What std::filesystem::path(path).filename() gives, without splitting the whole path into its
 // components: this is asked of every input of a batch, and of every output name.
-std::string file_name_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
+std::string file_name_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
 }  // namespace
 

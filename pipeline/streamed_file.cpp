@@ -37,6 +37,13 @@ bool needs_no_escaping(std::string_view text) {
                      [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
 }
 
+// An integer as nlohmann::json writes it: plain decimal digits, a minus sign when negative.
+template <typename Integer>
+void write_decimal(Integer value, const TextSink& write) {
+  char digits[24];
+  write({digits, std::to_chars(digits, digits + sizeof digits, value).ptr});
+}
+
 // dump_json's text for a value with no elements: strings and integers without a JSON value
 // made for them, which is most of a report's scalars; anything else through dump_json.
 void write_scalar(const nlohmann::json& value, const TextSink& write) {
@@ -60,14 +67,10 @@ void stream_json_string(std::string_view text, const TextSink& write) {
   write("\"");
 }
 
-void stream_json_integer(std::int64_t value, const TextSink& write) {
-  char digits[24];
-  write({digits, std::to_chars(digits, digits + sizeof digits, value).ptr});
-}
+void stream_json_integer(std::int64_t value, const TextSink& write) { write_decimal(value, write); }
 
 void stream_json_integer(std::uint64_t value, const TextSink& write) {
-  char digits[24];
-  write({digits, std::to_chars(digits, digits + sizeof digits, value).ptr});
+  write_decimal(value, write);
 }
 
 void stream_json(const nlohmann::json& value, int indent, const TextSink& write, int depth) {

@@ -1,14 +1,19 @@
 #pragma once
 
 // The outputs of a run over many items (pipeline/item.h) put in place in groups rather than one
-// by one. Each done item's files wait whole under their hidden names, unsynced; once `group_size`
-// items have gathered, or `period` has passed since the last group, one thread makes all their
-// data durable, renames them into place and syncs their folders (AtomicFile::commit_all), then
-// hands the group to `committed` (a batch records it in its manifest). Syncing a group at once
-// costs about what syncing one file did: one flush of the disk's cache, where a sync per file
-// cost one each.
+// by one. Each done item's files wait whole under their hidden names, unsynced; once a group's
+// worth of items have gathered, or `period` has passed since the last group, one thread makes
+// all their data durable, renames them into place and syncs their folders
+// (AtomicFile::commit_all), then hands the group to `committed` (a batch records it in its
+// manifest). Syncing a group at once costs about what syncing one file did: one flush of the
+// disk's cache, where a sync per file cost one each.
+// A group's worth is `group_size` items, or an eighth of the items committed before it when that
+// is more: what `committed` rewrites for each group (a batch's whole manifest) then adds up to a
+// few times its final size over a run, rather than growing with the square of the items.
+// `period` still bounds how long a done item waits.
 // A crash before a group's commit leaves its files under hidden names only, never a part of one
 // at a final name.
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -57,7 +62,7 @@ class GroupCommit {
   void add(Tag tag, std::vector<std::unique_ptr<AtomicFile>> files) {
     std::unique_lock lock(mutex_);
     gathered_.push_back({std::move(tag), std::move(files), {}});
-    if (gathered_.size() < group_size_ && !due()) return;
+    if (gathered_.size() < group_worth() && !due()) return;
     if (thread_.joinable() && !finished_) {
       wake_.notify_one();
       return;
@@ -84,12 +89,13 @@ class GroupCommit {
  private:
   // With mutex_ held.
   bool due() const { return std::chrono::steady_clock::now() - last_ >= period_; }
+  std::size_t group_worth() const { return std::max(group_size_, committed_items_ / 8); }
 
   void commit_in_groups() {
     std::unique_lock lock(mutex_);
     while (!finished_) {
       wake_.wait_until(lock, last_ + period_, [this] {
-        return finished_ || gathered_.size() >= group_size_ || (!gathered_.empty() && due());
+        return finished_ || gathered_.size() >= group_worth() || (!gathered_.empty() && due());
       });
       if (gathered_.empty()) {
         last_ = std::chrono::steady_clock::now();
@@ -124,6 +130,7 @@ class GroupCommit {
     {
       std::lock_guard lock(mutex_);
       last_ = std::chrono::steady_clock::now();
+      committed_items_ += group.size();
     }
     committed_(group);
   }
@@ -134,6 +141,7 @@ class GroupCommit {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Entry> gathered_;
+  std::size_t committed_items_ = 0;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
   bool finished_ = false;
   std::mutex commit_mutex_;

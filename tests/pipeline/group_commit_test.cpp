@@ -106,6 +106,37 @@ TEST_F(GroupCommitTest, AGroupThatIsNotFullGoesWhenItsTimeHasCome) {
   EXPECT_EQ(read_text(dir_ / "a.jpg"), "content of a.jpg");
 }
 
+// Groups grow with what was committed before them: at least `group_size` items and an eighth
+// of those before, so 100 items, added one at a time with the commits keeping up, go in 25
+// groups (by hand: 8 of 2 items, then 2, 2, 2, 2, 3, 3, 3, 4, 4, 5, 5, 6, 7, 8, 9, 10, and the
+// 9 left at finish) where groups of 2 made 50, each rewriting a manifest of all so far.
+TEST_F(GroupCommitTest, GroupsGrowWithTheItemsCommittedBeforeThem) {
+  NamedCommit commits(2, 1h, recorder());
+  for (int i = 0; i < 100; ++i) {
+    const auto before = groups().size();
+    const auto name = std::to_string(i);
+    commits.add(name, written_unsynced(name + ".jpg"));
+    // Give a commit this add may have started time to end, so that groups are no larger than
+    // their worth for lack of time.
+    const auto deadline = std::chrono::steady_clock::now() + 5ms;
+    while (groups().size() == before && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(100us);
+    }
+  }
+  commits.finish();
+  const auto all = groups();
+  std::size_t committed = 0;
+  for (std::size_t g = 0; g < all.size(); ++g) {
+    if (g + 1 < all.size()) {
+      EXPECT_GE(all[g].size(), std::max<std::size_t>(2, committed / 8)) << "group " << g;
+    }
+    committed += all[g].size();
+  }
+  EXPECT_EQ(committed, 100u);
+  EXPECT_LE(all.size(), 25u);
+  EXPECT_TRUE(errors_.empty());
+}
+
 // An item whose second file cannot be placed (Replace::refused, and a file appeared at its
 // name): none of its files stays, the file that was there is untouched, the others go in.
 TEST_F(GroupCommitTest, AnItemIsPlacedWholeOrNotAtAll) {

@@ -20,8 +20,8 @@ namespace framepipe::app {
 namespace {
 
 std::string file_line(const FileOutcome& file) {
-  return file.status + ": " + safe_line(file.input.path.string()) + " (" +
-         std::to_string(file.frames) + " frames" +
+  return file.status + ": " + safe_line(file.input.path) + " (" + std::to_string(file.frames) +
+         " frames" +
          (file.damaged_packets > 0
               ? ", " + std::to_string(file.damaged_packets) + " damaged packets skipped"
               : "") +
@@ -78,7 +78,7 @@ int finish_batch(const Config& config, BatchReport report, bool resume) {
 
 int run_local_batch(const Config& config, std::vector<BatchInput> inputs, const RunOptions& options,
                     const std::string& manifest_name, const nlohmann::json& extra) {
-  BatchProgress progress;
+  BatchProgress progress(!options.quiet || options.progress_stream != nullptr);
   BatchOptions batch_options;
   batch_options.resume = options.resume;
   batch_options.cancel = &cancel_requested();

@@ -105,7 +105,7 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
     FileOutcome file;
     file.input = inputs[i];
     file.status = "failed";
-    file.error = inputs[i].path.string() + ": " + error;
+    file.error = inputs[i].path + ": " + error;
     spdlog::error("{}", file.error);
     results[i] = std::move(file);
   };
@@ -126,10 +126,10 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
           const auto i = order[next++];
           worker.running.insert(i);
           handed_out_s[i] = seconds_since(start);
-          send(dump_json(nlohmann::json{{"index", i},
-                                        {"path", inputs[i].path.string()},
-                                        {"relative", inputs[i].relative.generic_string()}},
-                         -1),
+          send(dump_json(
+                   nlohmann::json{
+                       {"index", i}, {"path", inputs[i].path}, {"relative", inputs[i].relative}},
+                   -1),
                message->from, kWork);
         } else {
           send("", message->from, kNoMoreWork);
@@ -146,7 +146,7 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
         if (file.status == "failed") spdlog::error("{}", file.error);
         if (options.verbose)
           std::fprintf(stderr, "%s: %s (rank %d)\n", file.status.c_str(),
-                       safe_line(file.input.path.string()).c_str(), message->from);
+                       safe_line(file.input.path).c_str(), message->from);
         worker.running.erase(i);
         ++worker.files;
         worker.frames += file.frames;
@@ -187,7 +187,7 @@ int coordinate(const Config& config, const std::vector<BatchInput>& inputs,
         file.error = "not started: the batch was cancelled";
       } else {
         file.status = "failed";
-        file.error = inputs[i].path.string() + ": no MPI rank was left to process it";
+        file.error = inputs[i].path + ": no MPI rank was left to process it";
         spdlog::error("{}", file.error);
       }
       results[i] = std::move(file);
@@ -250,7 +250,7 @@ void work(const Config& config, const RunOptions& options, int rank,
         BatchInput input{unescape_invalid_utf8(json.at("path").get<std::string>()),
                          unescape_invalid_utf8(json.at("relative").get<std::string>())};
         std::lock_guard lock(index_mutex);
-        index_of[input.path.string()] = json.at("index").get<std::size_t>();
+        index_of[input.path] = json.at("index").get<std::size_t>();
         return input;
       }
       if (seconds_since(asked) > options.mpi_timeout_s) {
@@ -272,7 +272,7 @@ void work(const Config& config, const RunOptions& options, int rank,
     std::size_t index = 0;
     {
       std::lock_guard lock(index_mutex);
-      index = index_of[file.input.path.string()];
+      index = index_of[file.input.path];
     }
     send(
         dump_json(nlohmann::json{{"index", index}, {"file", file_outcome_json(file, report_root)}}),

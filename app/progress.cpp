@@ -96,8 +96,7 @@ ProgressFigures ProgressMeter::measure_run(double elapsed_s) {
 // count whole, running ones by their frames out of those expected.
 ProgressFigures ProgressMeter::measure_batch(double elapsed_s) {
   ProgressFigures figures;
-  auto snapshot = batch_->snapshot(finished_reported_);
-  finished_reported_ += snapshot.finished_files.size();
+  auto snapshot = batch_->snapshot();
   figures.frames = snapshot.frames;
   const bool by_bytes = snapshot.bytes_total > 0;
   const double total = by_bytes ? static_cast<double>(snapshot.bytes_total) : snapshot.total;

@@ -48,7 +48,7 @@ class RecentRate {
 class ProgressMeter {
  public:
   explicit ProgressMeter(const RunProgress& run) : run_(&run) { rate_.add(0, 0); }
-  explicit ProgressMeter(const BatchProgress& batch) : batch_(&batch) { rate_.add(0, 0); }
+  explicit ProgressMeter(BatchProgress& batch) : batch_(&batch) { rate_.add(0, 0); }
   ProgressFigures measure(double elapsed_s);
 
  private:
@@ -56,9 +56,8 @@ class ProgressMeter {
   ProgressFigures measure_batch(double elapsed_s);
 
   const RunProgress* run_ = nullptr;
-  const BatchProgress* batch_ = nullptr;
+  BatchProgress* batch_ = nullptr;
   RecentRate rate_;
-  std::size_t finished_reported_ = 0;  // batch files already listed in a JSON line
   double media_seconds_finished_ = 0;  // of the finished files whose frame rate is known
   bool media_known_ = false;
 };

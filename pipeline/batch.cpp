@@ -87,8 +87,7 @@ class BatchRun {
     if (sampler.joinable()) sampler.join();
     result_.wall_s = static_cast<double>(steady_now_ns() - start) / 1e9;
     result_.cancelled = cancelled();
-    result_.files.assign(std::make_move_iterator(files_.begin()),
-                         std::make_move_iterator(files_.end()));
+    result_.files = std::move(files_);
     return std::move(result_);
   }
 
@@ -99,8 +98,9 @@ class BatchRun {
     RunProgress* live;
   };
   using ImageCommits = GroupCommit<UncommittedImage>;
-  // Images' outputs are put in place and recorded this many at a time, or after this long: a
-  // crash makes --resume redo at most that many images, or that long's.
+  // Images' outputs are put in place and recorded at least this many at a time (and an eighth
+  // of those recorded before, as the folder grows: each group rewrites the whole manifest), or
+  // after this long: a crash makes --resume redo at most the images of one group, or that long's.
   static constexpr std::size_t kImageGroup = 100;
   static constexpr std::chrono::seconds kImageGroupPeriod{1};
   // How far ahead of the source the images are read: a few decodes' time, a bounded amount.
@@ -151,14 +151,13 @@ class BatchRun {
   // name cannot place its outputs. True when it did.
   bool settled_without_run(FileOutcome& outcome) const {
     const auto& input = outcome.input;
-    if (options_.resume &&
-        manifest_.is_complete(input.relative.generic_string(), input.path, fingerprint_)) {
+    if (options_.resume && manifest_.is_complete(input.relative, input.path, fingerprint_)) {
       outcome.status = "skipped";
       return true;
     }
     if (const auto problem = unsafe_relative_name(input.relative); !problem.empty()) {
       outcome.status = "failed";
-      outcome.error = input.path.string() + ": " + problem;
+      outcome.error = input.path + ": " + problem;
       return true;
     }
     return false;
@@ -198,7 +197,7 @@ class BatchRun {
                                 ? &options_.progress->started(input, file_size_or_zero(input.path))
                                 : nullptr;
         return std::make_shared<Item>(
-            input.path.string(), (fs::path(config_.output_dir) / input.relative.parent_path()),
+            input.path, output_folder_of(config_.output_dir, input),
             [this, &outcome, live, &commits](Item& item, const Item::Outcome& done) {
               item_done(outcome, live, item, done, commits);
             });
@@ -217,7 +216,7 @@ class BatchRun {
         outcome.error = "not started: the batch was cancelled";
       } else {
         outcome.status = "failed";
-        outcome.error = outcome.input.path.string() + ": " +
+        outcome.error = outcome.input.path + ": " +
                         (run.error ? run.error->to_string() : "not read by the run");
       }
       finished(outcome, nullptr);
@@ -252,7 +251,7 @@ class BatchRun {
     outcome.status = done.status;
     outcome.error = done.error;
     outcome.frames = done.frames;
-    outcome.outputs = done.outputs;
+    outcome.outputs.assign(done.outputs.begin(), done.outputs.end());
     outcome.end_s = since_start_s();
     outcome.wall_s = outcome.end_s - outcome.start_s;
     if (outcome.status != "ok") return finished(outcome, live);
@@ -267,13 +266,13 @@ class BatchRun {
       for (auto& entry : group) {
         auto& outcome = *entry.tag.outcome;
         if (entry.error.empty()) {
-          manifest_.add(outcome.input.relative.generic_string(), outcome.input.path, fingerprint_,
-                        outcome.status, outcome.outputs);
+          manifest_.add(outcome.input.relative, outcome.input.path, fingerprint_, outcome.status,
+                        outcome.outputs);
           ++unsaved_;
           continue;
         }
         outcome.status = "failed";
-        outcome.error = outcome.input.path.string() + ": " + entry.error;
+        outcome.error = outcome.input.path + ": " + entry.error;
         outcome.outputs.clear();
       }
       if (unsaved_ > 0) save_manifest();
@@ -283,7 +282,7 @@ class BatchRun {
 
   void process(FileOutcome& outcome, FileWorker& worker, RunProgress*& live) {
     const auto& input = outcome.input;
-    const auto key = input.relative.generic_string();
+    const auto key = input.relative;
     if (settled_without_run(outcome)) return;
     if (options_.progress) live = &options_.progress->started(input, file_size_or_zero(input.path));
     outcome = config_.isolation == Isolation::process ? run_in_worker(worker, input, live)
@@ -401,8 +400,7 @@ std::int64_t BatchResult::frames() const {
 }
 
 bool runs_as_item(const Config& config, const BatchInput& input) {
-  return config.isolation == Isolation::thread && is_image_name(input.path.string()) &&
-         takes_items(config);
+  return config.isolation == Isolation::thread && is_image_name(input.path) && takes_items(config);
 }
 
 BatchResult run_batch(const Config& config, std::vector<BatchInput> inputs,
@@ -417,7 +415,8 @@ BatchResult run_batch(const Config& config, std::vector<BatchInput> inputs,
   const auto images_report_name = [&] {
     std::set<std::string> taken_names;
     for (const auto& input : inputs) {
-      if (!input.relative.empty()) taken_names.insert(input.relative.begin()->string());
+      if (!input.relative.empty())
+        taken_names.insert(input.relative.substr(0, input.relative.find('/')));
     }
     std::string name = "images";
     for (int n = 2; taken_names.count(name) > 0; ++n) name = "images-" + std::to_string(n);
@@ -454,14 +453,25 @@ BatchResult run_batch(const Config& config, std::vector<BatchInput> inputs,
     place[i] = runs_as_item(config, result.files[i].input) ? image_places.at(images_seen++)
                                                            : file_places.at(files_seen++);
   }
-  std::vector<std::size_t> order(result.files.size());
+  // Places to ranks (a cancelled batch has outcomes for only some inputs), then put in place
+  // by following each cycle of the permutation: no second list of outcomes, which a batch of
+  // thousands of images would hold twice at its end.
+  std::vector<std::size_t> order(place.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(),
             [&](std::size_t a, std::size_t b) { return place[a] < place[b]; });
-  std::vector<FileOutcome> in_input_order;
-  in_input_order.reserve(order.size());
-  for (const auto i : order) in_input_order.push_back(std::move(result.files[i]));
-  result.files = std::move(in_input_order);
+  for (std::size_t rank = 0; rank < order.size(); ++rank) place[order[rank]] = rank;
+  for (std::size_t start = 0; start < place.size(); ++start) {
+    if (place[start] == start) continue;
+    auto held = std::move(result.files[start]);
+    auto to = place[start];
+    while (to != start) {
+      std::swap(held, result.files[to]);
+      std::swap(to, place[to]);
+    }
+    result.files[start] = std::move(held);
+    place[start] = start;
+  }
   return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <list>
@@ -34,7 +35,7 @@ struct FileOutcome {
   int slot = 0;
   double start_s = 0;
   double end_s = 0;
-  std::vector<std::filesystem::path> outputs;
+  std::vector<std::string> outputs;  // as text: a batch keeps one outcome per file
   std::filesystem::path report_dir;  // its own report, when one was written
 };
 
@@ -62,8 +63,16 @@ class BatchProgress {
     std::uintmax_t bytes_total = 0;
     std::uintmax_t bytes_finished = 0;
     std::vector<FileProgress> running;
-    std::vector<FileProgress> finished_files;  // in the order they ended, from `finished_from`
+    // The files that ended since the snapshot before, in the order they ended; none when the
+    // progress does not list finished files.
+    std::vector<FileProgress> finished_files;
   };
+
+  // `lists_finished_files`: keep each ended file for the next snapshot. Off when nothing takes
+  // snapshots (a quiet run with no --progress stream): a batch of thousands of images would
+  // keep them all to its end.
+  explicit BatchProgress(bool lists_finished_files = true)
+      : lists_finished_files_(lists_finished_files) {}
 
   void set_totals(int files, std::uintmax_t bytes);
   // A file starts running: the figures its run (or its worker) updates until it ends.
@@ -72,8 +81,8 @@ class BatchProgress {
   // `file_bytes` gives its size, asked only then).
   void ended(const RunProgress* run, const FileOutcome& outcome,
              const std::function<std::uintmax_t()>& file_bytes);
-  // Now; finished_files lists the files that ended from the `finished_from`th on.
-  Snapshot snapshot(std::size_t finished_from = 0) const;
+  // Now, with the files that ended since the last snapshot, which it hands over.
+  Snapshot snapshot();
 
  private:
   struct Running {
@@ -83,14 +92,16 @@ class BatchProgress {
     RunProgress run;
   };
 
-  mutable std::mutex mutex_;
+  const bool lists_finished_files_;
+  std::mutex mutex_;
   int total_ = 0;
+  int finished_ = 0;
   std::uintmax_t bytes_total_ = 0;
   std::uintmax_t bytes_finished_ = 0;
   std::int64_t frames_finished_ = 0;
   int failed_ = 0;
-  std::list<Running> running_;  // a list: each file's RunProgress stays where it is
-  std::vector<FileProgress> finished_;
+  std::list<Running> running_;                // a list: each file's RunProgress stays where it is
+  std::vector<FileProgress> finished_files_;  // since the last snapshot
 };
 
 struct BatchOptions {
@@ -108,7 +119,7 @@ struct BatchOptions {
 };
 
 struct BatchResult {
-  std::vector<FileOutcome> files;  // in input order
+  std::deque<FileOutcome> files;  // in input order
   double wall_s = 0;
   bool cancelled = false;
   int flight_capacity = 0;

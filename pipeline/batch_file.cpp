@@ -5,15 +5,13 @@
 
 namespace framepipe {
 
-namespace fs = std::filesystem;
-
 FileOutcome run_batch_file(const Config& config, const BatchInput& input,
                            const RunEnvironment& environment) {
   FileOutcome outcome;
   outcome.input = input;
   Config file_config = config;
-  file_config.input_path = input.path.string();
-  file_config.output_dir = (fs::path(config.output_dir) / input.relative.parent_path()).string();
+  file_config.input_path = input.path;
+  file_config.output_dir = output_folder_of(config.output_dir, input).string();
   const auto run = run_pipeline(file_config, environment);
 
   outcome.frames = run.frames;
@@ -22,10 +20,10 @@ FileOutcome run_batch_file(const Config& config, const BatchInput& input,
   outcome.expected_frames = run.counter(counter::expected_frames);
   outcome.status = run.status();
   if (!run.ok()) {
-    outcome.error = run.cancelled ? input.path.string() + ": cancelled; its outputs were removed"
+    outcome.error = run.cancelled ? input.path + ": cancelled; its outputs were removed"
                                   : run.error->to_string();
   }
-  outcome.outputs = run.outputs;
+  outcome.outputs.assign(run.outputs.begin(), run.outputs.end());
   // A cancelled or failed file's report covers what ran (RunResult::has_report).
   if (!config.profile || !run.has_report()) return outcome;
   outcome.report_dir = batch_report_root(config) / input.relative;

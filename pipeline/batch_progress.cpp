@@ -13,7 +13,7 @@ void BatchProgress::set_totals(int files, std::uintmax_t bytes) {
 RunProgress& BatchProgress::started(const BatchInput& input, std::uintmax_t bytes) {
   std::lock_guard lock(mutex_);
   auto& file = running_.emplace_back();
-  file.input = input.path.string();
+  file.input = input.path;
   file.bytes = bytes;
   file.start_ns = steady_now_ns();
   return file.run;
@@ -35,25 +35,24 @@ void BatchProgress::ended(const RunProgress* run, const FileOutcome& outcome,
   const auto bytes = started_bytes ? *started_bytes : file_bytes();
   frames_finished_ += outcome.frames;
   bytes_finished_ += bytes;
+  ++finished_;
   if (outcome.status == "failed") ++failed_;
-  finished_.push_back({outcome.input.path.string(), outcome.status, outcome.frames,
-                       outcome.expected_frames, frame_rate, bytes, outcome.wall_s});
+  if (!lists_finished_files_) return;
+  finished_files_.push_back({outcome.input.path, outcome.status, outcome.frames,
+                             outcome.expected_frames, frame_rate, bytes, outcome.wall_s});
 }
 
-BatchProgress::Snapshot BatchProgress::snapshot(std::size_t finished_from) const {
+BatchProgress::Snapshot BatchProgress::snapshot() {
   const auto now = steady_now_ns();
   std::lock_guard lock(mutex_);
   Snapshot snapshot;
   snapshot.total = total_;
-  snapshot.finished = static_cast<int>(finished_.size());
+  snapshot.finished = finished_;
   snapshot.failed = failed_;
   snapshot.bytes_total = bytes_total_;
   snapshot.bytes_finished = bytes_finished_;
   snapshot.frames = frames_finished_;
-  if (finished_from < finished_.size()) {
-    snapshot.finished_files.assign(finished_.begin() + static_cast<std::ptrdiff_t>(finished_from),
-                                   finished_.end());
-  }
+  snapshot.finished_files.swap(finished_files_);
   for (const auto& file : running_) {
     FileProgress entry{file.input,
                        "running",

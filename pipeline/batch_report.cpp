@@ -130,10 +130,10 @@ std::filesystem::path batch_report_root(const Config& config) {
 nlohmann::json file_outcome_json(const FileOutcome& file,
                                  const std::filesystem::path& report_root) {
   nlohmann::json outputs = nlohmann::json::array();
-  for (const auto& output : file.outputs) outputs.push_back(output.string());
+  for (const auto& output : file.outputs) outputs.push_back(output);
   nlohmann::json entry = {
-      {"input", file.input.path.string()},
-      {"relative", file.input.relative.generic_string()},
+      {"input", file.input.path},
+      {"relative", file.input.relative},
       {"status", file.status},
       {"error", file.error.empty() ? nlohmann::json() : nlohmann::json(file.error)},
       {"frames", file.frames},
@@ -186,18 +186,13 @@ void for_each_run(const BatchResult& result,
                   const std::function<void(BatchFileRun, const FileOutcome&)>& visit) {
   const auto ran = [&](const FileOutcome& file, bool item) {
     if (file.status == "skipped") return;
-    BatchFileRun run{file.input.relative.generic_string(),
-                     file.status,
-                     file.slot,
-                     file.start_s,
-                     file.end_s,
-                     file.frames,
-                     nullptr};
+    BatchFileRun run{file.input.relative, file.status, file.slot, file.start_s,
+                     file.end_s,          file.frames, nullptr};
     run.item = item;
     visit(std::move(run), file);
   };
   for (const auto& file : result.files)
-    ran(file, result.images_run && is_image_name(file.input.path.string()));
+    ran(file, result.images_run && is_image_name(file.input.path));
   if (result.images_run) ran(*result.images_run, false);
 }
 

@@ -231,7 +231,7 @@ bool run_job(const nlohmann::json& job, JobConfig& configs, const std::atomic<bo
                              {nullptr, &budget, cancel, &live, std::move(observers)});
   } catch (const std::exception& e) {
     outcome.status = "failed";
-    outcome.error = outcome.input.path.string() + ": " + e.what();
+    outcome.error = outcome.input.path + ": " + e.what();
   }
   std::lock_guard lock(write_mutex);
   return write_all(dump_json(nlohmann::json{{"outcome", file_outcome_json(outcome, report_root)}}) +

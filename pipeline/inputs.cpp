@@ -14,6 +14,15 @@ namespace framepipe {
 
 namespace {
 
+// std::filesystem::path's order, component by component ("a/b" before "a-c"), on the text: a
+// separator sorts before every other character. The paths are held as text to keep a batch's
+// per-file memory small.
+bool in_path_order(const std::string& a, const std::string& b) {
+  const auto rank = [](char c) { return c == '/' ? 0U : static_cast<unsigned char>(c) + 1U; };
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end(),
+                                      [&](char x, char y) { return rank(x) < rank(y); });
+}
+
 bool matches_any(const std::vector<std::string>& globs, const std::string& name) {
   return std::any_of(globs.begin(), globs.end(), [&](const std::string& glob) {
     return fnmatch(glob.c_str(), name.c_str(), FNM_CASEFOLD) == 0;
@@ -73,6 +82,11 @@ std::string url_file_name(const std::string& url) {
   return path.substr(path.rfind('/') + 1);
 }
 
+std::filesystem::path output_folder_of(const std::filesystem::path& output_dir,
+                                       const BatchInput& input) {
+  return output_dir / std::filesystem::path(input.relative).parent_path();
+}
+
 std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
                                     const InputSelection& selection) {
   namespace fs = std::filesystem;
@@ -112,8 +126,9 @@ std::vector<BatchInput> find_inputs(const std::filesystem::path& folder,
   }
   if (error)
     throw std::runtime_error("cannot read folder '" + folder.string() + "': " + error.message());
-  std::sort(inputs.begin(), inputs.end(),
-            [](const BatchInput& a, const BatchInput& b) { return a.relative < b.relative; });
+  std::sort(inputs.begin(), inputs.end(), [](const BatchInput& a, const BatchInput& b) {
+    return in_path_order(a.relative, b.relative);
+  });
   return inputs;
 }
 

@@ -8,11 +8,17 @@
 namespace framepipe {
 
 // One file of a batch, and where it sits relative to the batch's root: its outputs go to the
-// same relative folder under output.dir, so the output tree mirrors the input tree.
+// same relative folder under output.dir, so the output tree mirrors the input tree. Held as
+// text: a std::filesystem::path keeps a list of its components besides, and a batch of many
+// small images keeps one of these per file to its end.
 struct BatchInput {
-  std::filesystem::path path;
-  std::filesystem::path relative;
+  std::string path;
+  std::string relative;
 };
+
+// The folder under `output_dir` that `input`'s outputs go to: its relative folder there.
+std::filesystem::path output_folder_of(const std::filesystem::path& output_dir,
+                                       const BatchInput& input);
 
 // The globs of the file names a folder's listing takes by default: videos, and still images
 // (decoded as one picture each, and written by image sinks under their own names).

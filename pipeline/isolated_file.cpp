@@ -38,8 +38,8 @@ std::string job_text(const Config& config, const BatchInput& input) {
                                   {"output_dir", config.output_dir},
                                   {"report_dir", config.report_dir},
                                   {"fingerprint", config_fingerprint(config)},
-                                  {"input", input.path.string()},
-                                  {"relative", input.relative.generic_string()}}) +
+                                  {"input", input.path},
+                                  {"relative", input.relative}}) +
          "\n";
 }
 
@@ -185,7 +185,7 @@ std::string signal_name(int signal_number) {
 // us, and how it ended.
 std::string ended_without_outcome(const Config& config, const BatchInput& input,
                                   const WorkerReport& report, const siginfo_t& end) {
-  std::string where = input.path.string() + ": ";
+  std::string where = input.path + ": ";
   std::string how;
   if (report.crash) {
     const auto& crash = *report.crash;
@@ -230,7 +230,7 @@ FileOutcome FileWorker::run(const Config& config, const BatchInput& input,
   outcome.input = input;
   const auto failed = [&](const std::string& why) {
     outcome.status = "failed";
-    outcome.error = input.path.string() + ": " + why;
+    outcome.error = input.path + ": " + why;
     return outcome;
   };
   // A worker that died between files (killed from outside) is replaced, not blamed on this one.
@@ -282,14 +282,14 @@ FileOutcome FileWorker::run(const Config& config, const BatchInput& input,
   siginfo_t end{};
   while (waitid(P_PID, static_cast<id_t>(pid_), &end, WEXITED | WNOWAIT) != 0 && errno == EINTR) {
   }
-  remove_temporaries(fs::path(config.output_dir) / input.relative.parent_path(), pid_);
+  remove_temporaries(output_folder_of(config.output_dir, input), pid_);
   remove_temporaries(batch_report_root(config) / input.relative, pid_);
   const bool was_signalled = signalled_;
   stop();
   outcome.frames = report.progress.frames;
   if (was_signalled && !report.crash) {
     outcome.status = "cancelled";
-    outcome.error = input.path.string() + ": cancelled; its outputs were removed";
+    outcome.error = input.path + ": cancelled; its outputs were removed";
     return outcome;
   }
   outcome.status = "failed";

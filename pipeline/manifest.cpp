@@ -164,18 +164,17 @@ bool Manifest::is_complete(const std::string& key, const fs::path& input,
 }
 
 void Manifest::record(const std::string& key, const fs::path& input, const std::string& config_hash,
-                      const std::string& status, const std::vector<fs::path>& outputs) {
+                      const std::string& status, const std::vector<std::string>& outputs) {
   add(key, input, config_hash, status, outputs);
   save();
 }
 
 void Manifest::add(const std::string& key, const fs::path& input, const std::string& config_hash,
-                   const std::string& status, const std::vector<fs::path>& outputs) {
+                   const std::string& status, const std::vector<std::string>& outputs) {
   std::lock_guard lock(mutex_);
   auto& entry = entries_[key];
   const auto [size, written] = stamp_of(input);
-  entry = {size, written, config_hash, status, {}};
-  for (const auto& output : outputs) entry.outputs.push_back(output.string());
+  entry = {size, written, config_hash, status, outputs};
 }
 
 void Manifest::save() const {
@@ -184,7 +183,7 @@ void Manifest::save() const {
   fs::create_directories(path_.parent_path(), error);
   if (error) throw std::runtime_error("cannot write '" + path_.string() + "': " + error.message());
   // Entry by entry, laid out as dump_json({files, version}, 2) lays them out (the keys sorted),
-  // with no JSON value made for them: a batch of thousands of images saves every 100 of them,
+  // with no JSON value made for them: a batch of thousands of images saves at every group of them,
   // and each save writes every entry so far.
   write_streamed_file_atomically(path_, [&](const TextSink& write) {
     write(entries_.empty() ? "{\n  \"files\": {}" : "{\n  \"files\": {");

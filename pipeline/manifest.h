@@ -43,11 +43,11 @@ class Manifest {
   // cause, and the manifest on disk is the previous one, intact.
   void record(const std::string& key, const std::filesystem::path& input,
               const std::string& config_hash, const std::string& status,
-              const std::vector<std::filesystem::path>& outputs);
+              const std::vector<std::string>& outputs);
   // record() without the save, for a batch that saves many small files' records at once.
   void add(const std::string& key, const std::filesystem::path& input,
            const std::string& config_hash, const std::string& status,
-           const std::vector<std::filesystem::path>& outputs);
+           const std::vector<std::string>& outputs);
   // Saves every record so far, as record() does; throws like it.
   void save() const;
   std::filesystem::path path() const { return path_; }

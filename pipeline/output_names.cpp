@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 #include <system_error>
+#include <unordered_map>
 
 #include "pipeline/batch.h"
 #include "pipeline/sequence_pattern.h"
@@ -79,9 +80,9 @@ struct Destination {
 // Where one input's outputs and report would go.
 std::vector<Destination> destinations(const Config& config, const BatchInput& input, bool batch) {
   std::vector<Destination> found;
-  const auto output_dir = batch ? fs::path(config.output_dir) / input.relative.parent_path()
-                                : fs::path(config.output_dir);
-  const bool image = is_image_name(input.path.string());
+  const auto output_dir =
+      batch ? output_folder_of(config.output_dir, input) : fs::path(config.output_dir);
+  const bool image = is_image_name(input.path);
   for (const auto& stage : config.stages) {
     if (!stage.info->output_names) continue;
     const auto& names = image && stage.info->image_output_names ? stage.info->image_output_names
@@ -89,7 +90,7 @@ std::vector<Destination> destinations(const Config& config, const BatchInput& in
     for (const auto& pattern : names(stage.params)) {
       try {
         const auto path =
-            output_dir / expand_output_name(input.path.string(), pattern, stage.name, output_dir);
+            output_dir / expand_output_name(input.path, pattern, stage.name, output_dir);
         // Appended, not added: GCC 12 warns falsely (-Wrestrict, its bug 105329) on the
         // inserts that operator+ makes once a unity build inlines them.
         std::string what = "'";
@@ -115,10 +116,9 @@ std::optional<std::string> video_sink_for(const Config& config, const BatchInput
     if (!stage.info->output_names || stage.info->image_output_names) continue;
     for (const auto& pattern : stage.info->output_names(stage.params)) {
       try {
-        const auto name =
-            expand_output_name(input.path.string(), pattern, stage.name, config.output_dir)
-                .filename()
-                .string();
+        const auto name = expand_output_name(input.path, pattern, stage.name, config.output_dir)
+                              .filename()
+                              .string();
         if (is_video_name(name))
           return "stage '" + stage.name + "' writes a video ('" + name + "')";
       } catch (const std::runtime_error&) {
@@ -136,10 +136,10 @@ std::optional<std::string> images_into_video(const Config& config,
   std::size_t images = 0;
   std::string first;
   for (const auto& input : inputs) {
-    if (!is_image_name(input.path.string())) continue;
+    if (!is_image_name(input.path)) continue;
     const auto sink = video_sink_for(config, input);
     if (!sink) continue;
-    if (images++ == 0) first = "'" + input.path.string() + "' is an image, but " + *sink;
+    if (images++ == 0) first = "'" + input.path + "' is an image, but " + *sink;
   }
   if (images == 0) return std::nullopt;
   const auto more =
@@ -210,26 +210,28 @@ std::vector<std::string> check_output_paths(const Config& config,
                        "folder outside it");
   }
   if (const auto problem = images_into_video(config, inputs)) problems.push_back(*problem);
-  // The inputs by path and by identity, to find an output that would replace one.
+  // The inputs by path and by identity, to find an output that would replace one. Keyed by
+  // the canonical forms' text: a path's list of components would cost hundreds of bytes for
+  // each of a folder's thousands of images, and canonical forms compare equal as text.
   Places places;
-  std::map<fs::path, const BatchInput*> input_paths;
+  std::unordered_map<std::string, const BatchInput*> input_paths;
   std::map<FileIdentity, const BatchInput*> input_files;
   for (const auto& input : inputs) {
-    if (is_url(input.path.string()) || is_standard_input(input.path.string())) continue;
+    if (is_url(input.path) || is_standard_input(input.path)) continue;
     auto place = places.of(input.path);
-    input_paths.emplace(std::move(place.canonical), &input);
+    input_paths.emplace(place.canonical.native(), &input);
     if (place.identity) input_files.emplace(*place.identity, &input);
   }
-  std::map<fs::path, const BatchInput*> owners;
+  std::unordered_map<std::string, const BatchInput*> owners;
   for (const auto& input : inputs) {
     for (const auto& destination : destinations(config, input, batch)) {
       const auto place = places.of(destination.path);
-      const auto& key = place.canonical;
+      const auto& key = place.canonical.native();
       const auto [owner, fresh] = owners.emplace(key, &input);
       if (!fresh && owner->second != &input) {
         // std::string first, for GCC 12's false -Wrestrict (see destinations()).
-        problems.push_back(std::string("'") + owner->second->path.string() + "' and '" +
-                           input.path.string() + "' would both write " + destination.what +
+        problems.push_back(std::string("'") + owner->second->path + "' and '" + input.path +
+                           "' would both write " + destination.what +
                            ": one would replace the other; name outputs apart (e.g. {ext} in "
                            "the path template) or rename an input");
       }
@@ -241,7 +243,7 @@ std::vector<std::string> check_output_paths(const Config& config,
         }
       }
       if (replaced) {
-        problems.push_back(destination.what + " is the input '" + replaced->path.string() +
+        problems.push_back(destination.what + " is the input '" + replaced->path +
                            "': an output cannot replace an input; choose another output "
                            "folder or path template");
       }

@@ -143,7 +143,7 @@ FileWeights file_weights(const std::vector<BatchInput>& inputs) {
     std::error_code error;
     const auto size = std::filesystem::file_size(input.path, error);
     weights.sizes.push_back(error ? 0 : size);
-    weights.keys.push_back(input.relative.generic_string());
+    weights.keys.push_back(input.relative);
   }
   return weights;
 }

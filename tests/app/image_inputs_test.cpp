@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -253,7 +254,7 @@ TEST_F(ImageInputsTest, KindNarrowsTheDefaultIncludeOfVideosAndImages) {
     InputSelection selection;
     selection.kind = kind;
     std::set<std::string> found;
-    for (const auto& input : find_inputs(in_, selection)) found.insert(input.relative.string());
+    for (const auto& input : find_inputs(in_, selection)) found.insert(input.relative);
     return found;
   };
   EXPECT_EQ(names(InputKind::any),
@@ -264,6 +265,22 @@ TEST_F(ImageInputsTest, KindNarrowsTheDefaultIncludeOfVideosAndImages) {
   EXPECT_FALSE(is_image_name("-"));
   EXPECT_FALSE(is_image_name("clip.mp4"));
   EXPECT_FALSE(is_sequence_pattern("http://host/photos/x.jpeg?size=2"));
+}
+
+TEST_F(ImageInputsTest, ListingIsInStdFilesystemPathOrder) {
+  // The inputs are held as text; their order is still std::filesystem::path's, component by
+  // component, where "a/b.jpg" comes before "a-c.jpg" (plain text order puts it after).
+  const std::vector<std::string> names{"a-c.jpg", "ab/x.jpg", "a/z/y.jpg",
+                                       "a.jpg",   "a/b.jpg",  "a b.png"};
+  for (const auto& name : names) write_bytes(in_ / name, "x");
+  std::vector<fs::path> expected(names.begin(), names.end());
+  std::sort(expected.begin(), expected.end());
+  std::vector<fs::path> listed;
+  for (const auto& input : find_inputs(in_, InputSelection{})) listed.emplace_back(input.relative);
+  EXPECT_EQ(listed, expected);
+  auto text_order = names;
+  std::sort(text_order.begin(), text_order.end());
+  EXPECT_NE(std::vector<fs::path>(text_order.begin(), text_order.end()), expected);
 }
 
 TEST_F(ImageInputsTest, VideoAndImagesMixedInOneFolderEachNamedItsWay) {

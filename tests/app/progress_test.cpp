@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "pipeline/batch.h"
 #include "tests/reliability/cli_helpers.h"
 #include "tests/support/media.h"
 
@@ -215,6 +216,41 @@ TEST_F(ProgressTest, BatchEtaAfterTenPercentIsWithinTwentyPercentOfTheTimeLeft) 
     }
   }
   EXPECT_TRUE(plain_line) << result.output;
+}
+
+// Each ended file is in one snapshot's finished_files, the one after it ended; a progress that
+// does not list them (nothing takes snapshots) still counts them, and keeps none.
+TEST(BatchProgressTest, EachEndedFileIsHandedOverOnceAndNoneKeptWhenNotListed) {
+  const auto ten_bytes = [] { return std::uintmax_t{10}; };
+  FileOutcome outcome;
+  outcome.input = {"/in/a.jpg", "a.jpg"};
+  outcome.status = "ok";
+  outcome.frames = 1;
+  for (const bool listed : {true, false}) {
+    SCOPED_TRACE(listed ? "listed" : "not listed");
+    BatchProgress progress(listed);
+    progress.set_totals(3, 30);
+    progress.ended(nullptr, outcome, ten_bytes);
+    const auto first = progress.snapshot();
+    EXPECT_EQ(first.finished, 1);
+    ASSERT_EQ(first.finished_files.size(), listed ? 1u : 0u);
+    auto failed = outcome;
+    failed.input.path = "/in/b.jpg";
+    failed.status = "failed";
+    progress.ended(nullptr, failed, ten_bytes);
+    const auto second = progress.snapshot();
+    EXPECT_EQ(second.finished, 2);
+    EXPECT_EQ(second.failed, 1);
+    EXPECT_EQ(second.frames, 2);
+    EXPECT_EQ(second.bytes_finished, 20u);
+    ASSERT_EQ(second.finished_files.size(), listed ? 1u : 0u);
+    if (listed) {
+      EXPECT_EQ(first.finished_files[0].input, "/in/a.jpg");
+      EXPECT_EQ(second.finished_files[0].input, "/in/b.jpg");
+      EXPECT_EQ(second.finished_files[0].status, "failed");
+    }
+    EXPECT_TRUE(progress.snapshot().finished_files.empty());
+  }
 }
 
 }  // namespace

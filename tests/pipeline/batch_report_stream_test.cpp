@@ -135,13 +135,8 @@ std::vector<BatchFileRun> files_that_ran(const Config& config, const BatchResult
   for (const auto* entry : ran) {
     const auto& file = *entry;
     if (file.status == "skipped") continue;
-    BatchFileRun run{file.input.relative.generic_string(),
-                     file.status,
-                     file.slot,
-                     file.start_s,
-                     file.end_s,
-                     file.frames,
-                     nullptr};
+    BatchFileRun run{file.input.relative, file.status, file.slot, file.start_s,
+                     file.end_s,          file.frames, nullptr};
     run.item =
         result.images_run && entry != &*result.images_run && runs_as_item(config, file.input);
     if (!file.report_dir.empty()) {

@@ -68,8 +68,7 @@ TEST_F(ManifestFile, ManyEntriesAreTheTreeDumpsBytesAcrossChunks) {
       outputs.push_back((dir_ / "out" / ("sub" + std::to_string(o)) / name).string());
     }
     const auto key = (i % 2 ? "a/" : "") + name;
-    manifest.add(key, input, "0123456789abcdef", i % 5 ? "ok" : "damaged",
-                 std::vector<fs::path>(outputs.begin(), outputs.end()));
+    manifest.add(key, input, "0123456789abcdef", i % 5 ? "ok" : "damaged", outputs);
     files[key] = tree_entry_of(input, i % 5 ? "ok" : "damaged", outputs);
   }
   manifest.save();

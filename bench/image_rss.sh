@@ -3,7 +3,9 @@
 # folders of COUNTS JPEGs of SIZE (ffmpeg testsrc2 frames, distinct pictures) through the
 # images_vs_loop.sh pipeline (gaussian_blur + canny -> JPEG, one graph for all the images),
 # with the profiler and all three reports (the default), with them but no trace.json, and with
-# pipeline.profile: false; interleaved, one invocation per variant and count in each round.
+# pipeline.profile: false; and, for scale, the hand-written parallel_for of the same pipeline
+# (bench/images_blur_canny_tbb.cpp), which keeps only its list of names. Interleaved, one
+# invocation per variant and count in each round.
 # The per-file growth is the slope between the smallest and the largest count.
 # Usage: bench/image_rss.sh [REPS] [COUNTS] [SIZE]   (defaults 1, "250 1000 4000", 640x480)
 # Extra environment for framepipe (MALLOC_ARENA_MAX=2 …) goes in FRAMEPIPE_ENV.
@@ -20,13 +22,19 @@ for n in "${counts[@]}"; do jpeg_folder "$(folder "$n")" "$n" "$size"; done
 config="$work/image-rss.yaml"
 images_edges_config "$config" image-rss
 
-variants=("profile, json + html + trace" "profile, json + html" "profile off")
+variants=("profile, json + html + trace" "profile, json + html" "profile off"
+  "hand-written parallel_for")
+reference="$build/bench/images_blur_canny_tbb"
 out="$work/image-rss-out"
-for v in 0 1 2; do for n in "${counts[@]}"; do : > "$work/image-rss-$v-$n.txt"; done; done
+for v in 0 1 2 3; do for n in "${counts[@]}"; do : > "$work/image-rss-$v-$n.txt"; done; done
 for _ in $(seq "$reps"); do
   for n in "${counts[@]}"; do
-    for v in 0 1 2; do
+    for v in 0 1 2 3; do
       rm -rf "$out"
+      if [ "$v" = 3 ]; then
+        measure "$reference" "$(folder "$n")" "$out" >> "$work/image-rss-$v-$n.txt"
+        continue
+      fi
       args=()
       [ "$v" = 1 ] && args=(--set "report.formats=[json, html]")
       [ "$v" = 2 ] && args=(--set "pipeline.profile=false")
@@ -42,7 +50,7 @@ rule="|---|"
 for n in "${counts[@]}"; do header+=" MiB, $n files |"; rule+="---:|"; done
 echo "$header KiB per file, ${counts[0]} → ${counts[-1]} |"
 echo "$rule---:|"
-for v in 0 1 2; do
+for v in 0 1 2 3; do
   row="| ${variants[$v]} |"
   for n in "${counts[@]}"; do
     row+=$(awk -v r="$(column 3 "$work/image-rss-$v-$n.txt")" 'BEGIN {printf " %.1f |", r / 1024}')

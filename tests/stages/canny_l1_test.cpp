@@ -1,0 +1,107 @@
+// canny_l1_3x3 (stages/vision/canny_l1.h) must give cv::Canny's bytes wherever it applies: every
+// size around its 16-pixel blocks, thresholds whole and fractional, views into larger images.
+#include "stages/vision/canny_l1.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include "tests/support/stage_harness.h"
+
+namespace framepipe::testing {
+namespace {
+
+using stages::canny_l1_3x3;
+using stages::canny_l1_3x3_applies;
+
+cv::Mat cv_canny(const cv::Mat& gray, double low, double high) {
+  cv::Mat edges;
+  cv::Canny(gray, edges, low, high);
+  return edges;
+}
+
+// Noise, blurred so that many pixels are local maxima between the thresholds (the case where
+// hysteresis decides), or left sharp.
+cv::Mat noise(cv::RNG& rng, int rows, int cols, bool blurred) {
+  cv::Mat image(rows, cols, CV_8UC1);
+  rng.fill(image, cv::RNG::UNIFORM, 0, 256);
+  if (blurred) cv::GaussianBlur(image, image, {5, 5}, 2);
+  return image;
+}
+
+TEST(CannyL1Test, EqualsCvCannyOnEverySmallSize) {
+  cv::RNG rng(11);
+  for (int rows = 1; rows <= 20; ++rows) {
+    for (int cols = 1; cols <= 40; ++cols) {
+      const auto image = noise(rng, rows, cols, (rows + cols) % 2 == 0);
+      SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols));
+      expect_identical(canny_l1_3x3(image, 50, 150), cv_canny(image, 50, 150));
+      expect_identical(canny_l1_3x3(image, 10, 40), cv_canny(image, 10, 40));
+    }
+  }
+}
+
+TEST(CannyL1Test, EqualsCvCannyAtWholeFractionalAndExtremeThresholds) {
+  cv::RNG rng(12);
+  const std::pair<double, double> thresholds[] = {
+      {0, 0}, {0, 1}, {1, 1}, {49.5, 150.7}, {50, 150}, {100, 100}, {300, 900}, {2040, 2040},
+      {0, 10000}, {5000, 10000}};
+  for (const bool blurred : {true, false}) {
+    const auto image = noise(rng, 97, 203, blurred);
+    for (const auto& [low, high] : thresholds) {
+      SCOPED_TRACE(std::to_string(low) + " " + std::to_string(high) + (blurred ? " blurred" : ""));
+      expect_identical(canny_l1_3x3(image, low, high), cv_canny(image, low, high));
+    }
+  }
+  for (int round = 0; round < 100; ++round) {
+    const auto image = noise(rng, rng.uniform(1, 60), rng.uniform(1, 80), round % 2 == 0);
+    const double low = rng.uniform(0.0, 300.0);
+    const double high = low + rng.uniform(0.0, 400.0);
+    SCOPED_TRACE(std::to_string(low) + " " + std::to_string(high));
+    expect_identical(canny_l1_3x3(image, low, high), cv_canny(image, low, high));
+  }
+}
+
+// A picture with long edges in every direction (the diagonals' sign test, hysteresis along
+// lines) and a view into it, whose rows are not contiguous and whose neighbours outside the view
+// must not be read as its border.
+TEST(CannyL1Test, EqualsCvCannyOnShapesAndOnAViewIntoThem) {
+  cv::Mat gray;
+  cv::cvtColor(structured_image(640, 480), gray, cv::COLOR_BGR2GRAY);
+  cv::line(gray, {0, 0}, {639, 479}, cv::Scalar(250), 3);
+  cv::line(gray, {639, 0}, {0, 479}, cv::Scalar(5), 2);
+  cv::ellipse(gray, {320, 240}, {200, 90}, 30, 0, 360, cv::Scalar(180), 4);
+  cv::GaussianBlur(gray, gray, {5, 5}, 2);
+  const auto edges = canny_l1_3x3(gray, 50, 150);
+  expect_identical(edges, cv_canny(gray, 50, 150));
+  EXPECT_GT(cv::countNonZero(edges), 2000) << "the picture must have edges to find";
+
+  const cv::Mat view = gray(cv::Rect(13, 7, 301, 222));
+  ASSERT_FALSE(view.isContinuous());
+  expect_identical(canny_l1_3x3(view, 20, 60), cv_canny(view.clone(), 20, 60));
+}
+
+TEST(CannyL1Test, AppliesOnlyWhereItIsCvCanny) {
+  const cv::Mat gray(8, 8, CV_8UC1, cv::Scalar(0));
+  EXPECT_TRUE(canny_l1_3x3_applies(gray, 50, 150, 3, false));
+  EXPECT_FALSE(canny_l1_3x3_applies(cv::Mat(8, 8, CV_8UC3), 50, 150, 3, false));
+  EXPECT_FALSE(canny_l1_3x3_applies(cv::Mat(8, 8, CV_16UC1), 50, 150, 3, false));
+  EXPECT_FALSE(canny_l1_3x3_applies(cv::Mat(), 50, 150, 3, false));
+  EXPECT_FALSE(canny_l1_3x3_applies(gray, 50, 150, 5, false));
+  EXPECT_FALSE(canny_l1_3x3_applies(gray, 50, 150, 3, true));
+  EXPECT_FALSE(canny_l1_3x3_applies(gray, 150, 50, 3, false));
+  EXPECT_FALSE(canny_l1_3x3_applies(gray, -1, 50, 3, false));
+}
+
+// The stage with its defaults on one gray channel takes this kernel; its output is cv::Canny's.
+TEST(CannyStage, DefaultsOnGrayMatchCvCanny) {
+  cv::Mat gray;
+  cv::cvtColor(structured_image(), gray, cv::COLOR_BGR2GRAY);
+  cv::GaussianBlur(gray, gray, {5, 5}, 2);
+  const auto edges = transform_once("{type: canny}", gray);
+  expect_identical(edges, cv_canny(gray, 50, 150));
+  EXPECT_GT(cv::countNonZero(edges), 0) << "the test image must have edges to find";
+}
+
+}  // namespace
+}  // namespace framepipe::testing

@@ -50,9 +50,8 @@ class Canny : public TransformStage {
 StageInfo canny_stage() {
   return stage_info<Canny>(
       {.type = "canny",
-       .summary = "Canny edge detector: cv::Canny's one-channel edge map (on one gray channel "
-                  "with aperture 3 and the L1 norm, from framepipe's vectorized kernel, "
-                  "stages/vision/canny_l1.h).",
+       .summary = "Canny edge detector: cv::Canny's one-channel edge map (with aperture 3 and the "
+                  "L1 norm, from framepipe's vectorized kernel, stages/vision/canny_l1.h).",
        .example = "- { name: edges, type: canny, params: { low: 50, high: 150 } }",
        .params = {Canny::low, Canny::high, Canny::aperture, Canny::l2_gradient},
        .check = [](const Params& params) {

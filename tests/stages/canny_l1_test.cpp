@@ -1,5 +1,6 @@
-// canny_l1_3x3 (stages/vision/canny_l1.h) must give cv::Canny's bytes wherever it applies: every
-// size around its 16-pixel blocks, thresholds whole and fractional, views into larger images.
+// canny_l1_3x3 (stages/vision/canny_l1.h) must give cv::Canny's bytes wherever it applies: gray
+// and BGR, every size around its 16-pixel blocks, thresholds whole and fractional, views into
+// larger images.
 #include "stages/vision/canny_l1.h"
 
 #include <gtest/gtest.h>
@@ -22,8 +23,8 @@ cv::Mat cv_canny(const cv::Mat& gray, double low, double high) {
 
 // Noise, blurred so that many pixels are local maxima between the thresholds (the case where
 // hysteresis decides), or left sharp.
-cv::Mat noise(cv::RNG& rng, int rows, int cols, bool blurred) {
-  cv::Mat image(rows, cols, CV_8UC1);
+cv::Mat noise(cv::RNG& rng, int rows, int cols, bool blurred, int type = CV_8UC1) {
+  cv::Mat image(rows, cols, type);
   rng.fill(image, cv::RNG::UNIFORM, 0, 256);
   if (blurred) cv::GaussianBlur(image, image, {5, 5}, 2);
   return image;
@@ -31,12 +32,15 @@ cv::Mat noise(cv::RNG& rng, int rows, int cols, bool blurred) {
 
 TEST(CannyL1Test, EqualsCvCannyOnEverySmallSize) {
   cv::RNG rng(11);
-  for (int rows = 1; rows <= 20; ++rows) {
-    for (int cols = 1; cols <= 40; ++cols) {
-      const auto image = noise(rng, rows, cols, (rows + cols) % 2 == 0);
-      SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols));
-      expect_identical(canny_l1_3x3(image, 50, 150), cv_canny(image, 50, 150));
-      expect_identical(canny_l1_3x3(image, 10, 40), cv_canny(image, 10, 40));
+  for (const int type : {CV_8UC1, CV_8UC3}) {
+    for (int rows = 1; rows <= 20; ++rows) {
+      for (int cols = 1; cols <= 40; ++cols) {
+        const auto image = noise(rng, rows, cols, (rows + cols) % 2 == 0, type);
+        SCOPED_TRACE(std::to_string(rows) + "x" + std::to_string(cols) + "x" +
+                     std::to_string(image.channels()));
+        expect_identical(canny_l1_3x3(image, 50, 150), cv_canny(image, 50, 150));
+        expect_identical(canny_l1_3x3(image, 10, 40), cv_canny(image, 10, 40));
+      }
     }
   }
 }
@@ -44,8 +48,8 @@ TEST(CannyL1Test, EqualsCvCannyOnEverySmallSize) {
 TEST(CannyL1Test, EqualsCvCannyAtWholeFractionalAndExtremeThresholds) {
   cv::RNG rng(12);
   const std::pair<double, double> thresholds[] = {
-      {0, 0}, {0, 1}, {1, 1}, {49.5, 150.7}, {50, 150}, {100, 100}, {300, 900}, {2040, 2040},
-      {0, 10000}, {5000, 10000}};
+      {0, 0},     {0, 1},     {1, 1},       {49.5, 150.7}, {50, 150},
+      {100, 100}, {300, 900}, {2040, 2040}, {0, 10000},    {5000, 10000}};
   for (const bool blurred : {true, false}) {
     const auto image = noise(rng, 97, 203, blurred);
     for (const auto& [low, high] : thresholds) {
@@ -54,7 +58,8 @@ TEST(CannyL1Test, EqualsCvCannyAtWholeFractionalAndExtremeThresholds) {
     }
   }
   for (int round = 0; round < 100; ++round) {
-    const auto image = noise(rng, rng.uniform(1, 60), rng.uniform(1, 80), round % 2 == 0);
+    const auto image = noise(rng, rng.uniform(1, 60), rng.uniform(1, 80), round % 2 == 0,
+                             round % 3 == 0 ? CV_8UC3 : CV_8UC1);
     const double low = rng.uniform(0.0, 300.0);
     const double high = low + rng.uniform(0.0, 400.0);
     SCOPED_TRACE(std::to_string(low) + " " + std::to_string(high));
@@ -81,10 +86,29 @@ TEST(CannyL1Test, EqualsCvCannyOnShapesAndOnAViewIntoThem) {
   expect_identical(canny_l1_3x3(view, 20, 60), cv_canny(view.clone(), 20, 60));
 }
 
+// In colour each pixel follows the channel whose gradient is strongest, the first of equals:
+// a picture whose channels have edges of their own, and equal ones, and a view into it.
+TEST(CannyL1Test, EqualsCvCannyOnColourAndOnAViewIntoIt) {
+  cv::Mat bgr = structured_image(640, 480);
+  cv::line(bgr, {0, 0}, {639, 479}, {250, 0, 0}, 3);
+  cv::line(bgr, {639, 0}, {0, 479}, {0, 0, 250}, 2);
+  cv::ellipse(bgr, {320, 240}, {200, 90}, 30, 0, 360, {180, 180, 180}, 4);
+  cv::GaussianBlur(bgr, bgr, {5, 5}, 2);
+  const auto edges = canny_l1_3x3(bgr, 50, 150);
+  expect_identical(edges, cv_canny(bgr, 50, 150));
+  EXPECT_GT(cv::countNonZero(edges), 2000) << "the picture must have edges to find";
+
+  const cv::Mat view = bgr(cv::Rect(29, 3, 333, 190));
+  ASSERT_FALSE(view.isContinuous());
+  expect_identical(canny_l1_3x3(view, 20, 60), cv_canny(view.clone(), 20, 60));
+}
+
 TEST(CannyL1Test, AppliesOnlyWhereItIsCvCanny) {
   const cv::Mat gray(8, 8, CV_8UC1, cv::Scalar(0));
   EXPECT_TRUE(canny_l1_3x3_applies(gray, 50, 150, 3, false));
-  EXPECT_FALSE(canny_l1_3x3_applies(cv::Mat(8, 8, CV_8UC3), 50, 150, 3, false));
+  EXPECT_TRUE(canny_l1_3x3_applies(cv::Mat(8, 8, CV_8UC3), 50, 150, 3, false));
+  EXPECT_FALSE(canny_l1_3x3_applies(cv::Mat(8, 8, CV_8UC4), 50, 150, 3, false));
+  EXPECT_FALSE(canny_l1_3x3_applies(cv::Mat(8, 8, CV_8UC2), 50, 150, 3, false));
   EXPECT_FALSE(canny_l1_3x3_applies(cv::Mat(8, 8, CV_16UC1), 50, 150, 3, false));
   EXPECT_FALSE(canny_l1_3x3_applies(cv::Mat(), 50, 150, 3, false));
   EXPECT_FALSE(canny_l1_3x3_applies(gray, 50, 150, 5, false));
@@ -93,14 +117,17 @@ TEST(CannyL1Test, AppliesOnlyWhereItIsCvCanny) {
   EXPECT_FALSE(canny_l1_3x3_applies(gray, -1, 50, 3, false));
 }
 
-// The stage with its defaults on one gray channel takes this kernel; its output is cv::Canny's.
-TEST(CannyStage, DefaultsOnGrayMatchCvCanny) {
+// The stage with its defaults takes this kernel; its output is cv::Canny's.
+TEST(CannyStage, DefaultsOnGrayAndColourMatchCvCanny) {
+  cv::Mat bgr;
+  cv::GaussianBlur(structured_image(), bgr, {5, 5}, 2);
   cv::Mat gray;
-  cv::cvtColor(structured_image(), gray, cv::COLOR_BGR2GRAY);
-  cv::GaussianBlur(gray, gray, {5, 5}, 2);
-  const auto edges = transform_once("{type: canny}", gray);
-  expect_identical(edges, cv_canny(gray, 50, 150));
-  EXPECT_GT(cv::countNonZero(edges), 0) << "the test image must have edges to find";
+  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+  for (const auto& image : {gray, bgr}) {
+    const auto edges = transform_once("{type: canny}", image);
+    expect_identical(edges, cv_canny(image, 50, 150));
+    EXPECT_GT(cv::countNonZero(edges), 0) << "the test image must have edges to find";
+  }
 }
 
 }  // namespace

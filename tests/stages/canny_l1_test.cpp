@@ -69,38 +69,27 @@ TEST(CannyL1Test, EqualsCvCannyAtWholeFractionalAndExtremeThresholds) {
 
 // A picture with long edges in every direction (the diagonals' sign test, hysteresis along
 // lines) and a view into it, whose rows are not contiguous and whose neighbours outside the view
-// must not be read as its border.
+// must not be read as its border. In colour its lines are each in one channel and its ellipse
+// in all three alike: each pixel follows the channel whose gradient is strongest, the first of
+// equals.
 TEST(CannyL1Test, EqualsCvCannyOnShapesAndOnAViewIntoThem) {
-  cv::Mat gray;
-  cv::cvtColor(structured_image(640, 480), gray, cv::COLOR_BGR2GRAY);
-  cv::line(gray, {0, 0}, {639, 479}, cv::Scalar(250), 3);
-  cv::line(gray, {639, 0}, {0, 479}, cv::Scalar(5), 2);
-  cv::ellipse(gray, {320, 240}, {200, 90}, 30, 0, 360, cv::Scalar(180), 4);
-  cv::GaussianBlur(gray, gray, {5, 5}, 2);
-  const auto edges = canny_l1_3x3(gray, 50, 150);
-  expect_identical(edges, cv_canny(gray, 50, 150));
-  EXPECT_GT(cv::countNonZero(edges), 2000) << "the picture must have edges to find";
-
-  const cv::Mat view = gray(cv::Rect(13, 7, 301, 222));
-  ASSERT_FALSE(view.isContinuous());
-  expect_identical(canny_l1_3x3(view, 20, 60), cv_canny(view.clone(), 20, 60));
-}
-
-// In colour each pixel follows the channel whose gradient is strongest, the first of equals:
-// a picture whose channels have edges of their own, and equal ones, and a view into it.
-TEST(CannyL1Test, EqualsCvCannyOnColourAndOnAViewIntoIt) {
   cv::Mat bgr = structured_image(640, 480);
   cv::line(bgr, {0, 0}, {639, 479}, {250, 0, 0}, 3);
   cv::line(bgr, {639, 0}, {0, 479}, {0, 0, 250}, 2);
   cv::ellipse(bgr, {320, 240}, {200, 90}, 30, 0, 360, {180, 180, 180}, 4);
   cv::GaussianBlur(bgr, bgr, {5, 5}, 2);
-  const auto edges = canny_l1_3x3(bgr, 50, 150);
-  expect_identical(edges, cv_canny(bgr, 50, 150));
-  EXPECT_GT(cv::countNonZero(edges), 2000) << "the picture must have edges to find";
+  cv::Mat gray;
+  cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+  for (const auto& picture : {gray, bgr}) {
+    SCOPED_TRACE(std::to_string(picture.channels()) + " channels");
+    const auto edges = canny_l1_3x3(picture, 50, 150);
+    expect_identical(edges, cv_canny(picture, 50, 150));
+    EXPECT_GT(cv::countNonZero(edges), 2000) << "the picture must have edges to find";
 
-  const cv::Mat view = bgr(cv::Rect(29, 3, 333, 190));
-  ASSERT_FALSE(view.isContinuous());
-  expect_identical(canny_l1_3x3(view, 20, 60), cv_canny(view.clone(), 20, 60));
+    const cv::Mat view = picture(cv::Rect(13, 7, 301, 222));
+    ASSERT_FALSE(view.isContinuous());
+    expect_identical(canny_l1_3x3(view, 20, 60), cv_canny(view.clone(), 20, 60));
+  }
 }
 
 TEST(CannyL1Test, AppliesOnlyWhereItIsCvCanny) {
